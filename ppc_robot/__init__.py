@@ -1,0 +1,1 @@
+"""PPC Robot: self-hosted reporting and monitoring for PPC specialists."""

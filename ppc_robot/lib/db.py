@@ -1,0 +1,60 @@
+"""Engines and sessions for web and worker alike, and the SQLite connection settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def _is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Give every SQLite connection of `engine` WAL, enforced foreign keys and a busy timeout.
+
+    SQLite enforces foreign keys only when asked on each connection, and a writer that finds
+    the database busy fails at once unless told to wait. Python's driver also opens its own
+    transactions lazily; we take BEGIN over so that SAVEPOINTs and ROLLBACK behave (the recipe
+    of SQLAlchemy's SQLite dialect documentation).
+    """
+    if not _is_sqlite(engine) or getattr(engine, "_ppc_robot_configured", False):
+        return engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    engine._ppc_robot_configured = True  # type: ignore[attr-defined]
+    return engine
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for `url` with the project's connection settings."""
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("check_same_thread", False)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    return configure_engine(create_engine(url, **options))
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for code that runs without a web request (worker, commands, tests)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)

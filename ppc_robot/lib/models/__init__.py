@@ -1,0 +1,75 @@
+"""The shared robot_* tables; importing this module registers every one of them."""
+
+from ppc_robot.lib.models.accounts import (
+    Client,
+    ClientAccount,
+    ClientAccountStatus,
+    Platform,
+    ServiceAccount,
+    ServiceAccountStatus,
+)
+from ppc_robot.lib.models.audit import AuditLogEntry
+from ppc_robot.lib.models.base import Base, Owned, OwnedByUser, UtcDateTime, utcnow
+from ppc_robot.lib.models.folders import Folder, FolderPath
+from ppc_robot.lib.models.jobs import (
+    Job,
+    JobDefinition,
+    JobLevel,
+    JobRun,
+    OutputType,
+    RunStatus,
+    RunTrigger,
+    ScheduleKind,
+    jobs_client_accounts,
+)
+from ppc_robot.lib.models.notifications import (
+    Channel,
+    DeliveryStatus,
+    EmailMode,
+    Notification,
+    NotificationChannelSetting,
+    NotificationDelivery,
+    NotificationLevel,
+    NotificationSnooze,
+)
+from ppc_robot.lib.models.tags import ClientAccountTag, Tag, client_accounts_tags, jobs_tags
+from ppc_robot.lib.models.users import User
+
+__all__ = [
+    "AuditLogEntry",
+    "Base",
+    "Channel",
+    "Client",
+    "ClientAccount",
+    "ClientAccountStatus",
+    "ClientAccountTag",
+    "DeliveryStatus",
+    "EmailMode",
+    "Folder",
+    "FolderPath",
+    "Job",
+    "JobDefinition",
+    "JobLevel",
+    "JobRun",
+    "Notification",
+    "NotificationChannelSetting",
+    "NotificationDelivery",
+    "NotificationLevel",
+    "NotificationSnooze",
+    "OutputType",
+    "Owned",
+    "OwnedByUser",
+    "Platform",
+    "RunStatus",
+    "RunTrigger",
+    "ScheduleKind",
+    "ServiceAccount",
+    "ServiceAccountStatus",
+    "Tag",
+    "User",
+    "UtcDateTime",
+    "client_accounts_tags",
+    "jobs_client_accounts",
+    "jobs_tags",
+    "utcnow",
+]

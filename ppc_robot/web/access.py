@@ -1,0 +1,44 @@
+"""The one place a user's objects are loaded by id, and the guards of private areas."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from flask import abort
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from ppc_robot.lib.models import Owned
+from ppc_robot.web.extensions import db, login_manager
+
+M = TypeVar("M", bound=Owned)
+security_log = logging.getLogger("ppc_robot.security")
+
+
+def owned(model: type[M], object_id: int) -> M:
+    """Return the current user's row of `model` with this id, or abort with 404."""
+    stmt = select(model).where(model.id == object_id, model.owned_by(current_user.id))
+    found = db.session.scalar(stmt)
+    if found is None:
+        security_log.info(
+            "refused %s %s to user %s (missing or not his)", model.__name__, object_id, current_user.id
+        )
+        abort(404)
+    return found
+
+
+def require_login() -> ResponseReturnValue | None:
+    """Guard of private areas: a visitor who is not logged in goes to the login page."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def require_admin() -> ResponseReturnValue | None:
+    """Guard of the admin area: anyone but a logged-in admin gets 404."""
+    if not (current_user.is_authenticated and current_user.is_admin):
+        security_log.info("admin area refused to %s", getattr(current_user, "id", "anonymous"))
+        abort(404)
+    return None

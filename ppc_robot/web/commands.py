@@ -1,0 +1,55 @@
+"""Command-line commands: `flask create-user`, `create-admin`, `seed-demo`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from ppc_robot.lib.demo import seed_demo
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.users import create_user
+from ppc_robot.web.extensions import db
+
+
+def _create(email: str, password: str, *, is_admin: bool) -> None:
+    try:
+        user = create_user(db.session(), email, password, is_admin=is_admin)
+    except PpcRobotError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"{'Admin' if is_admin else 'User'} {user.email} created.")
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.password_option()
+@with_appcontext
+def create_user_command(email: str, password: str) -> None:
+    """Create a user who can log in."""
+    _create(email, password, is_admin=False)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.password_option()
+@with_appcontext
+def create_admin_command(email: str, password: str) -> None:
+    """Create an administrator."""
+    _create(email, password, is_admin=True)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the demo user and workspace (or give the demo user a new password)."""
+    login = seed_demo(db.session())
+    db.session.commit()
+    state = "created" if login.created else "already existed; new password set"
+    click.echo(f"Demo user {state}. Log in as {login.user.email} with password {login.password}")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (create_user_command, create_admin_command, seed_demo_command):
+        app.cli.add_command(command)

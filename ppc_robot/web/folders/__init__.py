@@ -1,0 +1,3 @@
+from ppc_robot.web.folders.views import bp
+
+__all__ = ["bp"]

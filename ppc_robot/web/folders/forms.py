@@ -1,0 +1,54 @@
+"""Forms of the folder pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from ppc_robot.lib.models import Folder
+from ppc_robot.lib.models.folders import FOLDER_NAME_MAX
+
+
+def strip_whitespace(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class FolderForm(FlaskForm):
+    """Create or rename a folder."""
+
+    name = StringField(
+        "Name",
+        [InputRequired(message="Give the folder a name."), Length(max=FOLDER_NAME_MAX)],
+        filters=[strip_whitespace],
+        description="Shown in the tree and in breadcrumbs.",
+    )
+
+
+class FolderMoveForm(FlaskForm):
+    """Move a folder into another of the user's folders.
+
+    Folders inside its own subtree are listed disabled; a crafted post of one still reaches
+    lib, which refuses it with a message, and a foreign id is answered 404 by the view.
+    """
+
+    target_id = SelectField("Move into", coerce=int, validators=[InputRequired()],
+                            validate_choice=False)
+
+    def __init__(
+        self, tree: Sequence[tuple[Folder, int]], blocked: set[int], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.target_id.choices = [
+            (f.id, "\u2003" * depth + f.name, {"disabled": True} if f.id in blocked else {})
+            for f, depth in tree
+        ]
+
+
+class FolderDeleteForm(FlaskForm):
+    """Delete a folder, optionally moving its contents to the parent."""
+
+    move_contents_up = BooleanField("Move its sub-folders and jobs to the parent folder")

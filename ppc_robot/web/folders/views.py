@@ -1,0 +1,126 @@
+"""Folder pages: browse, create, rename, move, delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ppc_robot.lib.folders import (
+    FolderError,
+    ancestors,
+    create_folder,
+    delete_folder,
+    folder_tree,
+    move_folder,
+    rename_folder,
+    root_folder,
+    subfolders,
+    subtree_ids,
+)
+from ppc_robot.lib.jobs import jobs_in_folder
+from ppc_robot.lib.models import Folder
+from ppc_robot.web.access import owned, require_login
+from ppc_robot.web.extensions import db
+from ppc_robot.web.folders.forms import FolderDeleteForm, FolderForm, FolderMoveForm
+
+bp = Blueprint("folders", __name__, url_prefix="/folders")
+bp.before_request(require_login)
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    return redirect(url_for(".show", folder_id=root_folder(db.session(), current_user).id))
+
+
+@bp.route("/<int:folder_id>")
+def show(folder_id: int) -> ResponseReturnValue:
+    folder = owned(Folder, folder_id)
+    session = db.session()
+    return render_template(
+        "folders/show.html",
+        folder=folder,
+        path=ancestors(session, folder),
+        children=subfolders(session, folder),
+        jobs=jobs_in_folder(session, folder),
+    )
+
+
+@bp.route("/<int:folder_id>/new", methods=["GET", "POST"])
+def create(folder_id: int) -> ResponseReturnValue:
+    parent = owned(Folder, folder_id)
+    form = FolderForm()
+    if form.validate_on_submit():
+        try:
+            folder = create_folder(db.session(), parent, form.name.data)
+        except FolderError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Folder “{folder.name}” created.", "success")
+            return redirect(url_for(".show", folder_id=folder.id))
+    path = ancestors(db.session(), parent)
+    html = render_template("folders/create.html", form=form, parent=parent, path=path)
+    return html, 422 if form.errors else 200
+
+
+@bp.route("/<int:folder_id>/rename", methods=["GET", "POST"])
+def rename(folder_id: int) -> ResponseReturnValue:
+    folder = owned(Folder, folder_id)
+    form = FolderForm(obj=folder)
+    if form.validate_on_submit():
+        try:
+            rename_folder(db.session(), folder, form.name.data)
+        except FolderError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Folder renamed to “{folder.name}”.", "success")
+            return redirect(url_for(".show", folder_id=folder.id))
+    path = ancestors(db.session(), folder)
+    html = render_template("folders/rename.html", form=form, folder=folder, path=path)
+    return html, 422 if form.errors else 200
+
+
+@bp.route("/<int:folder_id>/move", methods=["GET", "POST"])
+def move(folder_id: int) -> ResponseReturnValue:
+    folder = owned(Folder, folder_id)
+    session = db.session()
+    form = FolderMoveForm(folder_tree(session, current_user), subtree_ids(session, folder))
+    if form.validate_on_submit():
+        target = owned(Folder, form.target_id.data)
+        try:
+            move_folder(session, folder, target)
+        except FolderError as exc:
+            db.session.rollback()
+            form.target_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Folder “{folder.name}” moved into “{target.name}”.", "success")
+            return redirect(url_for(".show", folder_id=folder.id))
+    path = ancestors(session, folder)
+    html = render_template("folders/move.html", form=form, folder=folder, path=path)
+    return html, 422 if form.errors else 200
+
+
+@bp.route("/<int:folder_id>/delete", methods=["GET", "POST"])
+def delete(folder_id: int) -> ResponseReturnValue:
+    folder = owned(Folder, folder_id)
+    form = FolderDeleteForm()
+    if form.validate_on_submit():
+        parent_id = folder.parent_id
+        name = folder.name
+        try:
+            delete_folder(db.session(), folder, move_contents_up=form.move_contents_up.data)
+        except FolderError as exc:
+            db.session.rollback()
+            form.move_contents_up.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Folder “{name}” deleted.", "success")
+            return redirect(url_for(".show", folder_id=parent_id))
+    path = ancestors(db.session(), folder)
+    html = render_template("folders/delete.html", form=form, folder=folder, path=path)
+    return html, 422 if form.errors else 200

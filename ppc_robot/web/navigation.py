@@ -1,0 +1,54 @@
+"""The navigation bar: every area, in order; areas not built yet show as disabled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    icon: str
+    endpoint: str
+    admin_only: bool = False
+
+
+AREAS = (
+    NavItem("Dashboard", "speedometer2", "dashboard.index"),
+    NavItem("Folders", "folder2-open", "folders.index"),
+    NavItem("Definitions", "sliders", "definitions.index"),
+    NavItem("Tags", "tags", "tags.index"),
+    NavItem("Accounts", "plug", "accounts.index"),
+    NavItem("Clients", "people", "clients.index"),
+    NavItem("Admin", "shield-lock", "admin.index", admin_only=True),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    icon: str
+    url: str | None
+    is_active: bool
+
+
+def navigation() -> list[NavLink]:
+    """The links of the bar for the current user and page."""
+    links = []
+    current_area = (request.endpoint or "").split(".")[0]
+    for item in AREAS:
+        if item.admin_only and not current_user.is_admin:
+            continue
+        exists = item.endpoint in current_app.view_functions
+        links.append(
+            NavLink(
+                label=item.label,
+                icon=item.icon,
+                url=url_for(item.endpoint) if exists else None,
+                is_active=item.endpoint.split(".")[0] == current_area,
+            )
+        )
+    return links
