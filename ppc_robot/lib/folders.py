@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy import and_, delete, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -120,6 +120,8 @@ def move_folder(session: Session, folder: Folder, new_parent: Folder) -> Folder:
     below = aliased(FolderPath)
     pairs = (
         select(above.ancestor_id, below.descendant_id, above.depth + below.depth + 1)
+        .select_from(above)
+        .join(below, true())  # every (ancestor above, member below) pair: a deliberate product
         .where(above.descendant_id == new_parent.id)
         .where(below.ancestor_id == folder.id)
     )

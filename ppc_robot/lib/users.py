@@ -11,7 +11,12 @@ from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.folders import root_folder
 from ppc_robot.lib.models import User, utcnow
 from ppc_robot.lib.models.users import EMAIL_MAX, new_session_token
-from ppc_robot.lib.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from ppc_robot.lib.passwords import (
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("ppc_robot.security")

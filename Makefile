@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`. Everything else is theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := ppc_robot.web:create_app
+
+.PHONY: setup run test test-sqlite test-postgres lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up, migrate, seed the demo and serve on http://127.0.0.1:5000
+run: $(STAMP)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## Set up and run the whole suite: lint, then SQLite, then PostgreSQL
+test: lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Under CI=true PostgreSQL is required: the run fails, never skips, when it does not answer.
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== the suite again on PostgreSQL =="; \
+		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL does not answer at 127.0.0.1:5432, and CI=true requires it." >&2; exit 1; \
+	else \
+		echo "PostgreSQL does not answer at 127.0.0.1:5432: the PostgreSQL run is skipped (CI=true requires it)."; \
+	fi

@@ -1,0 +1,80 @@
+"""The migrations create exactly the models, and go back down to nothing (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from ppc_robot.lib.db import make_engine
+from ppc_robot.lib.models import Base
+from ppc_robot.web import create_app
+from ppc_robot.web.extensions import db
+from tests.conftest import app_config
+
+SEED_TABLES = {
+    "robot_jobs", "robot_job_definitions", "robot_folders", "robot_folder_paths", "robot_tags",
+    "robot_jobs_tags", "robot_service_accounts", "robot_client_accounts",
+    "robot_client_account_tags", "robot_client_accounts_tags", "robot_users", "robot_clients",
+    "robot_job_runs", "robot_notifications", "robot_notification_channels",
+    "robot_notification_deliveries", "robot_audit_log", "web_plans", "web_subscriptions",
+    "web_invites",
+}
+
+
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path) -> Iterator[str]:
+    """A database with nothing in it, of the kind the suite runs on."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    name = f"ppc_robot_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_creates_exactly_the_models_and_downgrade_removes_them(empty_database_url, tmp_path):
+    app = create_app(app_config(empty_database_url, tmp_path / "instance"))
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+            tables = set(inspect(connection).get_table_names())
+        flask_migrate.downgrade(revision="base")
+        with db.engine.connect() as connection:
+            left = set(inspect(connection).get_table_names())
+        db.engine.dispose()
+
+    assert differences == []
+    assert tables >= SEED_TABLES
+    assert tables - {"alembic_version"} == set(Base.metadata.tables)
+    assert left <= {"alembic_version"}
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_wait_when_busy(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.sqlite3'}")
+
+    with engine.connect() as connection:
+        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    engine.dispose()
+
+    assert foreign_keys == 1
+    assert journal == "wal"
+    assert timeout >= 5000
