@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint
+.PHONY: setup run test test-sqlite test-postgres lint chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +25,20 @@ run: $(STAMP)
 ## Set up and run the whole suite: lint, then SQLite, then PostgreSQL
 test: lint test-sqlite test-postgres
 
+# The browser tests drive Debian's chromium; install it when it is missing (needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 # Under CI=true PostgreSQL is required: the run fails, never skips, when it does not answer.
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) chromium
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== the suite again on PostgreSQL =="; \
 		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest; \

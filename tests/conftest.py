@@ -54,7 +54,6 @@ def app_config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any
         "SECRET_KEY": os.urandom(24).hex(),
         "PPC_ROBOT_CREDENTIALS_KEY": generate_key(),
         "INSTANCE_PATH": str(instance),
-        "SERVER_NAME": "localhost",
     }
     config.update(extra)
     return config
@@ -178,3 +177,13 @@ def count_queries(engine: Engine, app: Flask) -> Callable[[], Any]:
                 event.remove(each, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server on loopback; `smtp_server.messages` holds what it received."""
+    from tests.support.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()

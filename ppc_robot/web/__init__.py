@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
+import pkgutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -40,8 +43,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _instance_path(config: Mapping[str, Any] | None) -> str:
-    import os
-
     if config and config.get("INSTANCE_PATH"):
         return str(config["INSTANCE_PATH"])
     return os.environ.get("PPC_ROBOT_INSTANCE_PATH", str(PROJECT_ROOT / "instance"))
@@ -69,12 +70,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from ppc_robot.web.auth import bp as auth_bp
-    from ppc_robot.web.dashboard import bp as dashboard_bp
-    from ppc_robot.web.folders import bp as folders_bp
+    """Register the `bp` of every area package under ppc_robot.web, in name order."""
+    import ppc_robot.web as web
 
-    for blueprint in (auth_bp, dashboard_bp, folders_bp):
-        app.register_blueprint(blueprint)
+    for module in sorted(pkgutil.iter_modules(web.__path__), key=lambda m: m.name):
+        if module.ispkg:
+            area = importlib.import_module(f"ppc_robot.web.{module.name}")
+            if isinstance(getattr(area, "bp", None), Blueprint):
+                app.register_blueprint(area.bp)
 
 
 def _register_error_pages(app: Flask) -> None:

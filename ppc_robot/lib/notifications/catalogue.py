@@ -1,0 +1,114 @@
+"""Every notification type the app raises: (category, code), level, score, message, help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ppc_robot.lib.models import NotificationLevel
+
+ERROR, WARNING, SUGGESTION = NotificationLevel.ERROR, NotificationLevel.WARNING, NotificationLevel.SUGGESTION
+
+
+@dataclass(frozen=True)
+class NotificationType:
+    """One kind of problem; the pair (category, code) names it and its knowledge-base page."""
+
+    category: int
+    code: int
+    name: str
+    level: NotificationLevel
+    score: int
+    template: str
+    title: str
+    explanation: str
+    what_to_do: str
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.category, self.code)
+
+
+# Categories. 4 is the original's URL checker; the others are ours.
+JOBS, ACCOUNTS, QUOTA, URL_CHECKER, GOALS, CUSTOM_RULES, OUTPUTS = 1, 2, 3, 4, 5, 6, 7
+
+CATEGORY_NAMES = {
+    JOBS: "Jobs and runs",
+    ACCOUNTS: "Platform logins and accounts",
+    QUOTA: "API quotas",
+    URL_CHECKER: "URL checker",
+    GOALS: "Budgets and targets",
+    CUSTOM_RULES: "Custom rules",
+    OUTPUTS: "Outputs",
+}
+
+TYPES: tuple[NotificationType, ...] = (
+    NotificationType(JOBS, 0, "report_failed", ERROR, 90, "Report “{job}” failed: {reason}",
+                     "Report failed",
+                     "The job ran but could not produce its output.",
+                     "Read the reason on the run's page, fix the job or the login it uses, and run it again."),
+    NotificationType(JOBS, 1, "run_overdue", ERROR, 95, "Report “{job}” did not run at {scheduled}: {reason}",
+                     "Run overdue",
+                     "A scheduled run did not start, or did not finish, in time. Usually no worker is running or the queue is stuck.",
+                     "Check the queue health in the admin area and that a worker is running; then run the job by hand."),
+    NotificationType(JOBS, 2, "account_missing_from_report", WARNING, 60,
+                     "Report “{job}” is missing client account “{account}”: {reason}",
+                     "Client account missing from a report",
+                     "One client account of the job could not be read; the report was written without it.",
+                     "Open the account's login on the Accounts page and re-authorise it or check its access."),
+    NotificationType(ACCOUNTS, 0, "credentials_expired", ERROR, 85, "The login “{account}” has expired: {reason}",
+                     "Login expired",
+                     "The platform no longer accepts the stored credentials, so no report can read its accounts.",
+                     "Re-authorise the login on the Accounts page."),
+    NotificationType(ACCOUNTS, 1, "credentials_revoked", ERROR, 85, "Access for the login “{account}” was revoked: {reason}",
+                     "Access revoked",
+                     "The platform says the access was withdrawn (for example in the account's security settings).",
+                     "Link the login again on the Accounts page."),
+    NotificationType(ACCOUNTS, 2, "client_account_vanished", WARNING, 50,
+                     "Client account “{account}” is no longer reachable through “{login}”",
+                     "Client account vanished",
+                     "The last sync did not find the account any more; jobs that use it will skip it.",
+                     "Check the account's access on the platform, or remove it from the jobs that use it."),
+    NotificationType(QUOTA, 0, "rate_limit_exhausted", WARNING, 70,
+                     "The {platform} API quota of “{account}” is used up; next attempt at {retry_at}",
+                     "API quota exhausted",
+                     "The platform's daily or per-minute limit was reached; runs wait for the next window instead of failing repeatedly.",
+                     "Spread your jobs' schedules, or ask the platform for a higher quota."),
+    NotificationType(URL_CHECKER, 0, "url_errors", ERROR, 80, "URL checker found {count} error(s)",
+                     "Broken URLs",
+                     "Landing pages of ads, keywords or extensions answered with an error or could not be reached.",
+                     "Fix the pages or the URLs in the ads; the details list every broken URL."),
+    NotificationType(URL_CHECKER, 1, "url_redirects", WARNING, 40, "URL checker found {count} redirect(s)",
+                     "Redirected URLs",
+                     "Landing pages redirect elsewhere; tracking parameters may be lost.",
+                     "Point the ads straight at the final URL."),
+    NotificationType(GOALS, 0, "budget_overspend", WARNING, 65,
+                     "“{client}” is pacing over its monthly budget: {spent} of {budget}",
+                     "Budget pacing over",
+                     "At the current pace the month's spend will exceed the client's budget.",
+                     "Lower bids or daily budgets, or raise the client's monthly budget."),
+    NotificationType(GOALS, 1, "budget_underspend", SUGGESTION, 30,
+                     "“{client}” is pacing under its monthly budget: {spent} of {budget}",
+                     "Budget pacing under",
+                     "At the current pace the month's budget will not be used.",
+                     "Consider raising bids or budgets where performance allows."),
+    NotificationType(GOALS, 2, "target_missed", WARNING, 55, "“{client}” missed its {metric} target: {value} against {target}",
+                     "Target missed",
+                     "A goal set on the client (CPA, ROAS or PNO) was not met in the report's period.",
+                     "Look at the report's campaigns with the worst values first."),
+    NotificationType(CUSTOM_RULES, 0, "custom_rule_hit", WARNING, 50, "Rule “{rule}” matched in “{account}”",
+                     "Custom rule matched",
+                     "A rule you defined matched the account's data.",
+                     "Open the report to see the matching rows."),
+    NotificationType(OUTPUTS, 0, "output_not_writable", ERROR, 75, "Report “{job}” could not write its output: {reason}",
+                     "Output not writable",
+                     "The file, folder or spreadsheet the job writes to could not be written.",
+                     "Check the output settings of the job (path pattern, spreadsheet id and its sharing)."),
+)
+
+BY_KEY = {t.key: t for t in TYPES}
+BY_NAME = {t.name: t for t in TYPES}
+
+
+def notification_type(name: str) -> NotificationType:
+    """The type called `name`; a KeyError names a programming mistake."""
+    return BY_NAME[name]
