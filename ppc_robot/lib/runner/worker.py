@@ -1,0 +1,106 @@
+"""The scheduler tick shared by both queues, and the embedded worker (tick + thread pool)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ppc_robot.lib.models import utcnow
+from ppc_robot.lib.notifications import emit
+from ppc_robot.lib.runner.execute import execute_run
+from ppc_robot.lib.runner.lifecycle import fail_exhausted_runs
+from ppc_robot.lib.runner.scheduler import overdue_runs, runs_to_dispatch, schedule_due_runs
+from ppc_robot.lib.runner.settings import RunnerSettings
+
+logger = logging.getLogger(__name__)
+
+Enqueue = Callable[[int], None]
+
+
+def raise_overdue(session: Session, settings: RunnerSettings, *, now: datetime | None = None) -> int:
+    """Notify about runs that never started in time or never finished: the run that never happened."""
+    now = now or utcnow()
+    late = overdue_runs(session, start_grace=timedelta(seconds=settings.start_grace_seconds),
+                        run_timeout=timedelta(seconds=settings.run_timeout_seconds), now=now)
+    for run in late:
+        reason = ("it has not started; is a worker running?" if run.started_at is None
+                  else "it has been running longer than allowed")
+        emit(session, run.user_id, "run_overdue", job_id=run.job_id, run_id=run.id,
+             entity_id=str(run.id), now=now,
+             params={"job": run.job.name, "scheduled": f"{run.scheduled_at:%Y-%m-%d %H:%M} UTC",
+                     "reason": reason})
+    return len(late)
+
+
+def tick(factory: sessionmaker[Session], settings: RunnerSettings, enqueue: Enqueue,
+         *, now: datetime | None = None) -> list[int]:
+    """One scheduler step: record due runs, fail exhausted ones, watch, and dispatch."""
+    with factory() as session:
+        schedule_due_runs(session, now=now)
+        fail_exhausted_runs(session, settings, now=now)
+        raise_overdue(session, settings, now=now)
+        session.commit()
+        to_dispatch = runs_to_dispatch(session, now=now)
+    for run_id in to_dispatch:
+        enqueue(run_id)
+    return to_dispatch
+
+
+class EmbeddedWorker:
+    """Scheduler tick and a thread pool in one process: the default, no set-up needed."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: RunnerSettings) -> None:
+        self.factory, self.settings = factory, settings
+        self._pool = ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="run")
+        self._inflight: set[int] = set()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._loop: threading.Thread | None = None
+
+    def enqueue(self, run_id: int) -> None:
+        with self._lock:
+            if run_id in self._inflight or self._stopped.is_set():
+                return
+            self._inflight.add(run_id)
+        self._pool.submit(self._execute, run_id)
+
+    def _execute(self, run_id: int) -> None:
+        try:
+            execute_run(self.factory, run_id, self.settings)
+        except Exception:
+            logger.exception("run %s: the worker failed outside the run", run_id)
+        finally:
+            with self._lock:
+                self._inflight.discard(run_id)
+
+    def tick(self, *, now: datetime | None = None) -> list[int]:
+        return tick(self.factory, self.settings, self.enqueue, now=now)
+
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._inflight
+
+    def start(self) -> EmbeddedWorker:
+        def loop() -> None:
+            while not self._stopped.is_set():
+                try:
+                    self.tick()
+                except Exception:
+                    logger.exception("scheduler tick failed")
+                self._stopped.wait(self.settings.tick_seconds)
+
+        self._loop = threading.Thread(target=loop, name="scheduler", daemon=True)
+        self._loop.start()
+        logger.info("embedded worker started (%s threads)", self.settings.worker_threads)
+        return self
+
+    def stop(self, *, wait: bool = True) -> None:
+        self._stopped.set()
+        if self._loop is not None:
+            self._loop.join(timeout=10)
+        self._pool.shutdown(wait=wait, cancel_futures=True)

@@ -1,0 +1,246 @@
+"""The runner's machinery: claims, leases, outcomes, the scheduler tick, the embedded worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from ppc_robot.lib.db import make_session_factory
+from ppc_robot.lib.models import Job, JobRun, Notification, RunStatus, RunTrigger, ScheduleKind
+from ppc_robot.lib.runner import (
+    EmbeddedWorker,
+    ErrorClass,
+    RunFailed,
+    RunnerSettings,
+    RunResult,
+    claim_run,
+    execute_run,
+    register_executor,
+    schedule_due_runs,
+)
+from ppc_robot.lib.runner.lifecycle import LeaseLost, finish_run
+from tests.factories import make_definition, make_job, make_user
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+OUTCOMES: dict[int, list[object]] = {}
+
+
+def scripted(context):
+    """A task type for these tests: does what the job's parameters script, attempt by attempt."""
+    script = context.parameters.get("script", ["ok"])
+    step = script[min(len(OUTCOMES.setdefault(context.run_id, [])), len(script) - 1)]
+    OUTCOMES[context.run_id].append(step)
+    if step == "transient":
+        raise RunFailed("The platform answered 503.", ErrorClass.TRANSIENT)
+    if step == "auth":
+        raise RunFailed("The login expired.", ErrorClass.AUTHENTICATION)
+    if step == "crash":
+        raise ZeroDivisionError
+    context.progress(1, 1)
+    return RunResult(rows=7, output_file=f"run-{context.run_id}.csv")
+
+
+register_executor("scripted", scripted)
+
+
+@pytest.fixture(autouse=True)
+def fresh_outcomes():
+    OUTCOMES.clear()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return RunnerSettings(outputs_dir=tmp_path, lease_seconds=30, heartbeat_seconds=0.2,
+                          max_attempts=3, worker_threads=4, tick_seconds=0.1)
+
+
+@pytest.fixture
+def factory(engine):
+    return make_session_factory(engine)
+
+
+def hourly(job, after):
+    return after + timedelta(hours=1)
+
+
+def queued_run(session, user, script=("ok",), **job_options):
+    definition = make_definition(session, user, task_type="scripted", parameters={"script": list(script)})
+    job = make_job(session, user, definition=definition, **job_options)
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=NOW)
+    session.add(run)
+    session.commit()
+    return run
+
+
+@pytest.fixture
+def owner(session):
+    user = make_user(session)
+    session.commit()
+    return user
+
+
+def test_a_run_is_claimed_by_one_worker_only(session, owner, settings):
+    run = queued_run(session, owner)
+
+    first = claim_run(session, run.id, "a", settings, now=NOW)
+    second = claim_run(session, run.id, "b", settings, now=NOW)
+
+    assert first is not None and first.attempt == 1
+    assert second is None
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_worker_is_fenced_off(session, owner, settings):
+    run = queued_run(session, owner)
+    old = claim_run(session, run.id, "a", settings, now=NOW)
+
+    new = claim_run(session, run.id, "b", settings, now=NOW + timedelta(seconds=31))
+
+    assert new is not None and new.attempt == 2
+    with pytest.raises(LeaseLost):
+        finish_run(session, old, rows=1, output_file=None)
+
+
+def test_a_successful_run_records_rows_output_and_the_jobs_last_status(session, owner, settings, factory):
+    run = queued_run(session, owner)
+
+    outcome = execute_run(factory, run.id, settings)
+
+    session.expire_all()
+    stored = session.get(JobRun, run.id)
+    assert outcome == "succeeded"
+    assert (stored.status, stored.rows, stored.output_file) == (RunStatus.SUCCEEDED, 7, f"run-{run.id}.csv")
+    assert stored.finished_at is not None and "attempt 1 started" in stored.log
+    assert session.get(Job, stored.job_id).last_run_status == RunStatus.SUCCEEDED
+
+
+def test_a_transient_failure_is_retried_and_then_succeeds(session, owner, settings, factory):
+    run = queued_run(session, owner, script=("transient", "ok"))
+
+    first = execute_run(factory, run.id, settings)
+    second = execute_run(factory, run.id, settings)
+
+    session.expire_all()
+    stored = session.get(JobRun, run.id)
+    assert (first, second) == ("retry", "succeeded")
+    assert stored.status == RunStatus.SUCCEEDED and stored.attempt == 2
+
+
+def test_invalid_credentials_fail_at_once_with_a_notification(session, owner, settings, factory):
+    run = queued_run(session, owner, script=("auth", "ok"))
+
+    outcome = execute_run(factory, run.id, settings)
+
+    session.expire_all()
+    stored = session.get(JobRun, run.id)
+    assert outcome == "failed"
+    assert (stored.status, stored.error_class, stored.error_message) == (RunStatus.FAILED, "authentication", "The login expired.")
+    [notification] = session.scalars(select(Notification).where(Notification.run_id == run.id)).all()
+    assert notification.message.endswith("failed: The login expired.")
+
+
+def test_a_crash_fails_the_run_with_a_reason_in_words(session, owner, settings, factory):
+    run = queued_run(session, owner, script=("crash",))
+
+    execute_run(factory, run.id, settings)
+
+    session.expire_all()
+    assert session.get(JobRun, run.id).error_message == "Unexpected error (ZeroDivisionError); it was logged."
+
+
+def test_a_success_resolves_the_jobs_open_failure(session, owner, settings, factory):
+    failing = queued_run(session, owner, script=("auth",))
+    execute_run(factory, failing.id, settings)
+    again = JobRun(user_id=owner.id, job_id=failing.job_id, scheduled_at=NOW + timedelta(hours=1))
+    session.add(again)
+    session.commit()
+    session.get(Job, failing.job_id).definition.parameters = {"script": ["ok"]}
+    session.commit()
+
+    execute_run(factory, again.id, settings)
+
+    session.expire_all()
+    [notification] = session.scalars(select(Notification).where(Notification.job_id == failing.job_id)).all()
+    assert notification.resolved_at is not None
+
+
+def scheduled_job(session, user, next_run_at):
+    job = make_job(session, user, schedule_kind=ScheduleKind.HOURLY)
+    job.next_run_at = next_run_at
+    session.commit()
+    return job
+
+
+def test_the_tick_records_one_run_per_due_job_and_advances_it(session, owner):
+    due = scheduled_job(session, owner, NOW - timedelta(minutes=1))
+    later = scheduled_job(session, owner, NOW + timedelta(minutes=5))
+
+    result = schedule_due_runs(session, now=NOW, next_run=hourly)
+    session.commit()
+
+    assert len(result.run_ids) == 1
+    [run] = session.scalars(select(JobRun)).all()
+    assert (run.job_id, run.scheduled_at, run.trigger) == (due.id, NOW - timedelta(minutes=1), RunTrigger.SCHEDULE)
+    session.refresh(due)
+    session.refresh(later)
+    assert due.next_run_at == NOW + timedelta(minutes=59)
+    assert later.next_run_at == NOW + timedelta(minutes=5)
+
+
+def test_a_repeated_tick_creates_nothing_more(session, owner):
+    job = scheduled_job(session, owner, NOW - timedelta(minutes=1))
+    schedule_due_runs(session, now=NOW, next_run=hourly)
+    session.commit()
+    job.next_run_at = NOW - timedelta(minutes=1)  # as if a second scheduler read the old value
+    session.commit()
+
+    again = schedule_due_runs(session, now=NOW, next_run=hourly)
+    session.commit()
+
+    assert again.run_ids == []
+    assert session.scalar(select(func.count()).select_from(JobRun)) == 1
+
+
+def test_after_downtime_one_catch_up_run_not_a_flood(session, owner):
+    job = scheduled_job(session, owner, NOW - timedelta(days=3, minutes=30))
+
+    result = schedule_due_runs(session, now=NOW, next_run=hourly)
+    session.commit()
+
+    [run] = session.scalars(select(JobRun)).all()
+    assert len(result.run_ids) == 1
+    assert run.trigger == RunTrigger.CATCH_UP
+    assert run.scheduled_at == NOW - timedelta(minutes=30)
+    session.refresh(job)
+    assert job.next_run_at == NOW + timedelta(minutes=30)
+
+
+def test_disabled_and_manual_jobs_are_not_scheduled(session, owner):
+    disabled = scheduled_job(session, owner, NOW - timedelta(minutes=1))
+    disabled.is_enabled = False
+    manual = make_job(session, owner)
+    manual.next_run_at = NOW - timedelta(minutes=1)
+    session.commit()
+
+    assert schedule_due_runs(session, now=NOW, next_run=hourly).run_ids == []
+
+
+def test_the_embedded_worker_runs_everything_queued(session, owner, settings, factory):
+    runs = [queued_run(session, owner, script=("transient", "ok") if n % 5 == 0 else ("ok",)) for n in range(30)]
+    worker = EmbeddedWorker(factory, settings).start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = session.scalar(select(func.count()).select_from(JobRun).where(JobRun.status == RunStatus.SUCCEEDED))
+            session.rollback()
+            if done == len(runs):
+                break
+            threading.Event().wait(0.1)
+    finally:
+        worker.stop()
+
+    statuses = session.scalars(select(JobRun.status)).all()
+    assert statuses == [RunStatus.SUCCEEDED] * len(runs)
