@@ -20,7 +20,7 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	PPC_ROBOT_START_WORKER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## Set up and run the whole suite: lint, then SQLite, then PostgreSQL
 test: lint test-sqlite test-postgres

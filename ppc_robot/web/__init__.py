@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_security_headers(app)
     _register_template_context(app)
     _register_commands(app)
+    _init_queue(app)
     return app
 
 
@@ -133,6 +134,15 @@ def _register_template_context(app: Flask) -> None:
 
     register_filters(app)
     app.context_processor(lambda: {"navigation": navigation})
+
+
+def _init_queue(app: Flask) -> None:
+    from ppc_robot.web.queue import celery_init_app, start_embedded_worker
+
+    if app.config["PPC_ROBOT_QUEUE"] == "celery":
+        celery_init_app(app)
+    elif str(app.config.get("PPC_ROBOT_START_WORKER")) == "1":
+        start_embedded_worker(app)
 
 
 def _register_commands(app: Flask) -> None:

@@ -50,6 +50,26 @@ def seed_demo_command() -> None:
     click.echo(f"Demo user {state}. Log in as {login.user.email} with password {login.password}")
 
 
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Run the embedded worker (scheduler tick + thread pool) in the foreground."""
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from ppc_robot.web.queue import start_embedded_worker
+
+    worker = start_embedded_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("Worker running; Ctrl+C stops it.")
+    stop.wait()
+    worker.stop()
+
+
 def register_commands(app: Flask) -> None:
-    for command in (create_user_command, create_admin_command, seed_demo_command):
+    for command in (create_user_command, create_admin_command, seed_demo_command, worker_command):
         app.cli.add_command(command)

@@ -11,6 +11,8 @@ from typing import Any
 
 from ppc_robot.lib.credentials import generate_key
 
+PASSED_THROUGH = ("PPC_ROBOT_", "SMTP_", "MAIL_", "CELERY_")
+
 
 def _secret_from_file(path: Path, make: Any) -> str:
     """Read a secret kept in the instance folder, creating it (readable by us only) once."""
@@ -48,7 +50,13 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "MAX_FORM_PARTS": 2000,
         "PPC_ROBOT_BASE_URL": env.get("PPC_ROBOT_BASE_URL", "http://127.0.0.1:5000"),
         "PPC_ROBOT_PAGE_SIZE": 50,
+        "PPC_ROBOT_QUEUE": "embedded",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     }
+    # Settings of the worker, mail and queue pass through as they are (PPC_ROBOT_LEASE_SECONDS …).
+    for key, value in env.items():
+        if key.startswith(PASSED_THROUGH) and key not in config:
+            config[key] = value
     if "SECRET_KEY" in env:
         config["SECRET_KEY"] = env["SECRET_KEY"]
     if "PPC_ROBOT_CREDENTIALS_KEY" in env:
