@@ -25,11 +25,13 @@ run: $(STAMP)
 ## Set up and run the whole suite: lint, then SQLite, then PostgreSQL
 test: lint test-sqlite test-postgres
 
-# The browser tests drive Debian's chromium; install it when it is missing (needs root or sudo).
+# The browser tests drive Debian's chromium and the XLSX tests read files back with LibreOffice;
+# install them when missing (needs root or sudo).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v soffice; } >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			--no-install-recommends chromium libreoffice-calc; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,7 +15,25 @@ from tests.factories import make_definition, make_job, make_user
 from tests.worker.conftest import require_redis
 
 RUNS = 500
-BATCH_SECONDS = 240
+BATCH_SECONDS = 300
+KILLS = 8
+
+
+class Chaos:
+    """Kills the named worker at random moments (3 to 8 s apart, KILLS times) and restarts it."""
+
+    def __init__(self, processes, name, command=None, seed=20261125):
+        self.processes, self.name, self.command = processes, name, command
+        self.chance = random.Random(seed)
+        self.kills = 0
+        self.next_at = time.monotonic() + self.chance.uniform(3, 8)
+
+    def __call__(self):
+        if self.kills < KILLS and time.monotonic() >= self.next_at:
+            self.processes.kill(self.name)
+            self.processes.start(self.name, self.command)
+            self.kills += 1
+            self.next_at = time.monotonic() + self.chance.uniform(3, 8)
 
 
 def queue_runs(session, count, seconds=0.02):
@@ -71,34 +89,26 @@ def test_celery_worker_and_beat_from_the_procfile_run_queued_jobs(session, proce
 
 def test_500_runs_survive_celery_workers_killed_at_random(session, processes, tmp_path):
     require_redis()
-    queue_runs(session, RUNS)
-    chance = random.Random(20261125)
+    queue_runs(session, RUNS, seconds=0.05)
     processes.start("worker")
     processes.start("beat")
+    chaos = Chaos(processes, "worker")
 
-    def kill_sometimes():
-        if chance.random() < 0.08:
-            processes.kill("worker")
-            processes.start("worker")
+    wait_until_all_finished(session, RUNS, chaos=chaos)
 
-    wait_until_all_finished(session, RUNS, chaos=kill_sometimes)
-
+    assert chaos.kills >= 3
     assert_each_run_done_once(session, tmp_path / "outputs", RUNS)
 
 
 def test_500_runs_survive_the_embedded_worker_killed_at_random(session, processes, tmp_path):
-    queue_runs(session, RUNS)
-    chance = random.Random(11252026)
+    queue_runs(session, RUNS, seconds=0.05)
     command = ["flask", "--app", "ppc_robot.web:create_app", "worker"]
     processes.start("embedded", command)
+    chaos = Chaos(processes, "embedded", command, seed=11252026)
 
-    def kill_sometimes():
-        if chance.random() < 0.08:
-            processes.kill("embedded")
-            processes.start("embedded", command)
+    wait_until_all_finished(session, RUNS, chaos=chaos)
 
-    wait_until_all_finished(session, RUNS, chaos=kill_sometimes)
-
+    assert chaos.kills >= 3
     assert_each_run_done_once(session, tmp_path / "outputs", RUNS)
 
 

@@ -1,0 +1,38 @@
+"""How a report's columns are presented: label, kind (number format), width."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ColumnKind(enum.StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    MONEY = "money"
+    PERCENT = "percent"
+    RATIO = "ratio"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: ColumnKind = ColumnKind.TEXT
+    # For colouring against a client's goal: "lower" (CPA, PNO) or "higher" (ROAS) is better.
+    better: str | None = None
+
+    @property
+    def width(self) -> int:
+        return {ColumnKind.TEXT: 32, ColumnKind.DATE: 12}.get(self.kind, 14)
+
+
+# Spreadsheet programs run cells that start with these as formulas (ASVS 5.0 1.2.10).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
+
+
+def neutralise_formula(value: str) -> str:
+    """Text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value

@@ -1,0 +1,134 @@
+"""XLSX output with XlsxWriter in constant-memory mode: a formatted sheet per table, a chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ppc_robot.lib.outputs.columns import Column, ColumnKind, neutralise_formula
+
+NUMBER_FORMATS = {
+    ColumnKind.INTEGER: "#,##0",
+    ColumnKind.DECIMAL: "#,##0.00",
+    ColumnKind.PERCENT: "0.00%",
+    ColumnKind.RATIO: "0.00",
+    ColumnKind.DATE: "yyyy-mm-dd",
+}
+SHEET_NAME_MAX = 31
+_FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+@dataclass
+class Sheet:
+    """One table of the workbook: rows in column order, and an optional chart and goals."""
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    currency: str | None = None
+    chart_metric: str | None = None  # chart this column over the date column
+    goals: dict[str, Decimal] = field(default_factory=dict)  # column name → target value
+    notes: Sequence[str] = ()
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name (31 characters, none of []:*?/\\)."""
+    base = (name.translate(_FORBIDDEN_IN_SHEET_NAMES).strip() or "Sheet")[:SHEET_NAME_MAX]
+    candidate, n = base, 2
+    while candidate.lower() in taken:
+        suffix = f" ({n})"
+        candidate, n = base[: SHEET_NAME_MAX - len(suffix)] + suffix, n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> int:
+    """Write the workbook; returns the number of data rows over all sheets."""
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    try:
+        header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1})
+        formats = {kind: workbook.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
+        good = workbook.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        bad = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        taken: set[str] = set()
+        total = 0
+        for sheet in sheets:
+            total += _write_sheet(workbook, sheet, sheet_name(sheet.name, taken), header, formats, good, bad)
+    finally:
+        workbook.close()
+    return total
+
+
+def _write_sheet(workbook: Any, sheet: Sheet, name: str, header: Any, formats: dict[ColumnKind, Any],
+                 good: Any, bad: Any) -> int:
+    worksheet = workbook.add_worksheet(name)
+    money = workbook.add_format({"num_format": f'#,##0.00 "{sheet.currency}"' if sheet.currency else "#,##0.00"})
+    for index, column in enumerate(sheet.columns):
+        worksheet.set_column(index, index, column.width)
+        worksheet.write_string(0, index, column.label, header)
+    worksheet.freeze_panes(1, 0)
+    row_number = 0
+    for row_number, row in enumerate(sheet.rows, start=1):
+        for index, (column, value) in enumerate(zip(sheet.columns, row, strict=True)):
+            _write_cell(worksheet, row_number, index, column, value, formats, money)
+    last_row = row_number
+    for offset, note in enumerate(sheet.notes, start=2):
+        worksheet.write_string(last_row + offset, 0, neutralise_formula(note))
+    if last_row:
+        worksheet.autofilter(0, 0, last_row, len(sheet.columns) - 1)
+        _colour_against_goals(worksheet, sheet, last_row, good, bad)
+        _add_chart(workbook, worksheet, sheet, name, last_row)
+    return last_row
+
+
+def _write_cell(worksheet: Any, row: int, col: int, column: Column, value: Any,
+                formats: dict[ColumnKind, Any], money: Any) -> None:
+    if value is None:
+        worksheet.write_blank(row, col, None)
+    elif column.kind is ColumnKind.TEXT:
+        worksheet.write_string(row, col, neutralise_formula(str(value)))
+    elif column.kind is ColumnKind.DATE and isinstance(value, date | datetime):
+        worksheet.write_datetime(row, col, value if isinstance(value, datetime)
+                                 else datetime(value.year, value.month, value.day), formats[ColumnKind.DATE])
+    elif column.kind is ColumnKind.MONEY:
+        worksheet.write_number(row, col, float(value), money)
+    else:
+        worksheet.write_number(row, col, float(value), formats.get(column.kind))
+
+
+def _colour_against_goals(worksheet: Any, sheet: Sheet, last_row: int, good: Any, bad: Any) -> None:
+    for index, column in enumerate(sheet.columns):
+        target = sheet.goals.get(column.name)
+        if target is None or column.better not in ("lower", "higher"):
+            continue
+        cells = (1, index, last_row, index)
+        good_rule, bad_rule = ("<=", ">") if column.better == "lower" else (">=", "<")
+        worksheet.conditional_format(*cells, {"type": "cell", "criteria": good_rule,
+                                              "value": float(target), "format": good})
+        worksheet.conditional_format(*cells, {"type": "cell", "criteria": bad_rule,
+                                              "value": float(target), "format": bad})
+
+
+def _add_chart(workbook: Any, worksheet: Any, sheet: Sheet, name: str, last_row: int) -> None:
+    names = [c.name for c in sheet.columns]
+    if not sheet.chart_metric or sheet.chart_metric not in names or "date" not in names:
+        return
+    x, y = names.index("date"), names.index(sheet.chart_metric)
+    quoted = "'" + name.replace("'", "''") + "'"
+    chart = workbook.add_chart({"type": "line"})
+    chart.add_series({
+        "name": sheet.columns[y].label,
+        "categories": f"={quoted}!{xl_rowcol_to_cell(1, x, True, True)}:{xl_rowcol_to_cell(last_row, x, True, True)}",
+        "values": f"={quoted}!{xl_rowcol_to_cell(1, y, True, True)}:{xl_rowcol_to_cell(last_row, y, True, True)}",
+    })
+    chart.set_title({"name": f"{sheet.columns[y].label} over time"})
+    chart.set_legend({"none": True})
+    worksheet.insert_chart(1, len(sheet.columns) + 1, chart)

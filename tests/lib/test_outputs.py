@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, write_csv, write_xlsx
+from ppc_robot.lib.outputs.columns import FORMULA_TRIGGERS, neutralise_formula
+from ppc_robot.lib.outputs.xlsx import sheet_name
+
+COLUMNS = [
+    Column("date", "Date", ColumnKind.DATE),
+    Column("campaign", "Campaign", ColumnKind.TEXT),
+    Column("clicks", "Clicks", ColumnKind.INTEGER),
+    Column("cost", "Cost", ColumnKind.MONEY),
+    Column("ctr", "CTR", ColumnKind.PERCENT),
+    Column("cpa", "CPA", ColumnKind.MONEY, better="lower"),
+]
+ROWS = [
+    (date(2026, 11, 1), "=HYPERLINK(\"http://evil\")", 120, Decimal("1234.50"), 0.0312, Decimal("80.10")),
+    (date(2026, 11, 2), "Brand — CZ", 95, Decimal("999.99"), 0.0288, Decimal("120.00")),
+]
+
+
+def read_back_with_libreoffice(xlsx_path, tmp_path):
+    """LibreOffice (Debian's libreoffice-calc) opens the workbook and saves its first sheet as CSV."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        pytest.fail("LibreOffice is not installed: `make test` installs libreoffice-calc.")
+    out = tmp_path / "lo"
+    subprocess.run([office, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
+                    "--outdir", str(out), str(xlsx_path)], check=True, capture_output=True, timeout=120)
+    with (out / (xlsx_path.stem + ".csv")).open(encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_libreoffice_reads_back_the_values_of_the_xlsx(tmp_path):
+    path = tmp_path / "report.xlsx"
+
+    rows = write_xlsx(path, [Sheet("Performance", COLUMNS, ROWS, currency="CZK", chart_metric="clicks",
+                                   goals={"cpa": Decimal("100")})])
+
+    table = read_back_with_libreoffice(path, tmp_path)
+    assert rows == 2
+    assert table[0] == ["Date", "Campaign", "Clicks", "Cost", "CTR", "CPA"]
+    assert table[1][0] == "2026-11-01"
+    assert table[1][1] == "'=HYPERLINK(\"http://evil\")"  # text, never a formula
+    assert table[1][2] == "120"
+    assert table[1][3].replace("\u00a0", " ") == "1,234.50 CZK"
+    assert table[1][4] == "3.12%"
+    assert table[2][1] == "Brand — CZ"
+
+
+def test_csv_is_utf8_with_the_chosen_delimiter_and_no_formulas(tmp_path):
+    path = tmp_path / "report.csv"
+
+    write_csv(path, COLUMNS, ROWS, delimiter=";")
+
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Date;Campaign;Clicks;Cost;CTR;CPA"
+    assert lines[1].split(";")[1] == "\"'=HYPERLINK(\"\"http://evil\"\")\""
+    assert lines[2] == "2026-11-02;Brand — CZ;95;999.99;0.0288;120.00"
+
+
+@settings(max_examples=200)
+@given(st.text(min_size=1))
+def test_no_text_can_become_a_formula(text):
+    assert not neutralise_formula(text).startswith(FORMULA_TRIGGERS)
+    assert neutralise_formula(text).lstrip("'") in (text, text.lstrip("'"))
+
+
+def test_sheet_names_are_made_valid_and_unique():
+    taken: set[str] = set()
+
+    names = [sheet_name(n, taken) for n in ["Acme: CZ/SK", "Acme: CZ/SK", "x" * 40, ""]]
+
+    assert names == ["Acme  CZ SK", "Acme  CZ SK (2)", "x" * 31, "Sheet"]
