@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TypeVar
 
 from flask import abort
@@ -42,3 +43,22 @@ def require_admin() -> ResponseReturnValue | None:
         security_log.info("admin area refused to %s", getattr(current_user, "id", "anonymous"))
         abort(404)
     return None
+
+
+def owned_all(model: type[M], object_ids: Iterable[int | None]) -> list[M]:
+    """The current user's rows of `model` with these ids (a form's list), or abort with 404.
+
+    One id that is missing or not his refuses the whole list, so nothing is done half-way.
+    """
+    wanted = {object_id for object_id in object_ids if object_id is not None}
+    if not wanted:
+        return []
+    stmt = select(model).where(model.id.in_(wanted), model.owned_by(current_user.id))
+    found = list(db.session.scalars(stmt))
+    if len(found) != len(wanted):
+        security_log.info(
+            "refused %s %s to user %s (missing or not his)",
+            model.__name__, sorted(wanted - {row.id for row in found}), current_user.id,
+        )
+        abort(404)
+    return sorted(found, key=lambda row: row.id)

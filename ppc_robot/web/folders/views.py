@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -18,8 +18,8 @@ from ppc_robot.lib.folders import (
     subfolders,
     subtree_ids,
 )
-from ppc_robot.lib.jobs import jobs_in_folder
-from ppc_robot.lib.models import Folder
+from ppc_robot.lib.jobs import folder_jobs, jobs_below, search_jobs, user_tags
+from ppc_robot.lib.models import Folder, Tag
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
 from ppc_robot.web.folders.forms import FolderDeleteForm, FolderForm, FolderMoveForm
@@ -37,13 +37,53 @@ def index() -> ResponseReturnValue:
 def show(folder_id: int) -> ResponseReturnValue:
     folder = owned(Folder, folder_id)
     session = db.session()
+    tag = _tag_filter()
     return render_template(
         "folders/show.html",
         folder=folder,
         path=ancestors(session, folder),
         children=subfolders(session, folder),
-        jobs=jobs_in_folder(session, folder),
+        jobs=folder_jobs(session, folder, tag=tag, page=_page_number()),
+        tags=user_tags(session, current_user),
+        tag=tag,
     )
+
+
+@bp.route("/<int:folder_id>/all")
+def below(folder_id: int) -> ResponseReturnValue:
+    """Every job in the folder and all folders below it (the closure table)."""
+    folder = owned(Folder, folder_id)
+    session = db.session()
+    tag = _tag_filter()
+    return render_template(
+        "folders/below.html",
+        folder=folder,
+        path=ancestors(session, folder),
+        jobs=jobs_below(session, folder, tag=tag, page=_page_number()),
+        tags=user_tags(session, current_user),
+        tag=tag,
+    )
+
+
+@bp.route("/search")
+def search() -> ResponseReturnValue:
+    session = db.session()
+    query = request.args.get("q", "").strip()[:200]
+    return render_template(
+        "folders/search.html",
+        query=query,
+        jobs=search_jobs(session, current_user, query, page=_page_number()),
+        tags=user_tags(session, current_user),
+    )
+
+
+def _page_number() -> int:
+    return max(1, min(request.args.get("page", 1, type=int) or 1, 1_000_000))
+
+
+def _tag_filter() -> Tag | None:
+    tag_id = request.args.get("tag", type=int)
+    return owned(Tag, tag_id) if tag_id else None
 
 
 @bp.route("/<int:folder_id>/new", methods=["GET", "POST"])

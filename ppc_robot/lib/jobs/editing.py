@@ -1,0 +1,401 @@
+"""Creating, editing, detaching, duplicating and deleting jobs and their definitions."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import (
+    ClientAccount,
+    Folder,
+    Job,
+    JobDefinition,
+    OutputType,
+    ScheduleKind,
+    Tag,
+    User,
+)
+from ppc_robot.lib.models.jobs import DEFINITION_NAME_MAX, JOB_NAME_MAX, OUTPUT_PATH_MAX
+from ppc_robot.lib.reports import get_report_type, validate_parameters
+from ppc_robot.lib.schedules import JobSchedule, next_run_after, normalise_schedule
+
+logger = logging.getLogger(__name__)
+
+FILE_NAME_PLACEHOLDERS = ("job", "date", "account")
+_FILE_NAME = re.compile(r"^[\w .,()\-{}]+$")
+_SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+_SPREADSHEET_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{20,100})")
+
+
+class JobError(PpcRobotError):
+    """A job cannot be created or changed as asked; `field` names the part at fault."""
+
+    def __init__(self, message: str, *, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class DefinitionSettings:
+    """What a definition holds: report type, output type, parameters (current version)."""
+
+    task_type: str
+    parameters: dict[str, Any]
+    output_type: OutputType = OutputType.XLSX
+    name: str = ""
+
+
+@dataclass
+class JobSettings:
+    """What the job editor sets on the job itself."""
+
+    name: str
+    folder: Folder
+    schedule: JobSchedule = field(default_factory=lambda: JobSchedule(ScheduleKind.MANUAL))
+    client_accounts: Sequence[ClientAccount] = ()
+    tags: Sequence[Tag] = ()
+    output_path: str = ""
+    is_enabled: bool = True
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def clean_output_path(output_type: OutputType, path: str) -> str:
+    """The output path in its stored form. Raises JobError (field output_path) when unusable.
+
+    Files take a name pattern with {job}, {date} and {account}; a Google Sheet takes a
+    spreadsheet id or its address (empty: the first run creates the sheet).
+    """
+    path = (path or "").strip()
+    if not path:
+        return ""
+    if len(path) > OUTPUT_PATH_MAX:
+        raise JobError(f"Keep it to {OUTPUT_PATH_MAX} characters or fewer.", field="output_path")
+    if output_type is OutputType.GOOGLE_SHEETS:
+        match = _SPREADSHEET_URL.match(path)
+        sheet_id = match.group(1) if match else path
+        if not _SPREADSHEET_ID.match(sheet_id):
+            raise JobError(
+                "Give the spreadsheet's id or its docs.google.com address, or leave it empty.",
+                field="output_path",
+            )
+        return sheet_id
+    if not _FILE_NAME.match(path) or ".." in path:
+        raise JobError(
+            "Use letters, digits, spaces and . , ( ) - _ in the file name, no folders.",
+            field="output_path",
+        )
+    for placeholder in re.findall(r"\{([^}]*)\}", path):
+        if placeholder not in FILE_NAME_PLACEHOLDERS:
+            raise JobError(
+                f"“{{{placeholder}}}” is not a placeholder: use {{job}}, {{date}} or {{account}}.",
+                field="output_path",
+            )
+    return path
+
+
+def _clean_job_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise JobError("Give the job a name.")
+    if len(name) > JOB_NAME_MAX:
+        raise JobError(f"Keep the name to {JOB_NAME_MAX} characters or fewer.")
+    return name
+
+
+def _refuse_foreign(user_id: int, *objects: Any) -> None:
+    if any(obj.user_id != user_id for obj in objects):
+        raise JobError("Use only your own folders, definitions, tags and accounts.")
+
+
+def create_definition(
+    session: Session,
+    user_id: int,
+    task_type: str,
+    *,
+    version: int = 1,
+    output_type: OutputType = OutputType.XLSX,
+    parameters: dict[str, Any] | None = None,
+    name: str = "",
+) -> JobDefinition:
+    """A new definition owned by the user, stored as given (callers validate)."""
+    definition = JobDefinition(
+        user_id=user_id,
+        name=name[:DEFINITION_NAME_MAX],
+        task_type=task_type,
+        task_type_version=version,
+        output_type=output_type,
+        parameters=dict(parameters or {}),
+    )
+    session.add(definition)
+    session.flush()
+    return definition
+
+
+def _checked_definition(settings: DefinitionSettings) -> dict[str, Any]:
+    report_type = get_report_type(settings.task_type)
+    return validate_parameters(report_type, settings.parameters)
+
+
+def update_definition(
+    session: Session, definition: JobDefinition, settings: DefinitionSettings
+) -> JobDefinition:
+    """Change a definition; every job sharing it runs with the change from now on.
+
+    Raises ReportError for an unknown type and ParametersError for refused parameters.
+    """
+    parameters = _checked_definition(settings)
+    definition.task_type = settings.task_type
+    definition.task_type_version = get_report_type(settings.task_type).version
+    definition.output_type = settings.output_type
+    definition.parameters = parameters
+    if settings.name.strip():
+        definition.name = settings.name.strip()[:DEFINITION_NAME_MAX]
+    session.flush()
+    return definition
+
+
+def create_job(
+    session: Session,
+    folder: Folder,
+    definition: JobDefinition,
+    name: str,
+    *,
+    schedule_kind: ScheduleKind = ScheduleKind.MANUAL,
+    schedule: dict[str, Any] | None = None,
+    time_zone: str = "UTC",
+    tags: Sequence[Tag] = (),
+    output_path: str = "",
+    now: datetime | None = None,
+) -> Job:
+    """A job in `folder` running `definition`, its next run computed.
+
+    Raises JobError on a bad name or foreign parts, ScheduleError on a bad schedule.
+    """
+    name = _clean_job_name(name)
+    _refuse_foreign(folder.user_id, definition, *tags)
+    plan = normalise_schedule(schedule_kind, schedule or {}, time_zone)
+    job = Job(
+        user_id=folder.user_id,
+        folder_id=folder.id,
+        definition_id=definition.id,
+        name=name,
+        schedule_kind=plan.kind,
+        schedule=dict(plan.params),
+        time_zone=plan.time_zone,
+        output_path=output_path,
+        is_enabled=True,
+        next_run_at=next_run_after(plan, _now(now)),
+    )
+    job.tags = list(tags)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def save_job(
+    session: Session,
+    user: User,
+    settings: JobSettings,
+    *,
+    job: Job | None = None,
+    definition: JobDefinition | None = None,
+    definition_settings: DefinitionSettings | None = None,
+    now: datetime | None = None,
+) -> Job:
+    """Create a job (no `job`) or change one, all checks first, then every write.
+
+    `definition` None: a new definition from `definition_settings`. Otherwise the job uses
+    `definition`, changed by `definition_settings` when given (which reaches every job
+    sharing it). Raises JobError, ScheduleError, ReportError or ParametersError.
+    """
+    name = _clean_job_name(settings.name)
+    _refuse_foreign(user.id, settings.folder, *settings.tags, *settings.client_accounts)
+    if definition is not None:
+        _refuse_foreign(user.id, definition)
+    if job is not None:
+        _refuse_foreign(user.id, job)
+    if definition is None and definition_settings is None:
+        raise ValueError("a new definition needs its settings")
+    plan = normalise_schedule(
+        settings.schedule.kind, settings.schedule.params, settings.schedule.time_zone
+    )
+    output_type = (
+        definition_settings.output_type if definition_settings else definition.output_type  # type: ignore[union-attr]
+    )
+    output_path = clean_output_path(output_type, settings.output_path)
+    if definition_settings is not None:
+        _checked_definition(definition_settings)
+
+    if definition is None:
+        assert definition_settings is not None
+        report_type = get_report_type(definition_settings.task_type)
+        definition = create_definition(
+            session,
+            user.id,
+            definition_settings.task_type,
+            version=report_type.version,
+            output_type=definition_settings.output_type,
+            parameters=validate_parameters(report_type, definition_settings.parameters),
+            name=definition_settings.name.strip() or name,
+        )
+    elif definition_settings is not None:
+        update_definition(session, definition, definition_settings)
+    if job is None:
+        job = Job(user_id=user.id)
+        session.add(job)
+    job.name = name
+    job.folder_id = settings.folder.id
+    job.definition_id = definition.id
+    job.schedule_kind = plan.kind
+    job.schedule = dict(plan.params)
+    job.time_zone = plan.time_zone
+    job.output_path = output_path
+    job.is_enabled = settings.is_enabled
+    job.next_run_at = next_run_after(plan, _now(now)) if settings.is_enabled else None
+    job.tags = list(settings.tags)
+    job.client_accounts = list(settings.client_accounts)
+    session.flush()
+    logger.info("job %s saved with definition %s (user %s)", job.id, definition.id, user.id)
+    return job
+
+
+def definition_job_count(session: Session, definition: JobDefinition) -> int:
+    """How many jobs use the definition."""
+    stmt = select(func.count()).select_from(Job).where(Job.definition_id == definition.id)
+    return session.scalar(stmt) or 0
+
+
+def _copy_definition(session: Session, definition: JobDefinition, name: str) -> JobDefinition:
+    return create_definition(
+        session,
+        definition.user_id,
+        definition.task_type,
+        version=definition.task_type_version,
+        output_type=definition.output_type,
+        parameters=dict(definition.parameters),
+        name=name,
+    )
+
+
+def detach_job(session: Session, job: Job) -> JobDefinition:
+    """Give the job its own copy of its shared definition; the others keep the original.
+
+    Raises JobError when no other job uses the definition.
+    """
+    definition = session.get_one(JobDefinition, job.definition_id)
+    if definition_job_count(session, definition) <= 1:
+        raise JobError("This job already has a definition of its own.", field="definition")
+    copy = _copy_definition(session, definition, f"{job.name} (own copy)")
+    job.definition_id = copy.id
+    session.flush()
+    session.expire(job, ["definition"])
+    logger.info("job %s detached from definition %s (user %s)", job.id, definition.id, job.user_id)
+    return copy
+
+
+def duplicate_job(session: Session, job: Job, *, now: datetime | None = None) -> Job:
+    """A copy of the job in the same folder, disabled until the user looks at it.
+
+    A shared definition stays shared by the copy; a job's own definition is copied too.
+    """
+    definition = session.get_one(JobDefinition, job.definition_id)
+    name = _clean_job_name(f"{job.name[: JOB_NAME_MAX - 7]} (copy)")
+    if definition_job_count(session, definition) <= 1:
+        definition = _copy_definition(session, definition, name)
+    copy = Job(
+        user_id=job.user_id,
+        folder_id=job.folder_id,
+        definition_id=definition.id,
+        name=name,
+        level=job.level,
+        service_account_id=job.service_account_id,
+        client_id=job.client_id,
+        all_client_accounts=job.all_client_accounts,
+        schedule_kind=job.schedule_kind,
+        schedule=dict(job.schedule),
+        time_zone=job.time_zone,
+        is_enabled=False,
+        next_run_at=None,
+        output_path="",
+    )
+    copy.tags = list(job.tags)
+    copy.client_accounts = list(job.client_accounts)
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def delete_job(session: Session, job: Job) -> None:
+    """Delete the job (its runs go with it) and its definition when nothing else uses it."""
+    definition_id = job.definition_id
+    session.delete(job)
+    session.flush()
+    still_used = session.scalar(select(Job.id).where(Job.definition_id == definition_id).limit(1))
+    if still_used is None:
+        session.execute(delete(JobDefinition).where(JobDefinition.id == definition_id))
+    logger.info("job %s deleted (user %s)", job.id, job.user_id)
+
+
+@dataclass(frozen=True)
+class DefinitionUse:
+    definition: JobDefinition
+    jobs: list[Job]
+
+    @property
+    def is_shared(self) -> bool:
+        return len(self.jobs) > 1
+
+
+def definitions_with_jobs(
+    session: Session, user: User, *, shared_only: bool = False
+) -> list[DefinitionUse]:
+    """The user's definitions, each with the jobs using it (two queries)."""
+    definitions = session.scalars(
+        select(JobDefinition)
+        .where(JobDefinition.owned_by(user.id))
+        .order_by(func.lower(JobDefinition.name), JobDefinition.id)
+    ).all()
+    jobs = session.scalars(
+        select(Job).where(Job.owned_by(user.id)).order_by(func.lower(Job.name), Job.id)
+    ).all()
+    by_definition: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_definition.setdefault(job.definition_id, []).append(job)
+    uses = [DefinitionUse(d, by_definition.get(d.id, [])) for d in definitions]
+    return [u for u in uses if u.is_shared] if shared_only else uses
+
+
+def client_account_choices(session: Session, user: User) -> Sequence[ClientAccount]:
+    """The user's client accounts with their login and tags, for pickers (fixed queries)."""
+    stmt = (
+        select(ClientAccount)
+        .where(ClientAccount.owned_by(user.id))
+        .options(joinedload(ClientAccount.service_account), selectinload(ClientAccount.tags))
+        .order_by(func.lower(ClientAccount.name), ClientAccount.id)
+    )
+    return session.scalars(stmt).unique().all()
+
+
+def job_with_parts(session: Session, job_id: int, user: User) -> Job | None:
+    """The user's job with its definition, tags and accounts loaded (the job page)."""
+    stmt = (
+        select(Job)
+        .where(Job.id == job_id, Job.owned_by(user.id))
+        .options(
+            joinedload(Job.definition),
+            selectinload(Job.tags),
+            selectinload(Job.client_accounts).joinedload(ClientAccount.service_account),
+        )
+    )
+    return session.scalars(stmt).unique().one_or_none()

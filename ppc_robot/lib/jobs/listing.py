@@ -1,0 +1,172 @@
+"""The job lists of the folder pages: one folder, everything below one, search.
+
+Each list costs the same few queries whatever its size: a count, the page of jobs with
+their definitions and account counts, their tags, and (where shown) the folder paths.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ppc_robot.lib.models import Folder, FolderPath, Job, Tag, User, jobs_client_accounts, jobs_tags
+from ppc_robot.lib.reports import ReportError, get_report_type
+from ppc_robot.lib.schedules import JobSchedule, describe_schedule
+
+PER_PAGE = 50
+SEARCH_MIN = 2
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """One line of a job list, with everything the template shows already worked out."""
+
+    job: Job
+    report_label: str
+    schedule_words: str
+    accounts_count: int
+    folder_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobPage:
+    rows: list[JobRow]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _report_label(task_type: str) -> str:
+    try:
+        return get_report_type(task_type).label
+    except ReportError:
+        return task_type
+
+
+def _folder_paths(session: Session, folder_ids: set[int]) -> dict[int, tuple[str, ...]]:
+    """Each folder's names from the root down, for all the folders in one query."""
+    if not folder_ids:
+        return {}
+    rows = session.execute(
+        select(FolderPath.descendant_id, Folder.name)
+        .join(Folder, Folder.id == FolderPath.ancestor_id)
+        .where(FolderPath.descendant_id.in_(folder_ids))
+        .order_by(FolderPath.descendant_id, FolderPath.depth.desc())
+    ).all()
+    paths: dict[int, list[str]] = {}
+    for folder_id, name in rows:
+        paths.setdefault(folder_id, []).append(name)
+    return {folder_id: tuple(names) for folder_id, names in paths.items()}
+
+
+def _page(
+    session: Session, stmt: Select[tuple[Job]], *, page: int, per_page: int, with_paths: bool,
+    exact_total: bool = True,
+) -> JobPage:
+    page = max(1, page)
+    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = session.scalar(count_stmt) or 0
+    if total and (page - 1) * per_page >= total:
+        page = max(1, math.ceil(total / per_page))
+    accounts = (
+        select(func.count())
+        .select_from(jobs_client_accounts)
+        .where(jobs_client_accounts.c.job_id == Job.id)
+        .correlate(Job)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        stmt.add_columns(accounts)
+        .options(joinedload(Job.definition), selectinload(Job.tags))
+        .order_by(func.lower(Job.name), Job.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    paths = _folder_paths(session, {job.folder_id for job, _ in rows}) if with_paths else {}
+    result = [
+        JobRow(
+            job=job,
+            report_label=_report_label(job.definition.task_type),
+            schedule_words=describe_schedule(JobSchedule.of(job)),
+            accounts_count=count,
+            folder_path=paths.get(job.folder_id, ()),
+        )
+        for job, count in rows
+    ]
+    return JobPage(result, page, per_page, total)
+
+
+def _with_tag(stmt: Select[tuple[Job]], tag: Tag | None) -> Select[tuple[Job]]:
+    if tag is None:
+        return stmt
+    return stmt.where(Job.id.in_(select(jobs_tags.c.job_id).where(jobs_tags.c.tag_id == tag.id)))
+
+
+def folder_jobs(
+    session: Session, folder: Folder, *, tag: Tag | None = None, page: int = 1,
+    per_page: int = PER_PAGE,
+) -> JobPage:
+    """A page of the folder's own jobs by name, optionally only those with `tag`."""
+    stmt = _with_tag(select(Job).where(Job.folder_id == folder.id), tag)
+    return _page(session, stmt, page=page, per_page=per_page, with_paths=False)
+
+
+def jobs_below(
+    session: Session, folder: Folder, *, tag: Tag | None = None, page: int = 1,
+    per_page: int = PER_PAGE,
+) -> JobPage:
+    """A page of every job in the folder and all folders below it, with folder paths."""
+    subtree = select(FolderPath.descendant_id).where(FolderPath.ancestor_id == folder.id)
+    stmt = _with_tag(
+        select(Job).where(Job.user_id == folder.user_id, Job.folder_id.in_(subtree)), tag
+    )
+    return _page(session, stmt, page=page, per_page=per_page, with_paths=True)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_jobs(
+    session: Session, user: User, query: str, *, page: int = 1, per_page: int = PER_PAGE
+) -> JobPage:
+    """A page of the user's jobs whose name contains `query` (any case), with folder paths."""
+    query = " ".join((query or "").split())
+    if len(query) < SEARCH_MIN:
+        return JobPage([], 1, per_page, 0)
+    pattern = f"%{_escape_like(query.lower())}%"
+    stmt = select(Job).where(
+        Job.owned_by(user.id), func.lower(Job.name).like(pattern, escape="\\")
+    )
+    return _page(session, stmt, page=page, per_page=per_page, with_paths=True)
+
+
+def user_tags(session: Session, user: User) -> Sequence[Tag]:
+    """The user's job tags by name (filters and bulk actions)."""
+    return session.scalars(
+        select(Tag).where(Tag.owned_by(user.id)).order_by(func.lower(Tag.name))
+    ).all()

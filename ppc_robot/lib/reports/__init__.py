@@ -1,0 +1,40 @@
+"""The report catalogue: every report type a job definition can name.
+
+A report type declares its name, label, current version, a plain WTForms form for its
+parameters (lib never imports Flask-WTF: the runner re-validates parameters without a
+request), its default parameters and one upgrade function per older version, so a saved
+definition is migrated, never broken, when its type evolves. The job editor renders any
+registered type's form without knowing it.
+"""
+
+from __future__ import annotations
+
+from ppc_robot.lib.reports.catalogue import (
+    ParametersError,
+    ReportError,
+    ReportParametersForm,
+    ReportType,
+    current_parameters,
+    get_report_type,
+    register_report_type,
+    report_types,
+    validate_form,
+    validate_parameters,
+)
+from ppc_robot.lib.reports.performance import PERFORMANCE
+
+register_report_type(PERFORMANCE)
+
+__all__ = [
+    "PERFORMANCE",
+    "ParametersError",
+    "ReportError",
+    "ReportParametersForm",
+    "ReportType",
+    "current_parameters",
+    "get_report_type",
+    "register_report_type",
+    "report_types",
+    "validate_form",
+    "validate_parameters",
+]

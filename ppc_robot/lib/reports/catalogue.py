@@ -1,0 +1,196 @@
+"""The registry of report types, their parameter forms, validation and upgrades."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from wtforms import DateField, DecimalField, Form
+
+from ppc_robot.lib.errors import PpcRobotError
+
+Parameters = dict[str, Any]
+
+
+class ReportError(PpcRobotError):
+    """An unknown report type or a version this code cannot read."""
+
+
+class ParametersError(PpcRobotError):
+    """Parameters a report type refuses; `errors` maps each field to its messages."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors = {name: list(messages) for name, messages in errors.items()}
+        first = next(iter(self.errors.items()), ("", ["The parameters are not valid."]))
+        super().__init__(first[1][0] if first[1] else "The parameters are not valid.")
+
+
+class _FormData(dict[str, list[str]]):
+    """The `getlist` interface WTForms reads posted data through, built from a dict."""
+
+    def getlist(self, key: str) -> list[str]:
+        return list(self.get(key, []))
+
+
+class ReportParametersForm(Form):
+    """Base of every report type's parameters form; JSON in, JSON out.
+
+    Subclasses may override `validate_parameters` for rules across fields; they add errors to
+    the fields and return False.
+    """
+
+    def parameters(self) -> Parameters:
+        """The form's data as JSON-ready parameters (dates ISO, decimals as strings)."""
+        result: Parameters = {}
+        for name, form_field in self._fields.items():
+            value = form_field.data
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = str(value)
+            result[name] = value
+        return result
+
+    @classmethod
+    def formdata_of(cls, parameters: Mapping[str, Any]) -> _FormData:
+        """Posted-form data equivalent to stored parameters (how lib re-validates them)."""
+        data = _FormData()
+        for name, value in parameters.items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[name] = ["y"]
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            data[name] = [str(v) for v in values]
+        return data
+
+    @classmethod
+    def objects_of(cls, parameters: Mapping[str, Any]) -> Parameters:
+        """Stored parameters as the Python values the form's fields hold (for `data=`)."""
+        result: Parameters = {}
+        for name, unbound in cls.__dict__.items():
+            if not hasattr(unbound, "field_class") or name not in parameters:
+                continue
+            value = parameters[name]
+            try:
+                if issubclass(unbound.field_class, DateField) and isinstance(value, str):
+                    value = date.fromisoformat(value)
+                elif issubclass(unbound.field_class, DecimalField) and value is not None:
+                    value = Decimal(str(value))
+            except (ValueError, InvalidOperation):
+                value = None
+            result[name] = value
+        return result
+
+    def validate_parameters(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class ReportType:
+    """One kind of report: how it is named, what parameters it takes, how they evolved."""
+
+    name: str
+    label: str
+    version: int
+    form_class: type[ReportParametersForm]
+    description: str = ""
+    default_parameters: Callable[[], Parameters] = dict
+    # upgrades[v] turns version v's parameters into version v + 1's.
+    upgrades: Mapping[int, Callable[[Parameters], Parameters]] = field(default_factory=dict)
+
+    def form(self, formdata: Any = None, parameters: Mapping[str, Any] | None = None,
+             prefix: str = "") -> ReportParametersForm:
+        """The parameters form, from posted data or from stored (current-version) parameters."""
+        stored = self.form_class.objects_of(parameters or self.default_parameters())
+        return self.form_class(formdata=formdata, data=stored, prefix=prefix)
+
+    def upgrade(self, version: int, parameters: Mapping[str, Any]) -> Parameters:
+        """Parameters saved for `version`, brought to the current version step by step.
+
+        Raises ReportError for a version newer than this code or with no upgrade path.
+        """
+        if version > self.version:
+            raise ReportError(
+                f"This definition was saved by a newer {self.label} (version {version})."
+            )
+        current = dict(parameters)
+        for step in range(version, self.version):
+            if step not in self.upgrades:
+                raise ReportError(f"{self.label} cannot upgrade parameters from version {step}.")
+            current = self.upgrades[step](current)
+        return current
+
+
+_REGISTRY: dict[str, ReportType] = {}
+
+
+def register_report_type(report_type: ReportType) -> ReportType:
+    """Add a report type to the catalogue (idempotent for the same object)."""
+    existing = _REGISTRY.get(report_type.name)
+    if existing is not None and existing is not report_type:
+        raise ValueError(f"report type {report_type.name!r} is already registered")
+    _REGISTRY[report_type.name] = report_type
+    return report_type
+
+
+def report_types() -> list[ReportType]:
+    """Every registered report type, by label."""
+    return sorted(_REGISTRY.values(), key=lambda t: t.label)
+
+
+def get_report_type(name: str) -> ReportType:
+    """The report type called `name`. Raises ReportError when there is none."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ReportError(f"There is no report type “{name}”.") from None
+
+
+def _errors_of(form: Form) -> dict[str, list[str]]:
+    return {name: list(f.errors) for name, f in form._fields.items() if f.errors}
+
+
+def validate_parameters(
+    report_type: ReportType, parameters: Mapping[str, Any], *, posted_names: Iterable[str] = ()
+) -> Parameters:
+    """Check parameters for the current version and return them normalised.
+
+    `posted_names` are parameter names a form sent: any the type does not declare is refused,
+    as are unknown keys in `parameters`. Raises ParametersError with the messages per field.
+    """
+    known = set(report_type.form_class().data)
+    unknown = sorted((set(parameters) | set(posted_names)) - known)
+    if unknown:
+        raise ParametersError(
+            {"": [f"{report_type.label} has no parameter “{unknown[0]}”."]}
+        )
+    form = report_type.form_class(formdata=report_type.form_class.formdata_of(parameters))
+    if not (form.validate() and form.validate_parameters()):
+        raise ParametersError(_errors_of(form))
+    return form.parameters()
+
+
+def validate_form(report_type: ReportType, form: ReportParametersForm,
+                  *, posted_names: Iterable[str] = ()) -> Parameters:
+    """Validate a bound parameters form (the editor's); errors stay on its fields.
+
+    Raises ParametersError for unknown posted names or invalid values.
+    """
+    known = set(form.data)
+    unknown = sorted(set(posted_names) - known)
+    if unknown:
+        raise ParametersError({"": [f"{report_type.label} has no parameter “{unknown[0]}”."]})
+    if not (form.validate() and form.validate_parameters()):
+        raise ParametersError(_errors_of(form))
+    return form.parameters()
+
+
+def current_parameters(task_type: str, version: int, parameters: Mapping[str, Any]) -> Parameters:
+    """A definition's parameters at its report type's current version. Raises ReportError."""
+    return get_report_type(task_type).upgrade(version, parameters)

@@ -1,0 +1,331 @@
+"""Job pages: the editor, the job page, duplicate, detach, delete and bulk actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ppc_robot.lib.folders import ancestors, folder_tree
+from ppc_robot.lib.jobs import (
+    DefinitionSettings,
+    JobError,
+    JobSettings,
+    client_account_choices,
+    definition_job_count,
+    definitions_with_jobs,
+    delete_job,
+    detach_job,
+    duplicate_job,
+    job_with_parts,
+    move_jobs,
+    save_job,
+    set_jobs_enabled,
+    tag_jobs,
+    untag_jobs,
+    user_tags,
+)
+from ppc_robot.lib.models import ClientAccount, Folder, Job, JobDefinition, OutputType, Tag
+from ppc_robot.lib.reports import (
+    ParametersError,
+    ReportError,
+    ReportType,
+    current_parameters,
+    get_report_type,
+    report_types,
+    validate_form,
+)
+from ppc_robot.lib.schedules import (
+    JobSchedule,
+    ScheduleError,
+    describe_schedule,
+    next_runs,
+    normalise_schedule,
+)
+from ppc_robot.web.access import owned, owned_all, require_login
+from ppc_robot.web.extensions import db
+from ppc_robot.web.jobs.forms import NEW_DEFINITION, ConfirmForm, JobBulkForm, JobForm
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+bp.before_request(require_login)
+
+PARAMS_PREFIX = "params-"
+SCHEDULE_FIELDS = {"kind": "schedule_kind", "minute": "schedule_minute", "time": "schedule_time",
+                   "weekdays": "schedule_weekdays", "day": "schedule_day", "cron": "schedule_cron",
+                   "time_zone": "time_zone"}
+
+
+@bp.route("/new/<int:folder_id>", methods=["GET", "POST"])
+def create(folder_id: int) -> ResponseReturnValue:
+    return _editor(None, owned(Folder, folder_id))
+
+
+@bp.route("/<int:job_id>/edit", methods=["GET", "POST"])
+def edit(job_id: int) -> ResponseReturnValue:
+    job = owned(Job, job_id)
+    return _editor(job, job.folder)
+
+
+@bp.route("/<int:job_id>")
+def show(job_id: int) -> ResponseReturnValue:
+    job = job_with_parts(db.session(), owned(Job, job_id).id, current_user)
+    assert job is not None
+    schedule = JobSchedule.of(job)
+    try:
+        report: ReportType | None = get_report_type(job.definition.task_type)
+        parameters = current_parameters(
+            job.definition.task_type, job.definition.task_type_version, job.definition.parameters
+        )
+    except ReportError:
+        report, parameters = None, job.definition.parameters
+    return render_template(
+        "jobs/show.html", job=job, report=report, parameters=parameters,
+        schedule_words=describe_schedule(schedule),
+        runs=next_runs(schedule, datetime.now(UTC)) if job.is_enabled else [],
+        sharing=definition_job_count(db.session(), job.definition),
+        path=_path(job.folder), form=ConfirmForm(),
+    )
+
+
+@bp.route("/<int:job_id>/duplicate", methods=["POST"])
+def duplicate(job_id: int) -> ResponseReturnValue:
+    job = owned(Job, job_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".show", job_id=job.id))
+    copy = duplicate_job(db.session(), job)
+    db.session.commit()
+    flash(f"“{copy.name}” created, disabled until you check it.", "success")
+    return redirect(url_for(".edit", job_id=copy.id))
+
+
+@bp.route("/<int:job_id>/detach", methods=["POST"])
+def detach(job_id: int) -> ResponseReturnValue:
+    job = owned(Job, job_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            detach_job(db.session(), job)
+        except JobError as exc:
+            db.session.rollback()
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            flash("The job now has its own copy of the definition.", "success")
+    return redirect(url_for(".show", job_id=job.id))
+
+
+@bp.route("/<int:job_id>/delete", methods=["GET", "POST"])
+def delete(job_id: int) -> ResponseReturnValue:
+    job = owned(Job, job_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        folder_id, name = job.folder_id, job.name
+        delete_job(db.session(), job)
+        db.session.commit()
+        flash(f"Job “{name}” deleted.", "success")
+        return redirect(url_for("folders.show", folder_id=folder_id))
+    return render_template("jobs/delete.html", job=job, form=form, path=_path(job.folder))
+
+
+@bp.route("/bulk", methods=["POST"])
+def bulk() -> ResponseReturnValue:
+    session = db.session()
+    form = JobBulkForm()
+    jobs = owned_all(Job, form.job_ids.data or [])
+    tag = owned(Tag, form.tag_id.data) if form.tag_id.data else None
+    target = owned(Folder, form.target_id.data) if form.target_id.data else None
+    tags = user_tags(session, current_user)
+    form.tag_id.choices = [(t.id, t.name) for t in tags]
+    form.target_id.choices = [(f.id, "\u2003" * d + f.name) for f, d in folder_tree(session, current_user)]
+    back = _safe_next(form.next.data)
+    if form.validate_on_submit():
+        action = form.action.data
+        if not jobs:
+            form.job_ids.errors.append("Select at least one job.")
+        elif action in ("tag", "untag") and tag is None:
+            form.tag_id.errors.append("Choose a tag.")
+        elif action == "move" and target is None:
+            html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
+            return html, 200
+        else:
+            message = _apply_bulk(action, jobs, tag, target)
+            db.session.commit()
+            flash(message, "success")
+            return redirect(back)
+    html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
+    return html, 422
+
+
+def _apply_bulk(action: str, jobs: list[Job], tag: Tag | None, target: Folder | None) -> str:
+    session = db.session()
+    count = len(jobs)
+    noun = f"{count} job{'s' if count != 1 else ''}"
+    if action == "move":
+        assert target is not None
+        move_jobs(session, jobs, target)
+        return f"{noun} moved into “{target.name}”."
+    if action == "tag":
+        assert tag is not None
+        tag_jobs(session, jobs, tag)
+        return f"{noun} tagged “{tag.name}”."
+    if action == "untag":
+        assert tag is not None
+        untag_jobs(session, jobs, tag)
+        return f"Tag “{tag.name}” removed from {noun}."
+    set_jobs_enabled(session, jobs, action == "enable")
+    return f"{noun} {'enabled' if action == 'enable' else 'disabled'}."
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return url_for("folders.index")
+
+
+def _path(folder: Folder) -> Any:
+    return ancestors(db.session(), folder)
+
+
+def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
+    session = db.session()
+    user = current_user
+    definitions = definitions_with_jobs(session, user)
+    accounts = client_account_choices(session, user)
+    tags = user_tags(session, user)
+    form = JobForm(folder_tree(session, user), definitions, accounts, tags,
+                   data=_initial_data(job, folder))
+    if request.method == "POST":
+        ids = form.posted_ids()
+        folder = owned(Folder, ids["folder"][0]) if ids["folder"] else folder
+        chosen = owned(JobDefinition, ids["definition"][0]) if ids["definition"] else None
+        chosen_accounts = owned_all(ClientAccount, ids["accounts"])
+        chosen_tags = owned_all(Tag, ids["tags"])
+    report_type = _report_type(form, job)
+    params_form = report_type.form(
+        formdata=request.form if request.method == "POST" else None,
+        parameters=_stored_parameters(job, report_type), prefix=PARAMS_PREFIX,
+    )
+    param_errors: list[str] = []
+    preview: list[datetime] | None = None
+    preview_words = ""
+    if job is not None and request.method == "GET":
+        schedule = JobSchedule.of(job)
+        preview_words = describe_schedule(schedule)
+        preview = next_runs(schedule, datetime.now(UTC))
+    if form.validate_on_submit():
+        attaching = chosen is not None and (job is None or chosen.id != job.definition_id)
+        settings = JobSettings(
+            name=form.name.data, folder=folder, schedule=_schedule_of(form),
+            client_accounts=chosen_accounts, tags=chosen_tags,
+            output_path=form.output_path.data or "", is_enabled=form.is_enabled.data,
+        )
+        try:
+            definition_settings = None
+            if not attaching:
+                posted = {k[len(PARAMS_PREFIX):] for k in request.form if k.startswith(PARAMS_PREFIX)}
+                definition_settings = DefinitionSettings(
+                    task_type=report_type.name,
+                    parameters=validate_form(report_type, params_form, posted_names=posted),
+                    output_type=OutputType(form.output_type.data),
+                    name=form.definition_name.data or "",
+                )
+            if "preview" in request.form:
+                schedule = normalise_schedule(
+                    settings.schedule.kind, settings.schedule.params, settings.schedule.time_zone
+                )
+                preview_words = describe_schedule(schedule)
+                preview = next_runs(schedule, datetime.now(UTC))
+            else:
+                saved = save_job(session, user, settings, job=job,
+                                 definition=None if chosen is None else chosen,
+                                 definition_settings=definition_settings)
+                db.session.commit()
+                flash(f"Job “{saved.name}” saved.", "success")
+                return redirect(url_for(".show", job_id=saved.id))
+        except ScheduleError as exc:
+            db.session.rollback()
+            getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(str(exc))
+        except JobError as exc:
+            db.session.rollback()
+            getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(str(exc))
+        except ParametersError as exc:
+            db.session.rollback()
+            param_errors = exc.errors.get("", [])
+        except ReportError as exc:
+            db.session.rollback()
+            form.task_type.errors.append(str(exc))
+    sharing = None
+    if job is not None:
+        sharing = next((u for u in definitions if u.definition.id == job.definition_id), None)
+    refused = bool(form.errors or params_form.errors or param_errors)
+    html = render_template(
+        "jobs/edit.html", form=form, params_form=params_form, param_errors=param_errors,
+        job=job, folder=folder, path=_path(folder), report_type=report_type,
+        report_types=report_types(), accounts=accounts, definitions=definitions,
+        sharing=sharing, preview=preview, preview_words=preview_words,
+        account_tags=sorted({t for a in accounts for t in a.tags}, key=lambda t: t.name.lower()),
+        platforms=sorted({a.service_account.platform for a in accounts}),
+    )
+    return html, 422 if refused else 200
+
+
+def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
+    if job is None:
+        return {
+            "folder_id": folder.id, "definition_id": NEW_DEFINITION,
+            "task_type": request.args.get("type") or report_types()[0].name,
+            "time_zone": current_user.time_zone, "schedule_kind": "manual",
+            "is_enabled": True, "schedule_time": "07:00", "schedule_minute": 0,
+            "schedule_day": 1,
+        }
+    params = job.schedule or {}
+    return {
+        "name": job.name, "folder_id": job.folder_id, "definition_id": job.definition_id,
+        "definition_name": job.definition.name, "task_type": job.definition.task_type,
+        "output_type": job.definition.output_type.value, "output_path": job.output_path,
+        "client_account_ids": [a.id for a in job.client_accounts],
+        "tag_ids": [t.id for t in job.tags], "schedule_kind": job.schedule_kind.value,
+        "schedule_minute": params.get("minute", 0), "schedule_time": params.get("time", "07:00"),
+        "schedule_weekdays": params.get("weekdays", []), "schedule_day": params.get("day", 1),
+        "schedule_cron": params.get("cron", ""), "time_zone": job.time_zone,
+        "is_enabled": job.is_enabled,
+    }
+
+
+def _report_type(form: JobForm, job: Job | None) -> ReportType:
+    try:
+        return get_report_type(form.task_type.data or "")
+    except ReportError as exc:
+        if request.method == "POST":
+            form.task_type.errors = [*form.task_type.errors, str(exc)]
+        if job is not None:
+            try:
+                return get_report_type(job.definition.task_type)
+            except ReportError:
+                pass
+        return report_types()[0]
+
+
+def _stored_parameters(job: Job | None, report_type: ReportType) -> dict[str, Any]:
+    if job is not None and job.definition.task_type == report_type.name:
+        try:
+            definition = job.definition
+            return current_parameters(
+                definition.task_type, definition.task_type_version, definition.parameters
+            )
+        except ReportError:
+            pass
+    return report_type.default_parameters()
+
+
+def _schedule_of(form: JobForm) -> JobSchedule:
+    params = {
+        "minute": form.schedule_minute.data if form.schedule_minute.data is not None else 0,
+        "time": form.schedule_time.data or "",
+        "weekdays": list(form.schedule_weekdays.data or []),
+        "day": form.schedule_day.data,
+        "cron": form.schedule_cron.data or "",
+    }
+    return JobSchedule(form.schedule_kind.data, params, form.time_zone.data or "")  # type: ignore[arg-type]
