@@ -19,17 +19,13 @@ from ppc_robot.lib.models import (
     ServiceAccount,
     Tag,
     User,
+    utcnow,
 )
+from ppc_robot.lib.platforms.sandbox import SANDBOX_ACCOUNTS, SANDBOX_LOGIN
 from ppc_robot.lib.users import create_user, find_user_by_email
 
 DEMO_EMAIL = "demo@ppc-robot.local"
 
-SANDBOX_ACCOUNTS = (
-    ("sandbox-1001", "Acme Shoes CZ", "CZK", "Europe/Prague"),
-    ("sandbox-1002", "Acme Shoes SK", "EUR", "Europe/Bratislava"),
-    ("sandbox-1003", "Garden Centre Brno", "CZK", "Europe/Prague"),
-    ("sandbox-1004", "Bike Rental Vienna", "EUR", "Europe/Vienna"),
-)
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,8 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
 
     user = create_user(session, email, password, name="Demo Specialist", time_zone="Europe/Prague")
     login = ServiceAccount(
-        user_id=user.id, platform=Platform.SANDBOX, external_id="sandbox", name="Sandbox MCC"
+        user_id=user.id, platform=Platform.SANDBOX, external_id=SANDBOX_LOGIN.external_id,
+        name=SANDBOX_LOGIN.name, last_success_at=utcnow(), last_sync_at=utcnow(),
     )
     session.add(login)
     session.flush()
@@ -60,12 +57,12 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
         ClientAccount(
             user_id=user.id,
             service_account_id=login.id,
-            external_id=external_id,
-            name=name,
-            currency=currency,
-            time_zone=zone,
+            external_id=remote.external_id,
+            name=remote.name,
+            currency=remote.currency,
+            time_zone=remote.time_zone,
         )
-        for external_id, name, currency, zone in SANDBOX_ACCOUNTS
+        for remote in SANDBOX_ACCOUNTS
     ]
     session.add_all(accounts)
     acme = Client(user_id=user.id, name="Acme Shoes", currency="CZK")

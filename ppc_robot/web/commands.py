@@ -71,5 +71,8 @@ def worker_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (create_user_command, create_admin_command, seed_demo_command, worker_command):
+    from ppc_robot.web.accounts.commands import COMMANDS as ACCOUNTS_COMMANDS
+
+    for command in (create_user_command, create_admin_command, seed_demo_command, worker_command,
+                    *ACCOUNTS_COMMANDS):
         app.cli.add_command(command)

@@ -1,0 +1,377 @@
+"""Service accounts: linking, syncing their client accounts, unlinking, key rotation.
+
+Nothing here commits. Platform calls happen before any row changes, so a failed link
+leaves nothing behind and a failed sync leaves the existing client accounts untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ppc_robot.lib.credentials import Vault, parse_keys
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import (
+    ClientAccount,
+    ClientAccountStatus,
+    ClientAccountTag,
+    Job,
+    NotificationChannelSetting,
+    Platform,
+    ServiceAccount,
+    ServiceAccountStatus,
+    User,
+    jobs_client_accounts,
+    utcnow,
+)
+from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
+from ppc_robot.lib.notifications import emit, resolve
+from ppc_robot.lib.platforms import (
+    InvalidCredentialsError,
+    PlatformClient,
+    PlatformError,
+    PlatformSettings,
+    RateLimitedError,
+    RemoteAccount,
+    RevokedCredentialsError,
+    make_client,
+)
+
+logger = logging.getLogger(__name__)
+security_log = logging.getLogger("ppc_robot.security")
+EXPIRY_KINDS = ("credentials_expired", "credentials_revoked")
+
+
+class AccountError(PpcRobotError):
+    """A login cannot be linked, synced or changed as asked; the message is for the user."""
+
+
+def vault_from_config(keys: str) -> Vault:
+    """The vault of the comma-separated `PPC_ROBOT_CREDENTIALS_KEY` setting (newest first)."""
+    return Vault(parse_keys(keys))
+
+
+@dataclass
+class SyncResult:
+    """What one sync changed, or the reason it could not run."""
+
+    service_account_id: int
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> str:
+        if self.error:
+            return self.error
+        return (f"{len(self.added)} added, {len(self.updated)} updated, "
+                f"{len(self.removed)} removed.")
+
+
+def client_for(service_account: ServiceAccount, vault: Vault,
+               settings: PlatformSettings) -> PlatformClient:
+    """The platform adapter of a linked login, with its decrypted credentials."""
+    credentials: dict[str, Any] = {}
+    if service_account.credentials_encrypted:
+        credentials = vault.decrypt_json(service_account.credentials_encrypted)
+    elif service_account.platform is not Platform.SANDBOX:
+        raise AccountError("This login has no stored credentials; link it again.")
+    return make_client(service_account.platform, credentials, settings)
+
+
+def link_service_account(
+    session: Session,
+    user: User,
+    platform: Platform,
+    credentials: dict[str, Any],
+    *,
+    vault: Vault,
+    settings: PlatformSettings,
+    now: datetime | None = None,
+) -> tuple[ServiceAccount, SyncResult]:
+    """Check the credentials, then store the login and its client accounts.
+
+    Linking a login that exists already re-authorises it. Raises the platform's error
+    (a PpcRobotError) when the credentials or the platform refuse; nothing is stored then.
+    """
+    now = now or utcnow()
+    client = make_client(platform, credentials, settings)
+    identity = client.check_credentials()
+    remote = client.list_accounts()
+    stored = client.updated_credentials() or credentials
+    service_account = session.scalar(select(ServiceAccount).where(
+        ServiceAccount.user_id == user.id, ServiceAccount.platform == platform,
+        ServiceAccount.external_id == identity.external_id))
+    if service_account is None:
+        service_account = ServiceAccount(user_id=user.id, platform=platform,
+                                         external_id=identity.external_id, name="")
+        session.add(service_account)
+    service_account.name = identity.name[:ACCOUNT_NAME_MAX]
+    service_account.credentials_encrypted = vault.encrypt_json(stored) if stored else None
+    session.flush()
+    result = _apply_sync(session, service_account, remote, settings, now)
+    security_log.info("user %s linked %s login %s", user.id, platform.value, service_account.id)
+    return service_account, result
+
+
+def sync_service_account(
+    session: Session,
+    service_account: ServiceAccount,
+    *,
+    vault: Vault,
+    settings: PlatformSettings,
+    now: datetime | None = None,
+) -> SyncResult:
+    """Bring the login's client accounts in line with the platform; never raises a
+    platform error: the result (and the login's `last_error`) carries it."""
+    now = now or utcnow()
+    if service_account.status is ServiceAccountStatus.UNLINKED:
+        return SyncResult(service_account.id, error="This login is unlinked; link it again.")
+    try:
+        client = client_for(service_account, vault, settings)
+        remote = client.list_accounts()
+    except (PlatformError, AccountError) as exc:
+        _record_failure(session, service_account, exc, settings, now)
+        return SyncResult(service_account.id, error=str(exc))
+    rotated = client.updated_credentials()
+    if rotated:
+        service_account.credentials_encrypted = vault.encrypt_json(rotated)
+    return _apply_sync(session, service_account, remote, settings, now)
+
+
+def sync_due_service_accounts(
+    session: Session,
+    now: datetime,
+    *,
+    vault: Vault,
+    settings: PlatformSettings,
+) -> list[SyncResult]:
+    """Sync every login whose next sync is due (the worker calls this periodically)."""
+    due = session.scalars(
+        select(ServiceAccount).where(
+            ServiceAccount.status != ServiceAccountStatus.UNLINKED,
+            or_(ServiceAccount.next_sync_at.is_(None), ServiceAccount.next_sync_at <= now),
+        ).order_by(ServiceAccount.id)
+    ).all()
+    return [sync_service_account(session, sa, vault=vault, settings=settings, now=now)
+            for sa in due]
+
+
+def _record_failure(session: Session, service_account: ServiceAccount, exc: Exception,
+                    settings: PlatformSettings, now: datetime) -> None:
+    service_account.last_error = str(exc)
+    service_account.last_sync_at = now
+    params = {"account": service_account.name, "reason": str(exc)}
+    if isinstance(exc, RevokedCredentialsError):
+        service_account.status = ServiceAccountStatus.REVOKED
+        emit(session, service_account.user_id, "credentials_revoked", params=params,
+             service_account_id=service_account.id, platform=service_account.platform, now=now)
+    elif isinstance(exc, InvalidCredentialsError):
+        service_account.status = ServiceAccountStatus.EXPIRED
+        emit(session, service_account.user_id, "credentials_expired", params=params,
+             service_account_id=service_account.id, platform=service_account.platform, now=now)
+    elif isinstance(exc, RateLimitedError):
+        service_account.status = ServiceAccountStatus.RATE_LIMITED
+    # Expired logins wait for re-authorisation; others try again at the next interval.
+    service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
+    session.flush()
+    logger.info("sync of login %s failed: %s", service_account.id, type(exc).__name__)
+
+
+def _apply_sync(session: Session, service_account: ServiceAccount, remote: Sequence[RemoteAccount],
+                settings: PlatformSettings, now: datetime) -> SyncResult:
+    result = SyncResult(service_account.id)
+    existing = {a.external_id: a for a in session.scalars(
+        select(ClientAccount).where(ClientAccount.service_account_id == service_account.id))}
+    for account in remote:
+        row = existing.pop(account.external_id, None)
+        if row is None:
+            session.add(ClientAccount(
+                user_id=service_account.user_id, service_account_id=service_account.id,
+                external_id=account.external_id, name=account.name[:ACCOUNT_NAME_MAX],
+                currency=account.currency, time_zone=account.time_zone, status=account.status))
+            result.added.append(account.external_id)
+            continue
+        changes = {"name": account.name[:ACCOUNT_NAME_MAX], "currency": account.currency,
+                   "time_zone": account.time_zone, "status": account.status}
+        if any(getattr(row, key) != value for key, value in changes.items()):
+            for key, value in changes.items():
+                setattr(row, key, value)
+            row.removed_at = None
+            result.updated.append(account.external_id)
+    for row in existing.values():
+        if row.status is ClientAccountStatus.REMOVED:
+            continue
+        # Kept, never deleted: jobs and history may still name it.
+        row.status = ClientAccountStatus.REMOVED
+        row.removed_at = now
+        result.removed.append(row.external_id)
+        emit(session, service_account.user_id, "client_account_vanished",
+             params={"account": row.name, "login": service_account.name},
+             service_account_id=service_account.id, client_account_id=row.id,
+             platform=service_account.platform, now=now)
+    was_failing = service_account.status is not ServiceAccountStatus.VALID
+    service_account.status = ServiceAccountStatus.VALID
+    service_account.last_error = None
+    service_account.last_success_at = now
+    service_account.last_sync_at = now
+    service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
+    if was_failing:
+        for kind in EXPIRY_KINDS:
+            resolve(session, service_account.user_id, kind,
+                    service_account_id=service_account.id, now=now)
+    session.flush()
+    logger.info("login %s synced: %s", service_account.id, result.summary())
+    return result
+
+
+def jobs_fed_by(session: Session, service_account: ServiceAccount) -> Sequence[Job]:
+    """Jobs reading this login: at its level, or naming one of its client accounts."""
+    uses_account = exists().where(
+        jobs_client_accounts.c.job_id == Job.id,
+        jobs_client_accounts.c.client_account_id == ClientAccount.id,
+        ClientAccount.service_account_id == service_account.id)
+    return session.scalars(
+        select(Job).where(Job.user_id == service_account.user_id,
+                          or_(Job.service_account_id == service_account.id, uses_account))
+        .order_by(Job.name)
+    ).all()
+
+
+def unlink_service_account(session: Session, service_account: ServiceAccount, *,
+                           remove_client_accounts: bool) -> int:
+    """Delete the stored credentials; keep the client accounts as history or remove them.
+
+    Client accounts that jobs still name are never deleted: they are marked removed.
+    Returns how many client accounts were deleted.
+    """
+    service_account.credentials_encrypted = None
+    service_account.status = ServiceAccountStatus.UNLINKED
+    service_account.next_sync_at = None
+    deleted = 0
+    if remove_client_accounts:
+        in_use = select(jobs_client_accounts.c.client_account_id)
+        deleted = session.execute(
+            delete(ClientAccount).where(
+                ClientAccount.service_account_id == service_account.id,
+                ClientAccount.id.not_in(in_use))
+        ).rowcount or 0
+        for row in session.scalars(select(ClientAccount).where(
+                ClientAccount.service_account_id == service_account.id)):
+            row.status = ClientAccountStatus.REMOVED
+            row.removed_at = row.removed_at or utcnow()
+    session.flush()
+    security_log.info("user %s unlinked login %s", service_account.user_id, service_account.id)
+    return deleted
+
+
+def service_accounts_of(session: Session, user: User) -> Sequence[ServiceAccount]:
+    """The user's logins with their client accounts, by platform and name."""
+    return session.scalars(
+        select(ServiceAccount).where(ServiceAccount.owned_by(user.id))
+        .options(selectinload(ServiceAccount.client_accounts))
+        .order_by(ServiceAccount.platform, ServiceAccount.name)
+    ).all()
+
+
+def rotate_credentials_key(session: Session, vault: Vault) -> int:
+    """Re-encrypt every stored secret under the vault's first key; returns how many."""
+    count = 0
+    for service_account in session.scalars(
+            select(ServiceAccount).where(ServiceAccount.credentials_encrypted.is_not(None))):
+        assert service_account.credentials_encrypted is not None
+        service_account.credentials_encrypted = vault.rotate(service_account.credentials_encrypted)
+        count += 1
+    for channel in session.scalars(select(NotificationChannelSetting).where(
+            NotificationChannelSetting.target_encrypted.is_not(None))):
+        assert channel.target_encrypted is not None
+        channel.target_encrypted = vault.rotate(channel.target_encrypted)
+        count += 1
+    session.flush()
+    return count
+
+
+@dataclass(frozen=True)
+class ClientAccountFilter:
+    """The filters of the client-account list; None means any."""
+
+    platform: Platform | None = None
+    service_account_id: int | None = None
+    tag_id: int | None = None
+    status: ClientAccountStatus | None = None
+    client_id: int | None = None
+
+
+def client_accounts_of(session: Session, user: User,
+                       filters: ClientAccountFilter | None = None) -> Sequence[ClientAccount]:
+    """The user's client accounts matching `filters`, with login, client and tags loaded."""
+    filters = filters or ClientAccountFilter()
+    stmt = (
+        select(ClientAccount).join(ClientAccount.service_account)
+        .where(ClientAccount.owned_by(user.id))
+        .options(selectinload(ClientAccount.tags), selectinload(ClientAccount.client),
+                 selectinload(ClientAccount.service_account))
+        .order_by(ClientAccount.name, ClientAccount.id)
+    )
+    if filters.platform is not None:
+        stmt = stmt.where(ServiceAccount.platform == filters.platform)
+    if filters.service_account_id is not None:
+        stmt = stmt.where(ClientAccount.service_account_id == filters.service_account_id)
+    if filters.status is not None:
+        stmt = stmt.where(ClientAccount.status == filters.status)
+    if filters.client_id is not None:
+        stmt = stmt.where(ClientAccount.client_id == filters.client_id)
+    if filters.tag_id is not None:
+        stmt = stmt.where(ClientAccount.tags.any(ClientAccountTag.id == filters.tag_id))
+    return session.scalars(stmt).all()
+
+
+def client_account_tags_of(session: Session, user: User) -> Sequence[ClientAccountTag]:
+    """The user's client-account tags by name."""
+    return session.scalars(select(ClientAccountTag).where(ClientAccountTag.owned_by(user.id))
+                           .order_by(ClientAccountTag.name)).all()
+
+
+def owned_client_accounts(session: Session, user: User, ids: Sequence[int]) -> Sequence[ClientAccount]:
+    """Those of `ids` that are the user's client accounts (others are silently dropped)."""
+    if not ids:
+        return []
+    return session.scalars(select(ClientAccount).where(
+        ClientAccount.owned_by(user.id), ClientAccount.id.in_(ids))
+        .options(selectinload(ClientAccount.tags))).all()
+
+
+def tag_client_accounts(session: Session, accounts: Sequence[ClientAccount],
+                        tag: ClientAccountTag, *, add: bool = True) -> int:
+    """Add `tag` to (or take it off) every account; returns how many changed."""
+    changed = 0
+    for account in accounts:
+        if account.user_id != tag.user_id:
+            raise ValueError("tag and client account belong to different users")
+        if add and tag not in account.tags:
+            account.tags.append(tag)
+            changed += 1
+        elif not add and tag in account.tags:
+            account.tags.remove(tag)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def set_client_account_tags(session: Session, account: ClientAccount,
+                            tags: Sequence[ClientAccountTag]) -> None:
+    """Give the account exactly these tags."""
+    if any(tag.user_id != account.user_id for tag in tags):
+        raise ValueError("tag and client account belong to different users")
+    account.tags = list(tags)
+    session.flush()

@@ -1,0 +1,92 @@
+"""Clients: client accounts grouped across platforms, with budgets and targets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import Client, ClientAccount, Job, User, jobs_client_accounts
+from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
+
+logger = logging.getLogger(__name__)
+
+
+class ClientError(PpcRobotError):
+    """A client cannot be saved as asked; the message is for the user."""
+
+
+def clients_of(session: Session, user: User) -> Sequence[Client]:
+    """The user's clients by name, with their client accounts."""
+    return session.scalars(
+        select(Client).where(Client.owned_by(user.id))
+        .options(selectinload(Client.client_accounts)).order_by(Client.name)
+    ).all()
+
+
+def save_client(
+    session: Session,
+    client: Client,
+    *,
+    name: str,
+    currency: str,
+    monthly_budget: Decimal | None = None,
+    target_cpa: Decimal | None = None,
+    target_roas: Decimal | None = None,
+    target_pno: Decimal | None = None,
+    client_accounts: Sequence[ClientAccount] | None = None,
+) -> Client:
+    """Create or update `client`; with `client_accounts`, they become exactly its accounts.
+
+    Raises ClientError when the user has another client of that name.
+    """
+    name = name.strip()[:ACCOUNT_NAME_MAX]
+    clash = select(Client.id).where(Client.user_id == client.user_id, Client.name == name)
+    if client.id is not None:
+        clash = clash.where(Client.id != client.id)
+    if session.scalar(clash) is not None:
+        raise ClientError(f"You already have a client called “{name}”.")
+    client.name, client.currency = name, currency.upper()
+    client.monthly_budget, client.target_cpa = monthly_budget, target_cpa
+    client.target_roas, client.target_pno = target_roas, target_pno
+    try:
+        with session.begin_nested():
+            session.add(client)
+            session.flush()
+    except IntegrityError as exc:
+        raise ClientError(f"You already have a client called “{name}”.") from exc
+    if client_accounts is not None:
+        if any(a.user_id != client.user_id for a in client_accounts):
+            raise ValueError("client accounts of another user")
+        chosen = {a.id for a in client_accounts}
+        for account in session.scalars(select(ClientAccount).where(
+                ClientAccount.client_id == client.id)):
+            if account.id not in chosen:
+                account.client_id = None
+        for account in client_accounts:
+            account.client_id = client.id
+    session.flush()
+    session.expire(client, ["client_accounts"])
+    return client
+
+
+def jobs_of_client(session: Session, client: Client) -> Sequence[Job]:
+    """Jobs at the client's level, and jobs naming one of its accounts."""
+    names_account = exists().where(
+        jobs_client_accounts.c.job_id == Job.id,
+        jobs_client_accounts.c.client_account_id == ClientAccount.id,
+        ClientAccount.client_id == client.id)
+    return session.scalars(select(Job).where(
+        Job.user_id == client.user_id, or_(Job.client_id == client.id, names_account))
+        .order_by(Job.name)).all()
+
+
+def delete_client(session: Session, client: Client) -> None:
+    """Delete the client; its accounts stay, ungrouped, and jobs at its level lose it."""
+    session.delete(client)
+    session.flush()

@@ -1,0 +1,302 @@
+"""Google Ads through its REST interface: OAuth refresh, accessible customers, the
+customer_client hierarchy and googleAds:searchStream with GAQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import httpx
+
+from ppc_robot.lib.models import ClientAccountStatus, Platform
+from ppc_robot.lib.platforms.base import (
+    AccessDeniedError,
+    BadRequestError,
+    Identity,
+    InvalidCredentialsError,
+    PlatformError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    ReportRow,
+    TemporaryError,
+    micros_to_money,
+    to_decimal,
+)
+from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, with_retries
+from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
+from ppc_robot.lib.platforms.settings import PlatformSettings
+
+logger = logging.getLogger(__name__)
+NAME = "Google Ads"
+STATUSES = {"ENABLED": ClientAccountStatus.ACTIVE, "SUSPENDED": ClientAccountStatus.SUSPENDED,
+            "CANCELED": ClientAccountStatus.REMOVED, "CLOSED": ClientAccountStatus.REMOVED}
+HIERARCHY = (
+    "SELECT customer_client.client_customer, customer_client.level, customer_client.manager, "
+    "customer_client.descriptive_name, customer_client.currency_code, "
+    "customer_client.time_zone, customer_client.id, customer_client.status "
+    "FROM customer_client WHERE customer_client.level <= 1"
+)
+METRIC_FIELDS = ("metrics.impressions, metrics.clicks, metrics.cost_micros, "
+                 "metrics.conversions, metrics.conversions_value")
+# The finest dimension asked for picks the resource queried, and with it the fields.
+RESOURCES = (
+    ("keyword", "keyword_view", ["campaign.name", "ad_group.name",
+                                 "ad_group_criterion.keyword.text"]),
+    ("ad_group", "ad_group", ["campaign.name", "ad_group.name"]),
+    ("campaign", "campaign", ["campaign.name"]),
+)
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+def _digits(customer_id: str) -> str:
+    return customer_id.replace("-", "")
+
+
+class GoogleAdsClient:
+    """One Google login (a refresh token) seen through the Google Ads API."""
+
+    def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
+                 before_call: Callable[[], None] | None = None) -> None:
+        self._refresh_token = str(credentials.get("refresh_token") or "")
+        self._settings = settings
+        self._provider = OAuthProvider.of(Platform.GOOGLE_ADS, settings)
+        base = f"{settings.google_ads_url.rstrip('/')}/{settings.google_ads_version}/"
+        self._base = base  # paths like "customers:list…" would parse as a URL scheme
+        self._http = make_http(settings)
+        self._access_token: str | None = None
+        self._before_call = before_call or (lambda: None)
+        self._managers: dict[str, str] | None = None
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        return None
+
+    def check_credentials(self) -> Identity:
+        customers = self._accessible()
+        if not customers:
+            raise AccessDeniedError("This Google login has no Google Ads account.")
+        first = customers[0]
+        return Identity(first, f"Google Ads {first[:3]}-{first[3:6]}-{first[6:]}")
+
+    def list_accounts(self) -> list[RemoteAccount]:
+        found: dict[str, RemoteAccount] = {}
+        self._managers = {}
+        for customer in self._accessible():
+            self._walk(customer, customer, found, depth=0)
+        return sorted(found.values(), key=lambda a: a.name)
+
+    def _walk(self, customer: str, login: str, found: dict[str, RemoteAccount], depth: int) -> None:
+        rows = [r.get("customerClient") or {} for r in self._search(customer, HIERARCHY, login)]
+        itself = next((r for r in rows if str(r.get("level", "0")) == "0"), {})
+        children = [r for r in rows if str(r.get("level", "0")) == "1"]
+        if not itself.get("manager"):
+            self._add(itself or {"id": customer}, login, found)
+            return
+        leaves = [r for r in children if not r.get("manager")]
+        for child in leaves:
+            self._add(child, login, found)
+        for child in children:
+            if child.get("manager") and depth < 5:
+                self._walk(str(child["id"]), login, found, depth + 1)
+        if not children:  # a manager with nothing under it stands for itself
+            self._add(itself, login, found)
+
+    def _add(self, row: dict[str, Any], login: str, found: dict[str, RemoteAccount]) -> None:
+        customer = str(row.get("id"))
+        if customer in found:
+            return
+        assert self._managers is not None
+        self._managers[customer] = login
+        found[customer] = RemoteAccount(
+            customer, str(row.get("descriptiveName") or customer),
+            str(row.get("currencyCode") or "USD"), str(row.get("timeZone") or "UTC"),
+            STATUSES.get(str(row.get("status")), ClientAccountStatus.ACTIVE),
+            {"login_customer_id": login})
+
+    def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
+        wanted = set(request.dimensions)
+        level, resource, fields = next((r for r in RESOURCES if r[0] in wanted),
+                                       (None, "customer", []))
+        selected = list(fields) if level else []
+        if "date" in wanted:
+            selected.append("segments.date")
+        if "device" in wanted:
+            selected.append("segments.device")
+        query = (
+            f"SELECT {', '.join([*selected, METRIC_FIELDS])} FROM {resource} "
+            f"WHERE segments.date BETWEEN '{request.date_from.isoformat()}' "
+            f"AND '{request.date_to.isoformat()}'"
+        )
+        customer = _digits(request.account.external_id)
+        login = request.account.extra.get("login_customer_id") or self._manager_of(customer)
+        for result in self._stream(customer, query, login):
+            metrics = result.get("metrics") or {}
+            segments = result.get("segments") or {}
+            yield ReportRow(
+                date=date.fromisoformat(segments["date"]) if "date" in wanted else None,
+                campaign=(result.get("campaign") or {}).get("name") if level else None,
+                ad_group=(result.get("adGroup") or {}).get("name")
+                if level in ("ad_group", "keyword") else None,
+                keyword=((result.get("adGroupCriterion") or {}).get("keyword") or {}).get("text")
+                if level == "keyword" else None,
+                device=str(segments.get("device", "")).lower() or None
+                if "device" in wanted else None,
+                impressions=int(metrics.get("impressions") or 0),
+                clicks=int(metrics.get("clicks") or 0),
+                cost=micros_to_money(metrics.get("costMicros")),
+                conversions=to_decimal(metrics.get("conversions")),
+                conversion_value=to_decimal(metrics.get("conversionsValue")),
+            )
+
+    def _manager_of(self, customer: str) -> str:
+        if self._managers is None:
+            self.list_accounts()
+        assert self._managers is not None
+        return self._managers.get(customer, customer)
+
+    # --- the wire -----------------------------------------------------------------------
+
+    def _accessible(self) -> list[str]:
+        body = self._request("GET", "customers:listAccessibleCustomers", None, None)
+        names = body.get("resourceNames") or [] if isinstance(body, dict) else []
+        return sorted(str(n).split("/")[-1] for n in names)
+
+    def _search(self, customer: str, query: str, login: str) -> list[dict[str, Any]]:
+        return list(self._stream(customer, query, login))
+
+    def _stream(self, customer: str, query: str, login: str) -> Iterator[dict[str, Any]]:
+        """The rows of searchStream, decoded batch by batch as the body arrives."""
+
+        def open_stream() -> httpx.Response:
+            return self._open("POST", f"customers/{customer}/googleAds:searchStream",
+                              {"query": query}, login)
+
+        response = with_retries(self._settings, open_stream)
+        try:
+            for batch in _json_array_items(response.iter_text()):
+                yield from batch.get("results") or []
+        except ValueError as exc:
+            raise TemporaryError("Google Ads answered with something that is not JSON.") from exc
+        finally:
+            response.close()
+
+    def _request(self, method: str, path: str, body: Any, login: str | None) -> Any:
+        def call() -> Any:
+            response = self._open(method, path, body, login)
+            try:
+                response.read()
+                return response.json()
+            except ValueError as exc:
+                raise TemporaryError(
+                    "Google Ads answered with something that is not JSON.") from exc
+            finally:
+                response.close()
+
+        return with_retries(self._settings, call)
+
+    def _open(self, method: str, path: str, body: Any, login: str | None) -> httpx.Response:
+        """Send with a valid access token, refreshing once when Google calls it expired."""
+        for attempt in (1, 2):
+            if self._access_token is None:
+                self._access_token = self._refresh()
+            headers = {"Authorization": f"Bearer {self._access_token}",
+                       "developer-token": self._settings.google_ads_developer_token}
+            if login:
+                headers["login-customer-id"] = _digits(login)
+            self._before_call()
+            request = self._http.build_request(method, self._base + path, json=body, headers=headers)
+            try:
+                response = self._http.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                raise TemporaryError("Google Ads did not answer in time.") from exc
+            except httpx.TransportError as exc:
+                raise TemporaryError("Google Ads could not be reached.") from exc
+            if response.status_code < 300:
+                return response
+            response.read()
+            response.close()
+            error = _error(response)
+            if response.status_code == 401 and attempt == 1:
+                self._access_token = None  # expired access token: refresh once and repeat
+                continue
+            raise error
+        raise AssertionError("unreachable")
+
+    def _refresh(self) -> str:
+        if not self._refresh_token:
+            raise InvalidCredentialsError("No Google authorisation is stored for this login.")
+        tokens = refresh_access_token(self._provider, self._settings, self._refresh_token)
+        return str(tokens["access_token"])
+
+
+def _json_array_items(chunks: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """Objects of a JSON array read from text chunks, each decoded as soon as it is complete."""
+    decoder = json.JSONDecoder()
+    buffer, started, ended = "", False, False
+    for chunk in chunks:
+        buffer += chunk
+        while True:
+            buffer = buffer.lstrip()
+            if not started:
+                if not buffer:
+                    break
+                if buffer[0] != "[":
+                    raise ValueError("not a JSON array")
+                started, buffer = True, buffer[1:]
+                continue
+            if buffer.startswith(","):
+                buffer = buffer[1:]
+                continue
+            if buffer.startswith("]"):
+                ended, buffer = True, buffer[1:]
+                break
+            if not buffer:
+                break
+            try:
+                item, end = decoder.raw_decode(buffer)
+            except json.JSONDecodeError:
+                break  # incomplete: read more
+            if not isinstance(item, dict):
+                raise ValueError("array item is not an object")
+            yield item
+            buffer = buffer[end:]
+    if not ended or buffer.strip():
+        raise ValueError("truncated or trailing data")
+
+
+def _error(response: httpx.Response) -> PlatformError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if isinstance(body, list) and body:
+        body = body[0]
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    codes: list[str] = []
+    retry_delay: float | None = retry_after_seconds(response)
+    for detail in error.get("details") or []:
+        for failure in detail.get("errors") or []:
+            codes.extend(str(v) for v in (failure.get("errorCode") or {}).values())
+            delay = ((failure.get("details") or {}).get("quotaErrorDetails") or {}).get("retryDelay")
+            match = DURATION.match(str(delay or ""))
+            if match:
+                retry_delay = float(match.group(1))
+    code = ", ".join(codes) or str(error.get("status") or response.status_code)
+    status = response.status_code
+    if status == 401:
+        return InvalidCredentialsError(f"Google Ads refused the authorisation ({code}); "
+                                       "re-authorise the login.")
+    if status == 429:
+        return RateLimitedError(f"Google Ads' quota was reached ({code}).", retry_delay)
+    if status >= 500:
+        return TemporaryError(f"Google Ads failed on its side ({code}); try again later.")
+    if status == 403:
+        if "DEVELOPER_TOKEN" in code:
+            return BadRequestError(f"Google Ads refused this app's developer token ({code}).")
+        return AccessDeniedError(f"Google Ads denied access to that account ({code}).")
+    return BadRequestError(f"Google Ads refused the request ({code}).")

@@ -1,0 +1,138 @@
+"""The Sandbox platform: deterministic synthetic data, no credentials, no network."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ppc_robot.lib.platforms.base import (
+    BadRequestError,
+    Identity,
+    RemoteAccount,
+    ReportRequest,
+    ReportRow,
+)
+
+SANDBOX_LOGIN = Identity("sandbox", "Sandbox MCC")
+
+SANDBOX_ACCOUNTS = (
+    RemoteAccount("sandbox-1001", "Acme Shoes CZ", "CZK", "Europe/Prague"),
+    RemoteAccount("sandbox-1002", "Acme Shoes SK", "EUR", "Europe/Bratislava"),
+    RemoteAccount("sandbox-1003", "Garden Centre Brno", "CZK", "Europe/Prague"),
+    RemoteAccount("sandbox-1004", "Bike Rental Vienna", "EUR", "Europe/Vienna"),
+    RemoteAccount("sandbox-1005", "Pet Food Online", "CZK", "Europe/Prague"),
+)
+
+# Monday first: weekdays busier than the weekend, Sunday the quietest.
+WEEKLY_SEASONALITY = (1.10, 1.08, 1.05, 1.00, 0.92, 0.70, 0.62)
+CAMPAIGN_KINDS = ("Brand", "Generic", "Remarketing", "Shopping")
+AD_GROUP_KINDS = ("Core", "Long tail", "Competitors")
+KEYWORDS = ("buy", "cheap", "best", "online", "near me", "sale")
+DEVICES = ("desktop", "mobile", "tablet")
+DEVICE_SHARE = (0.38, 0.55, 0.07)
+# Cost per click in the account's currency: CZK clicks cost about 25 times EUR ones.
+CPC = {"CZK": (4.0, 18.0), "EUR": (0.15, 0.80)}
+
+
+def _rng(*parts: Any) -> random.Random:
+    seed = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return random.Random(int.from_bytes(seed[:8], "big"))
+
+
+def _structure(account: RemoteAccount) -> list[tuple[str, list[str]]]:
+    """A few campaigns with a few ad groups each, fixed per account."""
+    rng = _rng("structure", account.external_id)
+    campaigns = rng.sample(CAMPAIGN_KINDS, rng.randint(2, 4))
+    short = account.name.split()[0]
+    return [
+        (f"{short} — {kind}", [f"{kind} — {group}" for group in
+                               rng.sample(AD_GROUP_KINDS, rng.randint(1, 3))])
+        for kind in campaigns
+    ]
+
+
+def _day_totals(account: RemoteAccount, day: date, campaign: str, ad_group: str,
+                keyword: str) -> tuple[int, int, Decimal, Decimal, Decimal]:
+    rng = _rng(account.external_id, day.isoformat(), campaign, ad_group, keyword)
+    if rng.random() < 0.08:  # some days a keyword shows nowhere
+        return 0, 0, Decimal("0"), Decimal("0"), Decimal("0")
+    base = _rng("size", account.external_id, campaign, ad_group, keyword).randint(40, 900)
+    impressions = int(base * WEEKLY_SEASONALITY[day.weekday()] * rng.uniform(0.75, 1.25))
+    clicks = int(impressions * rng.uniform(0.01, 0.09))
+    low, high = CPC.get(account.currency, CPC["EUR"])
+    cost = (Decimal(clicks) * Decimal(str(round(rng.uniform(low, high), 2)))).quantize(
+        Decimal("0.01"))
+    conversions = sum(1 for _ in range(clicks) if rng.random() < 0.035)
+    order_value = Decimal(str(round(rng.uniform(low * 60, high * 90), 2)))
+    value = (order_value * conversions).quantize(Decimal("0.01"))
+    return impressions, clicks, cost, Decimal(conversions), value
+
+
+class SandboxClient:
+    """A login to the Sandbox platform; the same request always gives the same rows."""
+
+    def __init__(self, credentials: dict[str, Any] | None = None) -> None:
+        self._credentials = credentials or {}
+
+    def check_credentials(self) -> Identity:
+        return SANDBOX_LOGIN
+
+    def list_accounts(self) -> list[RemoteAccount]:
+        return list(SANDBOX_ACCOUNTS)
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        return None
+
+    def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
+        account = request.account
+        if account.external_id not in {a.external_id for a in SANDBOX_ACCOUNTS}:
+            raise BadRequestError(f"The Sandbox has no account {account.external_id}.")
+        wanted = set(request.dimensions)
+        day = request.date_from
+        while day <= request.date_to:
+            yield from self._rows_of_day(account, day, wanted)
+            day += timedelta(days=1)
+
+    def _rows_of_day(self, account: RemoteAccount, day: date, wanted: set[str]) -> Iterator[ReportRow]:
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for campaign, ad_groups in _structure(account):
+            for ad_group in ad_groups:
+                for keyword in KEYWORDS[:3]:
+                    text = f"{keyword} {ad_group.split(' — ')[0].lower()}"
+                    totals = _day_totals(account, day, campaign, ad_group, text)
+                    for device, share in zip(DEVICES, DEVICE_SHARE, strict=True):
+                        key = (
+                            day if "date" in wanted else None,
+                            campaign if {"campaign", "ad_group", "keyword"} & wanted else None,
+                            ad_group if {"ad_group", "keyword"} & wanted else None,
+                            text if "keyword" in wanted else None,
+                            device if "device" in wanted else None,
+                        )
+                        part = _device_part(totals, share, "device" in wanted)
+                        if part is None:
+                            continue
+                        sums = groups.setdefault(key, [0, 0, Decimal(0), Decimal(0), Decimal(0)])
+                        for i, amount in enumerate(part):
+                            sums[i] += amount
+        for key, sums in groups.items():
+            yield ReportRow(
+                date=key[0], campaign=key[1], ad_group=key[2], keyword=key[3], device=key[4],
+                impressions=sums[0], clicks=sums[1], cost=sums[2], conversions=sums[3],
+                conversion_value=sums[4],
+            )
+
+
+def _device_part(totals: tuple[int, int, Decimal, Decimal, Decimal], share: float,
+                 by_device: bool) -> tuple[int, int, Decimal, Decimal, Decimal] | None:
+    """The device's share of a keyword's day; without the device dimension, desktop carries all."""
+    if not by_device:
+        return totals if share == DEVICE_SHARE[0] else None
+    ratio = Decimal(str(share))
+    impressions, clicks, cost, conversions, value = totals
+    return (int(impressions * share), int(clicks * share),
+            (cost * ratio).quantize(Decimal("0.01")), conversions * ratio,
+            (value * ratio).quantize(Decimal("0.01")))

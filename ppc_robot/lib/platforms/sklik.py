@@ -1,0 +1,245 @@
+"""Seznam Sklik through its Drak v5 JSON API: positional-array bodies, a session in each call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from ppc_robot.lib.models import ClientAccountStatus
+from ppc_robot.lib.platforms.base import (
+    AccessDeniedError,
+    BadRequestError,
+    Identity,
+    InvalidCredentialsError,
+    PlatformError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    ReportRow,
+    TemporaryError,
+    to_decimal,
+)
+from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, send, with_retries
+from ppc_robot.lib.platforms.settings import PlatformSettings
+
+logger = logging.getLogger(__name__)
+NAME = "Sklik"
+SKLIK_CURRENCY = "CZK"
+SKLIK_TIME_ZONE = "Europe/Prague"
+DEFAULT_STATS_DATA_LIMIT = 10_000
+PAGE_LIMIT_MAX = 5_000
+STAT_COLUMNS = ["impressions", "clicks", "totalMoney", "conversions", "conversionValue"]
+# Which report entity carries the finest dimension asked for, and its columns.
+ENTITIES = (
+    ("keyword", "keywords", ["id", "name", "group.name", "campaign.name"]),
+    ("ad_group", "groups", ["id", "name", "campaign.name"]),
+    ("campaign", "campaigns", ["id", "name"]),
+)
+
+
+def _halers(value: Any) -> Decimal:
+    return to_decimal(value).scaleb(-2)
+
+
+def _stat_date(value: Any) -> date | None:
+    text = str(value or "")
+    if len(text) >= 8 and text[:8].isdigit():
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    if len(text) >= 10 and text[4] == "-":
+        return date.fromisoformat(text[:10])
+    return None
+
+
+class SklikClient:
+    """One Sklik login (an API token); sessions are renewed from every answer."""
+
+    def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
+                 before_call: Callable[[], None] | None = None) -> None:
+        self._token = str(credentials.get("token") or "")
+        self._settings = settings
+        self._http = make_http(settings, settings.sklik_url.rstrip("/") + "/")
+        self._session: str | None = None
+        self._before_call = before_call or (lambda: None)
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        return None
+
+    def check_credentials(self) -> Identity:
+        user = self._call("client.get")["user"]
+        return Identity(str(user["userId"]), str(user.get("username") or user["userId"]))
+
+    def list_accounts(self) -> list[RemoteAccount]:
+        answer = self._call("client.get")
+        foreign = [a for a in answer.get("foreignAccounts") or []
+                   if a.get("relationStatus", "live") == "live"]
+        owners = foreign or [answer["user"]]
+        return [
+            RemoteAccount(str(a["userId"]), str(a.get("username") or a["userId"]),
+                          SKLIK_CURRENCY, SKLIK_TIME_ZONE, ClientAccountStatus.ACTIVE)
+            for a in owners
+        ]
+
+    def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
+        wanted = set(request.dimensions)
+        level, entity, columns = next(
+            (e for e in ENTITIES if e[0] in wanted), ENTITIES[-1])
+        by_entity = level in wanted
+        user_id = int(request.account.external_id)
+        daily = "date" in wanted
+        created = self._call(
+            f"{entity}.createReport",
+            {"dateFrom": request.date_from.isoformat(), "dateTo": request.date_to.isoformat()},
+            {"statGranularity": "daily" if daily else "total"},
+            user_id=user_id,
+        )
+        report_id, total = created["reportId"], int(created.get("totalCount") or 0)
+        periods = (request.date_to - request.date_from).days + 1 if daily else 1
+        limit = max(1, min(PAGE_LIMIT_MAX, self._stats_data_limit() // periods))
+        totals: dict[date | None, list[Any]] = {}
+        offset = 0
+        while offset < total:
+            page = self._call(
+                f"{entity}.readReport", report_id,
+                {"offset": offset, "limit": limit, "allowEmptyStatistics": False,
+                 "displayColumns": columns + STAT_COLUMNS},
+                user_id=user_id,
+            ).get("report") or []
+            for item in page:
+                for row in self._rows(item, level, daily):
+                    if by_entity:
+                        yield row
+                    else:  # only the date asked for: sum the campaigns per day
+                        sums = totals.setdefault(row.date, [0, 0, Decimal(0), Decimal(0),
+                                                            Decimal(0)])
+                        for i, amount in enumerate((row.impressions, row.clicks, row.cost,
+                                                    row.conversions, row.conversion_value)):
+                            sums[i] += amount
+            if len(page) < limit:
+                break
+            offset += limit
+        for day in sorted(totals, key=lambda d: d or date.min):
+            s = totals[day]
+            yield ReportRow(date=day, impressions=s[0], clicks=s[1], cost=s[2],
+                            conversions=s[3], conversion_value=s[4])
+
+    def _rows(self, item: dict[str, Any], level: str, daily: bool) -> Iterator[ReportRow]:
+        names = {
+            "campaign": item.get("campaign.name") or (item.get("campaign") or {}).get("name")
+            if level != "campaign" else item.get("name"),
+            "ad_group": (item.get("group.name") or (item.get("group") or {}).get("name")
+                         if level == "keyword" else item.get("name"))
+            if level in ("keyword", "ad_group") else None,
+            "keyword": item.get("name") if level == "keyword" else None,
+        }
+        for stat in item.get("stats") or []:
+            yield ReportRow(
+                date=_stat_date(stat.get("date")) if daily else None,
+                campaign=names["campaign"], ad_group=names["ad_group"], keyword=names["keyword"],
+                impressions=int(stat.get("impressions") or 0),
+                clicks=int(stat.get("clicks") or 0),
+                cost=_halers(stat.get("totalMoney")),
+                conversions=to_decimal(stat.get("conversions")),
+                conversion_value=_halers(stat.get("conversionValue")),
+            )
+
+    def _stats_data_limit(self) -> int:
+        answer = self._call("api.limits")
+        return int(answer.get("statsDataLimit") or DEFAULT_STATS_DATA_LIMIT)
+
+    # --- the wire -----------------------------------------------------------------------
+
+    def _call(self, method: str, *params: Any, user_id: int | None = None) -> dict[str, Any]:
+        """Call `method` with the session (logging in first, and again once on 401)."""
+        return with_retries(self._settings, lambda: self._call_once(method, params, user_id))
+
+    def _call_once(self, method: str, params: tuple[Any, ...], user_id: int | None) -> dict[str, Any]:
+        if self._session is None:
+            self._login()
+        try:
+            return self._post(method, [self._auth(user_id), *params])
+        except _SessionExpired:
+            self._login()
+            try:
+                return self._post(method, [self._auth(user_id), *params])
+            except _SessionExpired as exc:
+                raise InvalidCredentialsError(
+                    "Sklik keeps refusing the session; link the login again.") from exc
+
+    def _auth(self, user_id: int | None) -> dict[str, Any]:
+        auth: dict[str, Any] = {"session": self._session}
+        if user_id is not None:
+            auth["userId"] = user_id
+        return auth
+
+    def _login(self) -> None:
+        if not self._token:
+            raise InvalidCredentialsError("No Sklik API token is stored for this login.")
+        try:
+            answer = self._post("client.loginByToken", [self._token])
+        except _SessionExpired as exc:
+            raise InvalidCredentialsError(
+                "Sklik refused the API token: it is wrong or was deleted in Sklik's settings."
+            ) from exc
+        self._session = answer.get("session")
+        if not self._session:
+            raise TemporaryError("Sklik answered the login without a session.")
+
+    def _post(self, method: str, body: list[Any]) -> dict[str, Any]:
+        self._before_call()
+        response = send(self._http, self._http.build_request("POST", method, json=body), NAME)
+        answer = _json(response)
+        status = answer.get("status")
+        if isinstance(answer.get("session"), str) and answer["session"]:
+            self._session = answer["session"]
+        if 200 <= response.status_code < 300 and status in (200, 206):
+            if status == 206:
+                logger.info("sklik %s answered 206 with diagnostics", method)
+            return answer
+        raise _error(method, response, answer)
+
+
+class _SessionExpired(PlatformError):
+    """Status 401: the session (or, at login, the token) is not valid."""
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        answer = response.json()
+    except ValueError as exc:
+        if response.status_code >= 500 or response.status_code < 300:
+            raise TemporaryError(
+                f"Sklik answered with something that is not JSON (HTTP {response.status_code})."
+            ) from exc
+        answer = {}
+    if not isinstance(answer, dict):
+        raise TemporaryError("Sklik answered with an unexpected body.")
+    return answer
+
+
+def _error(method: str, response: httpx.Response, answer: dict[str, Any]) -> PlatformError:
+    raw = answer.get("status")
+    status = raw if isinstance(raw, int) else (
+        answer.get("code") if isinstance(answer.get("code"), int) else response.status_code)
+    if raw == "error" and status < 500:
+        status = 500
+    if response.status_code >= 500:
+        status = response.status_code
+    message = str(answer.get("statusMessage") or answer.get("message") or "")
+    detail = f" ({message})" if message else ""
+    if status == 401 or response.status_code == 401:
+        return _SessionExpired("Sklik refused the session.")
+    if status == 429 or response.status_code == 429:
+        return RateLimitedError("Sklik's rate limit was reached.", retry_after_seconds(response))
+    if status == 403:
+        return AccessDeniedError(f"Sklik denied access to that account{detail}.")
+    if status >= 500:
+        return TemporaryError(f"Sklik failed on its side{detail}; try again later.")
+    diagnostics = answer.get("diagnostics") or answer.get("errors")
+    if diagnostics:
+        logger.info("sklik %s refused: %s", method, diagnostics)
+    return BadRequestError(f"Sklik refused the request {method} with status {status}{detail}.")

@@ -1,0 +1,3 @@
+from ppc_robot.web.accounts.views import bp
+
+__all__ = ["bp"]

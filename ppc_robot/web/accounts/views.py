@@ -1,0 +1,224 @@
+"""Platform logins (health, link, re-authorise, sync, unlink) and the client-account list."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ppc_robot.lib.accounts import (
+    ClientAccountFilter,
+    client_account_tags_of,
+    client_accounts_of,
+    jobs_fed_by,
+    link_service_account,
+    owned_client_accounts,
+    service_accounts_of,
+    set_client_account_tags,
+    sync_service_account,
+    tag_client_accounts,
+    unlink_service_account,
+)
+from ppc_robot.lib.clients import clients_of
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import (
+    Client,
+    ClientAccount,
+    ClientAccountStatus,
+    ClientAccountTag,
+    Platform,
+    ServiceAccount,
+)
+from ppc_robot.web.access import owned, require_login
+from ppc_robot.web.accounts.forms import (
+    BulkTagForm,
+    ClientAccountFilterForm,
+    ClientAccountForm,
+    SklikLinkForm,
+    UnlinkForm,
+)
+from ppc_robot.web.accounts.platforms import current_settings, current_vault, start_oauth
+from ppc_robot.web.extensions import db
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+bp.before_request(require_login)
+logger = logging.getLogger(__name__)
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    session = db.session()
+    logins = service_accounts_of(session, current_user)
+    jobs = {login.id: jobs_fed_by(session, login) for login in logins}
+    return render_template("accounts/index.html", logins=logins, jobs=jobs)
+
+
+@bp.route("/<int:service_account_id>")
+def show(service_account_id: int) -> ResponseReturnValue:
+    login = owned(ServiceAccount, service_account_id)
+    session = db.session()
+    accounts = client_accounts_of(session, current_user,
+                                  ClientAccountFilter(service_account_id=login.id))
+    return render_template("accounts/show.html", login=login, accounts=accounts,
+                           jobs=jobs_fed_by(session, login))
+
+
+@bp.route("/link/sandbox", methods=["POST"])
+def link_sandbox() -> ResponseReturnValue:
+    login, result = link_service_account(db.session(), current_user, Platform.SANDBOX, {},
+                                         vault=current_vault(), settings=current_settings())
+    db.session.commit()
+    flash(f"Sandbox linked: {result.summary()}", "success")
+    return redirect(url_for(".show", service_account_id=login.id))
+
+
+@bp.route("/link/sklik", methods=["GET", "POST"])
+def link_sklik() -> ResponseReturnValue:
+    form = SklikLinkForm()
+    if form.validate_on_submit():
+        try:
+            login, result = link_service_account(
+                db.session(), current_user, Platform.SKLIK, {"token": form.token.data},
+                vault=current_vault(), settings=current_settings())
+        except PpcRobotError as exc:
+            db.session.rollback()
+            form.token.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Sklik login “{login.name}” linked: {result.summary()}", "success")
+            return redirect(url_for(".show", service_account_id=login.id))
+    html = render_template("accounts/link_sklik.html", form=form)
+    return html, 422 if form.errors else 200
+
+
+@bp.route("/link/google-ads")
+def link_google_ads() -> ResponseReturnValue:
+    return render_template("accounts/link_oauth.html", platform=Platform.GOOGLE_ADS,
+                           start=url_for(".authorize_google_ads"))
+
+
+@bp.route("/link/microsoft")
+def link_microsoft() -> ResponseReturnValue:
+    return render_template("accounts/link_oauth.html", platform=Platform.MICROSOFT,
+                           start=url_for(".authorize_microsoft"))
+
+
+# Only the session's flow state changes here; the consent page is reached by a link, since
+# the Content-Security-Policy (form-action 'self') stops a form from redirecting off-site.
+@bp.route("/link/google-ads/authorize")
+def authorize_google_ads() -> ResponseReturnValue:
+    return redirect(start_oauth(Platform.GOOGLE_ADS))
+
+
+@bp.route("/link/microsoft/authorize")
+def authorize_microsoft() -> ResponseReturnValue:
+    return redirect(start_oauth(Platform.MICROSOFT))
+
+
+@bp.route("/<int:service_account_id>/reauthorise")
+def reauthorise(service_account_id: int) -> ResponseReturnValue:
+    login = owned(ServiceAccount, service_account_id)
+    targets = {Platform.SKLIK: ".link_sklik", Platform.GOOGLE_ADS: ".link_google_ads",
+               Platform.MICROSOFT: ".link_microsoft"}
+    if login.platform in targets:
+        return redirect(url_for(targets[login.platform]))
+    return redirect(url_for(".show", service_account_id=login.id))
+
+
+@bp.route("/<int:service_account_id>/sync", methods=["POST"])
+def sync(service_account_id: int) -> ResponseReturnValue:
+    login = owned(ServiceAccount, service_account_id)
+    result = sync_service_account(db.session(), login, vault=current_vault(),
+                                  settings=current_settings())
+    db.session.commit()
+    if result.ok:
+        flash(f"Client accounts synced: {result.summary()}", "success")
+    else:
+        flash(f"Sync failed: {result.error} The client accounts were left as they were.",
+              "danger")
+    return redirect(url_for(".show", service_account_id=login.id))
+
+
+@bp.route("/<int:service_account_id>/unlink", methods=["GET", "POST"])
+def unlink(service_account_id: int) -> ResponseReturnValue:
+    login = owned(ServiceAccount, service_account_id)
+    form = UnlinkForm()
+    if form.validate_on_submit():
+        deleted = unlink_service_account(
+            db.session(), login, remove_client_accounts=form.client_accounts.data == "remove")
+        db.session.commit()
+        flash(f"“{login.name}” unlinked; its credentials were deleted"
+              + (f" and {deleted} client account(s) removed." if deleted else "."), "success")
+        return redirect(url_for(".index"))
+    jobs = jobs_fed_by(db.session(), login)
+    html = render_template("accounts/unlink.html", form=form, login=login, jobs=jobs)
+    return html, 422 if form.errors else 200
+
+
+@bp.route("/client-accounts")
+def client_accounts() -> ResponseReturnValue:
+    session = db.session()
+    logins = service_accounts_of(session, current_user)
+    tags = client_account_tags_of(session, current_user)
+    clients = clients_of(session, current_user)
+    filters_form = ClientAccountFilterForm(logins, tags, clients, formdata=request.args)
+    filters = ClientAccountFilter()
+    if filters_form.validate():
+        f = filters_form
+        filters = ClientAccountFilter(
+            platform=Platform(f.platform.data) if f.platform.data else None,
+            service_account_id=int(f.service_account_id.data) if f.service_account_id.data else None,
+            tag_id=int(f.tag_id.data) if f.tag_id.data else None,
+            status=ClientAccountStatus(f.status.data) if f.status.data else None,
+            client_id=int(f.client_id.data) if f.client_id.data else None,
+        )
+    accounts = client_accounts_of(session, current_user, filters)
+    bulk = BulkTagForm(accounts, tags, formdata=None)
+    return render_template("accounts/client_accounts.html", accounts=accounts,
+                           filters_form=filters_form, bulk=bulk, tags=tags)
+
+
+@bp.route("/client-accounts/tag", methods=["POST"])
+def bulk_tag() -> ResponseReturnValue:
+    session = db.session()
+    tags = client_account_tags_of(session, current_user)
+    form = BulkTagForm([], tags)
+    if form.validate_on_submit():
+        tag = owned(ClientAccountTag, form.tag_id.data)
+        accounts = owned_client_accounts(session, current_user, form.client_account_ids.data)
+        if not accounts:
+            flash("Tick at least one client account.", "warning")
+        else:
+            changed = tag_client_accounts(session, accounts, tag, add=form.action.data == "add")
+            db.session.commit()
+            verb = "added to" if form.action.data == "add" else "removed from"
+            flash(f"Tag “{tag.name}” {verb} {changed} client account(s).", "success")
+    else:
+        flash("Choose a tag and an action.", "warning")
+    return redirect(request.referrer if _is_our_list(request.referrer)
+                    else url_for(".client_accounts"))
+
+
+def _is_our_list(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url.rstrip("/") + url_for(".client_accounts"))
+
+
+@bp.route("/client-accounts/<int:client_account_id>", methods=["GET", "POST"])
+def edit_client_account(client_account_id: int) -> ResponseReturnValue:
+    account = owned(ClientAccount, client_account_id)
+    session = db.session()
+    tags = client_account_tags_of(session, current_user)
+    current = {"tag_ids": [t.id for t in account.tags], "client_id": account.client_id or 0}
+    form = ClientAccountForm(tags, clients_of(session, current_user),
+                             data=None if request.method == "POST" else current)
+    if form.validate_on_submit():
+        chosen = [owned(ClientAccountTag, tag_id) for tag_id in form.tag_ids.data or []]
+        set_client_account_tags(session, account, chosen)
+        account.client_id = owned(Client, form.client_id.data).id if form.client_id.data else None
+        db.session.commit()
+        flash(f"“{account.name}” saved.", "success")
+        return redirect(url_for(".client_accounts"))
+    html = render_template("accounts/edit_client_account.html", form=form, account=account)
+    return html, 422 if form.errors else 200

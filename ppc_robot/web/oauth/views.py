@@ -1,0 +1,70 @@
+"""OAuth 2 callbacks: public addresses the providers send the browser back to."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ppc_robot.lib.accounts import link_service_account
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import Platform
+from ppc_robot.lib.platforms.oauth import OAuthProvider, exchange_code
+from ppc_robot.web.accounts.platforms import (
+    current_settings,
+    current_vault,
+    redirect_uri,
+    take_oauth_flow,
+)
+from ppc_robot.web.extensions import db, login_manager
+
+# Public so that no guard can bounce the provider's redirect; the view itself requires the
+# user who started the flow (his session holds the state).
+bp = Blueprint("oauth", __name__, url_prefix="/oauth")
+security_log = logging.getLogger("ppc_robot.security")
+
+
+@bp.route("/google-ads/callback")
+def google_ads() -> ResponseReturnValue:
+    return _callback(Platform.GOOGLE_ADS)
+
+
+@bp.route("/microsoft/callback")
+def microsoft() -> ResponseReturnValue:
+    return _callback(Platform.MICROSOFT)
+
+
+def _callback(platform: Platform) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    link_page = url_for("accounts.index")
+    flow = take_oauth_flow(platform, request.args.get("state"))
+    if flow is None:
+        security_log.info("oauth callback with a wrong or missing state for user %s",
+                          current_user.id)
+        flash(f"The {platform.label} sign-in could not be matched to this browser session "
+              "(it expired or was started elsewhere). Nothing was linked; start again.", "danger")
+        return redirect(link_page)
+    if request.args.get("error"):
+        reason = "you declined access" if request.args["error"] == "access_denied" else (
+            f"{platform.label} answered “{request.args['error'][:60]}”")
+        flash(f"{platform.label} was not linked: {reason}.", "warning")
+        return redirect(link_page)
+    code = request.args.get("code", "")
+    settings = current_settings()
+    try:
+        tokens = exchange_code(OAuthProvider.of(platform, settings), settings, code=code,
+                               redirect_uri=redirect_uri(platform),
+                               code_verifier=str(flow["verifier"]))
+        login, result = link_service_account(
+            db.session(), current_user, platform, {"refresh_token": tokens["refresh_token"]},
+            vault=current_vault(), settings=settings)
+    except PpcRobotError as exc:
+        db.session.rollback()
+        flash(f"{platform.label} was not linked: {exc}", "danger")
+        return redirect(link_page)
+    db.session.commit()
+    flash(f"{platform.label} login “{login.name}” linked: {result.summary()}", "success")
+    return redirect(url_for("accounts.show", service_account_id=login.id))

@@ -1,0 +1,140 @@
+"""The Google Ads adapter and the OAuth flow against the stand-in, over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from ppc_robot.lib.models import ClientAccountStatus, Platform
+from ppc_robot.lib.platforms import (
+    AccessDeniedError,
+    BadRequestError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    RevokedCredentialsError,
+    TemporaryError,
+    make_client,
+)
+from ppc_robot.lib.platforms.oauth import (
+    OAuthProvider,
+    authorization_url,
+    exchange_code,
+    new_pkce,
+    new_state,
+)
+from tests.stubs.google import GoogleStub
+from tests.support import platforms as platform_fixtures
+from tests.support.platforms import google_settings
+
+google_stub = platform_fixtures.google_stub
+CLIENT = RemoteAccount("1234567890", "Client s.r.o.", "CZK", "Europe/Prague")
+
+
+def _client(stub: GoogleStub, **settings: object):
+    return make_client(Platform.GOOGLE_ADS, {"refresh_token": stub.issue_refresh_token()},
+                       google_settings(stub, **settings))
+
+
+def test_hierarchy_lists_leaves_and_a_lone_manager(google_stub: GoogleStub) -> None:
+    accounts = {a.external_id: a for a in _client(google_stub).list_accounts()}
+    assert set(accounts) == {"1234567890", "5556667777", "9990001111"}
+    deep = accounts["5556667777"]
+    assert (deep.currency, deep.time_zone, deep.status) == (
+        "EUR", "Europe/Vienna", ClientAccountStatus.SUSPENDED)
+    assert deep.extra == {"login_customer_id": "1112223333"}
+    searches = [r for r in google_stub.requests if r.path.endswith("searchStream")]
+    assert all(r.header("login-customer-id") for r in searches)
+    listing = next(r for r in google_stub.requests if "listAccessible" in r.path)
+    assert listing.path.startswith("/v25/") and listing.header("login-customer-id") is None
+
+
+def test_report_converts_micros_exactly_and_streams_batches(google_stub: GoogleStub) -> None:
+    request = ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))
+    rows = list(_client(google_stub).fetch_report(request))
+    assert [(r.date, r.campaign) for r in rows] == [
+        (date(2026, 8, 1), "Brand CZ"), (date(2026, 8, 2), "Brand CZ"),
+        (date(2026, 8, 1), "Generic CZ")]
+    assert rows[0].cost == Decimal("1234.56") and rows[1].cost == Decimal("1011.200001")
+    assert rows[0].conversion_value == Decimal("4590.5") and rows[1].conversions == Decimal("2.5")
+    query = next(r for r in google_stub.requests if r.path.endswith("searchStream")
+                 and "FROM campaign" in r.json()["query"])
+    assert "pageSize" not in query.json()
+    assert query.header("login-customer-id") == "1112223333"
+    assert query.header("developer-token")
+
+
+def test_expired_access_token_is_refreshed_once(google_stub: GoogleStub) -> None:
+    client = _client(google_stub)
+    client.check_credentials()
+    google_stub.expire_access_tokens()
+    assert client.list_accounts()
+    assert len([r for r in google_stub.requests if r.path == "/token"]) == 2
+
+
+def test_revoked_refresh_token(google_stub: GoogleStub) -> None:
+    client = make_client(Platform.GOOGLE_ADS, {"refresh_token": "1//revoked"},
+                         google_settings(google_stub))
+    with pytest.raises(RevokedCredentialsError):
+        client.check_credentials()
+
+
+def test_quota_error_carries_retry_delay(google_stub: GoogleStub) -> None:
+    google_stub.fail_next = [(429, {"quotaError": "RESOURCE_EXHAUSTED"}, "3600s")]
+    with pytest.raises(RateLimitedError) as caught:
+        _client(google_stub).check_credentials()
+    assert caught.value.retry_after == 3600
+
+
+def test_short_rate_limit_and_server_error_are_retried(google_stub: GoogleStub) -> None:
+    google_stub.fail_next = [(429, {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}, "0s"),
+                             (500, {"internalError": "TRANSIENT_ERROR"}, None)]
+    assert _client(google_stub).check_credentials().external_id == "1112223333"
+
+
+def test_garbage_is_temporary_and_refusals_are_typed(google_stub: GoogleStub) -> None:
+    google_stub.fail_next = ["garbage"]
+    with pytest.raises(TemporaryError):
+        list(_client(google_stub, retry_attempts=1).fetch_report(
+            ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+    google_stub.fail_next = [(403, {"authorizationError": "DEVELOPER_TOKEN_NOT_APPROVED"}, None)]
+    with pytest.raises(BadRequestError, match="developer token"):
+        _client(google_stub).check_credentials()
+    stranger = RemoteAccount("5550000000", "not reachable", "CZK", "UTC",
+                             extra={"login_customer_id": "1112223333"})
+    google_stub.add(type(google_stub.customers["1234567890"])("5550000000", "Stranger"))
+    with pytest.raises(AccessDeniedError):
+        list(_client(google_stub).fetch_report(
+            ReportRequest(stranger, date(2026, 8, 1), date(2026, 8, 2))))
+    google_stub.fail_next = [(401, {"authenticationError": "OAUTH_TOKEN_INVALID"}, None)] * 2
+    with pytest.raises(InvalidCredentialsError):
+        _client(google_stub).check_credentials()
+
+
+def test_authorization_code_flow_with_pkce(google_stub: GoogleStub) -> None:
+    settings = google_settings(google_stub)
+    provider = OAuthProvider.of(Platform.GOOGLE_ADS, settings)
+    redirect_uri = "http://127.0.0.1:1/oauth/google_ads/callback"
+    google_stub.redirect_uris.add(redirect_uri)
+    state, (verifier, challenge) = new_state(), new_pkce()
+    url = authorization_url(provider, redirect_uri=redirect_uri, state=state,
+                            code_challenge=challenge)
+    consent = httpx.get(url, follow_redirects=False)
+    back = parse_qs(urlsplit(consent.headers["Location"]).query)
+    assert back["state"] == [state]
+    with pytest.raises(InvalidCredentialsError):
+        exchange_code(provider, settings, code=back["code"][0], redirect_uri=redirect_uri,
+                      code_verifier="wrong" * 10)
+    consent = httpx.get(url, follow_redirects=False)
+    code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
+    tokens = exchange_code(provider, settings, code=code, redirect_uri=redirect_uri,
+                           code_verifier=verifier)
+    assert tokens["refresh_token"] in google_stub.refresh_tokens
+    with pytest.raises(InvalidCredentialsError):  # a code works once
+        exchange_code(provider, settings, code=code, redirect_uri=redirect_uri,
+                      code_verifier=verifier)

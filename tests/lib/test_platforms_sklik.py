@@ -1,0 +1,122 @@
+"""The Sklik adapter against the stand-in, over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ppc_robot.lib.models import Platform
+from ppc_robot.lib.platforms import (
+    AccessDeniedError,
+    BadRequestError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    TemporaryError,
+    make_client,
+)
+from tests.stubs.sklik import SklikStub
+from tests.support import platforms as platform_fixtures
+from tests.support.platforms import SKLIK_TOKEN, stub_settings
+
+sklik_stub = platform_fixtures.sklik_stub
+
+ESHOP = RemoteAccount("132256", "eshop@example.cz", "CZK", "Europe/Prague")
+
+
+def _client(stub: SklikStub, token: str = SKLIK_TOKEN, **settings: object):
+    return make_client(Platform.SKLIK, {"token": token},
+                       stub_settings(sklik_url=stub.base_url, **settings))
+
+
+def test_identity_and_managed_accounts(sklik_stub: SklikStub) -> None:
+    client = _client(sklik_stub)
+    identity = client.check_credentials()
+    assert (identity.external_id, identity.name) == ("86796", "agency@example.cz")
+    accounts = client.list_accounts()
+    assert [(a.external_id, a.name, a.currency, a.time_zone) for a in accounts] == [
+        ("132256", "eshop@example.cz", "CZK", "Europe/Prague"),
+        ("132257", "garden@example.cz", "CZK", "Europe/Prague"),
+    ]
+    login = sklik_stub.requests[0]
+    assert login.path == "/drak/json/v5/client.loginByToken"
+    assert login.json() == [SKLIK_TOKEN]
+
+
+def test_a_login_without_managed_accounts_lists_itself(sklik_stub: SklikStub) -> None:
+    sklik_stub.add_login("solo-token", 5555, "solo@example.cz")
+    accounts = _client(sklik_stub, "solo-token").list_accounts()
+    assert [(a.external_id, a.name) for a in accounts] == [("5555", "solo@example.cz")]
+
+
+def test_wrong_token_is_invalid_credentials(sklik_stub: SklikStub) -> None:
+    with pytest.raises(InvalidCredentialsError, match="refused the API token"):
+        _client(sklik_stub, "wrong").check_credentials()
+
+
+def test_daily_campaign_report_pages_and_converts_halers(sklik_stub: SklikStub) -> None:
+    sklik_stub.stats_data_limit = 31  # one campaign of 31 days per page
+    request = ReportRequest(ESHOP, date(2026, 8, 1), date(2026, 8, 31), ("date", "campaign"))
+    rows = list(_client(sklik_stub).fetch_report(request))
+    assert len(rows) == 3 * 31
+    reads = [r for r in sklik_stub.requests if r.path.endswith("campaigns.readReport")]
+    assert [r.json()[2]["offset"] for r in reads] == [0, 1, 2]
+    assert all(r.json()[0]["userId"] == 132256 for r in reads)
+    first = next(r for r in rows if r.campaign == "Brand" and r.date == date(2026, 8, 1))
+    assert first.cost == Decimal("123.45")
+    assert first.impressions == 100 and first.clicks == 10
+    third = next(r for r in rows if r.campaign == "Brand" and r.date == date(2026, 8, 3))
+    assert third.conversion_value == Decimal("918.10")
+    assert third.conversions == 2
+
+
+def test_date_only_report_sums_campaigns(sklik_stub: SklikStub) -> None:
+    request = ReportRequest(ESHOP, date(2026, 8, 1), date(2026, 8, 2), ("date",))
+    rows = list(_client(sklik_stub).fetch_report(request))
+    assert [r.date for r in rows] == [date(2026, 8, 1), date(2026, 8, 2)]
+    assert rows[0].impressions == 100 + 200 + 300
+    assert rows[0].cost == Decimal("370.35")
+    assert rows[0].campaign is None
+
+
+def test_expired_session_logs_in_again_once(sklik_stub: SklikStub) -> None:
+    client = _client(sklik_stub)
+    client.check_credentials()
+    sklik_stub.expire_sessions()
+    assert client.list_accounts()
+    logins = [r for r in sklik_stub.requests if r.path.endswith("loginByToken")]
+    assert len(logins) == 2
+
+
+def test_rate_limit_is_retried_with_retry_after(sklik_stub: SklikStub) -> None:
+    sklik_stub.fail_next = [("http", 429)]
+    assert _client(sklik_stub).check_credentials().external_id == "86796"
+
+
+def test_rate_limit_that_persists_raises_with_retry_after(sklik_stub: SklikStub) -> None:
+    sklik_stub.fail_next = [("http", 429)] * 3
+    with pytest.raises(RateLimitedError) as caught:
+        _client(sklik_stub, retry_attempts=3).check_credentials()
+    assert caught.value.retry_after == 0
+
+
+def test_server_errors_and_garbage_are_temporary(sklik_stub: SklikStub) -> None:
+    sklik_stub.fail_next = [("http", 500), "garbage", ("oddity", 500)]
+    with pytest.raises(TemporaryError):
+        _client(sklik_stub, retry_attempts=3).check_credentials()
+    sklik_stub.fail_next = [("http", 503)]
+    assert _client(sklik_stub, retry_attempts=2).check_credentials()
+
+
+def test_foreign_account_and_bad_request(sklik_stub: SklikStub) -> None:
+    stranger = RemoteAccount("999", "not mine", "CZK", "Europe/Prague")
+    with pytest.raises(AccessDeniedError):
+        list(_client(sklik_stub).fetch_report(
+            ReportRequest(stranger, date(2026, 8, 1), date(2026, 8, 2), ("campaign",))))
+    sklik_stub.stats_data_limit = 10
+    sklik_stub.fail_next = [("body", 400)]
+    with pytest.raises(BadRequestError, match="status 400"):
+        _client(sklik_stub).check_credentials()

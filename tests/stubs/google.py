@@ -1,0 +1,240 @@
+"""Stand-ins for Google's OAuth 2 server and the Google Ads REST API, on one loopback port."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.stubs.base import Request, Response, StubServer
+
+DEVELOPER_TOKEN = "stub-developer-token-22c"
+CLIENT_ID = "stub-client.apps.googleusercontent.com"
+CLIENT_SECRET = "stub-client-secret"
+SEARCH_STREAM = re.compile(r"^/(v\d+)/customers/(\d+)/googleAds:searchStream$")
+FROM = re.compile(r"SELECT (?P<fields>.+) FROM (?P<resource>\w+)(?: WHERE (?P<where>.+))?$",
+                  re.IGNORECASE)
+BETWEEN = re.compile(r"segments\.date BETWEEN '(\d{4}-\d{2}-\d{2})' AND '(\d{4}-\d{2}-\d{2})'")
+
+
+@dataclass
+class Customer:
+    id: str
+    name: str
+    currency: str = "CZK"
+    time_zone: str = "Europe/Prague"
+    manager: bool = False
+    status: str = "ENABLED"
+    children: list[str] = field(default_factory=list)
+    # campaign name → [(day, impressions, clicks, cost_micros, conversions, value)]
+    campaigns: dict[str, list[tuple[date, int, int, int, float, float]]] = field(
+        default_factory=dict)
+
+
+class GoogleStub(StubServer):
+    """Knobs: `fail_next` ([(status, errorCode dict, retryDelay|None)] or "garbage"),
+    `deny_consent`, `revoke(refresh_token)`, `expire_access_tokens()`, `accessible`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redirect_uris: set[str] = set()
+        self.customers: dict[str, Customer] = {}
+        self.accessible: list[str] = []
+        self.codes: dict[str, dict[str, str]] = {}
+        self.refresh_tokens: set[str] = set()
+        self.access_tokens: set[str] = set()
+        self.deny_consent = False
+        self.fail_next: list[Any] = []
+
+    def add(self, customer: Customer) -> Customer:
+        self.customers[customer.id] = customer
+        return customer
+
+    def revoke(self, refresh_token: str) -> None:
+        self.refresh_tokens.discard(refresh_token)
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens.clear()
+
+    def issue_refresh_token(self) -> str:
+        token = "1//stub-refresh-" + secrets.token_urlsafe(16)
+        self.refresh_tokens.add(token)
+        return token
+
+    def handle(self, request: Request) -> Response:
+        if request.path == "/o/oauth2/v2/auth" and request.method == "GET":
+            return self._authorize(request)
+        if request.path == "/token" and request.method == "POST":
+            return self._token(request)
+        if self.fail_next:
+            return self._failure(self.fail_next.pop(0))
+        if request.header("developer-token") != DEVELOPER_TOKEN:
+            return _ads_error(401, "UNAUTHENTICATED", {"authenticationError":
+                                                       "DEVELOPER_TOKEN_INVALID"})
+        bearer = (request.header("authorization") or "").removeprefix("Bearer ")
+        if bearer not in self.access_tokens:
+            return _ads_error(401, "UNAUTHENTICATED", {"authenticationError":
+                                                       "OAUTH_TOKEN_EXPIRED"})
+        if re.fullmatch(r"/v\d+/customers:listAccessibleCustomers", request.path):
+            return Response.json({"resourceNames": [f"customers/{c}" for c in self.accessible]})
+        match = SEARCH_STREAM.match(request.path)
+        if match and request.method == "POST":
+            return self._search_stream(match.group(2), request)
+        return Response(404, b"Not Found", {"Content-Type": "text/html"})
+
+    # --- OAuth ------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> Response:
+        q = {k: v[0] for k, v in request.query.items()}
+        if q.get("client_id") != CLIENT_ID or q.get("redirect_uri") not in self.redirect_uris:
+            return Response(400, b"Error 400: redirect_uri_mismatch", {"Content-Type": "text/html"})
+        back = {"state": q.get("state", "")}
+        if self.deny_consent:
+            back["error"] = "access_denied"
+        else:
+            code = "4/0Ab" + secrets.token_urlsafe(12)
+            self.codes[code] = q
+            back["code"] = code
+            back["scope"] = q.get("scope", "")
+        return Response.redirect(f"{q['redirect_uri']}?{urlencode(back)}")
+
+    def _token(self, request: Request) -> Response:
+        if not (request.header("content-type") or "").startswith(
+                "application/x-www-form-urlencoded"):
+            return _oauth_error(400, "invalid_request", "Form body required.")
+        form = request.form()
+        if form.get("client_id") != CLIENT_ID:
+            return _oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        if form.get("client_secret") != CLIENT_SECRET:
+            return _oauth_error(401, "invalid_client", "Unauthorized")
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            asked = self.codes.pop(form.get("code", ""), None)  # codes are single-use
+            if asked is None:
+                return _oauth_error(400, "invalid_grant", "Malformed auth code.")
+            if asked.get("redirect_uri") != form.get("redirect_uri"):
+                return _oauth_error(400, "redirect_uri_mismatch", "Bad Request")
+            if not _pkce_ok(asked, form.get("code_verifier", "")):
+                return _oauth_error(400, "invalid_grant", "Invalid code verifier.")
+            tokens = self._access()
+            if asked.get("access_type") == "offline":
+                tokens["refresh_token"] = self.issue_refresh_token()
+            return Response.json(tokens)
+        if grant == "refresh_token":
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
+            return Response.json(self._access())
+        return _oauth_error(400, "unsupported_grant_type", "Invalid grant_type.")
+
+    def _access(self) -> dict[str, Any]:
+        token = "ya29.stub-" + secrets.token_urlsafe(16)
+        self.access_tokens.add(token)
+        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/adwords"}
+
+    # --- Google Ads -------------------------------------------------------------------
+
+    def _failure(self, failure: Any) -> Response:
+        if failure == "garbage":
+            return Response(200, b'[{"results": [', {"Content-Type": "application/json"})
+        status, code, delay = failure
+        details = {"quotaErrorDetails": {"rateScope": "ACCOUNT", "retryDelay": delay}} if delay else None
+        names = {429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 400: "INVALID_ARGUMENT",
+                 403: "PERMISSION_DENIED", 401: "UNAUTHENTICATED"}
+        return _ads_error(status, names.get(status, "UNKNOWN"), code, details)
+
+    def _search_stream(self, customer_id: str, request: Request) -> Response:
+        body = request.json()
+        if "pageSize" in body:
+            return _ads_error(400, "INVALID_ARGUMENT", {"requestError": "PAGE_SIZE_NOT_SUPPORTED"})
+        login = request.header("login-customer-id") or ""
+        if not self._reachable(customer_id, login):
+            return _ads_error(403, "PERMISSION_DENIED",
+                              {"authorizationError": "USER_PERMISSION_DENIED"})
+        match = FROM.match(" ".join(str(body.get("query", "")).split()))
+        if not match:
+            return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "UNEXPECTED_END_OF_QUERY"})
+        fields = [f.strip() for f in match.group("fields").split(",")]
+        resource = match.group("resource")
+        customer = self.customers[customer_id]
+        if resource == "customer_client":
+            rows = [self._client_row(customer, customer, 0)] + [
+                self._client_row(customer, self.customers[c], 1) for c in customer.children]
+            return Response.json([{"results": rows, "fieldMask": ",".join(fields),
+                                   "requestId": "stub"}] if rows else [])
+        if any(f.startswith("metrics.") for f in fields) and customer.manager:
+            return _ads_error(400, "INVALID_ARGUMENT",
+                              {"queryError": "REQUESTED_METRICS_FOR_MANAGER"})
+        between = BETWEEN.search(match.group("where") or "")
+        if not between:
+            return _ads_error(400, "INVALID_ARGUMENT",
+                              {"queryError": "EXPECTED_FILTERS_ON_DATE_RANGE"})
+        first, last = date.fromisoformat(between.group(1)), date.fromisoformat(between.group(2))
+        results = []
+        for name, days in sorted(customer.campaigns.items()):
+            for day, impressions, clicks, cost, conversions, value in days:
+                if first <= day <= last:
+                    row: dict[str, Any] = {"metrics": {
+                        "impressions": str(impressions), "clicks": str(clicks),
+                        "costMicros": str(cost), "conversions": conversions,
+                        "conversionsValue": value}}
+                    if "campaign.name" in fields:
+                        row["campaign"] = {"resourceName": f"customers/{customer_id}/campaigns/1",
+                                           "name": name}
+                    if "segments.date" in fields:
+                        row["segments"] = {"date": day.isoformat()}
+                    results.append(row)
+        batches = [results[i:i + 2] for i in range(0, len(results), 2)]
+        return Response.json([{"results": b, "fieldMask": ",".join(fields), "requestId": "stub"}
+                              for b in batches])
+
+    def _reachable(self, customer_id: str, login: str) -> bool:
+        if customer_id not in self.customers:
+            return False
+        root = login or customer_id
+        if root not in self.accessible:
+            return False
+        seen, todo = set(), [root]
+        while todo:
+            current = todo.pop()
+            if current == customer_id:
+                return True
+            seen.add(current)
+            todo.extend(c for c in self.customers[current].children if c not in seen)
+        return False
+
+    def _client_row(self, root: Customer, customer: Customer, level: int) -> dict[str, Any]:
+        return {"customerClient": {
+            "resourceName": f"customers/{root.id}/customerClients/{customer.id}",
+            "clientCustomer": f"customers/{customer.id}", "level": str(level),
+            "manager": customer.manager, "descriptiveName": customer.name,
+            "currencyCode": customer.currency, "timeZone": customer.time_zone,
+            "id": customer.id, "status": customer.status}}
+
+
+def _pkce_ok(asked: dict[str, str], verifier: str) -> bool:
+    import base64
+    import hashlib
+
+    challenge = asked.get("code_challenge")
+    if not challenge:
+        return True
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii") == challenge
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    return Response.json({"error": error, "error_description": description}, status)
+
+
+def _ads_error(status: int, name: str, code: dict[str, str],
+               details: dict[str, Any] | None = None) -> Response:
+    failure: dict[str, Any] = {"errorCode": code, "message": f"{name}: {code}"}
+    if details:
+        failure["details"] = details
+    return Response.json({"error": {"code": status, "message": name, "status": name, "details": [{
+        "@type": "type.googleapis.com/google.ads.googleads.v25.errors.GoogleAdsFailure",
+        "errors": [failure], "requestId": "stub-request"}]}}, status)

@@ -1,0 +1,56 @@
+"""The clients area: group client accounts, set budget and targets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ppc_robot.lib.models import Client, ClientAccount
+
+
+def test_create_a_client_with_goals_and_accounts(client, session, submit, login, workspace) -> None:
+    login(workspace.user)
+    account = workspace.client_account
+    response = submit("/clients/new", {
+        "name": "Garden Centre", "currency": "czk", "monthly_budget": "25000.50",
+        "target_cpa": "120", "target_roas": "4.5", "target_pno": "0.15",
+        "client_account_ids": [account.id]})
+    assert response.status_code == 302
+    session.commit()
+    session.expire_all()
+    created = session.scalar(select(Client).where(Client.name == "Garden Centre"))
+    assert (created.currency, created.monthly_budget, created.target_roas) == (
+        "CZK", Decimal("25000.50"), Decimal("4.5000"))
+    assert session.get(ClientAccount, account.id).client_id == created.id
+    page = client.get(response.headers["Location"]).text
+    assert account.name in page and "25" in page
+
+
+def test_refusals_keep_the_input(client, session, submit, login, workspace) -> None:
+    login(workspace.user)
+    response = submit("/clients/new", {"name": "Acme", "currency": "CZK",
+                                       "monthly_budget": "1000"})
+    assert response.status_code == 422
+    assert "already have a client called" in response.text and 'value="1000' in response.text
+    response = submit(f"/clients/{workspace.client.id}/edit",
+                      {"name": "Acme", "currency": "euro", "target_cpa": "-5"})
+    assert response.status_code == 422
+    assert "three-letter code" in response.text
+
+
+def test_edit_moves_accounts_and_delete_keeps_them(client, session, submit, login,
+                                                   workspace) -> None:
+    login(workspace.user)
+    response = submit(f"/clients/{workspace.client.id}/edit",
+                      {"name": "Acme Group", "currency": "EUR", "monthly_budget": "900"})
+    assert response.status_code == 302
+    session.commit()
+    session.expire_all()
+    assert session.get(ClientAccount, workspace.client_account.id).client_id is None
+    client_id = workspace.client.id
+    assert submit(f"/clients/{client_id}/delete", {}).status_code == 302
+    session.commit()
+    session.expunge_all()
+    assert session.get(Client, client_id) is None
+    assert session.get(ClientAccount, workspace.client_account.id) is not None
