@@ -244,3 +244,21 @@ def test_the_embedded_worker_runs_everything_queued(session, owner, settings, fa
 
     statuses = session.scalars(select(JobRun.status)).all()
     assert statuses == [RunStatus.SUCCEEDED] * len(runs)
+
+
+def test_the_tick_follows_the_jobs_real_schedule_across_a_dst_change(session, owner):
+    job = make_job(session, owner, schedule_kind=ScheduleKind.DAILY, schedule={"time": "02:30"},
+                   time_zone="Europe/Prague")
+    # 2026-03-29 02:30 does not exist in Prague (clocks jump 02:00 → 03:00)
+    job.next_run_at = datetime(2026, 3, 28, 1, 30, tzinfo=UTC)
+    session.commit()
+
+    runs = []
+    for hours in range(0, 72):
+        now = datetime(2026, 3, 28, 0, 0, tzinfo=UTC) + timedelta(hours=hours)
+        runs += schedule_due_runs(session, now=now).run_ids
+        session.commit()
+
+    scheduled = sorted(session.scalars(select(JobRun.scheduled_at)).all())
+    assert len(runs) == len(scheduled) == 3
+    assert [s.date().isoformat() for s in scheduled] == ["2026-03-28", "2026-03-29", "2026-03-30"]

@@ -7,7 +7,9 @@ once.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import socket
 import threading
 from collections.abc import Callable
@@ -57,6 +59,7 @@ class RunContext:
     parameters: dict[str, Any]
     output_path: str
     output_state: dict[str, Any]
+    time_zone: str
     client_account_ids: list[int]
     scheduled_at: datetime
     settings: RunnerSettings
@@ -100,9 +103,17 @@ def register_executor(task_type: str, executor: TaskExecutor) -> None:
     _EXECUTORS[task_type] = executor
 
 
+def _load_report_modules() -> None:
+    """Import every module of ppc_robot.lib.reports: report types register their executors."""
+    import ppc_robot.lib.reports as reports
+
+    for module in pkgutil.iter_modules(reports.__path__):
+        importlib.import_module(f"ppc_robot.lib.reports.{module.name}")
+
+
 def executor_for(task_type: str) -> TaskExecutor:
     if task_type not in _EXECUTORS:
-        import ppc_robot.lib.reports  # noqa: F401 - report types register on import
+        _load_report_modules()
     try:
         return _EXECUTORS[task_type]
     except KeyError:
@@ -150,6 +161,7 @@ def _load_context(session: Session, run_id: int, settings: RunnerSettings,
         task_type=definition.task_type, task_type_version=definition.task_type_version,
         output_type=definition.output_type.value, parameters=dict(definition.parameters),
         output_path=job.output_path, output_state=dict(job.output_state or {}),
+        time_zone=job.time_zone,
         client_account_ids=account_ids, scheduled_at=run.scheduled_at, settings=settings,
         session_factory=factory,
     )
@@ -211,7 +223,7 @@ def _record(factory: sessionmaker[Session], claim: Claim, context: RunContext,
             assert result is not None
             missing = "; ".join(f"{m.name}: {m.reason}" for m in result.missing) or None
             finish_run(session, claim, rows=result.rows, output_file=result.output_file, log=log,
-                       error_message=missing)
+                       error_message=missing, progress=(context.done, context.total))
             job = session.get_one(Job, context.job_id)
             if result.output_state is not None:
                 job.output_state = result.output_state

@@ -109,10 +109,13 @@ def _fenced_update(session: Session, claim: Claim, values: dict[str, object]) ->
 
 def finish_run(
     session: Session, claim: Claim, *, rows: int, output_file: str | None, log: str = "",
-    error_message: str | None = None, now: datetime | None = None,
+    error_message: str | None = None, progress: tuple[int, int] | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Mark the run succeeded (a partial failure of some accounts is in `error_message`)."""
     now = now or utcnow()
+    if progress is not None:
+        _fenced_update(session, claim, {"progress_done": progress[0], "progress_total": progress[1]})
     _fenced_update(session, claim, {
         "status": RunStatus.SUCCEEDED, "finished_at": now, "rows": rows,
         "output_file": output_file, "log": log, "error_message": error_message,

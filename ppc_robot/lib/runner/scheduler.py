@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import Job, JobRun, RunStatus, RunTrigger, ScheduleKind, utcnow
+from ppc_robot.lib.schedules import JobSchedule, next_run_after
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,7 @@ MAX_CATCH_UP_STEPS = 100_000
 
 
 def _default_next_run(job: Job, after: datetime) -> datetime | None:
-    from ppc_robot.lib.schedules import next_run_after
-
-    return next_run_after(job, after)
+    return next_run_after(JobSchedule.of(job), after)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ class RunnerSettings:
     # timeout, is overdue: the watchdog raises it whatever the cause.
     start_grace_seconds: float = 600.0
     run_timeout_seconds: float = 3600.0
+    # The app's whole configuration, for what task types need (credentials keys, platform URLs).
+    app_config: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], instance_path: Path) -> RunnerSettings:
@@ -37,4 +39,5 @@ class RunnerSettings:
             tick_seconds=number("PPC_ROBOT_TICK_SECONDS", 15),
             start_grace_seconds=number("PPC_ROBOT_START_GRACE_SECONDS", 600),
             run_timeout_seconds=number("PPC_ROBOT_RUN_TIMEOUT_SECONDS", 3600),
+            app_config=dict(config),
         )

@@ -1,0 +1,395 @@
+"""Running the performance report: fetch every account's rows, compute, write the output.
+
+Rows stream from each platform into polars frames (a chunk at a time, never a dict per row);
+grouping, derived metrics (Decimal for money), comparison, filters and sorting happen there.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ppc_robot.lib.accounts import client_for, vault_from_config
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import (
+    Client,
+    ClientAccount,
+    ClientAccountStatus,
+    Job,
+    JobLevel,
+    OutputType,
+    ServiceAccount,
+)
+from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, write_csv, write_xlsx
+from ppc_robot.lib.platforms import (
+    InvalidCredentialsError,
+    PlatformError,
+    PlatformSettings,
+    QuotaExhaustedError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    TemporaryError,
+)
+from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
+from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
+from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
+from ppc_robot.lib.runner import ErrorClass, MissingAccount, RunContext, RunFailed, RunResult
+from ppc_robot.lib.runner.execute import register_executor
+
+logger = logging.getLogger(__name__)
+
+MONEY = pl.Decimal(24, 6)
+CHUNK_ROWS = 50_000
+FETCH_ATTEMPTS = 4
+MAX_RETRY_WAIT = 60.0
+PLATFORM_DIMENSIONS = ("date", "campaign", "ad_group", "keyword", "device")
+LABELS = dict(DIMENSIONS) | dict(METRICS) | {"currency": "Currency"}
+KINDS = {
+    "date": ColumnKind.DATE, "week": ColumnKind.DATE, "month": ColumnKind.TEXT,
+    "impressions": ColumnKind.INTEGER, "clicks": ColumnKind.INTEGER,
+    "cost": ColumnKind.MONEY, "conversions": ColumnKind.DECIMAL, "conversion_value": ColumnKind.MONEY,
+    "ctr": ColumnKind.PERCENT, "cpc": ColumnKind.MONEY, "cpm": ColumnKind.MONEY,
+    "conversion_rate": ColumnKind.PERCENT, "cpa": ColumnKind.MONEY, "roas": ColumnKind.RATIO,
+    "pno": ColumnKind.PERCENT,
+}
+BETTER = {"cpa": "lower", "pno": "lower", "roas": "higher"}
+BASE = ("impressions", "clicks", "cost", "conversions", "conversion_value")
+
+
+@dataclass(frozen=True)
+class AccountToRead:
+    """What a fetch thread needs, copied out of the session (threads never share one)."""
+
+    client_account_id: int
+    external_id: str
+    name: str
+    currency: str
+    time_zone: str
+    platform: str
+    service_account: ServiceAccount
+
+
+def _parameters(context: RunContext) -> dict[str, Any]:
+    try:
+        parameters = current_parameters(context.task_type, context.task_type_version, context.parameters)
+        return dict(validate_parameters(get_report_type(context.task_type), parameters))
+    except PpcRobotError as exc:
+        raise RunFailed(f"The report's settings are no longer valid: {exc}") from exc
+
+
+def _accounts(session: Session, context: RunContext) -> tuple[list[AccountToRead], list[MissingAccount], Client | None]:
+    job = session.get_one(Job, context.job_id)
+    if job.level is JobLevel.SERVICE_ACCOUNT and job.all_client_accounts and job.service_account_id:
+        chosen = list(session.scalars(select(ClientAccount).where(
+            ClientAccount.service_account_id == job.service_account_id)))
+    elif job.level is JobLevel.CLIENT and job.all_client_accounts and job.client_id:
+        chosen = list(session.scalars(select(ClientAccount).where(ClientAccount.client_id == job.client_id)))
+    else:
+        chosen = list(job.client_accounts)
+    client = session.get(Client, job.client_id) if job.client_id else None
+    if client is None:
+        clients = {a.client_id for a in chosen}
+        if len(clients) == 1 and None not in clients:
+            client = session.get(Client, clients.pop())
+    readable, missing = [], []
+    for account in sorted(chosen, key=lambda a: a.name.lower()):
+        if account.user_id != job.user_id:
+            raise RunFailed("The job names a client account that is not yours.")
+        if account.status is ClientAccountStatus.REMOVED:
+            missing.append(MissingAccount(account.id, account.name,
+                                          "the account no longer exists on the platform"))
+            continue
+        readable.append(AccountToRead(account.id, account.external_id, account.name, account.currency,
+                                      account.time_zone, account.service_account.platform.value,
+                                      account.service_account))
+    if not readable and not missing:
+        raise RunFailed("The job has no client accounts to report on; pick some in the job editor.")
+    return readable, missing, client
+
+
+def _chunks(account: AccountToRead, request: ReportRequest, client: Any) -> Iterator[pl.DataFrame]:
+    columns: dict[str, list[Any]] = {name: [] for name in PLATFORM_DIMENSIONS + BASE}
+    for row in client.fetch_report(request):
+        for name in columns:
+            columns[name].append(getattr(row, name))
+        if len(columns["date"]) >= CHUNK_ROWS:
+            yield _frame(account, columns)
+            columns = {name: [] for name in columns}
+    if columns["date"]:
+        yield _frame(account, columns)
+
+
+def _frame(account: AccountToRead, columns: dict[str, list[Any]]) -> pl.DataFrame:
+    frame = pl.DataFrame(columns, schema={
+        "date": pl.Date, "campaign": pl.String, "ad_group": pl.String, "keyword": pl.String,
+        "device": pl.String, "impressions": pl.Int64, "clicks": pl.Int64, "cost": MONEY,
+        "conversions": MONEY, "conversion_value": MONEY,
+    })
+    return frame.with_columns(
+        client_account=pl.lit(account.name), platform=pl.lit(account.platform),
+        currency=pl.lit(account.currency),
+    )
+
+
+def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequence[str],
+           settings: PlatformSettings, vault: Any) -> list[pl.DataFrame]:
+    """All rows of one account over `periods`, retrying rate limits and 5xx with backoff."""
+    wanted = [d for d in PLATFORM_DIMENSIONS if d in dimensions or d == "date"]
+    remote = RemoteAccount(external_id=account.external_id, name=account.name,
+                           currency=account.currency, time_zone=account.time_zone)
+    frames: list[pl.DataFrame] = []
+    for period in periods:
+        request = ReportRequest(account=remote, date_from=period.first, date_to=period.last,
+                                dimensions=tuple(wanted))
+        for attempt in range(1, FETCH_ATTEMPTS + 1):
+            try:
+                client = client_for(account.service_account, vault, settings)
+                frames.extend(_chunks(account, request, client))
+                break
+            except (RateLimitedError, TemporaryError) as exc:
+                if attempt == FETCH_ATTEMPTS:
+                    raise
+                wait = getattr(exc, "retry_after", None) or min(2 ** attempt, MAX_RETRY_WAIT)
+                time.sleep(min(float(wait), MAX_RETRY_WAIT))
+    return frames
+
+
+def _reason(exc: Exception) -> tuple[str, ErrorClass]:
+    if isinstance(exc, InvalidCredentialsError):
+        return f"the login no longer works ({exc})", ErrorClass.AUTHENTICATION
+    if isinstance(exc, QuotaExhaustedError):
+        return str(exc), ErrorClass.QUOTA
+    if isinstance(exc, RateLimitedError | TemporaryError):
+        return f"the platform is not answering properly ({exc})", ErrorClass.TRANSIENT
+    if isinstance(exc, PlatformError | PpcRobotError):
+        return str(exc), ErrorClass.DATA
+    return f"unexpected error ({type(exc).__name__})", ErrorClass.INTERNAL
+
+
+def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequence[Period],
+               dimensions: Sequence[str]) -> tuple[list[pl.DataFrame], list[MissingAccount], list[ErrorClass]]:
+    config = context.settings.app_config
+    settings = PlatformSettings.from_mapping(config)
+    vault = vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", "")))
+    frames: list[pl.DataFrame] = []
+    missing: list[MissingAccount] = []
+    classes: list[ErrorClass] = []
+    lock = threading.Lock()
+    done = 0
+    context.progress(0, len(accounts))
+    workers = max(1, min(context.settings.account_concurrency, len(accounts)))
+    with ThreadPoolExecutor(workers, thread_name_prefix=f"run{context.run_id}") as pool:
+        futures = {pool.submit(_fetch, a, periods, dimensions, settings, vault): a for a in accounts}
+        for future in as_completed(futures):
+            account = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:
+                if not isinstance(exc, PlatformError | PpcRobotError):
+                    logger.exception("run %s: account %s failed", context.run_id, account.client_account_id)
+                reason, error_class = _reason(exc)
+                missing.append(MissingAccount(account.client_account_id, account.name, reason))
+                classes.append(error_class)
+                context.log(f"{account.name}: {reason}")
+            else:
+                frames.extend(result)
+                context.log(f"{account.name}: {sum(f.height for f in result)} rows")
+            with lock:
+                done += 1
+                context.progress(done, len(accounts))
+    return frames, missing, classes
+
+
+def _with_time_dimensions(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.with_columns(
+        week=pl.col("date").dt.truncate("1w"),
+        month=pl.col("date").dt.strftime("%Y-%m"),
+    )
+
+
+def _aggregate(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    return frame.group_by(keys).agg([pl.col(m).sum() for m in BASE])
+
+
+def _safe_div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    return pl.when(denominator != 0).then(numerator / denominator).otherwise(None)
+
+
+def _derived(frame: pl.LazyFrame) -> pl.LazyFrame:
+    impressions, clicks = pl.col("impressions"), pl.col("clicks")
+    cost, conversions, value = pl.col("cost"), pl.col("conversions"), pl.col("conversion_value")
+    return frame.with_columns(
+        ctr=_safe_div(clicks.cast(pl.Float64), impressions.cast(pl.Float64)),
+        cpc=_safe_div(cost, clicks.cast(MONEY)),
+        cpm=_safe_div(cost * pl.lit(Decimal(1000), MONEY), impressions.cast(MONEY)),
+        conversion_rate=_safe_div(conversions.cast(pl.Float64), clicks.cast(pl.Float64)),
+        cpa=_safe_div(cost, conversions),
+        roas=_safe_div(value.cast(pl.Float64), cost.cast(pl.Float64)),
+        pno=_safe_div(cost.cast(pl.Float64), value.cast(pl.Float64)),
+    )
+
+
+def _shift(frame: pl.LazyFrame, shift: relativedelta, dimensions: Sequence[str]) -> pl.LazyFrame:
+    """Move a comparison period's dates onto the report period so rows line up."""
+    moved = frame
+    if "date" in dimensions or "week" in dimensions or "month" in dimensions:
+        if shift.years:
+            moved = moved.with_columns(date=pl.col("date").dt.offset_by(f"{shift.years}y"))
+        else:
+            moved = moved.with_columns(date=pl.col("date").dt.offset_by(f"{shift.days}d"))
+    return moved
+
+
+def compute(raw: pl.DataFrame, parameters: dict[str, Any], period: Period,
+            comparison: tuple[Period, relativedelta] | None) -> pl.DataFrame:
+    """The report table from raw platform rows of the period (and the comparison period)."""
+    dimensions = list(parameters["dimensions"])
+    metrics = list(parameters["metrics"])
+    keys = dimensions + (["currency"] if "currency" not in dimensions else [])
+    lazy = raw.lazy()
+    needle = (parameters.get("name_contains") or "").lower()
+    if needle:
+        lazy = lazy.filter(pl.col("campaign").fill_null("").str.to_lowercase().str.contains(needle, literal=True)
+                           | pl.col("ad_group").fill_null("").str.to_lowercase().str.contains(needle, literal=True))
+    current = lazy.filter(pl.col("date").is_between(period.first, period.last))
+    table = _derived(_aggregate(_with_time_dimensions(current), keys))
+    if comparison is not None:
+        before, shift = comparison
+        previous = lazy.filter(pl.col("date").is_between(before.first, before.last))
+        previous = _derived(_aggregate(_with_time_dimensions(_shift(previous, shift, dimensions)), keys))
+        previous = previous.select(keys + [pl.col(m).alias(f"{m}_previous") for m in metrics])
+        table = table.join(previous, on=keys, how="left", nulls_equal=True)
+        table = table.with_columns(
+            [(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change")
+             for m in metrics]
+            + [_safe_div(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64),
+                         pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change_pct") for m in metrics]
+        )
+    thresholds = {"impressions": "min_impressions", "clicks": "min_clicks", "cost": "min_cost",
+                  "conversions": "min_conversions"}
+    for metric, key in thresholds.items():
+        if parameters.get(key) not in (None, ""):
+            table = table.filter(pl.col(metric).cast(pl.Float64) >= float(parameters[key]))
+    sort_by = parameters.get("sort_by") or metrics[0]
+    if sort_by in keys or sort_by in BASE or sort_by in KINDS:
+        table = table.sort(sort_by, descending=parameters.get("sort_order") != "asc", nulls_last=True)
+    if parameters.get("row_limit"):
+        table = table.head(int(parameters["row_limit"]))
+    return table.collect()
+
+
+def _columns(table: pl.DataFrame, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
+    names = list(parameters["dimensions"]) + (["currency"] if show_currency else [])
+    columns = [Column(n, LABELS.get(n, n), KINDS.get(n, ColumnKind.TEXT)) for n in names]
+    for metric in parameters["metrics"]:
+        kind = KINDS.get(metric, ColumnKind.DECIMAL)
+        columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric)))
+        if f"{metric}_previous" in table.columns:
+            columns.append(Column(f"{metric}_previous", f"{LABELS[metric]} (before)", kind))
+            change_kind = ColumnKind.DECIMAL if kind is ColumnKind.MONEY else kind
+            columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind))
+            columns.append(Column(f"{metric}_change_pct", f"{LABELS[metric]} change %", ColumnKind.PERCENT))
+    return columns
+
+
+def _goals(client: Client | None) -> dict[str, Decimal]:
+    if client is None:
+        return {}
+    goals = {"cpa": client.target_cpa, "roas": client.target_roas, "pno": client.target_pno}
+    return {k: v for k, v in goals.items() if v is not None}
+
+
+_UNSAFE = re.compile(r"[^\w .,()\-]+", re.UNICODE)
+
+
+def output_name(pattern: str, job_name: str, day: date) -> str:
+    """The file name from the job's pattern ({job}, {date}); path characters are refused."""
+    pattern = pattern or "{job} {date}"
+    if "/" in pattern or "\\" in pattern or ".." in pattern or "\x00" in pattern:
+        raise RunFailed("The output file name may not contain /, \\ or “..”; change it in the job.")
+    try:
+        name = pattern.format(job=job_name, date=day.isoformat())
+    except (KeyError, IndexError, ValueError) as exc:
+        raise RunFailed(f"The output file name pattern is not valid ({exc}); use {{job}} and {{date}}.") from exc
+    name = _UNSAFE.sub("_", name).strip(" .") or "report"
+    return name[:120]
+
+
+def _write(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any], missing: list[MissingAccount],
+           client: Client | None, period: Period, today: date) -> str:
+    currencies = table.get_column("currency").unique().to_list() if table.height else []
+    single_currency = currencies[0] if len(currencies) == 1 else None
+    columns = _columns(table, parameters, show_currency=single_currency is None)
+    notes = [f"Period: {period.label()}"] + [
+        f"Missing client account “{m.name}”: {m.reason}" for m in missing]
+    context.output_dir.mkdir(parents=True, exist_ok=True)
+    name = output_name(context.output_path, context.job_name, today)
+    output_type = OutputType(context.output_type)
+    if output_type is OutputType.GOOGLE_SHEETS:
+        raise RunFailed("Google Sheets output is not available in this version; choose XLSX or CSV.")
+    extension = "xlsx" if output_type is OutputType.XLSX else "csv"
+    # Fixed by the run id: a run executed twice overwrites its own file, never adds another.
+    target = context.output_dir / f"{context.run_id}-{name}.{extension}"
+    partial = target.with_name(f".{target.name}.part")
+    names = [c.name for c in columns]
+    if output_type is OutputType.XLSX:
+        sheets = []
+        groups = (table.partition_by("client_account", maintain_order=True, as_dict=True)
+                  if parameters.get("sheets") == "per_account" and "client_account" in table.columns
+                  else {("Performance",): table})
+        for key, part in groups.items():
+            sheets.append(Sheet(str(key[0]), columns, part.select(names).iter_rows(),
+                                currency=single_currency,
+                                chart_metric=parameters["metrics"][0] if parameters["dimensions"] == ["date"] else None,
+                                goals=_goals(client), notes=notes))
+        if not sheets:
+            sheets.append(Sheet("Performance", columns, [], currency=single_currency, notes=notes))
+        write_xlsx(partial, sheets)
+    else:
+        delimiter = str(context.settings.app_config.get("PPC_ROBOT_CSV_DELIMITER") or ",")
+        write_csv(partial, columns, table.select(names).iter_rows(), delimiter=delimiter)
+    partial.replace(target)
+    return str(target)
+
+
+def execute_performance(context: RunContext) -> RunResult:
+    parameters = _parameters(context)
+    local_day = context.scheduled_at.astimezone(ZoneInfo(context.time_zone or "UTC")).date()
+    period = period_of(parameters["date_range"], local_day, first=parameters.get("date_from"),
+                       last=parameters.get("date_to"))
+    comparison = comparison_of(period, parameters.get("comparison") or "none")
+    with context.session_factory() as session:
+        accounts, missing, client = _accounts(session, context)
+        session.expunge_all()
+    periods = [period] + ([comparison[0]] if comparison else [])
+    frames, failed, classes = _fetch_all(context, accounts, periods, parameters["dimensions"])
+    missing += failed
+    if accounts and len(failed) == len(accounts):
+        worst = ErrorClass.AUTHENTICATION if ErrorClass.AUTHENTICATION in classes else classes[0]
+        raise RunFailed("No client account could be read: " + "; ".join(
+            f"{m.name}: {m.reason}" for m in failed), worst)
+    raw = pl.concat(frames, how="vertical") if frames else _frame(
+        AccountToRead(0, "", "", "", "UTC", "", None), {n: [] for n in PLATFORM_DIMENSIONS + BASE})  # type: ignore[arg-type]
+    table = compute(raw, parameters, period, comparison)
+    output = _write(context, table, parameters, missing, client, period, local_day)
+    context.log(f"{table.height} rows written")
+    return RunResult(rows=table.height, output_file=output, missing=missing)
+
+
+register_executor("performance", execute_performance)
+_ = datetime  # re-exported type for annotations above
