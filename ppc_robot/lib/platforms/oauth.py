@@ -25,7 +25,9 @@ from ppc_robot.lib.platforms.settings import PlatformSettings
 
 OAUTH_PLATFORMS = (Platform.GOOGLE_ADS, Platform.MICROSOFT)
 SCOPES = {
-    Platform.GOOGLE_ADS: "https://www.googleapis.com/auth/adwords",
+    # Ads to read reports, Sheets to write the reports that go to a Google spreadsheet.
+    Platform.GOOGLE_ADS: (
+        "https://www.googleapis.com/auth/adwords https://www.googleapis.com/auth/spreadsheets"),
     Platform.MICROSOFT: "openid offline_access https://ads.microsoft.com/msads.manage",
 }
 

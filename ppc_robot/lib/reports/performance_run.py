@@ -32,9 +32,11 @@ from ppc_robot.lib.models import (
     Job,
     JobLevel,
     OutputType,
+    Platform,
     ServiceAccount,
 )
 from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, write_csv, write_xlsx
+from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
 from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
     PlatformError,
@@ -45,6 +47,7 @@ from ppc_robot.lib.platforms import (
     ReportRequest,
     TemporaryError,
 )
+from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
 from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
@@ -331,7 +334,7 @@ def output_name(pattern: str, job_name: str, day: date) -> str:
 
 
 def _write(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any], missing: list[MissingAccount],
-           client: Client | None, period: Period, today: date) -> str:
+           client: Client | None, period: Period, today: date) -> tuple[str, dict[str, Any] | None]:
     currencies = table.get_column("currency").unique().to_list() if table.height else []
     single_currency = currencies[0] if len(currencies) == 1 else None
     columns = _columns(table, parameters, show_currency=single_currency is None)
@@ -340,13 +343,13 @@ def _write(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any],
     context.output_dir.mkdir(parents=True, exist_ok=True)
     name = output_name(context.output_path, context.job_name, today)
     output_type = OutputType(context.output_type)
+    names = [c.name for c in columns]
     if output_type is OutputType.GOOGLE_SHEETS:
-        raise RunFailed("Google Sheets output is not available in this version; choose XLSX or CSV.")
+        return _write_google_sheet(context, columns, table.select(names).iter_rows(), notes)
     extension = "xlsx" if output_type is OutputType.XLSX else "csv"
     # Fixed by the run id: a run executed twice overwrites its own file, never adds another.
     target = context.output_dir / f"{context.run_id}-{name}.{extension}"
     partial = target.with_name(f".{target.name}.part")
-    names = [c.name for c in columns]
     if output_type is OutputType.XLSX:
         sheets = []
         groups = (table.partition_by("client_account", maintain_order=True, as_dict=True)
@@ -364,7 +367,58 @@ def _write(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any],
         delimiter = str(context.settings.app_config.get("PPC_ROBOT_CSV_DELIMITER") or ",")
         write_csv(partial, columns, table.select(names).iter_rows(), delimiter=delimiter)
     partial.replace(target)
-    return str(target)
+    return str(target), None
+
+
+def _google_access_token(context: RunContext, settings: PlatformSettings, vault: Any) -> tuple[str, str]:
+    """An access token of the user's Google login (the job's own, else his first one)."""
+    with context.session_factory() as session:
+        job = session.get_one(Job, context.job_id)
+        logins = [job.service_account] if job.service_account is not None else []
+        logins += list(session.scalars(select(ServiceAccount).where(
+            ServiceAccount.user_id == context.user_id, ServiceAccount.platform == Platform.GOOGLE_ADS,
+            ServiceAccount.credentials_encrypted.is_not(None)).order_by(ServiceAccount.id)))
+        login = next((a for a in logins if a.platform is Platform.GOOGLE_ADS and a.credentials_encrypted), None)
+        if login is None:
+            raise RunFailed("Writing to Google Sheets needs a linked Google login; link one on the "
+                            "Accounts page or choose XLSX or CSV.")
+        credentials, name = vault.decrypt_json(login.credentials_encrypted), login.name
+    try:
+        tokens = refresh_access_token(OAuthProvider.of(Platform.GOOGLE_ADS, settings), settings,
+                                      credentials.get("refresh_token", ""))
+    except InvalidCredentialsError as exc:
+        raise RunFailed(f"The Google login “{name}” no longer works: {exc}", ErrorClass.AUTHENTICATION) from exc
+    except (RateLimitedError, TemporaryError) as exc:
+        raise RunFailed(f"Google did not answer properly: {exc}", ErrorClass.TRANSIENT) from exc
+    return tokens["access_token"], name
+
+
+def _write_google_sheet(context: RunContext, columns: list[Column], rows: Iterator[Any],
+                        notes: list[str]) -> tuple[str, dict[str, Any]]:
+    config = context.settings.app_config
+    spreadsheet_id = (context.output_path or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{10,100}", spreadsheet_id):
+        raise RunFailed("The job's output needs the id of a Google spreadsheet (the long part of its "
+                        "address between /d/ and /edit).")
+    settings = PlatformSettings.from_mapping(config)
+    vault = vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", "")))
+    token, login_name = _google_access_token(context, settings, vault)
+    client = SheetsClient(str(config.get("PPC_ROBOT_GOOGLE_SHEETS_URL") or "https://sheets.googleapis.com"),
+                          token, timeout=settings.timeout_seconds)
+    try:
+        written = write_google_sheet(client, spreadsheet_id, "Performance", columns, rows, notes)
+    except SheetsError as exc:
+        if exc.kind in ("missing", "denied"):
+            raise RunFailed(f"The Google spreadsheet “{spreadsheet_id}” does not exist or is not shared "
+                            f"with the Google login “{login_name}”.") from exc
+        if exc.kind == "auth":
+            raise RunFailed(f"Google refused the login “{login_name}”: {exc}", ErrorClass.AUTHENTICATION) from exc
+        if exc.kind == "busy":
+            raise RunFailed(f"Google Sheets is busy: {exc}", ErrorClass.TRANSIENT) from exc
+        raise RunFailed(f"Google Sheets refused the report: {exc}") from exc
+    finally:
+        client.close()
+    return written.url, {"spreadsheet_id": spreadsheet_id, "tab": written.tab}
 
 
 def execute_performance(context: RunContext) -> RunResult:
@@ -386,9 +440,9 @@ def execute_performance(context: RunContext) -> RunResult:
     raw = pl.concat(frames, how="vertical") if frames else _frame(
         AccountToRead(0, "", "", "", "UTC", "", None), {n: [] for n in PLATFORM_DIMENSIONS + BASE})  # type: ignore[arg-type]
     table = compute(raw, parameters, period, comparison)
-    output = _write(context, table, parameters, missing, client, period, local_day)
+    output, state = _write(context, table, parameters, missing, client, period, local_day)
     context.log(f"{table.height} rows written")
-    return RunResult(rows=table.height, output_file=output, missing=missing)
+    return RunResult(rows=table.height, output_file=output, missing=missing, output_state=state)
 
 
 register_executor("performance", execute_performance)
