@@ -20,12 +20,15 @@ from ppc_robot.lib.models import (
 from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import RunnerSettings, execute_run
 from tests.factories import make_definition, make_job
-from tests.lib.test_performance_report import KEY, SCHEDULED, factory, sandbox  # noqa: F401 - fixtures
 from tests.stubs.google import CLIENT_ID, CLIENT_SECRET
 from tests.stubs.sheets import SheetsStub
 from tests.support import platforms as platform_fixtures
+from tests.support import runs as run_fixtures
+from tests.support.runs import KEY, SCHEDULED
 
 google_stub = platform_fixtures.google_stub
+factory = run_fixtures.factory
+sandbox = run_fixtures.sandbox
 SPREADSHEET = "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 
 
@@ -62,7 +65,7 @@ def sheet_job(session, sandbox, google_stub):
     return job
 
 
-def run_once(session, factory, settings, job, hours=0):  # noqa: F811
+def run_once(session, factory, settings, job, hours=0):
     from datetime import timedelta
 
     run = JobRun(user_id=job.user_id, job_id=job.id, scheduled_at=SCHEDULED + timedelta(hours=hours))
@@ -73,7 +76,7 @@ def run_once(session, factory, settings, job, hours=0):  # noqa: F811
     return session.get(JobRun, run.id)
 
 
-def test_the_report_is_written_to_the_spreadsheet_and_updated_in_place(session, factory, settings, sheets, sheet_job):  # noqa: F811
+def test_the_report_is_written_to_the_spreadsheet_and_updated_in_place(session, factory, settings, sheets, sheet_job):
     first = run_once(session, factory, settings, sheet_job)
     rows_after_first = [list(r) for r in sheets.spreadsheets[SPREADSHEET]["Performance"]]
     second = run_once(session, factory, settings, sheet_job, hours=24)
@@ -88,7 +91,7 @@ def test_the_report_is_written_to_the_spreadsheet_and_updated_in_place(session, 
     assert all(isinstance(r[1], int) for r in book["Performance"][1:first.rows + 1])
 
 
-def test_a_spreadsheet_that_does_not_exist_fails_the_run_with_a_notification(session, factory, settings, sheet_job):  # noqa: F811
+def test_a_spreadsheet_that_does_not_exist_fails_the_run_with_a_notification(session, factory, settings, sheet_job):
     sheet_job.output_path = "1ThisSpreadsheetDoesNotExist000000"
     session.commit()
 
@@ -100,7 +103,7 @@ def test_a_spreadsheet_that_does_not_exist_fails_the_run_with_a_notification(ses
     assert session.scalar(select(Notification).where(Notification.run_id == run.id)) is not None
 
 
-def test_a_spreadsheet_not_shared_with_the_login_is_refused_in_words(session, factory, settings, sheets, sheet_job):  # noqa: F811
+def test_a_spreadsheet_not_shared_with_the_login_is_refused_in_words(session, factory, settings, sheets, sheet_job):
     sheets.create("1NotSharedWithThisLogin0000000000", shared=False)
     sheet_job.output_path = "1NotSharedWithThisLogin0000000000"
     session.commit()
@@ -111,7 +114,7 @@ def test_a_spreadsheet_not_shared_with_the_login_is_refused_in_words(session, fa
     assert "1NotSharedWithThisLogin0000000000" in sheets.spreadsheets
 
 
-def test_a_busy_sheets_api_is_retried_by_the_runner(session, factory, settings, sheets, sheet_job):  # noqa: F811
+def test_a_busy_sheets_api_is_retried_by_the_runner(session, factory, settings, sheets, sheet_job):
     sheets.busy = 1
 
     first = run_once(session, factory, settings, sheet_job)

@@ -2,56 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
 import pytest
 from sqlalchemy import select
 
-from ppc_robot.lib.accounts import link_service_account
-from ppc_robot.lib.credentials import Vault, generate_key
-from ppc_robot.lib.db import make_session_factory
 from ppc_robot.lib.models import (
-    ClientAccount,
     ClientAccountStatus,
     JobLevel,
     JobRun,
     Notification,
     OutputType,
-    Platform,
     RunStatus,
 )
-from ppc_robot.lib.platforms import PlatformSettings, RemoteAccount, ReportRequest
+from ppc_robot.lib.platforms import RemoteAccount, ReportRequest
 from ppc_robot.lib.platforms.sandbox import SandboxClient
 from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import RunnerSettings, execute_run
-from tests.factories import make_definition, make_job, make_user
+from tests.factories import make_definition, make_job
+from tests.support import runs as run_fixtures
+from tests.support.runs import KEY, SCHEDULED
 
-SCHEDULED = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-KEY = generate_key()
+factory = run_fixtures.factory
+sandbox = run_fixtures.sandbox
 
 
 @pytest.fixture
 def settings(tmp_path):
     return RunnerSettings(outputs_dir=tmp_path / "outputs", heartbeat_seconds=0.2,
                           app_config={"PPC_ROBOT_CREDENTIALS_KEY": KEY})
-
-
-@pytest.fixture
-def factory(engine):
-    return make_session_factory(engine)
-
-
-@pytest.fixture
-def sandbox(session):
-    user = make_user(session)
-    login, _ = link_service_account(session, user, Platform.SANDBOX, {}, vault=Vault([KEY]),
-                                    settings=PlatformSettings())
-    session.commit()
-    accounts = session.scalars(select(ClientAccount).where(ClientAccount.service_account_id == login.id)
-                               .order_by(ClientAccount.name)).all()
-    return user, login, accounts
 
 
 def run_report(session, factory, settings, user, accounts, *, version=2, output=OutputType.CSV, **parameters):
