@@ -67,6 +67,42 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> int:
     return total
 
 
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _cell_writers(worksheet: Any, columns: Sequence[Column], formats: dict[ColumnKind, Any],
+                  money: Any) -> list[Any]:
+    """One function per column that writes a value with that column's type and format."""
+
+    def text(row: int, col: int, value: Any) -> None:
+        worksheet.write_string(row, col, neutralise_formula(str(value)))
+
+    def day(row: int, col: int, value: Any) -> None:
+        if isinstance(value, date | datetime):
+            # Excel stores dates as day numbers; writing the number skips a slow conversion.
+            worksheet.write_number(row, col, (value - EXCEL_EPOCH).days if type(value) is date
+                                   else (value.date() - EXCEL_EPOCH).days, formats[ColumnKind.DATE])
+        else:
+            worksheet.write_string(row, col, neutralise_formula(str(value)))
+
+    def number_with(fmt: Any) -> Any:
+        def number(row: int, col: int, value: Any) -> None:
+            worksheet.write_number(row, col, float(value), fmt)
+        return number
+
+    writers = []
+    for column in columns:
+        if column.kind is ColumnKind.TEXT:
+            writers.append(text)
+        elif column.kind is ColumnKind.DATE:
+            writers.append(day)
+        elif column.kind is ColumnKind.MONEY:
+            writers.append(number_with(money))
+        else:
+            writers.append(number_with(formats.get(column.kind)))
+    return writers
+
+
 def _write_sheet(workbook: Any, sheet: Sheet, name: str, header: Any, formats: dict[ColumnKind, Any],
                  good: Any, bad: Any) -> int:
     worksheet = workbook.add_worksheet(name)
@@ -75,10 +111,14 @@ def _write_sheet(workbook: Any, sheet: Sheet, name: str, header: Any, formats: d
         worksheet.set_column(index, index, column.width)
         worksheet.write_string(0, index, column.label, header)
     worksheet.freeze_panes(1, 0)
+    writers = _cell_writers(worksheet, sheet.columns, formats, money)
+    indexed = list(enumerate(writers))
     row_number = 0
     for row_number, row in enumerate(sheet.rows, start=1):
-        for index, (column, value) in enumerate(zip(sheet.columns, row, strict=True)):
-            _write_cell(worksheet, row_number, index, column, value, formats, money)
+        for index, write in indexed:
+            value = row[index]
+            if value is not None:
+                write(row_number, index, value)
     last_row = row_number
     for offset, note in enumerate(sheet.notes, start=2):
         worksheet.write_string(last_row + offset, 0, neutralise_formula(note))
@@ -87,21 +127,6 @@ def _write_sheet(workbook: Any, sheet: Sheet, name: str, header: Any, formats: d
         _colour_against_goals(worksheet, sheet, last_row, good, bad)
         _add_chart(workbook, worksheet, sheet, name, last_row)
     return last_row
-
-
-def _write_cell(worksheet: Any, row: int, col: int, column: Column, value: Any,
-                formats: dict[ColumnKind, Any], money: Any) -> None:
-    if value is None:
-        worksheet.write_blank(row, col, None)
-    elif column.kind is ColumnKind.TEXT:
-        worksheet.write_string(row, col, neutralise_formula(str(value)))
-    elif column.kind is ColumnKind.DATE and isinstance(value, date | datetime):
-        worksheet.write_datetime(row, col, value if isinstance(value, datetime)
-                                 else datetime(value.year, value.month, value.day), formats[ColumnKind.DATE])
-    elif column.kind is ColumnKind.MONEY:
-        worksheet.write_number(row, col, float(value), money)
-    else:
-        worksheet.write_number(row, col, float(value), formats.get(column.kind))
 
 
 def _colour_against_goals(worksheet: Any, sheet: Sheet, last_row: int, good: Any, bad: Any) -> None:

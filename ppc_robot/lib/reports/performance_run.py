@@ -56,7 +56,7 @@ from ppc_robot.lib.runner.execute import register_executor
 
 logger = logging.getLogger(__name__)
 
-MONEY = pl.Decimal(24, 6)
+MONEY = pl.Decimal(38, 6)
 CHUNK_ROWS = 50_000
 FETCH_ATTEMPTS = 4
 MAX_RETRY_WAIT = 60.0
@@ -125,27 +125,45 @@ def _accounts(session: Session, context: RunContext) -> tuple[list[AccountToRead
     return readable, missing, client
 
 
+MICROS = 1_000_000
+MONEY_COLUMNS = ("cost", "conversions", "conversion_value")
+TEXT_COLUMNS = ("campaign", "ad_group", "keyword", "device")
+
+
+def _micros(value: Decimal) -> int:
+    # Platform amounts have at most six decimals (micros), so this is exact.
+    return int(value * MICROS)
+
+
 def _chunks(account: AccountToRead, request: ReportRequest, client: Any) -> Iterator[pl.DataFrame]:
     columns: dict[str, list[Any]] = {name: [] for name in PLATFORM_DIMENSIONS + BASE}
+    appenders = [(row_list.append, name, name in MONEY_COLUMNS)
+                 for name, row_list in columns.items()]
     for row in client.fetch_report(request):
-        for name in columns:
-            columns[name].append(getattr(row, name))
+        for append, name, is_money in appenders:
+            value = getattr(row, name)
+            append(_micros(value) if is_money else value)
         if len(columns["date"]) >= CHUNK_ROWS:
             yield _frame(account, columns)
             columns = {name: [] for name in columns}
+            appenders = [(row_list.append, name, name in MONEY_COLUMNS)
+                         for name, row_list in columns.items()]
     if columns["date"]:
         yield _frame(account, columns)
 
 
 def _frame(account: AccountToRead, columns: dict[str, list[Any]]) -> pl.DataFrame:
+    """One chunk of platform rows: money as integer micros, repeated texts as categoricals."""
     frame = pl.DataFrame(columns, schema={
         "date": pl.Date, "campaign": pl.String, "ad_group": pl.String, "keyword": pl.String,
-        "device": pl.String, "impressions": pl.Int64, "clicks": pl.Int64, "cost": MONEY,
-        "conversions": MONEY, "conversion_value": MONEY,
+        "device": pl.String, "impressions": pl.Int64, "clicks": pl.Int64, "cost": pl.Int64,
+        "conversions": pl.Int64, "conversion_value": pl.Int64,
     })
     return frame.with_columns(
-        client_account=pl.lit(account.name), platform=pl.lit(account.platform),
-        currency=pl.lit(account.currency),
+        [pl.col(name).cast(pl.Categorical) for name in TEXT_COLUMNS]
+        + [pl.lit(account.name, pl.Categorical).alias("client_account"),
+           pl.lit(account.platform, pl.Categorical).alias("platform"),
+           pl.lit(account.currency, pl.Categorical).alias("currency")]
     )
 
 
@@ -218,32 +236,43 @@ def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequ
     return frames, missing, classes
 
 
-def _with_time_dimensions(frame: pl.LazyFrame) -> pl.LazyFrame:
-    return frame.with_columns(
-        week=pl.col("date").dt.truncate("1w"),
-        month=pl.col("date").dt.strftime("%Y-%m"),
-    )
+def _with_time_dimensions(frame: pl.LazyFrame, dimensions: Sequence[str]) -> pl.LazyFrame:
+    extra = {}
+    if "week" in dimensions:
+        extra["week"] = pl.col("date").dt.truncate("1w")
+    if "month" in dimensions:
+        extra["month"] = pl.col("date").dt.strftime("%Y-%m")
+    return frame.with_columns(**extra) if extra else frame
 
 
 def _aggregate(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    return frame.group_by(keys).agg([pl.col(m).sum() for m in BASE])
+    """Sums per key; money sums stay exact integers of micros, then become Decimal."""
+    summed = frame.group_by(keys).agg([pl.col(m).sum() for m in BASE])
+    return summed.with_columns(
+        [(pl.col(m).cast(MONEY) / pl.lit(Decimal(MICROS), pl.Decimal(24, 0))).alias(m) for m in MONEY_COLUMNS]
+    )
 
 
 def _safe_div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator != 0).then(numerator / denominator).otherwise(None)
 
 
-def _derived(frame: pl.LazyFrame) -> pl.LazyFrame:
-    impressions, clicks = pl.col("impressions"), pl.col("clicks")
-    cost, conversions, value = pl.col("cost"), pl.col("conversions"), pl.col("conversion_value")
+def _derived(frame: pl.LazyFrame, suffix: str = "") -> pl.LazyFrame:
+    """Derived metrics: money ones (CPC, CPM, CPA) as Decimal, ratios as floats."""
+
+    def col(name: str) -> pl.Expr:
+        return pl.col(name + suffix)
+
+    impressions, clicks = col("impressions"), col("clicks")
+    cost, conversions, value = col("cost"), col("conversions"), col("conversion_value")
     return frame.with_columns(
-        ctr=_safe_div(clicks.cast(pl.Float64), impressions.cast(pl.Float64)),
-        cpc=_safe_div(cost, clicks.cast(MONEY)),
-        cpm=_safe_div(cost * pl.lit(Decimal(1000), MONEY), impressions.cast(MONEY)),
-        conversion_rate=_safe_div(conversions.cast(pl.Float64), clicks.cast(pl.Float64)),
-        cpa=_safe_div(cost, conversions),
-        roas=_safe_div(value.cast(pl.Float64), cost.cast(pl.Float64)),
-        pno=_safe_div(cost.cast(pl.Float64), value.cast(pl.Float64)),
+        _safe_div(clicks.cast(pl.Float64), impressions.cast(pl.Float64)).alias("ctr" + suffix),
+        _safe_div(cost, clicks.cast(MONEY)).alias("cpc" + suffix),
+        _safe_div(cost * pl.lit(Decimal(1000), MONEY), impressions.cast(MONEY)).alias("cpm" + suffix),
+        _safe_div(conversions.cast(pl.Float64), clicks.cast(pl.Float64)).alias("conversion_rate" + suffix),
+        _safe_div(cost, conversions).alias("cpa" + suffix),
+        _safe_div(value.cast(pl.Float64), cost.cast(pl.Float64)).alias("roas" + suffix),
+        _safe_div(cost.cast(pl.Float64), value.cast(pl.Float64)).alias("pno" + suffix),
     )
 
 
@@ -260,40 +289,61 @@ def _shift(frame: pl.LazyFrame, shift: relativedelta, dimensions: Sequence[str])
 
 def compute(raw: pl.DataFrame, parameters: dict[str, Any], period: Period,
             comparison: tuple[Period, relativedelta] | None) -> pl.DataFrame:
-    """The report table from raw platform rows of the period (and the comparison period)."""
+    """The report table from raw platform rows of the period (and the comparison period).
+
+    Sorting and the row limit come before the derived metrics whenever the sort key allows,
+    so the wide columns are computed only for the rows that are kept.
+    """
     dimensions = list(parameters["dimensions"])
     metrics = list(parameters["metrics"])
     keys = dimensions + (["currency"] if "currency" not in dimensions else [])
     lazy = raw.lazy()
     needle = (parameters.get("name_contains") or "").lower()
     if needle:
-        lazy = lazy.filter(pl.col("campaign").fill_null("").str.to_lowercase().str.contains(needle, literal=True)
-                           | pl.col("ad_group").fill_null("").str.to_lowercase().str.contains(needle, literal=True))
+        def matches(name: str) -> pl.Expr:
+            return pl.col(name).cast(pl.String).fill_null("").str.to_lowercase().str.contains(needle, literal=True)
+
+        lazy = lazy.filter(matches("campaign") | matches("ad_group"))
     current = lazy.filter(pl.col("date").is_between(period.first, period.last))
-    table = _derived(_aggregate(_with_time_dimensions(current), keys))
+    table = _aggregate(_with_time_dimensions(current, dimensions), keys)
     if comparison is not None:
         before, shift = comparison
         previous = lazy.filter(pl.col("date").is_between(before.first, before.last))
-        previous = _derived(_aggregate(_with_time_dimensions(_shift(previous, shift, dimensions)), keys))
-        previous = previous.select(keys + [pl.col(m).alias(f"{m}_previous") for m in metrics])
+        previous = _aggregate(_with_time_dimensions(_shift(previous, shift, dimensions), dimensions), keys)
+        previous = previous.select(keys + [pl.col(m).alias(f"{m}_previous") for m in BASE])
         table = table.join(previous, on=keys, how="left", nulls_equal=True)
-        table = table.with_columns(
-            [(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change")
-             for m in metrics]
-            + [_safe_div(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64),
-                         pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change_pct") for m in metrics]
-        )
     thresholds = {"impressions": "min_impressions", "clicks": "min_clicks", "cost": "min_cost",
                   "conversions": "min_conversions"}
     for metric, key in thresholds.items():
         if parameters.get(key) not in (None, ""):
             table = table.filter(pl.col(metric).cast(pl.Float64) >= float(parameters[key]))
     sort_by = parameters.get("sort_by") or metrics[0]
-    if sort_by in keys or sort_by in BASE or sort_by in KINDS:
-        table = table.sort(sort_by, descending=parameters.get("sort_order") != "asc", nulls_last=True)
-    if parameters.get("row_limit"):
-        table = table.head(int(parameters["row_limit"]))
-    return table.collect()
+    if sort_by not in keys and sort_by not in KINDS:
+        sort_by = None
+    descending = parameters.get("sort_order") != "asc"
+    limit = int(parameters["row_limit"]) if parameters.get("row_limit") else None
+    early = sort_by is not None and (sort_by in keys or sort_by in BASE)
+    if early:
+        table = table.sort(sort_by, descending=descending, nulls_last=True)
+        if limit:
+            table = table.head(limit)
+    table = _derived(table)
+    if comparison is not None:
+        table = _derived(table, "_previous")
+        table = table.with_columns(
+            [(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change")
+             for m in metrics]
+            + [_safe_div(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64),
+                         pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change_pct") for m in metrics]
+        )
+    if sort_by is not None and not early:
+        table = table.sort(sort_by, descending=descending, nulls_last=True)
+        if limit:
+            table = table.head(limit)
+    elif limit and sort_by is None:
+        table = table.head(limit)
+    wanted = keys + [c for m in metrics for c in (m, f"{m}_previous", f"{m}_change", f"{m}_change_pct")]
+    return table.select([c for c in wanted if c in table.collect_schema().names()]).collect()
 
 
 def _columns(table: pl.DataFrame, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
