@@ -19,6 +19,11 @@ from tests.conftest import csrf_token_from
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static"}
 
 
+# Pages that are 404 for their owner too while the object lacks something (a run without a
+# file); each has a test of its own with the missing piece in place.
+OWNER_MAY_404 = {"runs.download"}
+
+
 def _rules(app: Flask) -> Iterable[Rule]:
     return sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
 
@@ -68,7 +73,7 @@ def ownership_violations(
                 violations.append(f"{method} {theirs} answered {response.status_code}, not 404")
         if "GET" in rule.methods and not rule.endpoint.startswith("admin."):
             own = client.get(mine)
-            if own.status_code == 404:
+            if own.status_code == 404 and rule.endpoint not in OWNER_MAY_404:
                 violations.append(f"GET {mine} is 404 for its owner too: the sweep proves nothing")
     return violations
 

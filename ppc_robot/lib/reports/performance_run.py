@@ -6,6 +6,7 @@ grouping, derived metrics (Decimal for money), comparison, filters and sorting h
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -471,6 +472,29 @@ def _write_google_sheet(context: RunContext, columns: list[Column], rows: Iterat
     return written.url, {"spreadsheet_id": spreadsheet_id, "tab": written.tab}
 
 
+PREVIEW_ROWS = 20
+
+
+def _write_preview(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any]) -> None:
+    """First rows and, with a date dimension, the first metric per day, for the job page."""
+    columns = _columns(table, parameters, show_currency="currency" in table.columns
+                       and table.get_column("currency").n_unique() > 1)
+    names = [c.name for c in columns]
+    rows = [["" if v is None else str(v) for v in row]
+            for row in table.head(PREVIEW_ROWS).select(names).iter_rows()]
+    labels: list[str] = []
+    values: list[float] = []
+    metric = parameters["metrics"][0]
+    if "date" in table.columns and metric in table.columns:
+        series = (table.group_by("date").agg(pl.col(metric).cast(pl.Float64).sum()).sort("date"))
+        labels = [d.isoformat() for d in series.get_column("date").to_list()]
+        values = [round(v or 0.0, 4) for v in series.get_column(metric).to_list()]
+    target = context.output_dir / f"{context.run_id}.preview.json"
+    target.write_text(json.dumps({"header": [c.label for c in columns], "rows": rows,
+                                  "chart_labels": labels, "chart_values": values,
+                                  "chart_label": LABELS.get(metric, metric)}), encoding="utf-8")
+
+
 def execute_performance(context: RunContext) -> RunResult:
     parameters = _parameters(context)
     local_day = context.scheduled_at.astimezone(ZoneInfo(context.time_zone or "UTC")).date()
@@ -491,6 +515,7 @@ def execute_performance(context: RunContext) -> RunResult:
         AccountToRead(0, "", "", "", "UTC", "", None), {n: [] for n in PLATFORM_DIMENSIONS + BASE})  # type: ignore[arg-type]
     table = compute(raw, parameters, period, comparison)
     output, state = _write(context, table, parameters, missing, client, period, local_day)
+    _write_preview(context, table, parameters)
     context.log(f"{table.height} rows written")
     return RunResult(rows=table.height, output_file=output, missing=missing, output_state=state)
 
