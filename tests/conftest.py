@@ -111,6 +111,9 @@ def other_user(other_workspace: Workspace) -> User:
 
 @pytest.fixture
 def client(app: Flask, session: Session) -> FlaskClient:
+    from ppc_robot.web.ratelimits import reset_rate_limits
+
+    reset_rate_limits(app)  # per-address limits count afresh in every test
     return app.test_client()
 
 
