@@ -190,3 +190,11 @@ def smtp_server() -> Iterator[Any]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app sends its mail to the loopback SMTP server for this test."""
+    for key, value in smtp_server.config().items():
+        monkeypatch.setitem(app.config, key, value)
+    return smtp_server

@@ -93,13 +93,12 @@ class QueueHealth:
 def queue_health(session: Session, *, now: datetime | None = None) -> QueueHealth:
     """Counts over robot_job_runs for the admin: the queue, its age, failures and workers."""
     now = now or utcnow()
-    counts = dict(
-        session.execute(
-            select(JobRun.status, func.count(JobRun.id))
-            .where(JobRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))
-            .group_by(JobRun.status)
-        ).tuples()
+    rows = session.execute(
+        select(JobRun.status, func.count(JobRun.id))
+        .where(JobRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]))
+        .group_by(JobRun.status)
     )
+    counts = {status: count for status, count in rows}
     failed = session.scalar(
         select(func.count(JobRun.id)).where(
             JobRun.status == RunStatus.FAILED,

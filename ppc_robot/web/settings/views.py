@@ -48,7 +48,7 @@ def index() -> ResponseReturnValue:
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            update_profile(db.session(), current_user, name=form.name.data,
+            update_profile(db.session(), current_user, name=form.name.data or "",
                            time_zone=form.time_zone.data)
         except AccountError as exc:
             form.time_zone.errors.append(str(exc))
@@ -63,15 +63,16 @@ def index() -> ResponseReturnValue:
 def password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            change_password(db.session(), current_user, form.current.data, form.password.data)
+            change_password(db.session(), user, form.current.data, form.password.data)
         except AccountError as exc:
             form.current.errors.append(str(exc))
         except PasswordPolicyError as exc:
             form.password.errors.append(str(exc))
         else:
             db.session.commit()
-            login_user(current_user)  # this session carries the new token; the others end
+            login_user(user)  # this session carries the new token; the others end
             flash("Your password is changed. Your other sessions have ended.", "success")
             return redirect(url_for(".index"))
     return render_template("settings/password.html", form=form), 422 if form.errors else 200

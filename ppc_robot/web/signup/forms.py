@@ -35,4 +35,5 @@ class SignupForm(FlaskForm):
         if invited_email is not None:
             # The address comes from the invite row; what the browser sends back is ignored.
             self.email.data = invited_email
+            self.email.validators = []
             self.email.render_kw = {"readonly": True}

@@ -67,7 +67,7 @@ def form() -> ResponseReturnValue:
     if signup.validate_on_submit():
         rate_limit("signup")
         try:
-            accept_invite(db.session(), token, signup.password.data, name=signup.name.data,
+            accept_invite(db.session(), token, signup.password.data, name=signup.name.data or "",
                           time_zone=signup.time_zone.data,
                           trial_days=current_app.config["PPC_ROBOT_TRIAL_DAYS"])
         except InvalidLinkError:
@@ -94,7 +94,7 @@ def _open_signup() -> ResponseReturnValue:
         rate_limit("signup")
         try:
             user = create_user(db.session(), signup.email.data, signup.password.data,
-                               name=signup.name.data, time_zone=signup.time_zone.data)
+                               name=signup.name.data or "", time_zone=signup.time_zone.data)
         except PasswordPolicyError as exc:
             signup.password.errors.append(str(exc))
         except UserError as exc:
