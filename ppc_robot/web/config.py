@@ -24,7 +24,7 @@ def _secret_from_file(path: Path, make: Any) -> str:
 
 
 def _membership_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """Sign-up, invites, trials and rate limits (see ppc_robot.web.ratelimits for the limits)."""
+    """Sign-up, invites, trials, rate limits (ppc_robot.web.ratelimits) and mail (lib.mail)."""
     settings: dict[str, Any] = {
         "PPC_ROBOT_OPEN_REGISTRATION": env.get("PPC_ROBOT_OPEN_REGISTRATION", "") == "1",
         "PPC_ROBOT_INVITE_TTL_DAYS": int(env.get("PPC_ROBOT_INVITE_TTL_DAYS", "7")),
@@ -32,6 +32,10 @@ def _membership_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
     if env.get("RATELIMIT_STORAGE_URI"):
         settings["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
+                "SMTP_SSL", "SMTP_TIMEOUT", "MAIL_FROM", "MAIL_OUTBOX"):
+        if env.get(key):
+            settings[key] = env[key]
     return settings
 
 

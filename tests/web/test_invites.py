@@ -227,3 +227,31 @@ def test_a_signed_up_invitee_can_log_in(client, submit, invited):
 
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert PASSWORD != NEW_PASSWORD
+
+
+def test_the_environment_sets_registration_ttl_trial_mail_and_limit_storage(tmp_path, monkeypatch,
+                                                                            database_url):
+    monkeypatch.setenv("PPC_ROBOT_OPEN_REGISTRATION", "1")
+    monkeypatch.setenv("PPC_ROBOT_INVITE_TTL_DAYS", "3")
+    monkeypatch.setenv("PPC_ROBOT_TRIAL_DAYS", "30")
+    monkeypatch.setenv("SMTP_HOST", "mail.example.test")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+
+    from ppc_robot.web import create_app
+    from tests.conftest import app_config
+
+    config = create_app(app_config(database_url, tmp_path / "instance")).config
+
+    assert config["PPC_ROBOT_OPEN_REGISTRATION"] is True
+    assert (config["PPC_ROBOT_INVITE_TTL_DAYS"], config["PPC_ROBOT_TRIAL_DAYS"]) == (3, 30)
+    assert config["SMTP_HOST"] == "mail.example.test"
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_an_admin_invite_expires_after_the_configured_days(app, session, invited):
+    stored = session.scalar(select(Invite))
+
+    lifetime = stored.expires_at - stored.created_at
+
+    assert lifetime == timedelta(days=app.config["PPC_ROBOT_INVITE_TTL_DAYS"]) == timedelta(days=7)
+    assert stored.sent_count == 1 and stored.last_sent_at is not None
