@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Integer, String, column, func, select, table
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
-from ppc_robot.lib.models import ClientAccount, Job, ScheduleKind, UtcDateTime, utcnow
+from ppc_robot.lib.models import ClientAccount, Job, ScheduleKind, User, UtcDateTime, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -162,16 +162,22 @@ def schedule_interval_minutes(kind: ScheduleKind, schedule: dict[str, object]) -
 
 
 def jobs_paused_for(session: Session, user_id: int, *, now: datetime | None = None) -> bool:
-    """Whether the user's jobs are paused because his subscription lapsed (his data stays)."""
+    """Whether the user's jobs are paused: his subscription lapsed or an admin deactivated him.
+
+    Either way his data stays; the jobs run again once he is active on a current plan.
+    """
+    if not session.scalar(select(User.is_active).where(User.id == user_id)):
+        return True
     limits = limits_for(session, user_id)
     return limits is not None and limits.is_lapsed(now)
 
 
 def paused_user_ids(session: Session, *, now: datetime | None = None) -> set[int]:
-    """Users whose subscription lapsed: the scheduler leaves their jobs alone."""
+    """Users whose jobs the scheduler leaves alone (lapsed subscription or deactivated)."""
     now = now or utcnow()
-    stmt = select(_subscriptions.c.user_id).where(
+    lapsed = select(_subscriptions.c.user_id).where(
         _subscriptions.c.status.in_(LAPSED_STATUSES)
         | (_subscriptions.c.period_end.is_not(None) & (_subscriptions.c.period_end <= now))
     )
-    return set(session.scalars(stmt))
+    inactive = select(User.id).where(User.is_active.is_(False))
+    return set(session.scalars(lapsed.union(inactive)))

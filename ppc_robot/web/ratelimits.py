@@ -28,10 +28,11 @@ def init_rate_limits(app: Flask) -> Limiter:
     """Bind a limiter of its own to `app`."""
     for scope, value in DEFAULT_LIMITS.items():
         app.config.setdefault(f"PPC_ROBOT_RATE_LIMIT_{scope.upper()}", value)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "ppc_robot")
     limiter = Limiter(
         get_remote_address,
         storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
-        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "ppc_robot"),
+        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
     )
     limiter.init_app(app)
     app.extensions["ppc_robot_limiter"] = limiter
@@ -42,8 +43,8 @@ def rate_limit(scope: str) -> None:
     """Count this request against the address's limit for `scope`; answer 429 past it."""
     limiter: Limiter = current_app.extensions["ppc_robot_limiter"]
     item = parse(current_app.config[f"PPC_ROBOT_RATE_LIMIT_{scope.upper()}"])
-    address = get_remote_address()
-    if not limiter.limiter.hit(item, scope, address):
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    if not limiter.limiter.hit(item, prefix, scope, get_remote_address()):
         security_log.warning("rate limit %s reached by an address", scope)
         abort(429)
 

@@ -120,3 +120,15 @@ def test_a_lapsed_subscription_pauses_the_jobs_and_keeps_them(session, status, e
     assert jobs_paused_for(session, user.id) is paused
     assert (user.id in paused_user_ids(session)) is paused
     assert session.get(Job, job.id) is not None
+
+
+def test_a_deactivated_users_jobs_are_paused_and_kept(session):
+    user = make_user(session)
+    job = make_job(session, user)
+
+    user.is_active = False
+    session.flush()
+
+    assert jobs_paused_for(session, user.id) is True
+    assert paused_user_ids(session) == {user.id}
+    assert session.get(Job, job.id) is not None

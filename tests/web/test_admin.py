@@ -7,11 +7,12 @@ import re
 import pytest
 from sqlalchemy import select
 
+from ppc_robot.lib.admin import record_admin_action
 from ppc_robot.lib.jobs import JobError
 from ppc_robot.lib.models import AuditLogEntry, Job, JobRun, RunStatus, User
 from ppc_robot.web.models import Plan, Subscription, SubscriptionStatus
 from tests.conftest import csrf_token_from
-from tests.factories import make_job, make_plan, make_user
+from tests.factories import make_invite, make_job, make_plan, make_user
 
 
 @pytest.fixture
@@ -194,3 +195,30 @@ def test_a_non_admin_gets_404_on_every_admin_page(app, client, login, workspace)
                 client.post(url, data={"csrf_token": token}).status_code
 
     assert answers and set(answers.values()) == {404}
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/subscriptions", "/admin/invites",
+                                  "/admin/plans", "/admin/audit"])
+def test_admin_lists_make_the_same_number_of_queries_for_2_and_6_rows(
+    session, client, login, admin, count_queries, path
+):
+    def grow(to):
+        while session.query(User).count() < to + 1:
+            person = make_user(session)
+            plan = make_plan(session)
+            session.add(Subscription(user_id=person.id, plan_id=plan.id))
+            session.flush()
+            make_invite(session, admin)
+            record_admin_action(session, admin, "plan.create", target_type="Plan",
+                                target_id=plan.id)
+        session.commit()
+
+    login(admin)
+    counts = []
+    for size in (2, 6):
+        grow(size)
+        with count_queries() as counter:
+            assert client.get(path).status_code == 200
+        counts.append(counter.count)
+
+    assert counts[0] == counts[1]

@@ -26,11 +26,6 @@ DEFAULT_PLAN = {
     "allows_slack": True,
     "max_invites": 0,
 }
-LIMIT_LABELS = {
-    "max_jobs": "maximum jobs",
-    "max_client_accounts": "maximum client accounts",
-    "max_invites": "invites",
-}
 
 
 class PlanError(PpcRobotError):
