@@ -124,3 +124,14 @@ def test_the_user_row_is_untouched_by_a_refused_change(session, login, submit, u
 
     assert session.scalar(select(User.password_hash).where(User.id == user.id)) == \
         user.password_hash
+
+
+def test_a_lapsed_subscription_says_the_jobs_are_paused(session, client, login, user):
+    plan = make_plan(session, name="Ended")
+    session.add(Subscription(user_id=user.id, plan_id=plan.id, status="cancelled"))
+    session.commit()
+    login(user)
+
+    page = client.get("/settings/usage").text
+
+    assert "your jobs are paused and all your data is kept" in page

@@ -29,6 +29,7 @@ def attempt(client, email, password, address="127.0.0.1"):
 
 
 def without_token(html):
+    html = re.sub(r'name="csrf-token" content="[^"]+"', "", html)
     return CSRF.sub("", html)
 
 
@@ -112,3 +113,27 @@ def test_two_web_processes_share_the_address_limit_through_redis(database_url, t
 
     assert answers == [422] * 20
     assert refused.status_code == 429  # the keys are this test's own and expire in a minute
+
+
+@pytest.mark.parametrize(("scope", "method", "path", "allowed", "answer"), [
+    ("reset", "POST", "/password/forgot", 10, 302),
+    ("signup", "POST", "/signup", 10, 403),
+    ("invite", "GET", "/invite/" + "x" * 43, 20, 404),
+])
+def test_sign_up_reset_and_invite_links_are_limited_per_address_at_the_threshold(
+    client, scope, method, path, allowed, answer
+):
+    environ = {"REMOTE_ADDR": f"10.7.7.{len(scope)}"}
+    token = CSRF.search(client.get("/login", environ_base=environ).text).group(1)
+
+    def send():
+        data = {"csrf_token": token, "email": "someone@example.test"}
+        if method == "POST":
+            return client.post(path, data=data, environ_base=environ).status_code
+        return client.get(path, environ_base=environ).status_code
+
+    answers = [send() for _ in range(allowed)]
+    refused = send()
+
+    assert answers == [answer] * allowed
+    assert refused == 429

@@ -141,6 +141,8 @@ def reset_link(token: str) -> ResponseReturnValue:
 
 @bp.route("/password/reset", methods=["GET", "POST"])
 def reset() -> ResponseReturnValue:
+    if request.method == "POST":
+        rate_limit("reset")
     token = session.get("reset_token", "")
     try:
         check_reset_token(db.session(), token)
@@ -148,7 +150,6 @@ def reset() -> ResponseReturnValue:
         return invalid_link()
     form = PasswordResetForm()
     if form.validate_on_submit():
-        rate_limit("reset")
         try:
             reset_password(db.session(), token, form.password.data)
         except InvalidLinkError:

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
 
+from ppc_robot.lib.limits import jobs_paused_for
 from ppc_robot.lib.mail import MailError
 from ppc_robot.lib.passwords import PasswordPolicyError
 from ppc_robot.web.access import owned, require_login
@@ -109,7 +110,9 @@ def email() -> ResponseReturnValue:
 @bp.route("/usage")
 def usage() -> ResponseReturnValue:
     subscription, lines = usage_for(db.session(), current_user)
-    return render_template("settings/usage.html", subscription=subscription, lines=lines)
+    paused = jobs_paused_for(db.session(), current_user.id)
+    return render_template("settings/usage.html", subscription=subscription, lines=lines,
+                           paused=paused)
 
 
 @bp.route("/invites", methods=["GET", "POST"])

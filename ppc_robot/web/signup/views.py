@@ -10,6 +10,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -51,6 +52,8 @@ def invite_link(token: str) -> ResponseReturnValue:
 def form() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
+    if request.method == "POST":
+        rate_limit("signup")
     token = session.get("invite_token")
     if token is None:
         if not current_app.config.get("PPC_ROBOT_OPEN_REGISTRATION"):
@@ -65,7 +68,6 @@ def form() -> ResponseReturnValue:
         return invalid_link()
     signup = SignupForm(invited_email=invite.email)
     if signup.validate_on_submit():
-        rate_limit("signup")
         try:
             accept_invite(db.session(), token, signup.password.data, name=signup.name.data or "",
                           time_zone=signup.time_zone.data,
@@ -91,7 +93,6 @@ def form() -> ResponseReturnValue:
 def _open_signup() -> ResponseReturnValue:
     signup = SignupForm()
     if signup.validate_on_submit():
-        rate_limit("signup")
         try:
             user = create_user(db.session(), signup.email.data, signup.password.data,
                                name=signup.name.data or "", time_zone=signup.time_zone.data)
