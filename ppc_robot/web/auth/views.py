@@ -22,6 +22,7 @@ from ppc_robot.web.extensions import db
 from ppc_robot.web.mailer import external_url, send_template
 from ppc_robot.web.membership.accounts import (
     AccountError,
+    check_email_token,
     check_reset_token,
     confirm_email_change,
     request_password_reset,
@@ -166,6 +167,10 @@ def reset() -> ResponseReturnValue:
 
 @bp.route("/email/confirm/<token>")
 def email_link(token: str) -> ResponseReturnValue:
+    try:
+        check_email_token(db.session(), token)
+    except InvalidLinkError:
+        return invalid_link()
     session["email_token"] = token
     return redirect(url_for("auth.email_confirm"))
 
@@ -184,6 +189,8 @@ def email_confirm() -> ResponseReturnValue:
         db.session.commit()
         flash(f"Your address is now {user.email}.", "success")
         return redirect(url_for("settings.index" if current_user.is_authenticated else "auth.login"))
-    if not session.get("email_token"):
+    try:
+        new_email = check_email_token(db.session(), session.get("email_token", ""))
+    except InvalidLinkError:
         return invalid_link()
-    return render_template("auth/email_confirm.html", form=form)
+    return render_template("auth/email_confirm.html", form=form, new_email=new_email)

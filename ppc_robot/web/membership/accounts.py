@@ -60,11 +60,11 @@ def _consume(session: Session, raw: str, purpose: TokenPurpose,
              now: datetime | None = None) -> AccountToken:
     """Use a token once. Raises InvalidLinkError for an unknown, used or expired one."""
     now = now or utcnow()
-    token = session.scalar(select(AccountToken).where(
-        AccountToken.token_hash == hash_token(raw), AccountToken.purpose == purpose))
-    if token is None or token.used_at is not None or token.expires_at <= now:
+    try:
+        token = _valid_token(session, raw, purpose, now)
+    except InvalidLinkError:
         security_log.info("invalid %s link used", purpose)
-        raise InvalidLinkError()
+        raise
     claimed = session.execute(
         update(AccountToken)
         .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
@@ -96,18 +96,29 @@ def request_password_reset(session: Session, email: str, *, ttl: timedelta = RES
     return user, _issue(session, user, TokenPurpose.PASSWORD_RESET, ttl)
 
 
-def check_reset_token(session: Session, raw: str, now: datetime | None = None) -> User:
-    """The user of a valid, unused reset token (the token stays unused)."""
+def _valid_token(session: Session, raw: str, purpose: TokenPurpose,
+                 now: datetime | None = None) -> AccountToken:
+    """The unused, unexpired token of `purpose` (left unused). Raises InvalidLinkError."""
     now = now or utcnow()
     token = session.scalar(select(AccountToken).where(
-        AccountToken.token_hash == hash_token(raw),
-        AccountToken.purpose == TokenPurpose.PASSWORD_RESET))
+        AccountToken.token_hash == hash_token(raw), AccountToken.purpose == purpose))
     if token is None or token.used_at is not None or token.expires_at <= now:
         raise InvalidLinkError()
+    return token
+
+
+def check_reset_token(session: Session, raw: str, now: datetime | None = None) -> User:
+    """The active user of a valid, unused reset token (the token stays unused)."""
+    token = _valid_token(session, raw, TokenPurpose.PASSWORD_RESET, now)
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise InvalidLinkError()
     return user
+
+
+def check_email_token(session: Session, raw: str) -> str:
+    """The address a valid, unused confirmation token would switch to."""
+    return _valid_token(session, raw, TokenPurpose.EMAIL_CHANGE).new_email or ""
 
 
 def reset_password(session: Session, raw: str, password: str) -> User:
