@@ -111,6 +111,9 @@ def other_user(other_workspace: Workspace) -> User:
 
 @pytest.fixture
 def client(app: Flask, session: Session) -> FlaskClient:
+    from ppc_robot.web.ratelimits import reset_rate_limits
+
+    reset_rate_limits(app)  # per-address limits count afresh in every test
     return app.test_client()
 
 
@@ -187,3 +190,11 @@ def smtp_server() -> Iterator[Any]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app sends its mail to the loopback SMTP server for this test."""
+    for key, value in smtp_server.config().items():
+        monkeypatch.setitem(app.config, key, value)
+    return smtp_server

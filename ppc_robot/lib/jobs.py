@@ -9,6 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import (
+    PlanLimitError,
+    check_job_limit,
+    check_schedule_interval,
+    schedule_interval_minutes,
+)
 from ppc_robot.lib.models import Folder, Job, JobDefinition, OutputType, ScheduleKind, Tag
 
 
@@ -63,12 +69,22 @@ def create_job(
     tags: Sequence[Tag] = (),
     output_path: str = "",
 ) -> Job:
-    """A job in `folder` running `definition`. Raises JobError on a bad name or foreign parts."""
+    """A job in `folder` running `definition`.
+
+    Raises JobError on a bad name, foreign parts, or when the user's plan does not allow
+    another job or so frequent a schedule.
+    """
     name = (name or "").strip()
     if not name:
         raise JobError("Give the job a name.")
     if definition.user_id != folder.user_id or any(t.user_id != folder.user_id for t in tags):
         raise JobError("Use your own definition and tags.")
+    try:
+        check_job_limit(session, folder.user_id)
+        interval = schedule_interval_minutes(schedule_kind, dict(schedule or {}))
+        check_schedule_interval(session, folder.user_id, interval)
+    except PlanLimitError as exc:
+        raise JobError(str(exc)) from exc
     job = Job(
         user_id=folder.user_id,
         folder_id=folder.id,

@@ -23,6 +23,22 @@ def _secret_from_file(path: Path, make: Any) -> str:
     return value
 
 
+def _membership_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Sign-up, invites, trials, rate limits (ppc_robot.web.ratelimits) and mail (lib.mail)."""
+    settings: dict[str, Any] = {
+        "PPC_ROBOT_OPEN_REGISTRATION": env.get("PPC_ROBOT_OPEN_REGISTRATION", "") == "1",
+        "PPC_ROBOT_INVITE_TTL_DAYS": int(env.get("PPC_ROBOT_INVITE_TTL_DAYS", "7")),
+        "PPC_ROBOT_TRIAL_DAYS": int(env.get("PPC_ROBOT_TRIAL_DAYS", "14")),
+    }
+    if env.get("RATELIMIT_STORAGE_URI"):
+        settings["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
+                "SMTP_SSL", "SMTP_TIMEOUT", "MAIL_FROM", "MAIL_OUTBOX"):
+        if env.get(key):
+            settings[key] = env[key]
+    return settings
+
+
 def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The app's settings: environment first, then `overrides` (tests), secrets last."""
     env = os.environ
@@ -48,6 +64,7 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "MAX_FORM_PARTS": 2000,
         "PPC_ROBOT_BASE_URL": env.get("PPC_ROBOT_BASE_URL", "http://127.0.0.1:5000"),
         "PPC_ROBOT_PAGE_SIZE": 50,
+        **_membership_settings(env),
     }
     if "SECRET_KEY" in env:
         config["SECRET_KEY"] = env["SECRET_KEY"]
