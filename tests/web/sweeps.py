@@ -16,7 +16,8 @@ from werkzeug.routing import Rule
 from tests.conftest import csrf_token_from
 
 # Endpoints that take no object id or address rows by token; nothing else is exempt.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static",
+                    "help.notifications", "help.notification_type"}
 
 
 def _rules(app: Flask) -> Iterable[Rule]:
