@@ -397,3 +397,41 @@ def test_a_test_message_to_a_revoked_webhook_says_why(session, config, slack_stu
 
     with pytest.raises(DeliveryError, match=r"403 invalid_token"):
         send_test_message(session, user, Channel.SLACK, config)
+
+
+def test_two_workers_at_once_deliver_each_notification_once(session, session_factory, config,
+                                                            smtp_server, slack_stub):
+    import threading
+
+    from tests.factories import make_user
+
+    users = [make_user(session) for _ in range(4)]
+    hooks = []
+    for user in users:
+        mode = EmailMode.DIGEST if user is users[0] else EmailMode.IMMEDIATE
+        enable_email(session, user, mode=mode, hour=0)
+        hooks.append(enable_slack(session, user, config, slack_stub))
+        for _ in range(15):
+            raise_failed_run(session, user, make_job(session, user))
+    session.commit()
+    start, results, errors = threading.Barrier(2), [], []
+
+    def worker():
+        start.wait()
+        try:
+            results.append(run_deliveries(session_factory, config))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(r.sent for r in results) == 4 * 15 * 2
+    assert sum(r.digests for r in results) == 1
+    mails = smtp_server.messages
+    assert len(mails) == 3 * 15 + 1 and len({m["Message-ID"] for m in mails}) == len(mails)
+    assert [len(slack_stub.received(hook)) for hook in hooks] == [15, 15, 15, 15]

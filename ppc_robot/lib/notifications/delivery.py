@@ -33,7 +33,14 @@ from ppc_robot.lib.models import (
     User,
     utcnow,
 )
-from ppc_robot.lib.notifications.channels import channel_setting, wants
+from ppc_robot.lib.notifications.channels import (
+    DEFAULT_SLACK_HOSTS,
+    ChannelSettingsError,
+    channel_setting,
+    check_slack_webhook_url,
+    parse_slack_hosts,
+    wants,
+)
 from ppc_robot.lib.notifications.messages import (
     TEMPLATES,
     channel_test_mail,
@@ -62,6 +69,7 @@ class DeliveryConfig:
     vault: Vault
     base_url: str
     slack: SlackSettings = field(default_factory=SlackSettings)
+    slack_hosts: tuple[str, ...] = DEFAULT_SLACK_HOSTS
     max_attempts: int = 5
     backoff_seconds: int = 60
     backoff_cap_seconds: int = 3600
@@ -80,6 +88,7 @@ class DeliveryConfig:
                 base_url=config.get("SLACK_WEBHOOK_BASE_URL") or None,
                 timeout=float(config.get("SLACK_TIMEOUT") or 10),
             ),
+            slack_hosts=parse_slack_hosts(config.get("SLACK_WEBHOOK_HOSTS")),
             max_attempts=int(config.get("NOTIFICATION_MAX_ATTEMPTS") or 5),
             backoff_seconds=int(config.get("NOTIFICATION_BACKOFF_SECONDS") or 60),
             backoff_cap_seconds=int(config.get("NOTIFICATION_BACKOFF_CAP_SECONDS") or 3600),
@@ -173,8 +182,15 @@ def deliver_due(
     return report
 
 
+def _begin_write(session: Session) -> None:
+    """Start the transaction as a writer (SQLite BEGIN IMMEDIATE), so two workers racing for the
+    same claim queue behind the busy timeout instead of failing on a stale read snapshot."""
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 def _claim(session: Session, config: DeliveryConfig, delivery_id: int, attempts: int,
            now: datetime) -> bool:
+    _begin_write(session)
     claimed = session.execute(
         update(NotificationDelivery)
         .where(
@@ -200,45 +216,68 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
         user = session.get(User, notification.user_id)
         setting = channel_setting(session, user.id, delivery.channel)
         if setting.id is None or not setting.is_enabled:
+            session.commit()
+            _begin_write(session)
             delivery.status = DeliveryStatus.SKIPPED
             delivery.last_error = "The channel was turned off before the notification was sent."
             delivery.next_attempt_at = None
             session.commit()
             return DeliveryReport(skipped=1)
+        error: MailError | SlackError | ValueError | None = None
         try:
-            _send(session, config, delivery, notification, user, setting)
-        except (MailError, SlackError) as exc:
-            retry_after = getattr(exc, "retry_after", None)
-            outcome = _record_failure(config, delivery, setting, str(exc),
-                                      temporary=exc.temporary, retry_after=retry_after, now=now)
-        except ValueError as exc:  # an address the mail library refuses: retrying cannot help
-            outcome = _record_failure(config, delivery, setting, str(exc), temporary=False, now=now)
-        else:
+            send = _prepare(session, config, delivery, notification, user, setting)
+        except (SlackError, ValueError) as exc:
+            error, send = exc, None
+        # No transaction stays open while the network is waited for.
+        session.commit()
+        if send is not None:
+            try:
+                send()
+            except (MailError, SlackError, ValueError) as exc:
+                error = exc
+        _begin_write(session)
+        if error is None:
             delivery.status = DeliveryStatus.SENT
             delivery.sent_at = now
             delivery.next_attempt_at = None
             delivery.last_error = None
             setting.consecutive_failures = 0
             outcome = DeliveryReport(sent=1)
+            logger.info("notification %s delivered by %s (delivery %s, try %s)",
+                        notification.id, delivery.channel, delivery.id, delivery.attempts)
+        else:
+            # A ValueError is an address the mail library refuses: retrying cannot help.
+            outcome = _record_failure(config, delivery, setting, str(error),
+                                      temporary=getattr(error, "temporary", False),
+                                      retry_after=getattr(error, "retry_after", None), now=now)
         session.commit()
         return outcome
 
 
-def _send(session: Session, config: DeliveryConfig, delivery: NotificationDelivery,
-          notification: Notification, user: User, setting: NotificationChannelSetting) -> None:
+def _prepare(session: Session, config: DeliveryConfig, delivery: NotificationDelivery,
+             notification: Notification, user: User, setting: NotificationChannelSetting
+             ) -> Callable[[], object]:
+    """The message ready to go, as a call that sends it (made outside any transaction)."""
     [item] = describe(session, [notification], config.base_url)
     if delivery.channel == Channel.EMAIL:
         mail = immediate_mail(user, item, config.base_url, templates=config.templates,
                               message_id=message_id(config, f"notification-{notification.id}.email"))
-        send_mail(config.mail, mail)
-    elif delivery.channel == Channel.SLACK:
-        if not setting.target_encrypted:
-            raise SlackError("No Slack webhook URL is stored.", temporary=False)
-        post_message(config.vault.decrypt(setting.target_encrypted), slack_payload(item), config.slack)
-    else:
-        raise ValueError(f"channel {delivery.channel} is not delivered by the worker")
-    logger.info("notification %s delivered by %s (delivery %s, try %s)",
-                notification.id, delivery.channel, delivery.id, delivery.attempts)
+        return lambda: send_mail(config.mail, mail)
+    if delivery.channel == Channel.SLACK:
+        url, payload = _webhook_url(config, setting), slack_payload(item)
+        return lambda: post_message(url, payload, config.slack)
+    raise ValueError(f"channel {delivery.channel} is not delivered by the worker")
+
+
+def _webhook_url(config: DeliveryConfig, setting: NotificationChannelSetting) -> str:
+    """The stored webhook URL, checked again against the allowed hosts before every post."""
+    if not setting.target_encrypted:
+        raise SlackError("No Slack webhook URL is stored.", temporary=False)
+    try:
+        return check_slack_webhook_url(config.vault.decrypt(setting.target_encrypted), config.slack_hosts)
+    except ChannelSettingsError as exc:
+        raise SlackError("The stored webhook URL is no longer allowed; paste a new one.",
+                         temporary=False) from exc
 
 
 def _record_failure(
@@ -247,7 +286,8 @@ def _record_failure(
     counts_for_channel: bool = True,
 ) -> DeliveryReport:
     if counts_for_channel:  # a digest is one message however many notifications it carries
-        setting.consecutive_failures = (setting.consecutive_failures or 0) + 1
+        # In SQL, as another worker may be counting a failure of the same channel right now.
+        setting.consecutive_failures = NotificationChannelSetting.consecutive_failures + 1
         setting.last_failure_at = now
         setting.last_error = reason
     if not temporary or delivery.attempts >= config.max_attempts:
@@ -311,13 +351,16 @@ def _pending_email(user_id: int) -> Any:
 def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting_id: int,
                 now: datetime) -> DeliveryReport:
     with session_factory() as session:
+        _begin_write(session)
         setting = session.get(NotificationChannelSetting, setting_id)
         user = session.get(User, setting.user_id)
         day = digest_day(user, setting, now)
         if day is None or setting.last_digest_on == day.isoformat():
+            session.rollback()
             return DeliveryReport()
         pending = session.scalars(_pending_email(user.id)).all()
         if any(d.next_attempt_at and d.next_attempt_at > now for d in pending):
+            session.rollback()
             return DeliveryReport()  # the last try failed: wait for its back-off to pass
         previous_day = setting.last_digest_on
         claimed = session.execute(
@@ -353,10 +396,12 @@ def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting
         items = describe(session, notifications, config.base_url)
         mail = digest_mail(user, items, day, config.base_url, templates=config.templates,
                            message_id=message_id(config, f"digest-{user.id}-{day.isoformat()}"))
+        session.commit()  # no transaction stays open while the SMTP server is waited for
         try:
             send_mail(config.mail, mail)
         except (MailError, ValueError) as exc:
             temporary = isinstance(exc, MailError) and exc.temporary
+            _begin_write(session)
             setting.last_digest_on = previous_day
             outcome = DeliveryReport()
             for index, delivery in enumerate(deliveries):
@@ -364,6 +409,7 @@ def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting
                                            now=now, counts_for_channel=index == 0)
             session.commit()
             return outcome
+        _begin_write(session)
         for delivery in deliveries:
             delivery.status = DeliveryStatus.SENT
             delivery.sent_at = now
@@ -397,8 +443,8 @@ def send_test_message(session: Session, user: User, channel: Channel, config: De
         if not setting.target_encrypted:
             raise DeliveryError("Save a Slack webhook URL first.")
         try:
-            post_message(config.vault.decrypt(setting.target_encrypted),
-                         slack_channel_test_payload(config.base_url), config.slack)
+            post_message(_webhook_url(config, setting), slack_channel_test_payload(config.base_url),
+                         config.slack)
         except SlackError as exc:
             raise DeliveryError(f"The test message was not sent: {exc}") from exc
     else:
