@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,10 +50,7 @@ def _target(webhook_url: str, settings: SlackSettings) -> str:
 def post_message(webhook_url: str, payload: dict, settings: SlackSettings) -> None:
     """POST `payload` to the webhook. Raises SlackError; the URL never appears in it or the log."""
     try:
-        response = httpx.post(
-            _target(webhook_url, settings), json=payload, follow_redirects=False,
-            timeout=httpx.Timeout(settings.timeout, connect=min(5.0, settings.timeout)),
-        )
+        response = _client(settings.timeout).post(_target(webhook_url, settings), json=payload)
     except httpx.HTTPError as exc:
         raise SlackError(f"Slack could not be reached ({type(exc).__name__}).", temporary=True) from exc
     body = response.text.strip()[:100]
@@ -70,6 +68,16 @@ def post_message(webhook_url: str, payload: dict, settings: SlackSettings) -> No
             temporary=False,
         )
     raise SlackError(f"Slack refused the message ({response.status_code} {body}).", temporary=False)
+
+
+@lru_cache(maxsize=4)
+def _client(timeout: float) -> httpx.Client:
+    """One pooled client per process (thread-safe); building one loads the CA bundle, which is slow."""
+    return httpx.Client(
+        follow_redirects=False,
+        timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+        limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+    )
 
 
 def _retry_after(value: str | None) -> int | None:
