@@ -33,6 +33,7 @@ def test_a_failed_run_rings_the_bell_until_read_and_channels_are_set_up(page, se
     expect(menu).to_be_visible()
     expect(menu.locator(".notification-item").first).to_contain_text("Google Ads answered 500 three times")
     expect(menu.locator(".notification-item.level-error.is-unread")).to_have_count(1)
+    page.evaluate("document.fonts.ready")
     screenshot(page, "notification-bell")
 
     menu.locator("text=See all notifications").click()
@@ -40,6 +41,7 @@ def test_a_failed_run_rings_the_bell_until_read_and_channels_are_set_up(page, se
     items = page.locator(".notification-list .notification-item")
     expect(items).to_have_count(2)
     expect(items.first).to_contain_text("Shoe shop – daily performance")
+    page.evaluate("document.fonts.ready")
     screenshot(page, "notification-list")
     for _ in range(2):
         page.locator(".notification-list button.mark-read").first.click()
@@ -47,6 +49,7 @@ def test_a_failed_run_rings_the_bell_until_read_and_channels_are_set_up(page, se
     expect(page.locator(".notification-list .is-unread")).to_have_count(0)
     expect(bell.locator(".bell-count")).to_be_hidden()
     expect(bell).to_have_attribute("aria-label", "Notifications: 0 unread")
+    screenshot(page, "notification-list-read")
 
     page.goto("/notifications/settings")
     page.check("#email-is_enabled")

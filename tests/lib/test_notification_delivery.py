@@ -435,3 +435,21 @@ def test_two_workers_at_once_deliver_each_notification_once(session, session_fac
     mails = smtp_server.messages
     assert len(mails) == 3 * 15 + 1 and len({m["Message-ID"] for m in mails}) == len(mails)
     assert [len(slack_stub.received(hook)) for hook in hooks] == [15, 15, 15, 15]
+
+
+def test_markup_and_line_breaks_from_platforms_stay_text_in_mail_and_slack(session, session_factory, config,
+                                                                          smtp_server, slack_stub, user):
+    enable_email(session, user, min_level=WARNING)
+    hook = enable_slack(session, user, config, slack_stub, min_level=WARNING)
+    emit(session, user.id, "custom_rule_hit",
+         params={"rule": "<b>CPA</b>\r\nBcc: eve@example.test", "account": "<https://evil.example|click>"})
+    session.commit()
+
+    run_deliveries(session_factory, config)
+
+    [mail] = smtp_server.messages
+    assert mail["Bcc"] is None and "\n" not in mail["Subject"]
+    assert "&lt;b&gt;CPA&lt;/b&gt;" in mail.get_body(("html",)).get_content()
+    [posted] = slack_stub.received(hook)
+    section = posted["blocks"][0]["text"]["text"]
+    assert "&lt;https://evil.example|click&gt;" in section and "<https://evil.example" not in section

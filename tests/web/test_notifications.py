@@ -367,3 +367,14 @@ def test_deliver_notifications_command_sends_what_is_due(app, session, me, smtp_
     assert result.exit_code == 0, result.output
     assert "1 delivered (0 digests), 0 to retry, 0 given up, 0 skipped." in result.output
     assert len(smtp_server.messages) == 1
+
+
+def test_markup_in_message_parameters_is_shown_as_text(session, client, login, me):
+    emit(session, me.id, "custom_rule_hit", params={"rule": "<script>alert(1)</script>", "account": "<b>x</b>"})
+    session.commit()
+    login(me)
+
+    page = client.get("/notifications/")
+
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
