@@ -125,3 +125,21 @@ def test_a_stored_webhook_whose_host_is_no_longer_allowed_is_not_posted_to(sessi
     [delivery] = session.query(NotificationDelivery).all()
     assert delivery.status == DeliveryStatus.GIVEN_UP
     assert "no longer allowed" in delivery.last_error
+
+
+@pytest.mark.parametrize("mode", [EmailMode.IMMEDIATE, EmailMode.DIGEST])
+def test_nothing_is_mailed_once_the_address_is_no_longer_verified(session, session_factory, smtp_server,
+                                                                  slack_stub, tmp_path, mode):
+    from ppc_robot.lib.notifications.delivery import run_deliveries
+
+    config = delivery_config(smtp_server, slack_stub, tmp_path)
+    user = make_user(session)
+    user.email_verified_at = utcnow()
+    save_email_settings(session, user, ON, mode=mode, digest_hour=0)
+    emit(session, user.id, "report_failed", params={"job": "J", "reason": "r"}, job_id=make_job(session, user).id)
+    user.email_verified_at = None  # he changed his address and has not confirmed the new one
+    session.commit()
+
+    report = run_deliveries(session_factory, config)
+
+    assert report.skipped == 1 and smtp_server.messages == []

@@ -215,11 +215,15 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
         notification = session.get(Notification, delivery.notification_id)
         user = session.get(User, notification.user_id)
         setting = channel_setting(session, user.id, delivery.channel)
-        if setting.id is None or not setting.is_enabled:
+        unverified = delivery.channel == Channel.EMAIL and user.email_verified_at is None
+        if setting.id is None or not setting.is_enabled or unverified:
             session.commit()
             _begin_write(session)
             delivery.status = DeliveryStatus.SKIPPED
-            delivery.last_error = "The channel was turned off before the notification was sent."
+            delivery.last_error = (
+                "The e-mail address is no longer verified." if unverified and setting.is_enabled
+                else "The channel was turned off before the notification was sent."
+            )
             delivery.next_attempt_at = None
             session.commit()
             return DeliveryReport(skipped=1)
@@ -359,6 +363,13 @@ def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting
             session.rollback()
             return DeliveryReport()
         pending = session.scalars(_pending_email(user.id)).all()
+        if user.email_verified_at is None:
+            for delivery in pending:
+                delivery.status = DeliveryStatus.SKIPPED
+                delivery.next_attempt_at = None
+                delivery.last_error = "The e-mail address is no longer verified."
+            session.commit()
+            return DeliveryReport(skipped=len(pending))
         if any(d.next_attempt_at and d.next_attempt_at > now for d in pending):
             session.rollback()
             return DeliveryReport()  # the last try failed: wait for its back-off to pass
