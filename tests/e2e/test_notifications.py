@@ -71,3 +71,35 @@ def test_a_failed_run_rings_the_bell_until_read_and_channels_are_set_up(page, se
     assert (saved[Channel.EMAIL].is_enabled, saved[Channel.EMAIL].email_mode, saved[Channel.EMAIL].digest_hour) \
         == (True, "digest", 7)
     assert saved[Channel.SLACK].is_enabled and saved[Channel.SLACK].min_level == "warning"
+
+
+def test_the_digest_mail_reads_well_in_a_browser(page, session, session_factory, smtp_server, slack_stub,
+                                                 tmp_path):
+    from ppc_robot.lib.models import EmailMode, NotificationLevel
+    from ppc_robot.lib.notifications.channels import ChannelChoice, save_email_settings
+    from ppc_robot.lib.notifications.delivery import send_digests
+    from tests.factories import make_client_account, make_service_account
+    from tests.support.notifications import delivery_config
+
+    user = make_user(session, time_zone="Europe/Prague")
+    user.email_verified_at = utcnow()
+    save_email_settings(session, user, ChannelChoice(True, NotificationLevel.SUGGESTION, []),
+                        mode=EmailMode.DIGEST, digest_hour=0)
+    login = make_service_account(session, user, name="Agency MCC")
+    shop = make_client_account(session, login, name="Shoe shop")
+    job = make_job(session, user, name="Shoe shop – daily")
+    emit(session, user.id, "report_failed", params={"job": job.name, "reason": "Google Ads answered 500"},
+         job_id=job.id, client_account_id=shop.id)
+    emit(session, user.id, "url_errors", params={"count": 3}, job_id=job.id, client_account_id=shop.id,
+         details=[{"Error": "404 Not Found", "Number of URLs": 2}, {"Error": "timeout", "Number of URLs": 1}])
+    emit(session, user.id, "credentials_expired", params={"account": "Agency MCC", "reason": "invalid_grant"},
+         service_account_id=login.id)
+    session.commit()
+
+    send_digests(session_factory, delivery_config(smtp_server, slack_stub, tmp_path))
+
+    [mail] = smtp_server.messages
+    page.set_content(mail.get_body(("html",)).get_content())
+    expect(page.locator("h2")).to_have_count(2)
+    expect(page.locator("body")).to_contain_text("404 Not Found")
+    screenshot(page, "notification-digest-mail")

@@ -378,3 +378,24 @@ def test_markup_in_message_parameters_is_shown_as_text(session, client, login, m
 
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_a_notification_page_shows_details_what_to_do_and_its_links(session, client, login, me):
+    shop = make_client_account(session, make_service_account(session, me), name="Shoe shop")
+    job = make_job(session, me, name="URL check")
+    notification = emit(session, me.id, "url_errors", params={"count": 2}, job_id=job.id,
+                        client_account_id=shop.id, details=[{"Error": "404 Not Found", "Number of URLs": 2}])
+    session.commit()
+    login(me)
+
+    page = client.get(f"/notifications/{notification.id}")
+
+    assert page.status_code == 200
+    assert "<th>Error</th><th>Number of URLs</th>" in page.text
+    assert "Fix the pages or the URLs in the ads" in page.text
+    assert f'href="/notifications/?job_id={job.id}"' in page.text
+    assert f'href="/notifications/?client_account_id={shop.id}"' in page.text
+    assert 'value="job"' in page.text and 'value="client_account"' in page.text  # snooze targets
+    session.commit()
+    session.refresh(notification)
+    assert notification.read_at is None  # looking is not reading: only POST changes anything
