@@ -143,3 +143,23 @@ def test_nothing_is_mailed_once_the_address_is_no_longer_verified(session, sessi
     report = run_deliveries(session_factory, config)
 
     assert report.skipped == 1 and smtp_server.messages == []
+
+
+def test_a_webhook_the_keys_cannot_read_fails_alone_and_the_rest_are_delivered(
+        session, session_factory, smtp_server, slack_stub, tmp_path):
+    from ppc_robot.lib.notifications.delivery import deliver_due
+
+    config = delivery_config(smtp_server, slack_stub, tmp_path)
+    broken, fine = make_user(session), make_user(session)
+    save_slack_settings(session, broken, ON, vault=Vault([generate_key()]), webhook_url=URL)  # another key
+    hook = new_hook_path()
+    save_slack_settings(session, fine, ON, vault=config.vault, webhook_url=slack_stub.add_hook(hook))
+    for user in (broken, fine):
+        emit(session, user.id, "report_failed", params={"job": "J", "reason": "r"},
+             job_id=make_job(session, user).id)
+    session.commit()
+
+    report = deliver_due(session_factory, config)
+
+    assert (report.sent, report.retrying) == (1, 1)
+    assert len(slack_stub.received(hook)) == 1

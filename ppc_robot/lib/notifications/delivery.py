@@ -227,11 +227,15 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
             delivery.next_attempt_at = None
             session.commit()
             return DeliveryReport(skipped=1)
-        error: MailError | SlackError | ValueError | None = None
+        error: Exception | None = None
+        send = None
         try:
             send = _prepare(session, config, delivery, notification, user, setting)
         except (SlackError, ValueError) as exc:
-            error, send = exc, None
+            error = exc
+        except Exception as exc:  # the delivery boundary: one broken delivery must not stop the rest
+            logger.exception("delivery %s could not be prepared", delivery_id)
+            error = _Unexpected(exc)
         # No transaction stays open while the network is waited for.
         session.commit()
         if send is not None:
@@ -239,6 +243,9 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
                 send()
             except (MailError, SlackError, ValueError) as exc:
                 error = exc
+            except Exception as exc:  # the delivery boundary, as above
+                logger.exception("delivery %s failed unexpectedly", delivery_id)
+                error = _Unexpected(exc)
         _begin_write(session)
         if error is None:
             delivery.status = DeliveryStatus.SENT
@@ -256,6 +263,15 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
                                       retry_after=getattr(error, "retry_after", None), now=now)
         session.commit()
         return outcome
+
+
+class _Unexpected(Exception):
+    """An error nobody planned for: retried like a temporary failure, then given up."""
+
+    temporary = True
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"An unexpected error stopped the delivery ({type(cause).__name__}).")
 
 
 def _prepare(session: Session, config: DeliveryConfig, delivery: NotificationDelivery,
