@@ -23,6 +23,8 @@ from ppc_robot.web import models as _web_models  # noqa: F401 - registers the we
 from ppc_robot.web.extensions import db
 from tests.factories import Workspace, make_workspace
 
+pytest_plugins = ["tests.support.notifications"]  # slack_stub, dropping_smtp, session_factory
+
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
 

@@ -66,6 +66,12 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "PPC_ROBOT_PAGE_SIZE": 50,
         **_membership_settings(env),
     }
+    # Mail and notification delivery (see README); the Slack hosts are server-side only.
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_SSL",
+                "MAIL_FROM", "SLACK_WEBHOOK_HOSTS", "SLACK_WEBHOOK_BASE_URL",
+                "NOTIFICATION_MAX_ATTEMPTS", "NOTIFICATION_BACKOFF_SECONDS"):
+        if key in env:
+            config[key] = env[key]
     if "SECRET_KEY" in env:
         config["SECRET_KEY"] = env["SECRET_KEY"]
     if "PPC_ROBOT_CREDENTIALS_KEY" in env:

@@ -18,7 +18,8 @@ from tests.conftest import csrf_token_from
 # Endpoints that take no object id or address rows by token; nothing else is exempt.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static",
                     "auth.forgot", "auth.reset_link", "auth.reset", "auth.email_link",
-                    "auth.email_confirm", "signup.invite_link", "signup.form"}
+                    "auth.email_confirm", "signup.invite_link", "signup.form",
+                    "help.notifications", "help.notification_type"}
 
 
 def _rules(app: Flask) -> Iterable[Rule]:
