@@ -23,6 +23,8 @@ from ppc_robot.web import models as _web_models  # noqa: F401 - registers the we
 from ppc_robot.web.extensions import db
 from tests.factories import Workspace, make_workspace
 
+pytest_plugins = ["tests.support.notifications"]  # slack_stub, dropping_smtp, session_factory
+
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
 
@@ -111,6 +113,9 @@ def other_user(other_workspace: Workspace) -> User:
 
 @pytest.fixture
 def client(app: Flask, session: Session) -> FlaskClient:
+    from ppc_robot.web.ratelimits import reset_rate_limits
+
+    reset_rate_limits(app)  # per-address limits count afresh in every test
     return app.test_client()
 
 
@@ -187,3 +192,11 @@ def smtp_server() -> Iterator[Any]:
     server = SmtpServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app sends its mail to the loopback SMTP server for this test."""
+    for key, value in smtp_server.config().items():
+        monkeypatch.setitem(app.config, key, value)
+    return smtp_server

@@ -32,6 +32,7 @@ from ppc_robot.lib.models import (
     utcnow,
 )
 from ppc_robot.lib.users import create_user
+from ppc_robot.web.models import Invite, Plan
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -111,6 +112,8 @@ class Workspace:
     channel: NotificationChannelSetting
     delivery: NotificationDelivery
     snooze: NotificationSnooze
+    plan: Plan
+    invite: Invite
 
     def ids(self) -> dict[str, int]:
         """Object ids by the URL argument names that address them."""
@@ -130,6 +133,8 @@ class Workspace:
             "channel_id": self.channel.id,
             "delivery_id": self.delivery.id,
             "snooze_id": self.snooze.id,
+            "plan_id": self.plan.id,
+            "invite_id": self.invite.id,
         }
 
 
@@ -168,8 +173,39 @@ def make_workspace(session: Session, **user_overrides: Any) -> Workspace:
         user_id=user.id, category=1, code=0, job_id=job.id, until=utcnow() + timedelta(days=1)
     )
     session.add_all([delivery, snooze])
+    plan = make_plan(session)
+    invite = make_invite(session, user)
     session.flush()
     return Workspace(
         user, root, folder, subfolder, tag, job.definition, job, service_account,
         client_account, client_account_tag, client, run, notification, channel, delivery, snooze,
+        plan, invite,
     )
+
+
+def make_plan(session: Session, **overrides: Any) -> Plan:
+    options: dict[str, Any] = {"name": f"Plan {next(_counter)}", "max_jobs": None,
+                               "max_client_accounts": None, "max_invites": 0}
+    options.update(overrides)
+    plan = Plan(**options)
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def make_invite(session: Session, inviter: User, **overrides: Any) -> Invite:
+    """A pending invite sent by `inviter` (its token is random and unknown to the test)."""
+    import hashlib
+    import secrets
+
+    options: dict[str, Any] = {
+        "email": f"invitee{next(_counter)}@example.test",
+        "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+        "expires_at": utcnow() + timedelta(days=7),
+        "sent_count": 1,
+    }
+    options.update(overrides)
+    invite = Invite(invited_by_id=inviter.id, **options)
+    session.add(invite)
+    session.flush()
+    return invite

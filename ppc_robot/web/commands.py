@@ -1,13 +1,17 @@
-"""Command-line commands: `flask create-user`, `create-admin`, `seed-demo`."""
+"""Command-line commands: `flask create-user`, `create-admin`, `seed-demo`, `deliver-notifications`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from ppc_robot.lib.db import make_session_factory
 from ppc_robot.lib.demo import seed_demo
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.notifications.delivery import DeliveryConfig, run_deliveries
 from ppc_robot.lib.users import create_user
 from ppc_robot.web.extensions import db
 
@@ -70,9 +74,21 @@ def worker_command() -> None:
     worker.stop()
 
 
+@click.command("deliver-notifications")
+@with_appcontext
+def deliver_notifications_command() -> None:
+    """Send due e-mail and Slack notifications and the daily digests (the worker's job)."""
+    from flask import current_app
+
+    config = DeliveryConfig.from_config(current_app.config, Path(current_app.instance_path))
+    report = run_deliveries(make_session_factory(db.engine), config)
+    click.echo(f"{report.sent} delivered ({report.digests} digests), {report.retrying} to retry, "
+               f"{report.given_up} given up, {report.skipped} skipped.")
+
+
 def register_commands(app: Flask) -> None:
     from ppc_robot.web.accounts.commands import COMMANDS as ACCOUNTS_COMMANDS
 
     for command in (create_user_command, create_admin_command, seed_demo_command, worker_command,
-                    *ACCOUNTS_COMMANDS):
+                    deliver_notifications_command, *ACCOUNTS_COMMANDS):
         app.cli.add_command(command)

@@ -25,6 +25,22 @@ def _secret_from_file(path: Path, make: Any) -> str:
     return value
 
 
+def _membership_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Sign-up, invites, trials, rate limits (ppc_robot.web.ratelimits) and mail (lib.mail)."""
+    settings: dict[str, Any] = {
+        "PPC_ROBOT_OPEN_REGISTRATION": env.get("PPC_ROBOT_OPEN_REGISTRATION", "") == "1",
+        "PPC_ROBOT_INVITE_TTL_DAYS": int(env.get("PPC_ROBOT_INVITE_TTL_DAYS", "7")),
+        "PPC_ROBOT_TRIAL_DAYS": int(env.get("PPC_ROBOT_TRIAL_DAYS", "14")),
+    }
+    if env.get("RATELIMIT_STORAGE_URI"):
+        settings["RATELIMIT_STORAGE_URI"] = env["RATELIMIT_STORAGE_URI"]
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS",
+                "SMTP_SSL", "SMTP_TIMEOUT", "MAIL_FROM", "MAIL_OUTBOX"):
+        if env.get(key):
+            settings[key] = env[key]
+    return settings
+
+
 def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The app's settings: environment first, then `overrides` (tests), secrets last."""
     env = os.environ
@@ -52,11 +68,18 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         "PPC_ROBOT_PAGE_SIZE": 50,
         "PPC_ROBOT_QUEUE": "embedded",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        **_membership_settings(env),
     }
     # Settings of the worker, mail and queue pass through as they are (PPC_ROBOT_LEASE_SECONDS …).
     for key, value in env.items():
         if key.startswith(PASSED_THROUGH) and key not in config:
             config[key] = value
+    # Mail and notification delivery (see README); the Slack hosts are server-side only.
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "SMTP_SSL",
+                "MAIL_FROM", "SLACK_WEBHOOK_HOSTS", "SLACK_WEBHOOK_BASE_URL",
+                "NOTIFICATION_MAX_ATTEMPTS", "NOTIFICATION_BACKOFF_SECONDS"):
+        if key in env:
+            config[key] = env[key]
     if "SECRET_KEY" in env:
         config["SECRET_KEY"] = env["SECRET_KEY"]
     if "PPC_ROBOT_CREDENTIALS_KEY" in env:

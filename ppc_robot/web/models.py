@@ -90,3 +90,39 @@ class Invite(Base, Owned):
     @classmethod
     def owned_by(cls, user_id: int) -> ColumnElement[bool]:
         return cls.invited_by_id == user_id
+
+
+class LoginFailure(Base):
+    """One failed login for an account key (SHA-256 of the typed address, known or not)."""
+
+    __tablename__ = "web_login_failures"
+    __table_args__ = (Index("ix_web_login_failures_account", "account_key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TokenPurpose(enum.StrEnum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_CHANGE = "email_change"
+
+
+class AccountToken(Base, Owned):
+    """A single-use e-mailed link (password reset, new address); only its SHA-256 is kept."""
+
+    __tablename__ = "web_account_tokens"
+    __table_args__ = (Index("ix_web_account_tokens_user_purpose", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("robot_users.id", ondelete="CASCADE"))
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @classmethod
+    def owned_by(cls, user_id: int) -> ColumnElement[bool]:
+        return cls.user_id == user_id

@@ -23,6 +23,7 @@ AREAS = (
     NavItem("Tags", "tags", "tags.index"),
     NavItem("Accounts", "plug", "accounts.index"),
     NavItem("Clients", "people", "clients.index"),
+    NavItem("Settings", "gear", "settings.index"),
     NavItem("Admin", "shield-lock", "admin.index", admin_only=True),
 )
 

@@ -16,7 +16,10 @@ from werkzeug.routing import Rule
 from tests.conftest import csrf_token_from
 
 # Endpoints that take no object id or address rows by token; nothing else is exempt.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static",
+                    "auth.forgot", "auth.reset_link", "auth.reset", "auth.email_link",
+                    "auth.email_confirm", "signup.invite_link", "signup.form",
+                    "help.notifications", "help.notification_type"}
 
 
 # Pages that are 404 for their owner too while the object lacks something (a run without a

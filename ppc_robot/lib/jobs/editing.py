@@ -13,6 +13,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import (
+    PlanLimitError,
+    check_job_limit,
+    check_schedule_interval,
+    schedule_interval_minutes,
+)
 from ppc_robot.lib.models import (
     ClientAccount,
     Folder,
@@ -165,6 +171,16 @@ def update_definition(
     return definition
 
 
+def _check_plan(session: Session, user_id: int, plan: JobSchedule, *, new_job: bool) -> None:
+    """The user's plan must allow another job and so frequent a schedule (raises JobError)."""
+    try:
+        if new_job:
+            check_job_limit(session, user_id)
+        check_schedule_interval(session, user_id, schedule_interval_minutes(plan.kind, dict(plan.params)))
+    except PlanLimitError as exc:
+        raise JobError(str(exc)) from exc
+
+
 def create_job(
     session: Session,
     folder: Folder,
@@ -185,6 +201,7 @@ def create_job(
     name = _clean_job_name(name)
     _refuse_foreign(folder.user_id, definition, *tags)
     plan = normalise_schedule(schedule_kind, schedule or {}, time_zone)
+    _check_plan(session, folder.user_id, plan, new_job=True)
     job = Job(
         user_id=folder.user_id,
         folder_id=folder.id,
@@ -236,6 +253,7 @@ def save_job(
     output_path = clean_output_path(output_type, settings.output_path)
     if definition_settings is not None:
         _checked_definition(definition_settings)
+    _check_plan(session, user.id, plan, new_job=job is None)
 
     if definition is None:
         assert definition_settings is not None
@@ -311,6 +329,7 @@ def duplicate_job(session: Session, job: Job, *, now: datetime | None = None) ->
     """
     definition = session.get_one(JobDefinition, job.definition_id)
     name = _clean_job_name(f"{job.name[: JOB_NAME_MAX - 7]} (copy)")
+    _check_plan(session, job.user_id, JobSchedule.of(job), new_job=True)
     if definition_job_count(session, definition) <= 1:
         definition = _copy_definition(session, definition, name)
     copy = Job(

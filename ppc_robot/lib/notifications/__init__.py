@@ -1,4 +1,8 @@
-"""Raising and resolving notifications. Nothing here commits."""
+"""Raising and resolving notifications. Nothing here commits.
+
+The interface queries live in `inbox`, the channel settings in `channels`, and delivery through
+e-mail and Slack (which commits its own steps, like the runner) in `delivery`.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from ppc_robot.lib.notifications.catalogue import (
     NotificationType,
     notification_type,
 )
+from ppc_robot.lib.notifications.delivery import plan_deliveries
 
 __all__ = [
     "BY_KEY",
@@ -115,6 +120,7 @@ def emit(
             existing = session.scalar(open_one)
         else:
             logger.info("notification %s (%s) raised for user %s", notification.id, kind.name, user_id)
+            plan_deliveries(session, notification, now=now)
             return notification
     assert existing is not None
     existing.occurrences += 1

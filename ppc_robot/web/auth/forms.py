@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
 from ppc_robot.lib.models.users import EMAIL_MAX
 from ppc_robot.lib.passwords import PASSWORD_MAX
@@ -15,3 +15,22 @@ class LoginForm(FlaskForm):
 
     email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)])
+
+
+class PasswordForgotForm(FlaskForm):
+    """The address to send a reset link to."""
+
+    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)])
+
+
+class PasswordResetForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField("New password", [InputRequired(), Length(max=PASSWORD_MAX)],
+                             description="At least 12 characters.")
+    confirm = PasswordField("Repeat the new password",
+                            [InputRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class EmailConfirmForm(FlaskForm):
+    """Only the button: confirming the new address is a POST."""

@@ -1,0 +1,3 @@
+from ppc_robot.web.admin.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,66 @@
+"""Forms of the admin area."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ppc_robot.lib.models.users import EMAIL_MAX
+from ppc_robot.web.models import Plan, SubscriptionStatus
+from ppc_robot.web.signup.forms import strip_whitespace
+
+PLAN_NAME_MAX = 64
+
+
+class PlanForm(FlaskForm):
+    """A plan's name and limits; an empty maximum means unlimited."""
+
+    name = StringField("Name", [InputRequired(), Length(max=PLAN_NAME_MAX)],
+                       filters=[strip_whitespace])
+    max_jobs = IntegerField("Maximum jobs", [Optional(), NumberRange(min=0)],
+                            description="Empty: unlimited.")
+    max_client_accounts = IntegerField("Maximum linked client accounts",
+                                       [Optional(), NumberRange(min=0)],
+                                       description="Empty: unlimited.")
+    min_schedule_interval_minutes = IntegerField(
+        "Shortest schedule interval (minutes)", [InputRequired(), NumberRange(min=1)], default=60
+    )
+    allows_slack = BooleanField("Slack notifications allowed", default=True)
+    max_invites = IntegerField("Invites a user may send", [InputRequired(), NumberRange(min=0)],
+                               default=0)
+    is_default = BooleanField("Default plan for new users")
+
+
+class UserPlanForm(FlaskForm):
+    """Put a user on a plan (there is no payment processor)."""
+
+    plan_id = SelectField("Plan", coerce=int, validators=[InputRequired()])
+    status = SelectField("Status", choices=[(s.value, s.value.replace("_", " "))
+                                            for s in SubscriptionStatus],
+                         default=SubscriptionStatus.ACTIVE.value)
+    period_end = DateField("Period ends", [Optional()], description="Empty: open-ended.")
+
+    def __init__(self, plans: Sequence[Plan], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan_id.choices = [(plan.id, plan.name) for plan in plans]
+
+
+class AdminInviteForm(FlaskForm):
+    """Invite an address, optionally onto a plan."""
+
+    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)],
+                       filters=[strip_whitespace])
+    plan_id = SelectField("Plan", coerce=int, default=0,
+                          description="The trial runs on this plan.")
+
+    def __init__(self, plans: Sequence[Plan], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan_id.choices = [(0, "The default plan")] + [(p.id, p.name) for p in plans]
+
+
+class ConfirmForm(FlaskForm):
+    """Only the button of a small POST form."""

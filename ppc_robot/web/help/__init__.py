@@ -1,0 +1,3 @@
+from ppc_robot.web.help.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,181 @@
+"""Plans, subscriptions and usage. Nothing here commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import client_account_count, job_count
+from ppc_robot.lib.models import ClientAccount, Job, User, utcnow
+from ppc_robot.web.models import Invite, Plan, Subscription, SubscriptionStatus
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PLAN = {
+    "name": "Starter",
+    "max_jobs": 50,
+    "max_client_accounts": 20,
+    "min_schedule_interval_minutes": 60,
+    "allows_slack": True,
+    "max_invites": 0,
+}
+
+
+class PlanError(PpcRobotError):
+    """A plan cannot be saved as asked; the message is for the user."""
+
+
+def all_plans(session: Session) -> Sequence[Plan]:
+    return session.scalars(select(Plan).order_by(Plan.name)).all()
+
+
+def default_plan(session: Session) -> Plan:
+    """The plan new users start on; created with modest limits when none is marked default."""
+    plan = session.scalar(select(Plan).where(Plan.is_default.is_(True)).order_by(Plan.id))
+    if plan is None:
+        plan = session.scalar(select(Plan).where(Plan.name == DEFAULT_PLAN["name"]))
+        if plan is None:
+            plan = Plan(**DEFAULT_PLAN)
+            session.add(plan)
+        plan.is_default = True
+        session.flush()
+    return plan
+
+
+def save_plan(session: Session, plan: Plan | None, **values: object) -> Plan:
+    """Create (plan None) or update a plan; one plan at most is the default."""
+    plan = plan or Plan()
+    for name, value in values.items():
+        setattr(plan, name, value)
+    if plan.is_default:
+        for other in session.scalars(select(Plan).where(Plan.is_default.is_(True))):
+            if other is not plan:
+                other.is_default = False
+    session.add(plan)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise PlanError(f"A plan called “{plan.name}” already exists.") from exc
+    return plan
+
+
+def subscription_of(session: Session, user_id: int) -> Subscription | None:
+    stmt = (select(Subscription).where(Subscription.user_id == user_id)
+            .options(selectinload(Subscription.plan)))
+    return session.scalar(stmt)
+
+
+def start_trial(session: Session, user: User, *, days: int, plan: Plan | None = None,
+                now: datetime | None = None) -> Subscription:
+    """A trial subscription on `plan` (the default plan when None) for `days` days."""
+    now = now or utcnow()
+    subscription = Subscription(
+        user_id=user.id,
+        plan_id=(plan or default_plan(session)).id,
+        status=SubscriptionStatus.TRIALING,
+        period_start=now,
+        period_end=now + timedelta(days=days),
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def assign_plan(
+    session: Session,
+    user: User,
+    plan: Plan,
+    *,
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE,
+    period_end: datetime | None = None,
+) -> Subscription:
+    """Put the user on `plan` (an admin's decision: there is no payment processor)."""
+    subscription = subscription_of(session, user.id)
+    if subscription is None:
+        subscription = Subscription(user_id=user.id, plan_id=plan.id)
+        session.add(subscription)
+    subscription.plan_id = plan.id
+    subscription.status = status
+    subscription.period_start = utcnow()
+    subscription.period_end = period_end
+    session.flush()
+    session.refresh(subscription)
+    logger.info("user %s put on plan %s (%s)", user.id, plan.id, status)
+    return subscription
+
+
+def all_subscriptions(session: Session) -> Sequence[Subscription]:
+    stmt = (select(Subscription)
+            .options(selectinload(Subscription.plan), selectinload(Subscription.user))
+            .order_by(Subscription.period_end.is_(None), Subscription.period_end))
+    return session.scalars(stmt).all()
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    label: str
+    used: int | None
+    limit: int | str | None
+
+    @property
+    def is_over(self) -> bool:
+        return isinstance(self.limit, int) and self.used is not None and self.used > self.limit
+
+
+def invite_count(session: Session, user_id: int) -> int:
+    stmt = select(func.count(Invite.id)).where(
+        Invite.invited_by_id == user_id, Invite.revoked_at.is_(None)
+    )
+    return session.scalar(stmt) or 0
+
+
+def usage_for(session: Session, user: User) -> tuple[Subscription | None, list[UsageLine]]:
+    """Each limit of the user's plan beside how much of it he uses."""
+    subscription = subscription_of(session, user.id)
+    plan = subscription.plan if subscription else None
+    lines = [
+        UsageLine("Jobs", job_count(session, user.id), plan.max_jobs if plan else None),
+        UsageLine("Linked client accounts", client_account_count(session, user.id),
+                  plan.max_client_accounts if plan else None),
+        UsageLine("Invites sent", invite_count(session, user.id),
+                  plan.max_invites if plan else None),
+        UsageLine("Shortest schedule interval", None,
+                  f"{plan.min_schedule_interval_minutes} minutes" if plan else None),
+        UsageLine("Slack notifications", None,
+                  ("allowed" if plan.allows_slack else "not included") if plan else None),
+    ]
+    return subscription, lines
+
+
+def users_over_limits(session: Session, plan: Plan) -> list[str]:
+    """Sentences naming each user on `plan` who uses more than it now allows."""
+    problems = []
+    if plan.max_jobs is not None:
+        jobs = (select(User.email, func.count(Job.id))
+                .join(Subscription, Subscription.user_id == User.id)
+                .join(Job, Job.user_id == User.id)
+                .where(Subscription.plan_id == plan.id)
+                .group_by(User.email)
+                .having(func.count(Job.id) > plan.max_jobs))
+        for email, count in session.execute(jobs):
+            problems.append(f"{email} has {count} jobs (limit {plan.max_jobs}).")
+    if plan.max_client_accounts is not None:
+        accounts = (select(User.email, func.count(ClientAccount.id))
+                    .join(Subscription, Subscription.user_id == User.id)
+                    .join(ClientAccount, ClientAccount.user_id == User.id)
+                    .where(Subscription.plan_id == plan.id, ClientAccount.removed_at.is_(None))
+                    .group_by(User.email)
+                    .having(func.count(ClientAccount.id) > plan.max_client_accounts))
+        for email, count in session.execute(accounts):
+            problems.append(
+                f"{email} has {count} linked client accounts (limit {plan.max_client_accounts})."
+            )
+    return sorted(problems)

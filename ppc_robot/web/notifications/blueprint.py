@@ -1,0 +1,62 @@
+"""The notifications blueprint, its guard, and what every page needs: the bell and filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint
+from flask_login import current_user
+
+from ppc_robot.lib.models import Notification, utcnow
+from ppc_robot.lib.notifications import BY_KEY, CATEGORY_NAMES
+from ppc_robot.lib.notifications.inbox import NotificationRow, latest_notifications, unread_count
+from ppc_robot.web.access import require_login
+from ppc_robot.web.extensions import db
+from ppc_robot.web.notifications.links import object_links
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+bp.before_request(require_login)
+
+BELL_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Bell:
+    unread: int
+    latest: list[NotificationRow]
+
+
+def _bell() -> Bell | None:
+    if not current_user.is_authenticated:
+        return None
+    session = db.session()
+    return Bell(unread_count(session, current_user.id),
+                latest_notifications(session, current_user.id, limit=BELL_SIZE))
+
+
+@bp.app_context_processor
+def _notification_globals() -> dict[str, Any]:
+    return {"notification_bell": _bell, "notification_links": object_links,
+            "notification_title": title, "category_names": CATEGORY_NAMES}
+
+
+@bp.app_template_filter("ago")
+def ago(value: datetime | None) -> str:
+    """How long ago, in words: "just now", "5 minutes ago", "3 days ago"."""
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+def title(notification: Notification) -> str:
+    kind = BY_KEY.get((notification.category, notification.code))
+    return kind.title if kind else f"Notification {notification.category}/{notification.code}"
+
+

@@ -1,0 +1,97 @@
+"""Forms of the notification pages: list filters, snooze, and the channel settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Form, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget, PasswordInput
+
+from ppc_robot.lib.models import EmailMode, NotificationLevel, Platform
+from ppc_robot.lib.notifications import CATEGORY_NAMES
+from ppc_robot.lib.notifications.channels import SLACK_URL_MAX
+from ppc_robot.lib.notifications.inbox import FilterChoices
+
+LEVEL_CHOICES = [(level.value, level.value.capitalize()) for level in NotificationLevel]
+CATEGORY_CHOICES = [(number, name) for number, name in sorted(CATEGORY_NAMES.items())]
+SNOOZE_CHOICES = [("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days")]
+
+
+def _any(label: str, pairs: Any) -> list[tuple[str, str]]:
+    return [("", label)] + [(str(value), text) for value, text in pairs]
+
+
+class NotificationFilterForm(Form):
+    """The list's filters, read from the query string (a GET form: nothing to forge)."""
+
+    level = SelectField("Level", choices=_any("Any level", LEVEL_CHOICES), default="")
+    category = SelectField("Category", choices=_any("Any category", CATEGORY_CHOICES), default="")
+    platform = SelectField("Platform", default="",
+                           choices=_any("Any platform", [(p.value, p.label) for p in Platform]))
+    service_account_id = SelectField("Login", default="")
+    client_account_id = SelectField("Client account", default="")
+    job_id = SelectField("Job", default="")
+    state = SelectField("Read", default="",
+                        choices=[("", "Read and unread"), ("unread", "Unread"), ("read", "Read")])
+
+    def __init__(self, formdata: Any, choices: FilterChoices, **kwargs: Any) -> None:
+        super().__init__(formdata, **kwargs)
+        self.service_account_id.choices = _any("Any login", choices.service_accounts)
+        self.client_account_id.choices = _any("Any client account", choices.client_accounts)
+        self.job_id.choices = _any("Any job", choices.jobs)
+
+    def active(self) -> dict[str, str]:
+        """The filters in use, for links that keep them (pagination)."""
+        return {name: field.data for name, field in self._fields.items() if field.data}
+
+
+class NotificationSnoozeForm(FlaskForm):
+    """Silence this notification's type for its account or job for a while."""
+
+    target = SelectField("Silence it for", validators=[InputRequired()])
+    duration = SelectField("For", choices=SNOOZE_CHOICES, default="7d", validators=[InputRequired()])
+
+    def __init__(self, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target.choices = targets
+
+
+class _MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class _ChannelForm(FlaskForm):
+    is_enabled = BooleanField("On")
+    min_level = SelectField("Least important level sent", choices=[
+        ("error", "Errors only"), ("warning", "Warnings and errors"), ("suggestion", "Everything"),
+    ], default="error", validators=[InputRequired()])
+    categories = _MultiCheckbox("Categories", coerce=int, choices=CATEGORY_CHOICES,
+                                description="None ticked means every category.")
+
+
+class EmailChannelForm(_ChannelForm):
+    """The e-mail channel: on or off, what to send, immediately or in a daily digest."""
+
+    email_mode = SelectField("When", choices=[
+        (EmailMode.IMMEDIATE.value, "Immediately, one mail per notification"),
+        (EmailMode.DIGEST.value, "Once a day, in a digest"),
+    ], default=EmailMode.IMMEDIATE.value, validators=[InputRequired()])
+    digest_hour = IntegerField(
+        "Digest hour", [InputRequired(message="Enter an hour from 0 to 23."),
+                        NumberRange(min=0, max=23, message="Enter an hour from 0 to 23.")],
+        default=8, description="Hour of the day in your time zone when the digest is sent.",
+    )
+
+
+class SlackChannelForm(_ChannelForm):
+    """The Slack channel: an incoming-webhook URL (never shown back) and what to send."""
+
+    webhook_url = StringField(
+        "Incoming-webhook URL", [Optional()], widget=PasswordInput(hide_value=True),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        render_kw={"autocomplete": "off", "maxlength": SLACK_URL_MAX},
+        description="https://hooks.slack.com/services/… — leave empty to keep the stored one.",
+    )

@@ -1,0 +1,157 @@
+"""Notification pages: the list, one notification, read state and snoozes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ppc_robot.lib.models import Notification, NotificationLevel, NotificationSnooze, Platform
+from ppc_robot.lib.notifications import BY_KEY
+from ppc_robot.lib.notifications.inbox import (
+    NotificationFilters,
+    SnoozeError,
+    end_snooze,
+    filter_choices,
+    mark_all_read,
+    mark_read,
+    notification_page,
+    notification_row,
+    snooze_type,
+    unread_count,
+)
+from ppc_robot.web.access import owned
+from ppc_robot.web.extensions import db
+from ppc_robot.web.notifications.blueprint import bp, title
+from ppc_robot.web.notifications.forms import NotificationFilterForm, NotificationSnoozeForm
+
+__all__ = ["bp"]
+
+SNOOZE_DURATIONS = {"1h": timedelta(hours=1), "1d": timedelta(days=1),
+                    "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+def _back(default: str) -> str:
+    """`next` from the form when it is a path on this site, else `default`."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+        return target
+    return default
+
+
+def _filters(form: NotificationFilterForm) -> NotificationFilters:
+    def number(field: Any) -> int | None:
+        return int(field.data) if field.data and field.data.isdigit() else None
+
+    return NotificationFilters(
+        level=NotificationLevel(form.level.data) if form.level.data else None,
+        category=number(form.category),
+        platform=Platform(form.platform.data) if form.platform.data else None,
+        service_account_id=number(form.service_account_id),
+        client_account_id=number(form.client_account_id),
+        job_id=number(form.job_id),
+        is_read={"read": True, "unread": False}.get(form.state.data or ""),
+    )
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    session = db.session()
+    form = NotificationFilterForm(request.args, filter_choices(session, current_user))
+    valid = form.validate()
+    for field in form:
+        if field.errors:
+            field.data = ""  # an unknown choice (someone else's id, a typo) filters nothing
+    page = notification_page(session, current_user.id, _filters(form),
+                             page=request.args.get("page", 1, type=int),
+                             per_page=current_app.config.get("PPC_ROBOT_PAGE_SIZE", 50))
+    html = render_template("notifications/index.html", form=form, page=page,
+                           filters=form.active(), unread=unread_count(session, current_user.id))
+    return html, 200 if valid else 422
+
+
+@bp.route("/unread")
+def unread() -> ResponseReturnValue:
+    """The bell's count, for the page script that keeps it fresh."""
+    return jsonify(unread=unread_count(db.session(), current_user.id))
+
+
+@bp.route("/<int:notification_id>")
+def show(notification_id: int) -> ResponseReturnValue:
+    notification = owned(Notification, notification_id)
+    form = _snooze_form(notification)
+    return _show_page(notification, form)
+
+
+def _snooze_form(notification: Notification, **kwargs: Any) -> NotificationSnoozeForm:
+    targets = []
+    if notification.job_id:
+        targets.append(("job", "this job"))
+    if notification.client_account_id:
+        targets.append(("client_account", "this client account"))
+    return NotificationSnoozeForm(targets, **kwargs)
+
+
+def _show_page(notification: Notification, form: NotificationSnoozeForm, status: int = 200) -> ResponseReturnValue:
+    row = notification_row(db.session(), notification)
+    kind = BY_KEY.get((notification.category, notification.code))
+    return render_template("notifications/show.html", row=row, kind=kind, form=form), status
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+def read(notification_id: int) -> ResponseReturnValue:
+    notification = owned(Notification, notification_id)
+    mark_read(db.session(), notification)
+    db.session.commit()
+    return redirect(_back(url_for(".index")))
+
+
+@bp.route("/<int:notification_id>/open", methods=["POST"])
+def open_(notification_id: int) -> ResponseReturnValue:
+    """The bell's items: opening one marks it read, as the original's click did."""
+    notification = owned(Notification, notification_id)
+    mark_read(db.session(), notification)
+    db.session.commit()
+    return redirect(url_for(".show", notification_id=notification.id))
+
+
+@bp.route("/read-all", methods=["POST"])
+def read_all() -> ResponseReturnValue:
+    count = mark_all_read(db.session(), current_user.id)
+    db.session.commit()
+    flash(f"{count} notification{'' if count == 1 else 's'} marked read.", "success")
+    return redirect(_back(url_for(".index")))
+
+
+@bp.route("/<int:notification_id>/snooze", methods=["POST"])
+def snooze(notification_id: int) -> ResponseReturnValue:
+    notification = owned(Notification, notification_id)
+    form = _snooze_form(notification)
+    if form.validate_on_submit():
+        try:
+            until = snooze_type(db.session(), notification, target=form.target.data,
+                                duration=SNOOZE_DURATIONS[form.duration.data]).until
+        except SnoozeError as exc:
+            db.session.rollback()
+            form.target.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"“{title(notification)}” is silenced for {dict(form.target.choices)[form.target.data]} "
+                  f"until {until.strftime('%Y-%m-%d %H:%M')} UTC.", "success")
+            return redirect(url_for(".show", notification_id=notification.id))
+    return _show_page(notification, form, 422)
+
+
+@bp.route("/snoozes/<int:snooze_id>/end", methods=["POST"])
+def end(snooze_id: int) -> ResponseReturnValue:
+    end_snooze(db.session(), owned(NotificationSnooze, snooze_id))
+    db.session.commit()
+    flash("The snooze has ended; the notifications of that type will come again.", "success")
+    return redirect(url_for(".settings"))
+
+

@@ -1,0 +1,56 @@
+"""Forms of the user's own settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from ppc_robot.lib.models.users import EMAIL_MAX, NAME_MAX
+from ppc_robot.lib.passwords import PASSWORD_MAX
+from ppc_robot.web.membership.accounts import time_zones
+from ppc_robot.web.signup.forms import strip_whitespace
+
+
+class ProfileForm(FlaskForm):
+    """Name and time zone."""
+
+    name = StringField("Name", [Length(max=NAME_MAX)], filters=[strip_whitespace])
+    time_zone = SelectField("Time zone", validators=[InputRequired()],
+                            description="Times are shown in this zone.")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.time_zone.choices = time_zones()
+
+
+class PasswordChangeForm(FlaskForm):
+    """The current password and a new one, twice."""
+
+    current = PasswordField("Current password", [InputRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField("New password", [InputRequired(), Length(max=PASSWORD_MAX)],
+                             description="At least 12 characters. Your other sessions end.")
+    confirm = PasswordField("Repeat the new password",
+                            [InputRequired(), EqualTo("password", "The passwords differ.")])
+
+
+class EmailChangeForm(FlaskForm):
+    """A new address, confirmed by the current password."""
+
+    email = EmailField("New e-mail", [InputRequired(), Length(max=EMAIL_MAX)],
+                       filters=[strip_whitespace],
+                       description="We send a link there; the address changes once you open it.")
+    password = PasswordField("Current password", [InputRequired(), Length(max=PASSWORD_MAX)])
+
+
+class InviteForm(FlaskForm):
+    """An address to invite."""
+
+    email = EmailField("E-mail to invite", [InputRequired(), Length(max=EMAIL_MAX)],
+                       filters=[strip_whitespace])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the button of a small POST form."""

@@ -1,0 +1,39 @@
+"""The sign-up form (public)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from ppc_robot.lib.models.users import EMAIL_MAX, NAME_MAX
+from ppc_robot.lib.passwords import PASSWORD_MAX
+from ppc_robot.web.membership.accounts import time_zones
+
+
+def strip_whitespace(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class SignupForm(FlaskForm):
+    """A new account; with an invite the address is the invite's and cannot be edited."""
+
+    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)],
+                       filters=[strip_whitespace])
+    name = StringField("Your name", [Length(max=NAME_MAX)], filters=[strip_whitespace])
+    time_zone = SelectField("Time zone", default="UTC", validators=[InputRequired()])
+    password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)],
+                             description="At least 12 characters.")
+    confirm = PasswordField("Repeat the password",
+                            [InputRequired(), EqualTo("password", "The passwords differ.")])
+
+    def __init__(self, invited_email: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.time_zone.choices = time_zones()
+        if invited_email is not None:
+            # The address comes from the invite row; what the browser sends back is ignored.
+            self.email.data = invited_email
+            self.email.validators = []
+            self.email.render_kw = {"readonly": True}
