@@ -54,7 +54,11 @@ def celery_init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        beat_schedule={"tick": {"task": "ppc_robot.tick", "schedule": tick_seconds}},
+        beat_schedule={
+            "tick": {"task": "ppc_robot.tick", "schedule": tick_seconds},
+            "housekeeping": {"task": "ppc_robot.housekeeping",
+                             "schedule": float(app.config.get("PPC_ROBOT_HOUSEKEEPING_SECONDS") or 30)},
+        },
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -6,6 +6,7 @@ from celery import shared_task
 from flask import current_app
 
 from ppc_robot.lib.runner import execute_run, tick
+from ppc_robot.lib.runner.worker import housekeeping
 from ppc_robot.web.queue import runner_settings, session_factory
 
 
@@ -20,3 +21,9 @@ def scheduler_tick() -> int:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     dispatched = tick(session_factory(app), runner_settings(app), run_job.delay)
     return len(dispatched)
+
+
+@shared_task(name="ppc_robot.housekeeping")
+def housekeeping_task() -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    housekeeping(session_factory(app), runner_settings(app))

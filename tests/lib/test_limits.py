@@ -66,7 +66,7 @@ def test_the_job_limit_counts_only_the_users_own_jobs(session):
 
 @pytest.mark.parametrize(("kind", "schedule", "refused"), [
     (ScheduleKind.HOURLY, {}, True),
-    (ScheduleKind.DAILY, {}, False),
+    (ScheduleKind.DAILY, {"time": "07:00"}, False),
     (ScheduleKind.CRON, {"cron": "*/30 * * * *"}, True),
     (ScheduleKind.CRON, {"cron": "0 6 * * *"}, False),
     (ScheduleKind.MANUAL, {}, False),

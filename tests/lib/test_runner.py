@@ -262,3 +262,27 @@ def test_the_tick_follows_the_jobs_real_schedule_across_a_dst_change(session, ow
     scheduled = sorted(session.scalars(select(JobRun.scheduled_at)).all())
     assert len(runs) == len(scheduled) == 3
     assert [s.date().isoformat() for s in scheduled] == ["2026-03-28", "2026-03-29", "2026-03-30"]
+
+
+def test_the_workers_housekeeping_delivers_notifications_by_mail(session, owner, factory, tmp_path, smtp_server):
+    from ppc_robot.lib.models import utcnow
+    from ppc_robot.lib.notifications import emit
+    from ppc_robot.lib.notifications.channels import ChannelChoice, save_email_settings
+    from ppc_robot.lib.credentials import generate_key
+    from ppc_robot.lib.runner.worker import housekeeping
+
+    owner.email_verified_at = utcnow()
+    save_email_settings(session, owner, ChannelChoice(True, "error", []), mode="immediate", digest_hour=8)
+    job = make_job(session, owner)
+    emit(session, owner.id, "report_failed", job_id=job.id, params={"job": job.name, "reason": "timeout"})
+    session.commit()
+    settings = RunnerSettings(outputs_dir=tmp_path / "outputs", instance_path=tmp_path,
+                              app_config={**smtp_server.config(), "PPC_ROBOT_CREDENTIALS_KEY": generate_key(),
+                                          "PPC_ROBOT_BASE_URL": "http://127.0.0.1:5000"})
+
+    housekeeping(factory, settings)
+    housekeeping(factory, settings)
+
+    [mail] = smtp_server.messages
+    assert mail["To"] == owner.email
+    assert job.name in mail["Subject"] or job.name in mail.get_body(("plain",)).get_content()

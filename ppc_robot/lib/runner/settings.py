@@ -23,6 +23,8 @@ class RunnerSettings:
     run_timeout_seconds: float = 3600.0
     # The app's whole configuration, for what task types need (credentials keys, platform URLs).
     app_config: Mapping[str, Any] = field(default_factory=dict)
+    instance_path: Path | None = None
+    housekeeping_seconds: float = 30.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], instance_path: Path) -> RunnerSettings:
@@ -40,4 +42,6 @@ class RunnerSettings:
             start_grace_seconds=number("PPC_ROBOT_START_GRACE_SECONDS", 600),
             run_timeout_seconds=number("PPC_ROBOT_RUN_TIMEOUT_SECONDS", 3600),
             app_config=dict(config),
+            instance_path=instance_path,
+            housekeeping_seconds=number("PPC_ROBOT_HOUSEKEEPING_SECONDS", 30),
         )

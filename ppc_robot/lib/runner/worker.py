@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -51,6 +52,32 @@ def tick(factory: sessionmaker[Session], settings: RunnerSettings, enqueue: Enqu
     return to_dispatch
 
 
+def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
+                 *, now: datetime | None = None) -> None:
+    """The worker's other duties: deliver notifications and digests, sync due logins.
+
+    Each part fails on its own: a broken SMTP server never stops account syncs or runs.
+    """
+    from ppc_robot.lib.accounts import sync_due_service_accounts, vault_from_config
+    from ppc_robot.lib.notifications.delivery import DeliveryConfig, run_deliveries
+    from ppc_robot.lib.platforms import PlatformSettings
+
+    config = settings.app_config
+    instance = settings.instance_path or settings.outputs_dir.parent
+    try:
+        run_deliveries(factory, DeliveryConfig.from_config(config, instance), now=now)
+    except Exception:
+        logger.exception("notification delivery failed")
+    try:
+        with factory() as session:
+            sync_due_service_accounts(
+                session, now or utcnow(), settings=PlatformSettings.from_mapping(config),
+                vault=vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", ""))))
+            session.commit()
+    except Exception:
+        logger.exception("account sync failed")
+
+
 class EmbeddedWorker:
     """Scheduler tick and a thread pool in one process: the default, no set-up needed."""
 
@@ -86,12 +113,25 @@ class EmbeddedWorker:
             return not self._inflight
 
     def start(self) -> EmbeddedWorker:
+        chores = threading.Lock()
+
+        def chore() -> None:
+            try:
+                housekeeping(self.factory, self.settings)
+            finally:
+                chores.release()
+
         def loop() -> None:
+            last_chores = 0.0
             while not self._stopped.is_set():
                 try:
                     self.tick()
                 except Exception:
                     logger.exception("scheduler tick failed")
+                due = time.monotonic() - last_chores >= self.settings.housekeeping_seconds
+                if due and chores.acquire(blocking=False):
+                    last_chores = time.monotonic()
+                    threading.Thread(target=chore, name="housekeeping", daemon=True).start()
                 self._stopped.wait(self.settings.tick_seconds)
 
         self._loop = threading.Thread(target=loop, name="scheduler", daemon=True)
