@@ -393,7 +393,7 @@ def test_a_notification_page_shows_details_what_to_do_and_its_links(session, cli
     assert page.status_code == 200
     assert "<th>Error</th><th>Number of URLs</th>" in page.text
     assert "Fix the pages or the URLs in the ads" in page.text
-    assert f'href="/notifications/?job_id={job.id}"' in page.text
+    assert f'href="/jobs/{job.id}"' in page.text
     assert f'href="/notifications/?client_account_id={shop.id}"' in page.text
     assert 'value="job"' in page.text and 'value="client_account"' in page.text  # snooze targets
     session.commit()
