@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -84,7 +85,7 @@ def show(job_id: int) -> ResponseReturnValue:
     return render_template(
         "jobs/show.html", job=job, report=report, parameters=parameters,
         schedule_words=describe_schedule(schedule),
-        runs=next_runs(schedule, datetime.now(UTC)) if job.is_enabled else [],
+        runs=run_times(schedule) if job.is_enabled else [],
         sharing=definition_job_count(db.session(), job.definition),
         path=_path(job.folder), form=ConfirmForm(),
     )
@@ -178,6 +179,26 @@ def _apply_bulk(action: str, jobs: list[Job], tag: Tag | None, target: Folder | 
     return f"{noun} {'enabled' if action == 'enable' else 'disabled'}."
 
 
+def run_times(schedule: JobSchedule) -> list[str]:
+    """The next five runs in the job's zone, with the user's own time beside them if it differs."""
+    user_zone = current_user.time_zone
+    shown = []
+    for run in next_runs(schedule, datetime.now(UTC)):
+        text = run.astimezone(schedule.zone).strftime("%a %Y-%m-%d %H:%M")
+        if user_zone != schedule.time_zone:
+            mine = run.astimezone(_zone_or_utc(user_zone)).strftime("%H:%M")
+            text += f" (your time {mine}, {user_zone})"
+        shown.append(text)
+    return shown
+
+
+def _zone_or_utc(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
@@ -208,12 +229,12 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         parameters=_stored_parameters(job, report_type), prefix=PARAMS_PREFIX,
     )
     param_errors: list[str] = []
-    preview: list[datetime] | None = None
+    preview: list[str] | None = None
     preview_words = ""
     if job is not None and request.method == "GET":
         schedule = JobSchedule.of(job)
         preview_words = describe_schedule(schedule)
-        preview = next_runs(schedule, datetime.now(UTC))
+        preview = run_times(schedule)
     if form.validate_on_submit():
         attaching = chosen is not None and (job is None or chosen.id != job.definition_id)
         settings = JobSettings(
@@ -236,7 +257,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
                     settings.schedule.kind, settings.schedule.params, settings.schedule.time_zone
                 )
                 preview_words = describe_schedule(schedule)
-                preview = next_runs(schedule, datetime.now(UTC))
+                preview = run_times(schedule)
             else:
                 saved = save_job(session, user, settings, job=job,
                                  definition=None if chosen is None else chosen,
