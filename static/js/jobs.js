@@ -53,3 +53,8 @@ document.querySelectorAll("[data-select-all]").forEach((box) => {
       .forEach((row) => { row.checked = box.checked; });
   });
 });
+
+// Filters that apply as soon as a choice is made.
+document.querySelectorAll("select[data-auto-submit]").forEach((select) => {
+  select.addEventListener("change", () => select.form.submit());
+});

@@ -11,14 +11,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
-from ppc_robot.lib.models import Folder, FolderPath, Job, Tag, User, jobs_client_accounts, jobs_tags
+from ppc_robot.lib.models import (
+    Folder,
+    FolderPath,
+    Job,
+    JobDefinition,
+    Tag,
+    User,
+    jobs_client_accounts,
+    jobs_tags,
+)
 from ppc_robot.lib.reports import ReportError, get_report_type
 from ppc_robot.lib.schedules import JobSchedule, describe_schedule
 
 PER_PAGE = 50
 SEARCH_MIN = 2
+# Search counts its matches up to here and says "more than" beyond: a count of every match
+# would read every job of a large account on each page.
+SEARCH_COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,7 @@ class JobPage:
     page: int
     per_page: int
     total: int
+    is_total_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -58,6 +71,11 @@ class JobPage:
     @property
     def next_num(self) -> int:
         return self.page + 1
+
+
+# What a list row shows; anything else would load row by row.
+_LISTED = (Job.name, Job.folder_id, Job.schedule_kind, Job.schedule, Job.time_zone, Job.is_enabled,
+           Job.next_run_at, Job.last_run_at, Job.last_run_status)
 
 
 def _report_label(task_type: str) -> str:
@@ -85,11 +103,14 @@ def _folder_paths(session: Session, folder_ids: set[int]) -> dict[int, tuple[str
 
 def _page(
     session: Session, stmt: Select[tuple[Job]], *, page: int, per_page: int, with_paths: bool,
-    exact_total: bool = True,
+    count_cap: int | None = None, by_name_index: bool = False,
 ) -> JobPage:
     page = max(1, page)
-    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = session.scalar(count_stmt) or 0
+    counted = stmt.order_by(None).with_only_columns(Job.id)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
     if total and (page - 1) * per_page >= total:
         page = max(1, math.ceil(total / per_page))
     accounts = (
@@ -99,25 +120,29 @@ def _page(
         .correlate(Job)
         .scalar_subquery()
     )
+    # Search walks the (user_id, name) index in order and stops after a page of matches;
+    # folder lists are small enough to sort by name regardless of case.
+    order = (Job.name, Job.id) if by_name_index else (func.lower(Job.name), Job.id)
     rows = session.execute(
-        stmt.add_columns(accounts)
-        .options(joinedload(Job.definition), selectinload(Job.tags))
-        .order_by(func.lower(Job.name), Job.id)
+        stmt.add_columns(JobDefinition.task_type, accounts)
+        .join(JobDefinition, JobDefinition.id == Job.definition_id)
+        .options(load_only(*_LISTED), selectinload(Job.tags).load_only(Tag.name, Tag.colour))
+        .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    paths = _folder_paths(session, {job.folder_id for job, _ in rows}) if with_paths else {}
+    paths = _folder_paths(session, {job.folder_id for job, _, _ in rows}) if with_paths else {}
     result = [
         JobRow(
             job=job,
-            report_label=_report_label(job.definition.task_type),
+            report_label=_report_label(task_type),
             schedule_words=describe_schedule(JobSchedule.of(job)),
             accounts_count=count,
             folder_path=paths.get(job.folder_id, ()),
         )
-        for job, count in rows
+        for job, task_type, count in rows
     ]
-    return JobPage(result, page, per_page, total)
+    return JobPage(result, page, per_page, total, capped)
 
 
 def _with_tag(stmt: Select[tuple[Job]], tag: Tag | None) -> Select[tuple[Job]]:
@@ -162,7 +187,16 @@ def search_jobs(
     stmt = select(Job).where(
         Job.owned_by(user.id), func.lower(Job.name).like(pattern, escape="\\")
     )
-    return _page(session, stmt, page=page, per_page=per_page, with_paths=True)
+    return _page(session, stmt, page=page, per_page=per_page, with_paths=True,
+                 count_cap=SEARCH_COUNT_CAP, by_name_index=True)
+
+
+def tag_choices(session: Session, user: User) -> list[tuple[int, str]]:
+    """The user's job tags as (id, name) by name: filters and bulk bars need no more."""
+    rows = session.execute(
+        select(Tag.id, Tag.name).where(Tag.owned_by(user.id)).order_by(func.lower(Tag.name))
+    ).all()
+    return [(tag_id, name) for tag_id, name in rows]
 
 
 def user_tags(session: Session, user: User) -> Sequence[Tag]:
