@@ -207,3 +207,31 @@ def _token(client, url):
     from tests.conftest import csrf_token_from
 
     return csrf_token_from(client.get(url).text)
+
+
+def test_every_demo_job_page_and_editor_renders_with_upgraded_parameters(app, client, login, session):
+    from ppc_robot.lib.demo import seed_demo
+
+    demo = seed_demo(session)
+    session.commit()
+    login(demo.user)
+    jobs = session.scalars(select(Job).where(Job.user_id == demo.user.id)).all()
+
+    pages = [client.get(f"/jobs/{job.id}") for job in jobs] + [client.get(f"/jobs/{job.id}/edit") for job in jobs]
+
+    assert len(jobs) == 4
+    assert all(page.status_code == 200 for page in pages)
+    assert "(version 1)" in pages[0].text  # stored as saved, shown upgraded
+    assert "client_account" in client.get(f"/jobs/{jobs[-1].id}").text
+    assert "Weekly on Monday at 08:00 (Europe/Prague)" in client.get("/folders/search?q=weekly").text
+
+
+def test_a_refused_job_form_also_shows_parameter_errors(client, login, submit, session, workspace):
+    login(workspace.user)
+
+    response = submit(f"/jobs/new/{workspace.folder.id}",
+                      editor_data(workspace, name="", **{"params-dimensions": []}))
+
+    assert response.status_code == 422
+    assert "Give the job a name." in response.text
+    assert "Pick at least one dimension." in response.text

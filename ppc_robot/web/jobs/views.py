@@ -277,6 +277,9 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         except ReportError as exc:
             db.session.rollback()
             form.task_type.errors.append(str(exc))
+    elif request.method == "POST" and not (chosen is not None and (
+            job is None or chosen.id != job.definition_id)):
+        params_form.validate()  # so its messages show beside the job form's own
     sharing = None
     if job is not None:
         sharing = next((u for u in definitions if u.definition.id == job.definition_id), None)
