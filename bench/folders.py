@@ -158,6 +158,7 @@ def make_user_with(app: Flask, email: str, folders: int, jobs: int) -> dict[str,
             _insert(connection, jobs_client_accounts, account_rows)
             _fix_sequences(connection)
         # A typical folder: one with sub-folders and a handful of jobs of its own.
+        db.session.rollback()  # end the read snapshot taken before the inserts
         typical = db.session.scalar(
             select(Job.folder_id).where(Job.user_id == user_id, Job.folder_id != big_folder)
             .where(Job.folder_id.in_(select(Folder.parent_id).where(Folder.user_id == user_id)))
