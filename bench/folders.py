@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(f"{folders_total:,} folders, {jobs_total:,} jobs on {result['database']} "
           f"(built in {built:.1f} s); the typical folder holds {sizes['typical folder']} jobs, "
-          f"the big one {sizes['big folder']:,} (page 1 of 50 shown)")
+          f"the big one {sizes['big folder']:,} (its first 50 shown)")
     print("The bare endpoint runs one indexed query; with the session cookie Flask-Login also "
           "loads the user, as on every page.")
     print(f"{'page':38} {'req/s':>8} {'ratio':>7} {'SQL @10 jobs':>13} {'SQL @' + format(jobs_total, ','):>14}")

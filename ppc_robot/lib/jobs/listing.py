@@ -123,13 +123,18 @@ def _page(
     # Search walks the (user_id, name) index in order and stops after a page of matches;
     # folder lists are small enough to sort by name regardless of case.
     order = (Job.name, Job.id) if by_name_index else (func.lower(Job.name), Job.id)
+    # The page's ids first (sorting only ids and names), then everything shown for those
+    # ids alone: the per-row account count is never computed for rows off the page.
+    page_ids = (
+        stmt.with_only_columns(Job.id).order_by(*order)
+        .limit(per_page).offset((page - 1) * per_page).subquery()
+    )
     rows = session.execute(
-        stmt.add_columns(JobDefinition.task_type, accounts)
+        select(Job, JobDefinition.task_type, accounts)
+        .join(page_ids, page_ids.c.id == Job.id)
         .join(JobDefinition, JobDefinition.id == Job.definition_id)
         .options(load_only(*_LISTED), selectinload(Job.tags).load_only(Tag.name, Tag.colour))
         .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     ).all()
     paths = _folder_paths(session, {job.folder_id for job, _, _ in rows}) if with_paths else {}
     result = [
