@@ -188,10 +188,10 @@ def search_jobs(
     query = " ".join((query or "").split())
     if len(query) < SEARCH_MIN:
         return JobPage([], 1, per_page, 0)
-    pattern = f"%{_escape_like(query.lower())}%"
-    stmt = select(Job).where(
-        Job.owned_by(user.id), func.lower(Job.name).like(pattern, escape="\\")
-    )
+    # ILIKE on PostgreSQL (whose planner then estimates the matches and walks the name index),
+    # lower() LIKE on SQLite.
+    pattern = f"%{_escape_like(query)}%"
+    stmt = select(Job).where(Job.owned_by(user.id), Job.name.ilike(pattern, escape="\\"))
     return _page(session, stmt, page=page, per_page=per_page, with_paths=True,
                  count_cap=SEARCH_COUNT_CAP, by_name_index=True)
 
