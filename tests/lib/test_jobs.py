@@ -190,11 +190,11 @@ def test_listings_folder_below_search_and_tag_filter(session, workspace, other_w
     filtered = jobs_below(session, workspace.root, tag=workspace.tag)
     own = folder_jobs(session, deep)
 
-    assert {r.job.name for r in below.rows} == {workspace.job.name, "Garden deep"}
-    assert {r.job.name for r in found.rows} == {"Garden deep", "Garden top"}
-    assert next(r for r in found.rows if r.job is tagged).folder_path == ("Home", "Clients", "Acme", "Deep")
-    assert {r.job.name for r in filtered.rows} == {workspace.job.name, "Garden deep"}
-    assert [r.job.name for r in own.rows] == ["Garden deep"]
+    assert {r.name for r in below.rows} == {workspace.job.name, "Garden deep"}
+    assert {r.name for r in found.rows} == {"Garden deep", "Garden top"}
+    assert next(r for r in found.rows if r.id == tagged.id).folder_path == ("Home", "Clients", "Acme", "Deep")
+    assert {r.name for r in filtered.rows} == {workspace.job.name, "Garden deep"}
+    assert [r.name for r in own.rows] == ["Garden deep"]
     assert search_jobs(session, workspace.user, "g").total == 0
 
 

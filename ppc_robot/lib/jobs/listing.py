@@ -9,15 +9,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import (
     Folder,
     FolderPath,
     Job,
     JobDefinition,
+    RunStatus,
+    ScheduleKind,
     Tag,
     User,
     jobs_client_accounts,
@@ -34,13 +38,29 @@ SEARCH_COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
-class JobRow:
-    """One line of a job list, with everything the template shows already worked out."""
+class TagBadge:
+    name: str
+    colour: str
 
-    job: Job
+
+@dataclass(frozen=True)
+class JobRow:
+    """One line of a job list, with everything the template shows already worked out.
+
+    Plain values, not ORM objects: a list page builds fifty of these on every request.
+    """
+
+    id: int
+    name: str
+    folder_id: int
+    is_enabled: bool
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_run_status: RunStatus | None
     report_label: str
     schedule_words: str
     accounts_count: int
+    tags: tuple[TagBadge, ...] = ()
     folder_path: tuple[str, ...] = ()
 
 
@@ -73,9 +93,29 @@ class JobPage:
         return self.page + 1
 
 
-# What a list row shows; anything else would load row by row.
-_LISTED = (Job.name, Job.folder_id, Job.schedule_kind, Job.schedule, Job.time_zone, Job.is_enabled,
-           Job.next_run_at, Job.last_run_at, Job.last_run_status)
+# What a list row shows.
+_LISTED = (Job.id, Job.name, Job.folder_id, Job.schedule_kind, Job.schedule, Job.time_zone,
+           Job.is_enabled, Job.next_run_at, Job.last_run_at, Job.last_run_status)
+
+
+def _schedule_words(kind: ScheduleKind, params: dict[str, Any], time_zone: str) -> str:
+    return describe_schedule(JobSchedule(ScheduleKind(kind), params or {}, time_zone))
+
+
+def _tag_badges(session: Session, job_ids: list[int]) -> dict[int, list[TagBadge]]:
+    """The tags of these jobs by name, in one query (none for an empty page)."""
+    if not job_ids:
+        return {}
+    rows = session.execute(
+        select(jobs_tags.c.job_id, Tag.name, Tag.colour)
+        .join(Tag, Tag.id == jobs_tags.c.tag_id)
+        .where(jobs_tags.c.job_id.in_(job_ids))
+        .order_by(func.lower(Tag.name))
+    ).all()
+    badges: dict[int, list[TagBadge]] = {}
+    for job_id, name, colour in rows:
+        badges.setdefault(job_id, []).append(TagBadge(name, colour))
+    return badges
 
 
 def _report_label(task_type: str) -> str:
@@ -130,22 +170,29 @@ def _page(
         .limit(per_page).offset((page - 1) * per_page).subquery()
     )
     rows = session.execute(
-        select(Job, JobDefinition.task_type, accounts)
+        select(*_LISTED, JobDefinition.task_type, accounts)
         .join(page_ids, page_ids.c.id == Job.id)
         .join(JobDefinition, JobDefinition.id == Job.definition_id)
-        .options(load_only(*_LISTED), selectinload(Job.tags).load_only(Tag.name, Tag.colour))
         .order_by(*order)
     ).all()
-    paths = _folder_paths(session, {job.folder_id for job, _, _ in rows}) if with_paths else {}
+    badges = _tag_badges(session, [row.id for row in rows])
+    paths = _folder_paths(session, {row.folder_id for row in rows}) if with_paths else {}
     result = [
         JobRow(
-            job=job,
-            report_label=_report_label(task_type),
-            schedule_words=describe_schedule(JobSchedule.of(job)),
-            accounts_count=count,
-            folder_path=paths.get(job.folder_id, ()),
+            id=row.id,
+            name=row.name,
+            folder_id=row.folder_id,
+            is_enabled=row.is_enabled,
+            next_run_at=row.next_run_at,
+            last_run_at=row.last_run_at,
+            last_run_status=row.last_run_status,
+            report_label=_report_label(row.task_type),
+            schedule_words=_schedule_words(row.schedule_kind, row.schedule, row.time_zone),
+            accounts_count=row[-1],
+            tags=tuple(badges.get(row.id, ())),
+            folder_path=paths.get(row.folder_id, ()),
         )
-        for job, task_type, count in rows
+        for row in rows
     ]
     return JobPage(result, page, per_page, total, capped)
 
