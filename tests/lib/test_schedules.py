@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ppc_robot.lib.models import ScheduleKind
 from ppc_robot.lib.schedules import (
@@ -161,3 +163,48 @@ def test_a_gap_time_is_fine_on_days_the_clocks_do_not_change():
 )
 def test_schedules_in_words(kind, params, words):
     assert describe_schedule(JobSchedule(ScheduleKind(kind), params, "Europe/Prague")) == words
+
+
+ZONES = ["Europe/Prague", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC",
+         "America/Santiago", "Pacific/Chatham"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31),
+                       timezones=st.just(UTC)),
+)
+def test_daily_runs_increase_once_a_local_day_at_the_asked_time_or_just_after_a_gap(zone, hour, minute, start):
+    schedule = JobSchedule(ScheduleKind.DAILY, {"time": f"{hour:02d}:{minute:02d}"}, zone)
+
+    runs = next_runs(schedule, start, 10)
+
+    assert len(runs) == 10 and runs[0] > start
+    assert all(a < b for a, b in zip(runs, runs[1:], strict=False))
+    local_days = [r.astimezone(ZoneInfo(zone)).date() for r in runs]
+    assert len(set(local_days)) == 10
+    for run in runs:
+        local = run.astimezone(ZoneInfo(zone))
+        asked = local.replace(hour=hour, minute=minute)
+        # Either the asked wall time, or (inside a gap) a little later the same day.
+        assert (local.hour, local.minute) == (hour, minute) or timedelta(0) < local - asked <= timedelta(hours=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    expression=st.sampled_from(["*/15 * * * *", "0 */2 * * *", "30 2 * * *", "0 9 * * 1-5",
+                                "5 0 1 * *", "0 0 29 2 *"]),
+    start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31),
+                       timezones=st.just(UTC)),
+)
+def test_cron_runs_always_move_forward(zone, expression, start):
+    schedule = JobSchedule(ScheduleKind.CRON, {"cron": expression}, zone)
+
+    runs = next_runs(schedule, start, 8)
+
+    assert runs and runs[0] > start
+    assert all(a < b for a, b in zip(runs, runs[1:], strict=False))
