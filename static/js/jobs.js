@@ -40,6 +40,9 @@
   const showAttach = () => {
     const attaching = definition.value !== "0" && definition.value !== definition.dataset.current;
     note.classList.toggle("d-none", !attaching);
+    note.querySelectorAll(".definition-users").forEach((users) => {
+      users.classList.toggle("d-none", users.dataset.definition !== definition.value);
+    });
     parameters.classList.toggle("opacity-50", attaching);
   };
   definition.addEventListener("change", showAttach);

@@ -72,6 +72,7 @@ def test_the_workspace_journey(page, session, workspace):
     page.fill("#name", "Shoes weekly")
     page.select_option("#definition_id", str(first.definition_id))
     expect(page.locator(".attach-note")).to_be_visible()
+    expect(page.locator(".attach-note")).to_contain_text("Used now by: Shoes daily")
     page.select_option("#schedule_kind", "weekly")
     page.check("#schedule_weekdays-0")
     page.check("#schedule_weekdays-3")

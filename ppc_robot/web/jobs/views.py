@@ -263,6 +263,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         "jobs/edit.html", form=form, params_form=editor.params_form,
         param_errors=editor.param_errors, job=job, folder=editor.folder,
         path=_path(editor.folder), report_type=editor.report_type, accounts=accounts,
+        definitions=definitions,
         sharing=sharing, preview=editor.preview, preview_words=editor.preview_words,
         account_tags=sorted({t for a in accounts for t in a.tags}, key=lambda t: t.name.lower()),
         platforms=sorted({a.service_account.platform for a in accounts}),
