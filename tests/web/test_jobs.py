@@ -235,3 +235,45 @@ def test_a_refused_job_form_also_shows_parameter_errors(client, login, submit, s
     assert response.status_code == 422
     assert "Give the job a name." in response.text
     assert "Pick at least one dimension." in response.text
+
+
+@pytest.fixture
+def url_check_type():
+    """A second report type, registered the way a later issue will add one."""
+    from wtforms import IntegerField, SelectMultipleField
+    from wtforms.validators import InputRequired, NumberRange
+
+    from ppc_robot.lib.reports import ReportParametersForm, ReportType, register_report_type
+    from ppc_robot.lib.reports.catalogue import _REGISTRY
+
+    class UrlCheckForm(ReportParametersForm):
+        max_urls = IntegerField("Check at most this many URLs", [InputRequired(), NumberRange(1, 5000)])
+        statuses = SelectMultipleField("Report these statuses", choices=[("4xx", "4xx"), ("5xx", "5xx")])
+
+    report_type = register_report_type(ReportType(
+        "url_check", "URL checker", 1, UrlCheckForm,
+        default_parameters=lambda: {"max_urls": 500, "statuses": ["4xx", "5xx"]}))
+    yield report_type
+    _REGISTRY.pop("url_check", None)
+
+
+def test_the_editor_takes_a_newly_registered_report_type_without_changes(client, login, submit, session, workspace, url_check_type):
+    login(workspace.user)
+    url = f"/jobs/new/{workspace.folder.id}?type=url_check"
+
+    page = client.get(url)
+    base = {k: v for k, v in editor_data(workspace, task_type="url_check").items()
+            if not k.startswith("params-")}
+    refused = submit(url, {**base, "params-max_urls": "0"})
+    unknown = submit(url, {**base, "params-max_urls": "10", "params-dimensions": "date"})
+    saved = submit(url, {"name": "Broken links", "folder_id": workspace.folder.id, "task_type": "url_check",
+                         "definition_id": 0, "output_type": "csv", "schedule_kind": "manual",
+                         "time_zone": "UTC", "params-max_urls": "250", "params-statuses": ["4xx"]})
+
+    assert "Check at most this many URLs" in page.text and 'value="4xx"' in page.text
+    assert refused.status_code == 422 and "Number must be between 1 and 5000." in refused.text
+    assert unknown.status_code == 422 and "URL checker has no parameter “dimensions”" in unknown.text
+    assert saved.status_code == 302
+    job = session.scalar(select(Job).where(Job.name == "Broken links"))
+    assert job.definition.task_type == "url_check"
+    assert job.definition.parameters == {"max_urls": 250, "statuses": ["4xx"]}
