@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,7 @@ test-postgres: $(STAMP) chromium
 	else \
 		echo "PostgreSQL does not answer at 127.0.0.1:5432: the PostgreSQL run is skipped (CI=true requires it)."; \
 	fi
+
+## Benchmark (not a test): folder and search pages vs a bare endpoint, 10,000 folders / 100,000 jobs
+bench-folders: $(STAMP)
+	$(BIN)/python -m bench.folders

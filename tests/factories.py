@@ -50,7 +50,8 @@ def make_folder(session: Session, parent: Folder, name: str | None = None) -> Fo
 
 
 def make_tag(session: Session, user: User, **overrides: Any) -> Tag:
-    tag = Tag(user_id=user.id, name=f"tag {next(_counter)}", **overrides)
+    overrides.setdefault("name", f"tag {next(_counter)}")
+    tag = Tag(user_id=user.id, **overrides)
     session.add(tag)
     session.flush()
     return tag

@@ -40,6 +40,9 @@
   const showAttach = () => {
     const attaching = definition.value !== "0" && definition.value !== definition.dataset.current;
     note.classList.toggle("d-none", !attaching);
+    note.querySelectorAll(".definition-users").forEach((users) => {
+      users.classList.toggle("d-none", users.dataset.definition !== definition.value);
+    });
     parameters.classList.toggle("opacity-50", attaching);
   };
   definition.addEventListener("change", showAttach);
@@ -52,4 +55,9 @@ document.querySelectorAll("[data-select-all]").forEach((box) => {
     document.querySelectorAll(`input[name=job_ids][form="${box.dataset.selectAll}"]`)
       .forEach((row) => { row.checked = box.checked; });
   });
+});
+
+// Filters that apply as soon as a choice is made.
+document.querySelectorAll("select[data-auto-submit]").forEach((select) => {
+  select.addEventListener("change", () => select.form.submit());
 });

@@ -37,6 +37,7 @@ from ppc_robot.lib.jobs.listing import (
     folder_jobs,
     jobs_below,
     search_jobs,
+    tag_choices,
     user_tags,
 )
 
@@ -65,6 +66,7 @@ __all__ = [
     "save_job",
     "search_jobs",
     "set_jobs_enabled",
+    "tag_choices",
     "tag_jobs",
     "untag_jobs",
     "update_definition",

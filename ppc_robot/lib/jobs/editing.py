@@ -348,9 +348,10 @@ def duplicate_job(session: Session, job: Job, *, now: datetime | None = None) ->
         next_run_at=None,
         output_path="",
     )
-    copy.tags = list(job.tags)
-    copy.client_accounts = list(job.client_accounts)
+    tags, accounts = list(job.tags), list(job.client_accounts)
     session.add(copy)
+    copy.tags = tags
+    copy.client_accounts = accounts
     session.flush()
     return copy
 

@@ -9,26 +9,58 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
-from ppc_robot.lib.models import Folder, FolderPath, Job, Tag, User, jobs_client_accounts, jobs_tags
+from ppc_robot.lib.models import (
+    Folder,
+    FolderPath,
+    Job,
+    JobDefinition,
+    RunStatus,
+    ScheduleKind,
+    Tag,
+    User,
+    jobs_client_accounts,
+    jobs_tags,
+)
 from ppc_robot.lib.reports import ReportError, get_report_type
 from ppc_robot.lib.schedules import JobSchedule, describe_schedule
 
 PER_PAGE = 50
 SEARCH_MIN = 2
+# Search counts its matches up to here and says "more than" beyond: a count of every match
+# would read every job of a large account on each page.
+SEARCH_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class TagBadge:
+    name: str
+    colour: str
 
 
 @dataclass(frozen=True)
 class JobRow:
-    """One line of a job list, with everything the template shows already worked out."""
+    """One line of a job list, with everything the template shows already worked out.
 
-    job: Job
+    Plain values, not ORM objects: a list page builds fifty of these on every request.
+    """
+
+    id: int
+    name: str
+    folder_id: int
+    is_enabled: bool
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_run_status: RunStatus | None
     report_label: str
     schedule_words: str
     accounts_count: int
+    tags: tuple[TagBadge, ...] = ()
     folder_path: tuple[str, ...] = ()
 
 
@@ -38,6 +70,7 @@ class JobPage:
     page: int
     per_page: int
     total: int
+    is_total_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -58,6 +91,31 @@ class JobPage:
     @property
     def next_num(self) -> int:
         return self.page + 1
+
+
+# What a list row shows.
+_LISTED = (Job.id, Job.name, Job.folder_id, Job.schedule_kind, Job.schedule, Job.time_zone,
+           Job.is_enabled, Job.next_run_at, Job.last_run_at, Job.last_run_status)
+
+
+def _schedule_words(kind: ScheduleKind, params: dict[str, Any], time_zone: str) -> str:
+    return describe_schedule(JobSchedule(ScheduleKind(kind), params or {}, time_zone))
+
+
+def _tag_badges(session: Session, job_ids: list[int]) -> dict[int, list[TagBadge]]:
+    """The tags of these jobs by name, in one query (none for an empty page)."""
+    if not job_ids:
+        return {}
+    rows = session.execute(
+        select(jobs_tags.c.job_id, Tag.name, Tag.colour)
+        .join(Tag, Tag.id == jobs_tags.c.tag_id)
+        .where(jobs_tags.c.job_id.in_(job_ids))
+        .order_by(func.lower(Tag.name))
+    ).all()
+    badges: dict[int, list[TagBadge]] = {}
+    for job_id, name, colour in rows:
+        badges.setdefault(job_id, []).append(TagBadge(name, colour))
+    return badges
 
 
 def _report_label(task_type: str) -> str:
@@ -85,11 +143,14 @@ def _folder_paths(session: Session, folder_ids: set[int]) -> dict[int, tuple[str
 
 def _page(
     session: Session, stmt: Select[tuple[Job]], *, page: int, per_page: int, with_paths: bool,
-    exact_total: bool = True,
+    count_cap: int | None = None, by_name_index: bool = False,
 ) -> JobPage:
     page = max(1, page)
-    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = session.scalar(count_stmt) or 0
+    counted = stmt.order_by(None).with_only_columns(Job.id)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
     if total and (page - 1) * per_page >= total:
         page = max(1, math.ceil(total / per_page))
     accounts = (
@@ -99,25 +160,41 @@ def _page(
         .correlate(Job)
         .scalar_subquery()
     )
+    # Search walks the (user_id, name) index in order and stops after a page of matches;
+    # folder lists are small enough to sort by name regardless of case.
+    order = (Job.name, Job.id) if by_name_index else (func.lower(Job.name), Job.id)
+    # The page's ids first (sorting only ids and names), then everything shown for those
+    # ids alone: the per-row account count is never computed for rows off the page.
+    page_ids = (
+        stmt.with_only_columns(Job.id).order_by(*order)
+        .limit(per_page).offset((page - 1) * per_page).subquery()
+    )
     rows = session.execute(
-        stmt.add_columns(accounts)
-        .options(joinedload(Job.definition), selectinload(Job.tags))
-        .order_by(func.lower(Job.name), Job.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        select(*_LISTED, JobDefinition.task_type, accounts)
+        .join(page_ids, page_ids.c.id == Job.id)
+        .join(JobDefinition, JobDefinition.id == Job.definition_id)
+        .order_by(*order)
     ).all()
-    paths = _folder_paths(session, {job.folder_id for job, _ in rows}) if with_paths else {}
+    badges = _tag_badges(session, [row.id for row in rows])
+    paths = _folder_paths(session, {row.folder_id for row in rows}) if with_paths else {}
     result = [
         JobRow(
-            job=job,
-            report_label=_report_label(job.definition.task_type),
-            schedule_words=describe_schedule(JobSchedule.of(job)),
-            accounts_count=count,
-            folder_path=paths.get(job.folder_id, ()),
+            id=row.id,
+            name=row.name,
+            folder_id=row.folder_id,
+            is_enabled=row.is_enabled,
+            next_run_at=row.next_run_at,
+            last_run_at=row.last_run_at,
+            last_run_status=row.last_run_status,
+            report_label=_report_label(row.task_type),
+            schedule_words=_schedule_words(row.schedule_kind, row.schedule, row.time_zone),
+            accounts_count=row[-1],
+            tags=tuple(badges.get(row.id, ())),
+            folder_path=paths.get(row.folder_id, ()),
         )
-        for job, count in rows
+        for row in rows
     ]
-    return JobPage(result, page, per_page, total)
+    return JobPage(result, page, per_page, total, capped)
 
 
 def _with_tag(stmt: Select[tuple[Job]], tag: Tag | None) -> Select[tuple[Job]]:
@@ -158,11 +235,20 @@ def search_jobs(
     query = " ".join((query or "").split())
     if len(query) < SEARCH_MIN:
         return JobPage([], 1, per_page, 0)
-    pattern = f"%{_escape_like(query.lower())}%"
-    stmt = select(Job).where(
-        Job.owned_by(user.id), func.lower(Job.name).like(pattern, escape="\\")
-    )
-    return _page(session, stmt, page=page, per_page=per_page, with_paths=True)
+    # ILIKE on PostgreSQL (whose planner then estimates the matches and walks the name index),
+    # lower() LIKE on SQLite.
+    pattern = f"%{_escape_like(query)}%"
+    stmt = select(Job).where(Job.owned_by(user.id), Job.name.ilike(pattern, escape="\\"))
+    return _page(session, stmt, page=page, per_page=per_page, with_paths=True,
+                 count_cap=SEARCH_COUNT_CAP, by_name_index=True)
+
+
+def tag_choices(session: Session, user: User) -> list[tuple[int, str]]:
+    """The user's job tags as (id, name) by name: filters and bulk bars need no more."""
+    rows = session.execute(
+        select(Tag.id, Tag.name).where(Tag.owned_by(user.id)).order_by(func.lower(Tag.name))
+    ).all()
+    return [(tag_id, name) for tag_id, name in rows]
 
 
 def user_tags(session: Session, user: User) -> Sequence[Tag]:

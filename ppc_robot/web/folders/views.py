@@ -18,7 +18,7 @@ from ppc_robot.lib.folders import (
     subfolders,
     subtree_ids,
 )
-from ppc_robot.lib.jobs import folder_jobs, jobs_below, search_jobs, user_tags
+from ppc_robot.lib.jobs import folder_jobs, jobs_below, search_jobs, tag_choices
 from ppc_robot.lib.models import Folder, Tag
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
@@ -44,7 +44,7 @@ def show(folder_id: int) -> ResponseReturnValue:
         path=ancestors(session, folder),
         children=subfolders(session, folder),
         jobs=folder_jobs(session, folder, tag=tag, page=_page_number()),
-        tags=user_tags(session, current_user),
+        tags=tag_choices(session, current_user),
         tag=tag,
     )
 
@@ -60,7 +60,7 @@ def below(folder_id: int) -> ResponseReturnValue:
         folder=folder,
         path=ancestors(session, folder),
         jobs=jobs_below(session, folder, tag=tag, page=_page_number()),
-        tags=user_tags(session, current_user),
+        tags=tag_choices(session, current_user),
         tag=tag,
     )
 
@@ -73,7 +73,7 @@ def search() -> ResponseReturnValue:
         "folders/search.html",
         query=query,
         jobs=search_jobs(session, current_user, query, page=_page_number()),
-        tags=user_tags(session, current_user),
+        tags=tag_choices(session, current_user),
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -84,7 +86,7 @@ def show(job_id: int) -> ResponseReturnValue:
     return render_template(
         "jobs/show.html", job=job, report=report, parameters=parameters,
         schedule_words=describe_schedule(schedule),
-        runs=next_runs(schedule, datetime.now(UTC)) if job.is_enabled else [],
+        runs=run_times(schedule) if job.is_enabled else [],
         sharing=definition_job_count(db.session(), job.definition),
         path=_path(job.folder), form=ConfirmForm(),
     )
@@ -178,6 +180,26 @@ def _apply_bulk(action: str, jobs: list[Job], tag: Tag | None, target: Folder | 
     return f"{noun} {'enabled' if action == 'enable' else 'disabled'}."
 
 
+def run_times(schedule: JobSchedule) -> list[str]:
+    """The next five runs in the job's zone, with the user's own time beside them if it differs."""
+    user_zone = current_user.time_zone
+    shown = []
+    for run in next_runs(schedule, datetime.now(UTC)):
+        text = run.astimezone(schedule.zone).strftime("%a %Y-%m-%d %H:%M")
+        if user_zone != schedule.time_zone:
+            mine = run.astimezone(_zone_or_utc(user_zone)).strftime("%H:%M")
+            text += f" (your time {mine}, {user_zone})"
+        shown.append(text)
+    return shown
+
+
+def _zone_or_utc(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
@@ -188,87 +210,123 @@ def _path(folder: Folder) -> Any:
     return ancestors(db.session(), folder)
 
 
+@dataclass
+class _Editor:
+    """One request of the job editor: the forms, what was chosen, and what to show back."""
+
+    job: Job | None
+    folder: Folder
+    form: JobForm
+    report_type: ReportType
+    params_form: Any
+    chosen: JobDefinition | None = None
+    accounts: list[ClientAccount] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
+    param_errors: list[str] = field(default_factory=list)
+    preview: list[str] | None = None
+    preview_words: str = ""
+
+    @property
+    def is_attaching(self) -> bool:
+        """True when the job moves to another existing definition (its parameters then rule)."""
+        return self.chosen is not None and (self.job is None or self.chosen.id != self.job.definition_id)
+
+
 def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     session = db.session()
-    user = current_user
-    definitions = definitions_with_jobs(session, user)
-    accounts = client_account_choices(session, user)
-    tags = user_tags(session, user)
-    form = JobForm(folder_tree(session, user), definitions, accounts, tags,
-                   data=_initial_data(job, folder))
+    definitions = definitions_with_jobs(session, current_user)
+    accounts = client_account_choices(session, current_user)
+    form = JobForm(folder_tree(session, current_user), definitions, accounts,
+                   user_tags(session, current_user), data=_initial_data(job, folder))
+    editor = _Editor(job, folder, form, report_types()[0], None)
     if request.method == "POST":
-        ids = form.posted_ids()
-        folder = owned(Folder, ids["folder"][0]) if ids["folder"] else folder
-        chosen = owned(JobDefinition, ids["definition"][0]) if ids["definition"] else None
-        chosen_accounts = owned_all(ClientAccount, ids["accounts"])
-        chosen_tags = owned_all(Tag, ids["tags"])
-    report_type = _report_type(form, job)
-    params_form = report_type.form(
+        _resolve_posted_ids(editor)
+    editor.report_type = _report_type(form, job)
+    editor.params_form = editor.report_type.form(
         formdata=request.form if request.method == "POST" else None,
-        parameters=_stored_parameters(job, report_type), prefix=PARAMS_PREFIX,
+        parameters=_stored_parameters(job, editor.report_type), prefix=PARAMS_PREFIX,
     )
-    param_errors: list[str] = []
-    preview: list[datetime] | None = None
-    preview_words = ""
     if job is not None and request.method == "GET":
-        schedule = JobSchedule.of(job)
-        preview_words = describe_schedule(schedule)
-        preview = next_runs(schedule, datetime.now(UTC))
+        _show_preview(editor, JobSchedule.of(job))
     if form.validate_on_submit():
-        attaching = chosen is not None and (job is None or chosen.id != job.definition_id)
-        settings = JobSettings(
-            name=form.name.data, folder=folder, schedule=_schedule_of(form),
-            client_accounts=chosen_accounts, tags=chosen_tags,
-            output_path=form.output_path.data or "", is_enabled=form.is_enabled.data,
-        )
-        try:
-            definition_settings = None
-            if not attaching:
-                posted = {k[len(PARAMS_PREFIX):] for k in request.form if k.startswith(PARAMS_PREFIX)}
-                definition_settings = DefinitionSettings(
-                    task_type=report_type.name,
-                    parameters=validate_form(report_type, params_form, posted_names=posted),
-                    output_type=OutputType(form.output_type.data),
-                    name=form.definition_name.data or "",
-                )
-            if "preview" in request.form:
-                schedule = normalise_schedule(
-                    settings.schedule.kind, settings.schedule.params, settings.schedule.time_zone
-                )
-                preview_words = describe_schedule(schedule)
-                preview = next_runs(schedule, datetime.now(UTC))
-            else:
-                saved = save_job(session, user, settings, job=job,
-                                 definition=None if chosen is None else chosen,
-                                 definition_settings=definition_settings)
-                db.session.commit()
-                flash(f"Job “{saved.name}” saved.", "success")
-                return redirect(url_for(".show", job_id=saved.id))
-        except ScheduleError as exc:
-            db.session.rollback()
-            getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(str(exc))
-        except JobError as exc:
-            db.session.rollback()
-            getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(str(exc))
-        except ParametersError as exc:
-            db.session.rollback()
-            param_errors = exc.errors.get("", [])
-        except ReportError as exc:
-            db.session.rollback()
-            form.task_type.errors.append(str(exc))
+        saved = _submit(editor)
+        if saved is not None:
+            flash(f"Job “{saved.name}” saved.", "success")
+            return redirect(url_for(".show", job_id=saved.id))
+    elif request.method == "POST" and not editor.is_attaching:
+        editor.params_form.validate()  # its messages show beside the job form's own
     sharing = None
     if job is not None:
         sharing = next((u for u in definitions if u.definition.id == job.definition_id), None)
-    refused = bool(form.errors or params_form.errors or param_errors)
+    refused = bool(form.errors or editor.params_form.errors or editor.param_errors)
     html = render_template(
-        "jobs/edit.html", form=form, params_form=params_form, param_errors=param_errors,
-        job=job, folder=folder, path=_path(folder), report_type=report_type,
-        report_types=report_types(), accounts=accounts, definitions=definitions,
-        sharing=sharing, preview=preview, preview_words=preview_words,
+        "jobs/edit.html", form=form, params_form=editor.params_form,
+        param_errors=editor.param_errors, job=job, folder=editor.folder,
+        path=_path(editor.folder), report_type=editor.report_type, accounts=accounts,
+        definitions=definitions,
+        sharing=sharing, preview=editor.preview, preview_words=editor.preview_words,
         account_tags=sorted({t for a in accounts for t in a.tags}, key=lambda t: t.name.lower()),
         platforms=sorted({a.service_account.platform for a in accounts}),
     )
     return html, 422 if refused else 200
+
+
+def _resolve_posted_ids(editor: _Editor) -> None:
+    """Every id the form sent, through owned(): another user's id anywhere answers 404."""
+    ids = editor.form.posted_ids()
+    if ids["folder"]:
+        editor.folder = owned(Folder, ids["folder"][0])
+    if ids["definition"]:
+        editor.chosen = owned(JobDefinition, ids["definition"][0])
+    editor.accounts = owned_all(ClientAccount, ids["accounts"])
+    editor.tags = owned_all(Tag, ids["tags"])
+
+
+def _show_preview(editor: _Editor, schedule: JobSchedule) -> None:
+    editor.preview_words = describe_schedule(schedule)
+    editor.preview = run_times(schedule)
+
+
+def _submit(editor: _Editor) -> Job | None:
+    """Save the job (or only preview its schedule); refusals land beside their fields."""
+    form = editor.form
+    settings = JobSettings(
+        name=form.name.data, folder=editor.folder, schedule=_schedule_of(form),
+        client_accounts=editor.accounts, tags=editor.tags,
+        output_path=form.output_path.data or "", is_enabled=form.is_enabled.data,
+    )
+    try:
+        definition_settings = None
+        if not editor.is_attaching:
+            posted = {k[len(PARAMS_PREFIX):] for k in request.form if k.startswith(PARAMS_PREFIX)}
+            definition_settings = DefinitionSettings(
+                task_type=editor.report_type.name,
+                parameters=validate_form(editor.report_type, editor.params_form,
+                                         posted_names=posted),
+                output_type=OutputType(form.output_type.data),
+                name=form.definition_name.data or "",
+            )
+        if "preview" in request.form:
+            plan = settings.schedule
+            _show_preview(editor, normalise_schedule(plan.kind, plan.params, plan.time_zone))
+            return None
+        saved = save_job(db.session(), current_user, settings, job=editor.job,
+                         definition=editor.chosen, definition_settings=definition_settings)
+        db.session.commit()
+        return saved
+    except ScheduleError as exc:
+        db.session.rollback()
+        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(str(exc))
+    except JobError as exc:
+        db.session.rollback()
+        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(str(exc))
+    except ParametersError as exc:
+        db.session.rollback()
+        editor.param_errors = exc.errors.get("", [])
+    except ReportError as exc:
+        db.session.rollback()
+        form.task_type.errors.append(str(exc))
+    return None
 
 
 def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:

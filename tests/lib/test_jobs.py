@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from ppc_robot.lib.jobs import (
+    DefinitionSettings,
+    JobError,
+    JobSettings,
+    clean_output_path,
+    definitions_with_jobs,
+    delete_job,
+    detach_job,
+    duplicate_job,
+    folder_jobs,
+    jobs_below,
+    jobs_of_user,
+    move_jobs,
+    save_job,
+    search_jobs,
+    set_jobs_enabled,
+    tag_jobs,
+    untag_jobs,
+)
+from ppc_robot.lib.models import Job, JobDefinition, OutputType, ScheduleKind
+from ppc_robot.lib.reports import ParametersError, get_report_type
+from ppc_robot.lib.schedules import JobSchedule, ScheduleError
+from tests.factories import make_folder, make_job, make_tag
+
+NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+
+
+def definition_settings(**changes):
+    parameters = {**get_report_type("performance").default_parameters(), **changes}
+    return DefinitionSettings("performance", parameters, OutputType.XLSX, "Shared one")
+
+
+def counts(session):
+    return (session.scalar(select(func.count()).select_from(Job)),
+            session.scalar(select(func.count()).select_from(JobDefinition)))
+
+
+def test_save_job_creates_a_definition_and_computes_the_next_run(session, workspace):
+    settings = JobSettings("New", workspace.folder,
+                           JobSchedule(ScheduleKind.DAILY, {"time": "02:30"}, "UTC"),
+                           client_accounts=[workspace.client_account], tags=[workspace.tag])
+
+    job = save_job(session, workspace.user, settings, definition_settings=definition_settings(),
+                   now=NOW)
+
+    assert job.definition.name == "Shared one"
+    assert job.definition.task_type_version == 2
+    assert job.next_run_at == datetime(2026, 3, 29, 2, 30, tzinfo=UTC)
+    assert job.client_accounts == [workspace.client_account] and job.tags == [workspace.tag]
+
+
+def test_attaching_shares_and_editing_reaches_every_job(session, workspace):
+    shared = workspace.definition
+    second = save_job(session, workspace.user, JobSettings("Second", workspace.folder),
+                      definition=shared)
+
+    save_job(session, workspace.user, JobSettings("Second", workspace.folder), job=second,
+             definition=shared, definition_settings=definition_settings(date_range="last_month"))
+
+    session.refresh(workspace.job)
+    assert workspace.job.definition_id == second.definition_id == shared.id
+    assert workspace.job.definition.parameters["date_range"] == "last_month"
+    uses = {u.definition.id: u for u in definitions_with_jobs(session, workspace.user)}
+    assert uses[shared.id].is_shared and len(uses[shared.id].jobs) == 2
+
+
+@pytest.mark.parametrize(
+    "settings_change, error",
+    [({"name": " "}, JobError), ({"schedule": JobSchedule(ScheduleKind.CRON, {"cron": "bad"})}, ScheduleError),
+     ({"output_path": "../etc/passwd"}, JobError)],
+)
+def test_refusals_write_nothing(session, workspace, settings_change, error):
+    before = counts(session)
+    settings = JobSettings(**{"name": "Fine", "folder": workspace.folder, **settings_change})
+
+    with pytest.raises(error):
+        save_job(session, workspace.user, settings, definition_settings=definition_settings())
+
+    assert counts(session) == before
+
+
+def test_bad_parameters_leave_a_shared_definition_alone(session, workspace):
+    before = dict(workspace.definition.parameters)
+
+    with pytest.raises(ParametersError):
+        save_job(session, workspace.user, JobSettings("X", workspace.folder), job=workspace.job,
+                 definition=workspace.definition, definition_settings=definition_settings(dimensions=[]))
+
+    assert workspace.definition.parameters == before
+
+
+def test_another_users_parts_are_refused(session, workspace, other_workspace):
+    for settings, definition in [
+        (JobSettings("X", other_workspace.folder), None),
+        (JobSettings("X", workspace.folder, tags=[other_workspace.tag]), None),
+        (JobSettings("X", workspace.folder, client_accounts=[other_workspace.client_account]), None),
+        (JobSettings("X", workspace.folder), other_workspace.definition),
+    ]:
+        with pytest.raises(JobError, match="your own"):
+            save_job(session, workspace.user, settings, definition=definition,
+                     definition_settings=definition_settings())
+
+
+def test_detach_copies_the_definition_and_refuses_an_own_one(session, workspace):
+    other = make_job(session, workspace.user, workspace.folder, definition=workspace.definition)
+
+    copy = detach_job(session, other)
+
+    assert other.definition_id == copy.id != workspace.definition.id
+    assert copy.parameters == workspace.definition.parameters
+    with pytest.raises(JobError, match="already has a definition of its own"):
+        detach_job(session, other)
+
+
+def test_duplicate_shares_a_shared_definition_and_copies_an_own_one(session, workspace):
+    own_copy = duplicate_job(session, workspace.job)
+    make_job(session, workspace.user, workspace.folder, definition=workspace.definition)
+    shared_copy = duplicate_job(session, workspace.job)
+
+    assert own_copy.definition_id != workspace.job.definition_id
+    assert shared_copy.definition_id == workspace.job.definition_id
+    assert not own_copy.is_enabled and own_copy.tags == workspace.job.tags
+    assert own_copy.name.endswith("(copy)")
+
+
+def test_delete_removes_an_unshared_definition_only(session, workspace):
+    sharing = make_job(session, workspace.user, workspace.folder, definition=workspace.definition)
+    definition_id = workspace.definition.id
+
+    delete_job(session, sharing)
+    assert session.get(JobDefinition, definition_id) is not None
+    delete_job(session, workspace.job)
+
+    assert session.scalar(select(JobDefinition.id).where(JobDefinition.id == definition_id)) is None
+
+
+def test_bulk_operations(session, workspace):
+    jobs = [workspace.job, make_job(session, workspace.user, workspace.folder)]
+    tag = make_tag(session, workspace.user)
+    target = make_folder(session, workspace.root, "Target")
+
+    assert tag_jobs(session, jobs, tag) == 2
+    assert tag_jobs(session, jobs, tag) == 0
+    assert move_jobs(session, jobs, target) == 2
+    assert untag_jobs(session, jobs[:1], tag) == 1
+    set_jobs_enabled(session, jobs, False)
+
+    session.expire_all()
+    assert {j.folder_id for j in jobs} == {target.id}
+    assert [tag in j.tags for j in jobs] == [False, True]
+    assert all(not j.is_enabled and j.next_run_at is None for j in jobs)
+
+
+def test_bulk_refuses_foreign_jobs_and_parts(session, workspace, other_workspace):
+    with pytest.raises(JobError, match="your own"):
+        jobs_of_user(session, workspace.user, [workspace.job.id, other_workspace.job.id])
+    with pytest.raises(JobError, match="your own"):
+        move_jobs(session, [workspace.job], other_workspace.folder)
+    with pytest.raises(JobError, match="your own"):
+        tag_jobs(session, [other_workspace.job], workspace.tag)
+    with pytest.raises(JobError, match="at least one"):
+        set_jobs_enabled(session, [], True)
+
+
+def test_enabling_computes_the_next_run(session, workspace):
+    job = make_job(session, workspace.user, workspace.folder, schedule_kind=ScheduleKind.HOURLY,
+                   schedule={"minute": 10})
+    set_jobs_enabled(session, [job], False)
+
+    set_jobs_enabled(session, [job], True, now=NOW)
+
+    assert job.next_run_at == datetime(2026, 3, 28, 12, 10, tzinfo=UTC)
+
+
+def test_listings_folder_below_search_and_tag_filter(session, workspace, other_workspace):
+    deep = make_folder(session, workspace.subfolder, "Deep")
+    tagged = make_job(session, workspace.user, deep, name="Garden deep", tags=[workspace.tag])
+    make_job(session, workspace.user, workspace.root, name="Garden top")
+    make_job(session, other_workspace.user, other_workspace.folder, name="Garden theirs")
+
+    below = jobs_below(session, workspace.folder)
+    found = search_jobs(session, workspace.user, "GARDEN")
+    filtered = jobs_below(session, workspace.root, tag=workspace.tag)
+    own = folder_jobs(session, deep)
+
+    assert {r.name for r in below.rows} == {workspace.job.name, "Garden deep"}
+    assert {r.name for r in found.rows} == {"Garden deep", "Garden top"}
+    assert next(r for r in found.rows if r.id == tagged.id).folder_path == ("Home", "Clients", "Acme", "Deep")
+    assert {r.name for r in filtered.rows} == {workspace.job.name, "Garden deep"}
+    assert [r.name for r in own.rows] == ["Garden deep"]
+    assert search_jobs(session, workspace.user, "g").total == 0
+
+
+def test_pages_split_and_clamp(session, workspace):
+    for n in range(7):
+        make_job(session, workspace.user, workspace.folder, name=f"Paged {n}")
+
+    first = folder_jobs(session, workspace.folder, per_page=5)
+    beyond = folder_jobs(session, workspace.folder, page=9, per_page=5)
+
+    assert (first.total, first.pages, len(first.rows), first.has_next) == (7, 2, 5, True)
+    assert (beyond.page, len(beyond.rows)) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "output_type, path, stored",
+    [(OutputType.XLSX, "{job} {date}", "{job} {date}"),
+     (OutputType.CSV, "", ""),
+     (OutputType.GOOGLE_SHEETS, "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
+      "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789")],
+)
+def test_output_paths(output_type, path, stored):
+    assert clean_output_path(output_type, path) == stored
+
+
+@pytest.mark.parametrize("output_type, path", [(OutputType.XLSX, "a/b"), (OutputType.CSV, "{client}"),
+                                               (OutputType.GOOGLE_SHEETS, "short")])
+def test_bad_output_paths(output_type, path):
+    with pytest.raises(JobError) as refused:
+        clean_output_path(output_type, path)
+    assert refused.value.field == "output_path"
