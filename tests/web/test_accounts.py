@@ -141,7 +141,7 @@ def test_bulk_tagging_and_filters(client, session, workspace: Workspace, logged_
         ClientAccount.user_id == workspace.user.id, ClientAccount.currency == "EUR")).all()
     ids = [a.id for a in accounts]
     response = _post(client, "/accounts/client-accounts/tag",
-                     {"client_account_ids": ids, "tag_id": tag.id, "action": "add"},
+                     {"bulk-client_account_ids": ids, "bulk-tag_id": tag.id, "bulk-action": "add"},
                      page="/accounts/client-accounts")
     assert response.status_code == 302
     listed = client.get(f"/accounts/client-accounts?tag_id={tag.id}").text
@@ -155,14 +155,14 @@ def test_bulk_tagging_ignores_other_users_accounts(client, session, workspace, o
                                                    logged_in) -> None:
     theirs = other_workspace.client_account
     response = _post(client, "/accounts/client-accounts/tag",
-                     {"client_account_ids": [theirs.id], "tag_id": workspace.client_account_tag.id,
-                      "action": "add"}, page="/accounts/client-accounts")
+                     {"bulk-client_account_ids": [theirs.id],
+                      "bulk-tag_id": workspace.client_account_tag.id, "bulk-action": "add"}, page="/accounts/client-accounts")
     assert response.status_code == 302
     _refresh(session)
     assert workspace.client_account_tag not in session.get(ClientAccount, theirs.id).tags
     response = _post(client, "/accounts/client-accounts/tag",
-                     {"client_account_ids": [workspace.client_account.id],
-                      "tag_id": other_workspace.client_account_tag.id, "action": "add"},
+                     {"bulk-client_account_ids": [workspace.client_account.id],
+                      "bulk-tag_id": other_workspace.client_account_tag.id, "bulk-action": "add"},
                      page="/accounts/client-accounts")
     assert response.status_code == 302  # not among the choices: refused with a message
     _refresh(session)
