@@ -37,11 +37,13 @@ from ppc_robot.lib.platforms import (
     PlatformClient,
     PlatformError,
     PlatformSettings,
+    QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
     RevokedCredentialsError,
     make_client,
 )
+from ppc_robot.lib.platforms.quota import limiter_for, limits_for
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("ppc_robot.security")
@@ -78,15 +80,24 @@ class SyncResult:
                 f"{len(self.removed)} removed.")
 
 
-def client_for(service_account: ServiceAccount, vault: Vault,
-               settings: PlatformSettings) -> PlatformClient:
-    """The platform adapter of a linked login, with its decrypted credentials."""
+def client_for(service_account: ServiceAccount, vault: Vault, settings: PlatformSettings,
+               *, session: Session | None = None) -> PlatformClient:
+    """The platform adapter of a linked login, with its decrypted credentials.
+
+    With `session`, every call first passes the login's quota limiter (shared through the
+    database by every process); the runner passes its session too.
+    """
     credentials: dict[str, Any] = {}
     if service_account.credentials_encrypted:
         credentials = vault.decrypt_json(service_account.credentials_encrypted)
     elif service_account.platform is not Platform.SANDBOX:
         raise AccountError("This login has no stored credentials; link it again.")
-    return make_client(service_account.platform, credentials, settings)
+    before_call = None
+    limits = limits_for(service_account.platform, settings.quota_overrides)
+    if session is not None and limits:
+        before_call = limiter_for(session, service_account.id, limits,
+                                  platform_label=service_account.platform.label).acquire
+    return make_client(service_account.platform, credentials, settings, before_call=before_call)
 
 
 def link_service_account(
@@ -138,7 +149,7 @@ def sync_service_account(
     if service_account.status is ServiceAccountStatus.UNLINKED:
         return SyncResult(service_account.id, error="This login is unlinked; link it again.")
     try:
-        client = client_for(service_account, vault, settings)
+        client = client_for(service_account, vault, settings, session=session)
         remote = client.list_accounts()
     except (PlatformError, AccountError) as exc:
         _record_failure(session, service_account, exc, settings, now)
@@ -180,10 +191,16 @@ def _record_failure(session: Session, service_account: ServiceAccount, exc: Exce
         service_account.status = ServiceAccountStatus.EXPIRED
         emit(session, service_account.user_id, "credentials_expired", params=params,
              service_account_id=service_account.id, platform=service_account.platform, now=now)
-    elif isinstance(exc, RateLimitedError):
+    elif isinstance(exc, (RateLimitedError, QuotaExhaustedError)):
         service_account.status = ServiceAccountStatus.RATE_LIMITED
     # Expired logins wait for re-authorisation; others try again at the next interval.
     service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
+    if isinstance(exc, QuotaExhaustedError):
+        service_account.next_sync_at = max(exc.next_attempt_at, now)
+        emit(session, service_account.user_id, "rate_limit_exhausted",
+             params={"platform": service_account.platform.label, "account": service_account.name,
+                     "retry_at": f"{exc.next_attempt_at:%Y-%m-%d %H:%M} UTC"},
+             service_account_id=service_account.id, platform=service_account.platform, now=now)
     session.flush()
     logger.info("sync of login %s failed: %s", service_account.id, type(exc).__name__)
 
