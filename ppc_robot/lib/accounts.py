@@ -7,9 +7,10 @@ leaves nothing behind and a failed sync leaves the existing client accounts unto
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, or_, select
@@ -40,6 +41,8 @@ from ppc_robot.lib.platforms import (
     QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
+    ReportRequest,
+    ReportRow,
     RevokedCredentialsError,
     make_client,
 )
@@ -55,8 +58,15 @@ class AccountError(PpcRobotError):
 
 
 def vault_from_config(keys: str) -> Vault:
-    """The vault of the comma-separated `PPC_ROBOT_CREDENTIALS_KEY` setting (newest first)."""
-    return Vault(parse_keys(keys))
+    """The vault of the comma-separated `PPC_ROBOT_CREDENTIALS_KEY` setting (newest first).
+
+    Raises AccountError when no key is configured.
+    """
+    parsed = parse_keys(keys)
+    if not parsed:
+        raise AccountError("PPC_ROBOT_CREDENTIALS_KEY is not set: stored credentials cannot be "
+                           "read.")
+    return Vault(parsed)
 
 
 @dataclass
@@ -164,10 +174,18 @@ def sync_due_service_accounts(
     session: Session,
     now: datetime,
     *,
-    vault: Vault,
-    settings: PlatformSettings,
+    vault: Vault | None = None,
+    settings: PlatformSettings | None = None,
 ) -> list[SyncResult]:
-    """Sync every login whose next sync is due (the worker calls this periodically)."""
+    """Sync every login whose next sync is due (the worker calls this periodically).
+
+    Without `vault` and `settings` they come from the environment (PPC_ROBOT_CREDENTIALS_KEY,
+    PPC_ROBOT_<SETTING>), as the worker runs without the web app. The interval between syncs
+    is `settings.sync_interval_hours` (6 by default). Nothing here commits: the worker
+    commits after each call, or this whole batch at once.
+    """
+    settings = settings or PlatformSettings.from_mapping()
+    vault = vault or vault_from_config(os.environ.get("PPC_ROBOT_CREDENTIALS_KEY", ""))
     due = session.scalars(
         select(ServiceAccount).where(
             ServiceAccount.status != ServiceAccountStatus.UNLINKED,
@@ -178,10 +196,46 @@ def sync_due_service_accounts(
             for sa in due]
 
 
+def fetch_client_account_rows(
+    session: Session,
+    client_account: ClientAccount,
+    date_from: date,
+    date_to: date,
+    dimensions: Sequence[str],
+    *,
+    vault: Vault,
+    settings: PlatformSettings,
+) -> Iterator[ReportRow]:
+    """Report rows of one client account through its login, for the runner.
+
+    Every call passes the login's quota limiter. A refusal of the credentials or an
+    exhausted quota is recorded on the login (status, last error, notification) and raised
+    on; success stamps the login's last successful call and stores rotated credentials.
+    """
+    login = client_account.service_account
+    now = utcnow()
+    remote = RemoteAccount(client_account.external_id, client_account.name,
+                           client_account.currency, client_account.time_zone,
+                           client_account.status)
+    try:
+        client = client_for(login, vault, settings, session=session)
+        yield from client.fetch_report(ReportRequest(remote, date_from, date_to,
+                                                     tuple(dimensions)))
+    except (InvalidCredentialsError, QuotaExhaustedError) as exc:
+        _record_failure(session, login, exc, settings, now, is_sync=False)
+        raise
+    rotated = client.updated_credentials()
+    if rotated:
+        login.credentials_encrypted = vault.encrypt_json(rotated)
+    login.last_success_at = utcnow()
+    session.flush()
+
+
 def _record_failure(session: Session, service_account: ServiceAccount, exc: Exception,
-                    settings: PlatformSettings, now: datetime) -> None:
+                    settings: PlatformSettings, now: datetime, *, is_sync: bool = True) -> None:
     service_account.last_error = str(exc)
-    service_account.last_sync_at = now
+    if is_sync:
+        service_account.last_sync_at = now
     params = {"account": service_account.name, "reason": str(exc)}
     if isinstance(exc, RevokedCredentialsError):
         service_account.status = ServiceAccountStatus.REVOKED
@@ -194,7 +248,8 @@ def _record_failure(session: Session, service_account: ServiceAccount, exc: Exce
     elif isinstance(exc, (RateLimitedError, QuotaExhaustedError)):
         service_account.status = ServiceAccountStatus.RATE_LIMITED
     # Expired logins wait for re-authorisation; others try again at the next interval.
-    service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
+    if is_sync:
+        service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
     if isinstance(exc, QuotaExhaustedError):
         service_account.next_sync_at = max(exc.next_attempt_at, now)
         emit(session, service_account.user_id, "rate_limit_exhausted",

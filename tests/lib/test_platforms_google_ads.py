@@ -138,3 +138,14 @@ def test_authorization_code_flow_with_pkce(google_stub: GoogleStub) -> None:
     with pytest.raises(InvalidCredentialsError):  # a code works once
         exchange_code(provider, settings, code=code, redirect_uri=redirect_uri,
                       code_verifier=verifier)
+
+
+def test_account_daily_totals_query_the_customer_resource(google_stub: GoogleStub) -> None:
+    rows = list(_client(google_stub).fetch_report(
+        ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2), ("date",))))
+    assert [(r.date, r.impressions, r.cost) for r in rows] == [
+        (date(2026, 8, 1), 2420, Decimal("1534.56")), (date(2026, 8, 2), 1400,
+                                                        Decimal("1011.200001"))]
+    query = [r.json()["query"] for r in google_stub.requests if r.path.endswith("searchStream")]
+    assert query[-1].startswith("SELECT segments.date, metrics.impressions")
+    assert "FROM customer WHERE segments.date BETWEEN '2026-08-01' AND '2026-08-02'" in query[-1]

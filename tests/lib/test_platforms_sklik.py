@@ -120,3 +120,13 @@ def test_foreign_account_and_bad_request(sklik_stub: SklikStub) -> None:
     sklik_stub.fail_next = [("body", 400)]
     with pytest.raises(BadRequestError, match="status 400"):
         _client(sklik_stub).check_credentials()
+
+
+def test_ad_group_report_names_its_campaign(sklik_stub: SklikStub) -> None:
+    request = ReportRequest(ESHOP, date(2026, 8, 1), date(2026, 8, 1), ("campaign", "ad_group"))
+    rows = list(_client(sklik_stub).fetch_report(request))
+    assert [(r.campaign, r.ad_group, r.date) for r in rows] == [
+        ("Brand", "Brand — Core", None), ("Generic", "Generic — Core", None),
+        ("Remarketing", "Remarketing — Core", None)]
+    create = next(r for r in sklik_stub.requests if r.path.endswith("groups.createReport"))
+    assert create.json()[2] == {"statGranularity": "total"}

@@ -187,6 +187,8 @@ class GoogleStub(StubServer):
                     if "segments.date" in fields:
                         row["segments"] = {"date": day.isoformat()}
                     results.append(row)
+        if resource == "customer":  # one row per day for the whole account
+            results = _sum_by_date(results)
         batches = [results[i:i + 2] for i in range(0, len(results), 2)]
         return Response.json([{"results": b, "fieldMask": ",".join(fields), "requestId": "stub"}
                               for b in batches])
@@ -213,6 +215,21 @@ class GoogleStub(StubServer):
             "manager": customer.manager, "descriptiveName": customer.name,
             "currencyCode": customer.currency, "timeZone": customer.time_zone,
             "id": customer.id, "status": customer.status}}
+
+
+def _sum_by_date(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    days: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        day = (row.get("segments") or {}).get("date", "")
+        total = days.setdefault(day, {"metrics": {"impressions": "0", "clicks": "0",
+                                                  "costMicros": "0", "conversions": 0.0,
+                                                  "conversionsValue": 0.0},
+                                      **({"segments": {"date": day}} if day else {})})
+        for name in ("impressions", "clicks", "costMicros"):
+            total["metrics"][name] = str(int(total["metrics"][name]) + int(row["metrics"][name]))
+        for name in ("conversions", "conversionsValue"):
+            total["metrics"][name] += row["metrics"][name]
+    return [days[d] for d in sorted(days)]
 
 
 def _pkce_ok(asked: dict[str, str], verifier: str) -> bool:

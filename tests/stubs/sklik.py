@@ -122,8 +122,16 @@ class SklikStub(StubServer):
             ],
         }
 
+    def _groups_createReport(self, login: int, account: SklikAccount,  # noqa: N802
+                             params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_createReport(login, account, params, entity="groups")
+
+    def _groups_readReport(self, login: int, account: SklikAccount,  # noqa: N802
+                           params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_readReport(login, account, params)
+
     def _campaigns_createReport(self, login: int, account: SklikAccount,  # noqa: N802
-                                params: list[Any]) -> dict[str, Any]:
+                                params: list[Any], entity: str = "campaigns") -> dict[str, Any]:
         restriction = params[0] if params else {}
         options = params[1] if len(params) > 1 else {}
         try:
@@ -133,7 +141,7 @@ class SklikStub(StubServer):
             return {"status": 400, "statusMessage": "Invalid restrictionFilter",
                     "diagnostics": [{"id": "dateFrom", "message": "required"}]}
         report_id = str(next(self._ids))
-        self.reports[report_id] = (account.user_id, "campaigns", date_from, date_to,
+        self.reports[report_id] = (account.user_id, entity, date_from, date_to,
                                    options.get("statGranularity", "total"))
         return {"reportId": report_id, "totalCount": len(account.campaigns)}
 
@@ -142,7 +150,7 @@ class SklikStub(StubServer):
         report = self.reports.get(str(params[0])) if params else None
         if report is None or report[0] != account.user_id:
             return {"status": 404, "statusMessage": "Report not found"}
-        _, _, date_from, date_to, granularity = report
+        _, entity, date_from, date_to, granularity = report
         options = params[1] if len(params) > 1 else {}
         offset, limit = int(options.get("offset", 0)), int(options.get("limit", 100))
         periods = (date_to - date_from).days + 1 if granularity == "daily" else 1
@@ -158,7 +166,11 @@ class SklikStub(StubServer):
             else:
                 sums = [sum(d[i] for d in days) for i in range(1, 6)]
                 stats = [_stat(None, tuple(sums))] if days else []
-            rows.append({"id": index + 1, "name": name, "status": "active", "stats": stats})
+            if entity == "groups":  # one ad group per campaign in this stand-in
+                rows.append({"id": 100 + index, "name": f"{name} — Core", "campaign.name": name,
+                             "stats": stats})
+            else:
+                rows.append({"id": index + 1, "name": name, "status": "active", "stats": stats})
         return {"report": rows}
 
 
