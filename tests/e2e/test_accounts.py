@@ -105,3 +105,20 @@ def test_set_a_clients_budget_and_target(page, signed_in):
     expect(page.locator(".roas")).to_contain_text("4.5")
     expect(page.locator("table.client-accounts")).to_contain_text(signed_in.client_account.name)
     screenshot(page, "client-budget-and-target")
+
+
+def test_denied_consent_and_a_forged_callback_link_nothing(page, signed_in, app, monkeypatch,
+                                                          live_server, google_stub: GoogleStub):
+    settings = google_settings(google_stub)
+    for key in ("google_ads_url", "google_ads_developer_token", "google_oauth_authorize_url",
+                "google_oauth_token_url", "google_client_id", "google_client_secret"):
+        monkeypatch.setitem(app.config, f"PPC_ROBOT_{key.upper()}", getattr(settings, key))
+    google_stub.redirect_uris.add(f"{live_server.url}/oauth/google-ads/callback")
+    google_stub.deny_consent = True
+    page.goto("/accounts/link/google-ads")
+    page.click("text=Continue to Google Ads")
+    expect(page.locator(".alert")).to_contain_text("Google Ads was not linked: you declined access.")
+    page.goto("/oauth/google-ads/callback?code=4/0Abforged&state=forged")
+    expect(page.locator(".alert")).to_contain_text("could not be matched to this browser session")
+    expect(page.locator("table.logins")).not_to_contain_text("Google Ads")
+    screenshot(page, "accounts-oauth-refused")

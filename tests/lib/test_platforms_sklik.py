@@ -130,3 +130,17 @@ def test_ad_group_report_names_its_campaign(sklik_stub: SklikStub) -> None:
         ("Remarketing", "Remarketing — Core", None)]
     create = next(r for r in sklik_stub.requests if r.path.endswith("groups.createReport"))
     assert create.json()[2] == {"statGranularity": "total"}
+
+
+def test_partial_answer_206_counts_as_success_and_login_accepts_a_bare_string(
+        sklik_stub: SklikStub) -> None:
+    import httpx
+
+    client = _client(sklik_stub)
+    client.check_credentials()
+    sklik_stub.fail_next = ["partial"]
+    assert len(client.list_accounts()) == 2
+    bare = httpx.post(f"{sklik_stub.base_url}/client.loginByToken", json=SKLIK_TOKEN)
+    assert bare.json()["status"] == 200 and bare.json()["session"]
+    unknown = httpx.post(f"{sklik_stub.base_url}/no.such", json=[{"session": "x"}])
+    assert unknown.status_code == 404

@@ -23,7 +23,8 @@ class SklikAccount:
 
 
 class SklikStub(StubServer):
-    """Knobs: `fail_next` (list of ("http"|"body", status) or "garbage"), `expire_sessions()`,
+    """Knobs: `fail_next` (list of ("http"|"body"|"oddity", status), "garbage" or "partial"
+    for a 206 answer with diagnostics), `expire_sessions()`,
     `tokens` (token → agency user id), `stats_data_limit`."""
 
     def __init__(self) -> None:
@@ -63,6 +64,9 @@ class SklikStub(StubServer):
     def handle(self, request: Request) -> Response:
         if request.method != "POST" or not request.path.startswith(PREFIX):
             return Response(404, b"Not Found")
+        partial = bool(self.fail_next) and self.fail_next[0] == "partial"
+        if partial:
+            self.fail_next.pop(0)
         if self.fail_next:
             failure = self.fail_next.pop(0)
             if failure == "garbage":
@@ -103,6 +107,9 @@ class SklikStub(StubServer):
         answer = handler(login, self.accounts[target], params[1:])
         if answer.get("status", 200) == 200:
             answer = {"status": 200, "statusMessage": "OK", **answer}
+            if partial:
+                answer.update(status=206, statusMessage="Partial",
+                              diagnostics=[{"id": "userId", "message": "some data missing"}])
         answer["session"] = self._new_session(login)
         return Response.json(answer)
 
