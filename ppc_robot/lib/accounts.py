@@ -50,7 +50,7 @@ from ppc_robot.lib.platforms.quota import limiter_for, limits_for
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("ppc_robot.security")
-EXPIRY_KINDS = ("credentials_expired", "credentials_revoked")
+RECOVERY_KINDS = ("credentials_expired", "credentials_revoked", "rate_limit_exhausted")
 
 
 class AccountError(PpcRobotError):
@@ -299,7 +299,7 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     service_account.last_sync_at = now
     service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
     if was_failing:
-        for kind in EXPIRY_KINDS:
+        for kind in RECOVERY_KINDS:
             resolve(session, service_account.user_id, kind,
                     service_account_id=service_account.id, now=now)
     session.flush()

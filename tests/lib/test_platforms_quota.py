@@ -105,3 +105,19 @@ def test_sync_over_quota_stops_calling_and_notifies(session: Session, workspace:
     assert login.next_sync_at is not None and login.next_sync_at.hour == 0
     kinds = session.scalars(select(Notification.code).where(Notification.category == 3)).all()
     assert kinds == [0]
+
+
+def test_a_later_successful_sync_resolves_the_quota_notification(
+        session: Session, workspace: Workspace, sklik_stub: SklikStub) -> None:
+    vault = Vault([generate_key()])
+    tight = stub_settings(sklik_url=sklik_stub.base_url,
+                          quota_overrides={"PPC_ROBOT_QUOTA_SKLIK_DAY": "0"})
+    login, _ = link_service_account(session, workspace.user, Platform.SKLIK,
+                                    {"token": SKLIK_TOKEN}, vault=vault, settings=tight)
+    assert not sync_service_account(session, login, vault=vault, settings=tight).ok
+    roomy = stub_settings(sklik_url=sklik_stub.base_url)
+    assert sync_service_account(session, login, vault=vault, settings=roomy).ok
+    assert login.status is ServiceAccountStatus.VALID
+    resolved = session.scalars(select(Notification.resolved_at).where(
+        Notification.category == 3)).all()
+    assert len(resolved) == 1 and resolved[0] is not None
