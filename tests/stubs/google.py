@@ -48,6 +48,7 @@ class GoogleStub(StubServer):
         self.access_tokens: set[str] = set()
         self.deny_consent = False
         self.fail_next: list[Any] = []
+        self.wrap_stream_errors = False
 
     def add(self, customer: Customer) -> Customer:
         self.customers[customer.id] = customer
@@ -70,7 +71,10 @@ class GoogleStub(StubServer):
         if request.path == "/token" and request.method == "POST":
             return self._token(request)
         if self.fail_next:
-            return self._failure(self.fail_next.pop(0))
+            failure = self._failure(self.fail_next.pop(0))
+            if self.wrap_stream_errors and request.path.endswith("searchStream"):
+                failure.body = b"[" + failure.body + b"]"  # as searchStream sometimes frames it
+            return failure
         if request.header("developer-token") != DEVELOPER_TOKEN:
             return _ads_error(401, "UNAUTHENTICATED", {"authenticationError":
                                                        "DEVELOPER_TOKEN_INVALID"})
