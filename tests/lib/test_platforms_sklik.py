@@ -144,3 +144,10 @@ def test_partial_answer_206_counts_as_success_and_login_accepts_a_bare_string(
     assert bare.json()["status"] == 200 and bare.json()["session"]
     unknown = httpx.post(f"{sklik_stub.base_url}/no.such", json=[{"session": "x"}])
     assert unknown.status_code == 404
+
+
+def test_redirects_are_never_followed(sklik_stub: SklikStub) -> None:
+    sklik_stub.fail_next = ["redirect"]
+    # followed, the call would fail to connect (TemporaryError); refused, it is a 302
+    with pytest.raises(BadRequestError, match="status 302"):
+        _client(sklik_stub).check_credentials()

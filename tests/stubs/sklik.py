@@ -69,6 +69,8 @@ class SklikStub(StubServer):
             self.fail_next.pop(0)
         if self.fail_next:
             failure = self.fail_next.pop(0)
+            if failure == "redirect":
+                return Response.redirect("http://127.0.0.1:9/steal-the-body")
             if failure == "garbage":
                 return Response(200, b"<html>Service Unavailable</html>",
                                 {"Content-Type": "text/html"})
