@@ -163,3 +163,14 @@ def test_array_framed_stream_errors_and_daily_quota(google_stub: GoogleStub) -> 
     google_stub.fail_next = [(429, {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}, "30s")]
     with pytest.raises(RateLimitedError, match="RESOURCE_TEMPORARILY_EXHAUSTED"):
         list(client.fetch_report(ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+
+
+def test_keyword_and_device_report(google_stub: GoogleStub) -> None:
+    request = ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 1),
+                            ("date", "campaign", "ad_group", "keyword", "device"))
+    rows = list(_client(google_stub).fetch_report(request))
+    assert [(r.campaign, r.ad_group, r.keyword, r.device) for r in rows] == [
+        ("Brand CZ", "Brand CZ — Core", "buy brand cz", "desktop"),
+        ("Generic CZ", "Generic CZ — Core", "buy generic cz", "desktop")]
+    query = [r.json()["query"] for r in google_stub.requests if r.path.endswith("searchStream")][-1]
+    assert " FROM keyword_view " in query and "segments.device" in query

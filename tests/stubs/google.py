@@ -163,6 +163,9 @@ class GoogleStub(StubServer):
             return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "UNEXPECTED_END_OF_QUERY"})
         fields = [f.strip() for f in match.group("fields").split(",")]
         resource = match.group("resource")
+        known = {"customer_client", "customer", "campaign", "ad_group", "keyword_view"}
+        if resource not in known:
+            return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "INVALID_RESOURCE_NAME"})
         customer = self.customers[customer_id]
         if resource == "customer_client":
             rows = [self._client_row(customer, customer, 0)] + [
@@ -188,8 +191,19 @@ class GoogleStub(StubServer):
                     if "campaign.name" in fields:
                         row["campaign"] = {"resourceName": f"customers/{customer_id}/campaigns/1",
                                            "name": name}
+                    # one ad group and one keyword per campaign, all on desktop, in this stand-in
+                    if "ad_group.name" in fields:
+                        row["adGroup"] = {"name": f"{name} — Core"}
+                    if "ad_group_criterion.keyword.text" in fields:
+                        row["adGroupCriterion"] = {"keyword": {"text": f"buy {name.lower()}",
+                                                               "matchType": "PHRASE"}}
+                    segments = {}
                     if "segments.date" in fields:
-                        row["segments"] = {"date": day.isoformat()}
+                        segments["date"] = day.isoformat()
+                    if "segments.device" in fields:
+                        segments["device"] = "DESKTOP"
+                    if segments:
+                        row["segments"] = segments
                     results.append(row)
         if resource == "customer":  # one row per day for the whole account
             results = _sum_by_date(results)
