@@ -151,3 +151,14 @@ def test_redirects_are_never_followed(sklik_stub: SklikStub) -> None:
     # followed, the call would fail to connect (TemporaryError); refused, it is a 302
     with pytest.raises(BadRequestError, match="status 302"):
         _client(sklik_stub).check_credentials()
+
+
+def test_keyword_report_carries_group_and_campaign(sklik_stub: SklikStub) -> None:
+    request = ReportRequest(ESHOP, date(2026, 8, 2), date(2026, 8, 2),
+                            ("date", "campaign", "ad_group", "keyword", "device"))
+    rows = list(_client(sklik_stub).fetch_report(request))
+    assert [(r.date, r.campaign, r.ad_group, r.keyword, r.device) for r in rows] == [
+        (date(2026, 8, 2), c, f"{c} — Core", f"buy {c.lower()}", None)
+        for c in ("Brand", "Generic", "Remarketing")]
+    read = next(r for r in sklik_stub.requests if r.path.endswith("keywords.readReport"))
+    assert read.json()[2]["displayColumns"][:4] == ["id", "name", "group.name", "campaign.name"]

@@ -139,6 +139,14 @@ class SklikStub(StubServer):
                            params: list[Any]) -> dict[str, Any]:
         return self._campaigns_readReport(login, account, params)
 
+    def _keywords_createReport(self, login: int, account: SklikAccount,  # noqa: N802
+                               params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_createReport(login, account, params, entity="keywords")
+
+    def _keywords_readReport(self, login: int, account: SklikAccount,  # noqa: N802
+                             params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_readReport(login, account, params)
+
     def _campaigns_createReport(self, login: int, account: SklikAccount,  # noqa: N802
                                 params: list[Any], entity: str = "campaigns") -> dict[str, Any]:
         restriction = params[0] if params else {}
@@ -175,7 +183,11 @@ class SklikStub(StubServer):
             else:
                 sums = [sum(d[i] for d in days) for i in range(1, 6)]
                 stats = [_stat(None, tuple(sums))] if days else []
-            if entity == "groups":  # one ad group per campaign in this stand-in
+            if entity == "keywords":  # one keyword in one ad group per campaign here
+                rows.append({"id": 500 + index, "name": f"buy {name.lower()}",
+                             "group.name": f"{name} — Core", "campaign.name": name,
+                             "matchType": "phrase", "stats": stats})
+            elif entity == "groups":  # one ad group per campaign in this stand-in
                 rows.append({"id": 100 + index, "name": f"{name} — Core", "campaign.name": name,
                              "stats": stats})
             else:
