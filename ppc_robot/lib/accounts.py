@@ -7,9 +7,10 @@ leaves nothing behind and a failed sync leaves the existing client accounts unto
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, or_, select
@@ -37,15 +38,19 @@ from ppc_robot.lib.platforms import (
     PlatformClient,
     PlatformError,
     PlatformSettings,
+    QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
+    ReportRequest,
+    ReportRow,
     RevokedCredentialsError,
     make_client,
 )
+from ppc_robot.lib.platforms.quota import limiter_for, limits_for
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("ppc_robot.security")
-EXPIRY_KINDS = ("credentials_expired", "credentials_revoked")
+RECOVERY_KINDS = ("credentials_expired", "credentials_revoked", "rate_limit_exhausted")
 
 
 class AccountError(PpcRobotError):
@@ -53,8 +58,15 @@ class AccountError(PpcRobotError):
 
 
 def vault_from_config(keys: str) -> Vault:
-    """The vault of the comma-separated `PPC_ROBOT_CREDENTIALS_KEY` setting (newest first)."""
-    return Vault(parse_keys(keys))
+    """The vault of the comma-separated `PPC_ROBOT_CREDENTIALS_KEY` setting (newest first).
+
+    Raises AccountError when no key is configured.
+    """
+    parsed = parse_keys(keys)
+    if not parsed:
+        raise AccountError("PPC_ROBOT_CREDENTIALS_KEY is not set: stored credentials cannot be "
+                           "read.")
+    return Vault(parsed)
 
 
 @dataclass
@@ -78,15 +90,24 @@ class SyncResult:
                 f"{len(self.removed)} removed.")
 
 
-def client_for(service_account: ServiceAccount, vault: Vault,
-               settings: PlatformSettings) -> PlatformClient:
-    """The platform adapter of a linked login, with its decrypted credentials."""
+def client_for(service_account: ServiceAccount, vault: Vault, settings: PlatformSettings,
+               *, session: Session | None = None) -> PlatformClient:
+    """The platform adapter of a linked login, with its decrypted credentials.
+
+    With `session`, every call first passes the login's quota limiter (shared through the
+    database by every process); the runner passes its session too.
+    """
     credentials: dict[str, Any] = {}
     if service_account.credentials_encrypted:
         credentials = vault.decrypt_json(service_account.credentials_encrypted)
     elif service_account.platform is not Platform.SANDBOX:
         raise AccountError("This login has no stored credentials; link it again.")
-    return make_client(service_account.platform, credentials, settings)
+    before_call = None
+    limits = limits_for(service_account.platform, settings.quota_overrides)
+    if session is not None and limits:
+        before_call = limiter_for(session, service_account.id, limits,
+                                  platform_label=service_account.platform.label).acquire
+    return make_client(service_account.platform, credentials, settings, before_call=before_call)
 
 
 def link_service_account(
@@ -138,7 +159,7 @@ def sync_service_account(
     if service_account.status is ServiceAccountStatus.UNLINKED:
         return SyncResult(service_account.id, error="This login is unlinked; link it again.")
     try:
-        client = client_for(service_account, vault, settings)
+        client = client_for(service_account, vault, settings, session=session)
         remote = client.list_accounts()
     except (PlatformError, AccountError) as exc:
         _record_failure(session, service_account, exc, settings, now)
@@ -153,10 +174,18 @@ def sync_due_service_accounts(
     session: Session,
     now: datetime,
     *,
-    vault: Vault,
-    settings: PlatformSettings,
+    vault: Vault | None = None,
+    settings: PlatformSettings | None = None,
 ) -> list[SyncResult]:
-    """Sync every login whose next sync is due (the worker calls this periodically)."""
+    """Sync every login whose next sync is due (the worker calls this periodically).
+
+    Without `vault` and `settings` they come from the environment (PPC_ROBOT_CREDENTIALS_KEY,
+    PPC_ROBOT_<SETTING>), as the worker runs without the web app. The interval between syncs
+    is `settings.sync_interval_hours` (6 by default). Nothing here commits: the worker
+    commits after each call, or this whole batch at once.
+    """
+    settings = settings or PlatformSettings.from_mapping()
+    vault = vault or vault_from_config(os.environ.get("PPC_ROBOT_CREDENTIALS_KEY", ""))
     due = session.scalars(
         select(ServiceAccount).where(
             ServiceAccount.status != ServiceAccountStatus.UNLINKED,
@@ -167,10 +196,46 @@ def sync_due_service_accounts(
             for sa in due]
 
 
+def fetch_client_account_rows(
+    session: Session,
+    client_account: ClientAccount,
+    date_from: date,
+    date_to: date,
+    dimensions: Sequence[str],
+    *,
+    vault: Vault,
+    settings: PlatformSettings,
+) -> Iterator[ReportRow]:
+    """Report rows of one client account through its login, for the runner.
+
+    Every call passes the login's quota limiter. A refusal of the credentials or an
+    exhausted quota is recorded on the login (status, last error, notification) and raised
+    on; success stamps the login's last successful call and stores rotated credentials.
+    """
+    login = client_account.service_account
+    now = utcnow()
+    remote = RemoteAccount(client_account.external_id, client_account.name,
+                           client_account.currency, client_account.time_zone,
+                           client_account.status)
+    try:
+        client = client_for(login, vault, settings, session=session)
+        yield from client.fetch_report(ReportRequest(remote, date_from, date_to,
+                                                     tuple(dimensions)))
+    except (InvalidCredentialsError, QuotaExhaustedError) as exc:
+        _record_failure(session, login, exc, settings, now, is_sync=False)
+        raise
+    rotated = client.updated_credentials()
+    if rotated:
+        login.credentials_encrypted = vault.encrypt_json(rotated)
+    login.last_success_at = utcnow()
+    session.flush()
+
+
 def _record_failure(session: Session, service_account: ServiceAccount, exc: Exception,
-                    settings: PlatformSettings, now: datetime) -> None:
+                    settings: PlatformSettings, now: datetime, *, is_sync: bool = True) -> None:
     service_account.last_error = str(exc)
-    service_account.last_sync_at = now
+    if is_sync:
+        service_account.last_sync_at = now
     params = {"account": service_account.name, "reason": str(exc)}
     if isinstance(exc, RevokedCredentialsError):
         service_account.status = ServiceAccountStatus.REVOKED
@@ -180,10 +245,17 @@ def _record_failure(session: Session, service_account: ServiceAccount, exc: Exce
         service_account.status = ServiceAccountStatus.EXPIRED
         emit(session, service_account.user_id, "credentials_expired", params=params,
              service_account_id=service_account.id, platform=service_account.platform, now=now)
-    elif isinstance(exc, RateLimitedError):
+    elif isinstance(exc, (RateLimitedError, QuotaExhaustedError)):
         service_account.status = ServiceAccountStatus.RATE_LIMITED
     # Expired logins wait for re-authorisation; others try again at the next interval.
-    service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
+    if is_sync:
+        service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
+    if isinstance(exc, QuotaExhaustedError):
+        service_account.next_sync_at = max(exc.next_attempt_at, now)
+        emit(session, service_account.user_id, "rate_limit_exhausted",
+             params={"platform": service_account.platform.label, "account": service_account.name,
+                     "retry_at": f"{exc.next_attempt_at:%Y-%m-%d %H:%M} UTC"},
+             service_account_id=service_account.id, platform=service_account.platform, now=now)
     session.flush()
     logger.info("sync of login %s failed: %s", service_account.id, type(exc).__name__)
 
@@ -227,7 +299,7 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     service_account.last_sync_at = now
     service_account.next_sync_at = now + timedelta(hours=settings.sync_interval_hours)
     if was_failing:
-        for kind in EXPIRY_KINDS:
+        for kind in RECOVERY_KINDS:
             resolve(session, service_account.user_id, kind,
                     service_account_id=service_account.id, now=now)
     session.flush()

@@ -172,3 +172,39 @@ def _vault_keys() -> None:
 
 def test_temporary_error_class_is_retryable() -> None:
     assert TemporaryError.retryable and not InvalidCredentialsError.retryable
+
+
+def test_report_rows_through_the_login(session: Session, user: User,
+                                       sklik_stub: SklikStub) -> None:
+    from datetime import date
+
+    from ppc_robot.lib.accounts import fetch_client_account_rows
+
+    settings = stub_settings(sklik_url=sklik_stub.base_url)
+    sa, _ = link_service_account(session, user, Platform.SKLIK, {"token": SKLIK_TOKEN},
+                                 vault=VAULT, settings=settings)
+    session.commit()
+    eshop = _accounts(session, sa)["132256"]
+    stamped = sa.last_success_at
+    rows = list(fetch_client_account_rows(session, eshop, date(2026, 8, 1), date(2026, 8, 3),
+                                          ["date", "campaign"], vault=VAULT, settings=settings))
+    assert len(rows) == 9 and sa.last_success_at > stamped
+    del sklik_stub.tokens[SKLIK_TOKEN]
+    sklik_stub.expire_sessions()
+    with pytest.raises(InvalidCredentialsError):
+        list(fetch_client_account_rows(session, eshop, date(2026, 8, 1), date(2026, 8, 3),
+                                       ["date"], vault=VAULT, settings=settings))
+    assert sa.status is ServiceAccountStatus.EXPIRED
+    assert _codes(session, user) == ["2:0:open"]
+
+
+def test_due_sync_reads_vault_and_settings_from_the_environment(
+        session: Session, user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = generate_key()
+    monkeypatch.setenv("PPC_ROBOT_CREDENTIALS_KEY", key)
+    monkeypatch.setenv("PPC_ROBOT_SYNC_INTERVAL_HOURS", "2")
+    now = utcnow()
+    results = sync_due_service_accounts(session, now)
+    assert results and all(r.ok for r in results)
+    login = session.scalars(select(ServiceAccount).where(ServiceAccount.user_id == user.id)).one()
+    assert login.next_sync_at == now + timedelta(hours=2)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from ppc_robot.lib.models import ClientAccountStatus, Platform
+from ppc_robot.lib.models import ClientAccountStatus, Platform, utcnow
 from ppc_robot.lib.platforms import (
     AccessDeniedError,
     BadRequestError,
     InvalidCredentialsError,
+    QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
@@ -138,3 +139,38 @@ def test_authorization_code_flow_with_pkce(google_stub: GoogleStub) -> None:
     with pytest.raises(InvalidCredentialsError):  # a code works once
         exchange_code(provider, settings, code=code, redirect_uri=redirect_uri,
                       code_verifier=verifier)
+
+
+def test_account_daily_totals_query_the_customer_resource(google_stub: GoogleStub) -> None:
+    rows = list(_client(google_stub).fetch_report(
+        ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2), ("date",))))
+    assert [(r.date, r.impressions, r.cost) for r in rows] == [
+        (date(2026, 8, 1), 2420, Decimal("1534.56")), (date(2026, 8, 2), 1400,
+                                                        Decimal("1011.200001"))]
+    query = [r.json()["query"] for r in google_stub.requests if r.path.endswith("searchStream")]
+    assert query[-1].startswith("SELECT segments.date, metrics.impressions")
+    assert "FROM customer WHERE segments.date BETWEEN '2026-08-01' AND '2026-08-02'" in query[-1]
+
+
+def test_array_framed_stream_errors_and_daily_quota(google_stub: GoogleStub) -> None:
+    client = _client(google_stub)
+    client.check_credentials()
+    google_stub.wrap_stream_errors = True
+    google_stub.fail_next = [(429, {"quotaError": "RESOURCE_EXHAUSTED"}, "86400s")]
+    with pytest.raises(QuotaExhaustedError, match="quota exhausted .*, next attempt at") as caught:
+        list(client.fetch_report(ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+    assert caught.value.next_attempt_at > utcnow() + timedelta(hours=23)
+    google_stub.fail_next = [(429, {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}, "30s")]
+    with pytest.raises(RateLimitedError, match="RESOURCE_TEMPORARILY_EXHAUSTED"):
+        list(client.fetch_report(ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+
+
+def test_keyword_and_device_report(google_stub: GoogleStub) -> None:
+    request = ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 1),
+                            ("date", "campaign", "ad_group", "keyword", "device"))
+    rows = list(_client(google_stub).fetch_report(request))
+    assert [(r.campaign, r.ad_group, r.keyword, r.device) for r in rows] == [
+        ("Brand CZ", "Brand CZ — Core", "buy brand cz", "desktop"),
+        ("Generic CZ", "Generic CZ — Core", "buy generic cz", "desktop")]
+    query = [r.json()["query"] for r in google_stub.requests if r.path.endswith("searchStream")][-1]
+    assert " FROM keyword_view " in query and "segments.device" in query

@@ -120,3 +120,45 @@ def test_foreign_account_and_bad_request(sklik_stub: SklikStub) -> None:
     sklik_stub.fail_next = [("body", 400)]
     with pytest.raises(BadRequestError, match="status 400"):
         _client(sklik_stub).check_credentials()
+
+
+def test_ad_group_report_names_its_campaign(sklik_stub: SklikStub) -> None:
+    request = ReportRequest(ESHOP, date(2026, 8, 1), date(2026, 8, 1), ("campaign", "ad_group"))
+    rows = list(_client(sklik_stub).fetch_report(request))
+    assert [(r.campaign, r.ad_group, r.date) for r in rows] == [
+        ("Brand", "Brand — Core", None), ("Generic", "Generic — Core", None),
+        ("Remarketing", "Remarketing — Core", None)]
+    create = next(r for r in sklik_stub.requests if r.path.endswith("groups.createReport"))
+    assert create.json()[2] == {"statGranularity": "total"}
+
+
+def test_partial_answer_206_counts_as_success_and_login_accepts_a_bare_string(
+        sklik_stub: SklikStub) -> None:
+    import httpx
+
+    client = _client(sklik_stub)
+    client.check_credentials()
+    sklik_stub.fail_next = ["partial"]
+    assert len(client.list_accounts()) == 2
+    bare = httpx.post(f"{sklik_stub.base_url}/client.loginByToken", json=SKLIK_TOKEN)
+    assert bare.json()["status"] == 200 and bare.json()["session"]
+    unknown = httpx.post(f"{sklik_stub.base_url}/no.such", json=[{"session": "x"}])
+    assert unknown.status_code == 404
+
+
+def test_redirects_are_never_followed(sklik_stub: SklikStub) -> None:
+    sklik_stub.fail_next = ["redirect"]
+    # followed, the call would fail to connect (TemporaryError); refused, it is a 302
+    with pytest.raises(BadRequestError, match="status 302"):
+        _client(sklik_stub).check_credentials()
+
+
+def test_keyword_report_carries_group_and_campaign(sklik_stub: SklikStub) -> None:
+    request = ReportRequest(ESHOP, date(2026, 8, 2), date(2026, 8, 2),
+                            ("date", "campaign", "ad_group", "keyword", "device"))
+    rows = list(_client(sklik_stub).fetch_report(request))
+    assert [(r.date, r.campaign, r.ad_group, r.keyword, r.device) for r in rows] == [
+        (date(2026, 8, 2), c, f"{c} — Core", f"buy {c.lower()}", None)
+        for c in ("Brand", "Generic", "Remarketing")]
+    read = next(r for r in sklik_stub.requests if r.path.endswith("keywords.readReport"))
+    assert read.json()[2]["displayColumns"][:4] == ["id", "name", "group.name", "campaign.name"]

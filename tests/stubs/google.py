@@ -48,6 +48,7 @@ class GoogleStub(StubServer):
         self.access_tokens: set[str] = set()
         self.deny_consent = False
         self.fail_next: list[Any] = []
+        self.wrap_stream_errors = False
 
     def add(self, customer: Customer) -> Customer:
         self.customers[customer.id] = customer
@@ -70,7 +71,10 @@ class GoogleStub(StubServer):
         if request.path == "/token" and request.method == "POST":
             return self._token(request)
         if self.fail_next:
-            return self._failure(self.fail_next.pop(0))
+            failure = self._failure(self.fail_next.pop(0))
+            if self.wrap_stream_errors and request.path.endswith("searchStream"):
+                failure.body = b"[" + failure.body + b"]"  # as searchStream sometimes frames it
+            return failure
         if request.header("developer-token") != DEVELOPER_TOKEN:
             return _ads_error(401, "UNAUTHENTICATED", {"authenticationError":
                                                        "DEVELOPER_TOKEN_INVALID"})
@@ -159,6 +163,9 @@ class GoogleStub(StubServer):
             return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "UNEXPECTED_END_OF_QUERY"})
         fields = [f.strip() for f in match.group("fields").split(",")]
         resource = match.group("resource")
+        known = {"customer_client", "customer", "campaign", "ad_group", "keyword_view"}
+        if resource not in known:
+            return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "INVALID_RESOURCE_NAME"})
         customer = self.customers[customer_id]
         if resource == "customer_client":
             rows = [self._client_row(customer, customer, 0)] + [
@@ -184,9 +191,22 @@ class GoogleStub(StubServer):
                     if "campaign.name" in fields:
                         row["campaign"] = {"resourceName": f"customers/{customer_id}/campaigns/1",
                                            "name": name}
+                    # one ad group and one keyword per campaign, all on desktop, in this stand-in
+                    if "ad_group.name" in fields:
+                        row["adGroup"] = {"name": f"{name} — Core"}
+                    if "ad_group_criterion.keyword.text" in fields:
+                        row["adGroupCriterion"] = {"keyword": {"text": f"buy {name.lower()}",
+                                                               "matchType": "PHRASE"}}
+                    segments = {}
                     if "segments.date" in fields:
-                        row["segments"] = {"date": day.isoformat()}
+                        segments["date"] = day.isoformat()
+                    if "segments.device" in fields:
+                        segments["device"] = "DESKTOP"
+                    if segments:
+                        row["segments"] = segments
                     results.append(row)
+        if resource == "customer":  # one row per day for the whole account
+            results = _sum_by_date(results)
         batches = [results[i:i + 2] for i in range(0, len(results), 2)]
         return Response.json([{"results": b, "fieldMask": ",".join(fields), "requestId": "stub"}
                               for b in batches])
@@ -213,6 +233,21 @@ class GoogleStub(StubServer):
             "manager": customer.manager, "descriptiveName": customer.name,
             "currencyCode": customer.currency, "timeZone": customer.time_zone,
             "id": customer.id, "status": customer.status}}
+
+
+def _sum_by_date(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    days: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        day = (row.get("segments") or {}).get("date", "")
+        total = days.setdefault(day, {"metrics": {"impressions": "0", "clicks": "0",
+                                                  "costMicros": "0", "conversions": 0.0,
+                                                  "conversionsValue": 0.0},
+                                      **({"segments": {"date": day}} if day else {})})
+        for name in ("impressions", "clicks", "costMicros"):
+            total["metrics"][name] = str(int(total["metrics"][name]) + int(row["metrics"][name]))
+        for name in ("conversions", "conversionsValue"):
+            total["metrics"][name] += row["metrics"][name]
+    return [days[d] for d in sorted(days)]
 
 
 def _pkce_ok(asked: dict[str, str], verifier: str) -> bool:

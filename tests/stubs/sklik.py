@@ -23,7 +23,8 @@ class SklikAccount:
 
 
 class SklikStub(StubServer):
-    """Knobs: `fail_next` (list of ("http"|"body", status) or "garbage"), `expire_sessions()`,
+    """Knobs: `fail_next` (list of ("http"|"body"|"oddity", status), "garbage" or "partial"
+    for a 206 answer with diagnostics), `expire_sessions()`,
     `tokens` (token → agency user id), `stats_data_limit`."""
 
     def __init__(self) -> None:
@@ -63,8 +64,13 @@ class SklikStub(StubServer):
     def handle(self, request: Request) -> Response:
         if request.method != "POST" or not request.path.startswith(PREFIX):
             return Response(404, b"Not Found")
+        partial = bool(self.fail_next) and self.fail_next[0] == "partial"
+        if partial:
+            self.fail_next.pop(0)
         if self.fail_next:
             failure = self.fail_next.pop(0)
+            if failure == "redirect":
+                return Response.redirect("http://127.0.0.1:9/steal-the-body")
             if failure == "garbage":
                 return Response(200, b"<html>Service Unavailable</html>",
                                 {"Content-Type": "text/html"})
@@ -103,6 +109,9 @@ class SklikStub(StubServer):
         answer = handler(login, self.accounts[target], params[1:])
         if answer.get("status", 200) == 200:
             answer = {"status": 200, "statusMessage": "OK", **answer}
+            if partial:
+                answer.update(status=206, statusMessage="Partial",
+                              diagnostics=[{"id": "userId", "message": "some data missing"}])
         answer["session"] = self._new_session(login)
         return Response.json(answer)
 
@@ -122,8 +131,24 @@ class SklikStub(StubServer):
             ],
         }
 
+    def _groups_createReport(self, login: int, account: SklikAccount,  # noqa: N802
+                             params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_createReport(login, account, params, entity="groups")
+
+    def _groups_readReport(self, login: int, account: SklikAccount,  # noqa: N802
+                           params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_readReport(login, account, params)
+
+    def _keywords_createReport(self, login: int, account: SklikAccount,  # noqa: N802
+                               params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_createReport(login, account, params, entity="keywords")
+
+    def _keywords_readReport(self, login: int, account: SklikAccount,  # noqa: N802
+                             params: list[Any]) -> dict[str, Any]:
+        return self._campaigns_readReport(login, account, params)
+
     def _campaigns_createReport(self, login: int, account: SklikAccount,  # noqa: N802
-                                params: list[Any]) -> dict[str, Any]:
+                                params: list[Any], entity: str = "campaigns") -> dict[str, Any]:
         restriction = params[0] if params else {}
         options = params[1] if len(params) > 1 else {}
         try:
@@ -133,7 +158,7 @@ class SklikStub(StubServer):
             return {"status": 400, "statusMessage": "Invalid restrictionFilter",
                     "diagnostics": [{"id": "dateFrom", "message": "required"}]}
         report_id = str(next(self._ids))
-        self.reports[report_id] = (account.user_id, "campaigns", date_from, date_to,
+        self.reports[report_id] = (account.user_id, entity, date_from, date_to,
                                    options.get("statGranularity", "total"))
         return {"reportId": report_id, "totalCount": len(account.campaigns)}
 
@@ -142,7 +167,7 @@ class SklikStub(StubServer):
         report = self.reports.get(str(params[0])) if params else None
         if report is None or report[0] != account.user_id:
             return {"status": 404, "statusMessage": "Report not found"}
-        _, _, date_from, date_to, granularity = report
+        _, entity, date_from, date_to, granularity = report
         options = params[1] if len(params) > 1 else {}
         offset, limit = int(options.get("offset", 0)), int(options.get("limit", 100))
         periods = (date_to - date_from).days + 1 if granularity == "daily" else 1
@@ -158,7 +183,15 @@ class SklikStub(StubServer):
             else:
                 sums = [sum(d[i] for d in days) for i in range(1, 6)]
                 stats = [_stat(None, tuple(sums))] if days else []
-            rows.append({"id": index + 1, "name": name, "status": "active", "stats": stats})
+            if entity == "keywords":  # one keyword in one ad group per campaign here
+                rows.append({"id": 500 + index, "name": f"buy {name.lower()}",
+                             "group.name": f"{name} — Core", "campaign.name": name,
+                             "matchType": "phrase", "stats": stats})
+            elif entity == "groups":  # one ad group per campaign in this stand-in
+                rows.append({"id": 100 + index, "name": f"{name} — Core", "campaign.name": name,
+                             "stats": stats})
+            else:
+                rows.append({"id": index + 1, "name": name, "status": "active", "stats": stats})
         return {"report": rows}
 
 

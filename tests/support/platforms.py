@@ -9,6 +9,10 @@ import pytest
 
 from ppc_robot.lib.platforms import PlatformSettings
 from tests.stubs.google import CLIENT_ID, CLIENT_SECRET, DEVELOPER_TOKEN, Customer, GoogleStub
+from tests.stubs.microsoft import CLIENT_ID as MS_CLIENT_ID
+from tests.stubs.microsoft import CLIENT_SECRET as MS_CLIENT_SECRET
+from tests.stubs.microsoft import DEVELOPER_TOKEN as MS_DEVELOPER_TOKEN
+from tests.stubs.microsoft import MicrosoftStub, MsAccount
 from tests.stubs.sklik import SklikAccount, SklikStub, daily_rows
 
 SKLIK_TOKEN = "sklik-token-0123456789abcdef-SECRET"
@@ -32,8 +36,10 @@ def sklik_stub() -> Iterator[SklikStub]:
 
 def stub_settings(**urls: object) -> PlatformSettings:
     """Settings for tests: no waiting between retries, quick polls."""
-    return PlatformSettings(retry_max_wait_seconds=0, report_poll_interval_seconds=0,
-                            timeout_seconds=5, **urls)
+    options: dict[str, object] = {"retry_max_wait_seconds": 0, "report_poll_interval_seconds": 0,
+                                  "timeout_seconds": 5}
+    options.update(urls)
+    return PlatformSettings(**options)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -61,3 +67,28 @@ def google_settings(stub: GoogleStub, **extra: object) -> PlatformSettings:
         google_oauth_authorize_url=stub.url + "/o/oauth2/v2/auth",
         google_oauth_token_url=stub.url + "/token", google_client_id=CLIENT_ID,
         google_client_secret=CLIENT_SECRET, **extra)
+
+
+@pytest.fixture
+def microsoft_stub() -> Iterator[MicrosoftStub]:
+    stub = MicrosoftStub().start()
+    stub.accounts = [
+        MsAccount("149006123", "Bike Rental AT", campaigns={
+            "Brand": [(date(2026, 8, 1), 1520, 84, "1234.56", "3", "4590.50"),
+                      (date(2026, 8, 2), 1400, 70, "1011.20", "2.5", "2100.00")],
+            "Generic": [(date(2026, 8, 1), 300, 9, "20.01", "0", "0.00")],
+        }),
+        MsAccount("149006124", "Paused Shop", status="Pause", currency="USD",
+                  time_zone="PacificTimeUSCanadaTijuana"),
+    ]
+    yield stub
+    stub.stop()
+
+
+def microsoft_settings(stub: MicrosoftStub, **extra: object) -> PlatformSettings:
+    return stub_settings(
+        microsoft_customer_url=stub.url, microsoft_reporting_url=stub.url,
+        microsoft_developer_token=MS_DEVELOPER_TOKEN,
+        microsoft_oauth_authorize_url=stub.url + "/common/oauth2/v2.0/authorize",
+        microsoft_oauth_token_url=stub.url + "/common/oauth2/v2.0/token",
+        microsoft_client_id=MS_CLIENT_ID, microsoft_client_secret=MS_CLIENT_SECRET, **extra)

@@ -24,10 +24,11 @@ from tests.factories import Workspace
 from tests.stubs.google import GoogleStub
 from tests.stubs.sklik import SklikStub
 from tests.support import platforms as platform_fixtures
-from tests.support.platforms import SKLIK_TOKEN, google_settings
+from tests.support.platforms import SKLIK_TOKEN, google_settings, microsoft_settings
 
 sklik_stub = platform_fixtures.sklik_stub
 google_stub = platform_fixtures.google_stub
+microsoft_stub = platform_fixtures.microsoft_stub
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def test_bulk_tagging_and_filters(client, session, workspace: Workspace, logged_
         ClientAccount.user_id == workspace.user.id, ClientAccount.currency == "EUR")).all()
     ids = [a.id for a in accounts]
     response = _post(client, "/accounts/client-accounts/tag",
-                     {"client_account_ids": ids, "tag_id": tag.id, "action": "add"},
+                     {"bulk-client_account_ids": ids, "bulk-tag_id": tag.id, "bulk-action": "add"},
                      page="/accounts/client-accounts")
     assert response.status_code == 302
     listed = client.get(f"/accounts/client-accounts?tag_id={tag.id}").text
@@ -155,14 +156,14 @@ def test_bulk_tagging_ignores_other_users_accounts(client, session, workspace, o
                                                    logged_in) -> None:
     theirs = other_workspace.client_account
     response = _post(client, "/accounts/client-accounts/tag",
-                     {"client_account_ids": [theirs.id], "tag_id": workspace.client_account_tag.id,
-                      "action": "add"}, page="/accounts/client-accounts")
+                     {"bulk-client_account_ids": [theirs.id],
+                      "bulk-tag_id": workspace.client_account_tag.id, "bulk-action": "add"}, page="/accounts/client-accounts")
     assert response.status_code == 302
     _refresh(session)
     assert workspace.client_account_tag not in session.get(ClientAccount, theirs.id).tags
     response = _post(client, "/accounts/client-accounts/tag",
-                     {"client_account_ids": [workspace.client_account.id],
-                      "tag_id": other_workspace.client_account_tag.id, "action": "add"},
+                     {"bulk-client_account_ids": [workspace.client_account.id],
+                      "bulk-tag_id": other_workspace.client_account_tag.id, "bulk-action": "add"},
                      page="/accounts/client-accounts")
     assert response.status_code == 302  # not among the choices: refused with a message
     _refresh(session)
@@ -240,3 +241,26 @@ def test_no_plaintext_token_in_the_database_or_logs(client, session, submit, log
     for secret in secrets:
         assert sum(secret in chunk for chunk in dump) == 0
         assert secret not in logs
+
+
+def test_microsoft_oauth_flow_stores_the_rotated_refresh_token(client, session, logged_in, app,
+                                                              monkeypatch, microsoft_stub) -> None:
+    from ppc_robot.lib.credentials import Vault
+
+    settings = microsoft_settings(microsoft_stub)
+    for key in ("microsoft_customer_url", "microsoft_reporting_url", "microsoft_developer_token",
+                "microsoft_oauth_authorize_url", "microsoft_oauth_token_url",
+                "microsoft_client_id", "microsoft_client_secret"):
+        monkeypatch.setitem(app.config, f"PPC_ROBOT_{key.upper()}", getattr(settings, key))
+    microsoft_stub.redirect_uris.add("http://localhost/oauth/microsoft/callback")
+    start = client.get("/accounts/link/microsoft/authorize")
+    assert "code_challenge_method=S256" in start.headers["Location"]
+    consent = httpx.get(start.headers["Location"], follow_redirects=False)
+    back = urlsplit(consent.headers["Location"])
+    response = client.get(f"{back.path}?{back.query}")
+    assert response.status_code == 302
+    (login,) = _logins(session, Platform.MICROSOFT)
+    assert {a.external_id for a in login.client_accounts} == {"149006123", "149006124"}
+    stored = Vault([app.config["PPC_ROBOT_CREDENTIALS_KEY"]]).decrypt_json(
+        login.credentials_encrypted)
+    assert stored["refresh_token"] in microsoft_stub.refresh_tokens  # the newest one

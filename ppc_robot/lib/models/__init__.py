@@ -32,6 +32,7 @@ from ppc_robot.lib.models.notifications import (
     NotificationLevel,
     NotificationSnooze,
 )
+from ppc_robot.lib.models.quotas import PlatformQuota
 from ppc_robot.lib.models.tags import ClientAccountTag, Tag, client_accounts_tags, jobs_tags
 from ppc_robot.lib.models.users import User
 
@@ -60,6 +61,7 @@ __all__ = [
     "Owned",
     "OwnedByUser",
     "Platform",
+    "PlatformQuota",
     "RunStatus",
     "RunTrigger",
     "ScheduleKind",

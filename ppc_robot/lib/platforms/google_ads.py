@@ -7,18 +7,19 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
-from ppc_robot.lib.models import ClientAccountStatus, Platform
+from ppc_robot.lib.models import ClientAccountStatus, Platform, utcnow
 from ppc_robot.lib.platforms.base import (
     AccessDeniedError,
     BadRequestError,
     Identity,
     InvalidCredentialsError,
     PlatformError,
+    QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
@@ -50,6 +51,7 @@ RESOURCES = (
     ("ad_group", "ad_group", ["campaign.name", "ad_group.name"]),
     ("campaign", "campaign", ["campaign.name"]),
 )
+DAILY_QUOTA_DELAY_SECONDS = 3600
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -292,6 +294,12 @@ def _error(response: httpx.Response) -> PlatformError:
         return InvalidCredentialsError(f"Google Ads refused the authorisation ({code}); "
                                        "re-authorise the login.")
     if status == 429:
+        if retry_delay is not None and retry_delay > DAILY_QUOTA_DELAY_SECONDS:
+            # A delay of hours means the developer token's daily operations are used up.
+            next_attempt = utcnow() + timedelta(seconds=retry_delay)
+            return QuotaExhaustedError(
+                f"Google Ads quota exhausted ({code}), next attempt at "
+                f"{next_attempt:%Y-%m-%d %H:%M} UTC.", next_attempt)
         return RateLimitedError(f"Google Ads' quota was reached ({code}).", retry_delay)
     if status >= 500:
         return TemporaryError(f"Google Ads failed on its side ({code}); try again later.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -34,6 +34,8 @@ class PlatformSettings:
     report_poll_interval_seconds: float = 5.0
     report_poll_attempts: int = 120
     sync_interval_hours: float = 6.0
+    # PPC_ROBOT_QUOTA_<PLATFORM>_<PERIOD> keys of the config, for lib/platforms/quota.py.
+    quota_overrides: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any] | None = None) -> PlatformSettings:
@@ -41,6 +43,10 @@ class PlatformSettings:
         config = config or {}
         values: dict[str, Any] = {}
         for spec in fields(cls):
+            if spec.name == "quota_overrides":
+                values[spec.name] = {k: str(v) for k, v in config.items()
+                                     if str(k).startswith("PPC_ROBOT_QUOTA_")}
+                continue
             key = f"PPC_ROBOT_{spec.name.upper()}"
             raw = config.get(key, os.environ.get(key))
             if raw is None or raw == "":

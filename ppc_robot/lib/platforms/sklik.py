@@ -34,7 +34,8 @@ SKLIK_TIME_ZONE = "Europe/Prague"
 DEFAULT_STATS_DATA_LIMIT = 10_000
 PAGE_LIMIT_MAX = 5_000
 STAT_COLUMNS = ["impressions", "clicks", "totalMoney", "conversions", "conversionValue"]
-# Which report entity carries the finest dimension asked for, and its columns.
+# Which report entity carries the finest dimension asked for, and its columns. Drak's
+# entity reports have no device split: the device dimension stays empty for Sklik.
 ENTITIES = (
     ("keyword", "keywords", ["id", "name", "group.name", "campaign.name"]),
     ("ad_group", "groups", ["id", "name", "campaign.name"]),

@@ -175,7 +175,7 @@ def client_accounts() -> ResponseReturnValue:
             client_id=int(f.client_id.data) if f.client_id.data else None,
         )
     accounts = client_accounts_of(session, current_user, filters)
-    bulk = BulkTagForm(accounts, tags, formdata=None)
+    bulk = BulkTagForm(accounts, tags, formdata=None, prefix="bulk")
     return render_template("accounts/client_accounts.html", accounts=accounts,
                            filters_form=filters_form, bulk=bulk, tags=tags)
 
@@ -184,7 +184,7 @@ def client_accounts() -> ResponseReturnValue:
 def bulk_tag() -> ResponseReturnValue:
     session = db.session()
     tags = client_account_tags_of(session, current_user)
-    form = BulkTagForm([], tags)
+    form = BulkTagForm([], tags, prefix="bulk")
     if form.validate_on_submit():
         tag = owned(ClientAccountTag, form.tag_id.data)
         accounts = owned_client_accounts(session, current_user, form.client_account_ids.data)

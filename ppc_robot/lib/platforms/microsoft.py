@@ -1,0 +1,288 @@
+"""Microsoft Advertising through its REST API (v13): OAuth refresh, the accounts the user
+reaches, and the reporting flow (submit, poll, download the zipped CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import IO, Any
+
+import httpx
+
+from ppc_robot.lib.models import ClientAccountStatus, Platform
+from ppc_robot.lib.platforms.base import (
+    AccessDeniedError,
+    BadRequestError,
+    Identity,
+    InvalidCredentialsError,
+    PlatformError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    ReportRow,
+    TemporaryError,
+    to_decimal,
+)
+from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, send, with_retries
+from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
+from ppc_robot.lib.platforms.settings import PlatformSettings
+
+logger = logging.getLogger(__name__)
+NAME = "Microsoft Advertising"
+PAGE_SIZE = 1000
+CALL_RATE_WAIT_SECONDS = 60.0
+STATUSES = {"Active": ClientAccountStatus.ACTIVE, "Pause": ClientAccountStatus.SUSPENDED,
+            "Suspended": ClientAccountStatus.SUSPENDED, "Inactive": ClientAccountStatus.REMOVED}
+# Microsoft's time-zone names (ReportTimeZone / AdvertiserAccount.TimeZone) for IANA zones.
+TIME_ZONES = {
+    "GreenwichMeanTimeDublinEdinburghLisbonLondon": "Europe/London",
+    "AmsterdamBerlinBernRomeStockholmVienna": "Europe/Vienna",
+    "BelgradeBratislavaBudapestLjubljanaPrague": "Europe/Prague",
+    "BrusselsCopenhagenMadridParis": "Europe/Paris",
+    "SarajevoSkopjeWarsawZagreb": "Europe/Warsaw",
+    "AthensBucharestIstanbul": "Europe/Athens",
+    "HelsinkiKyivRigaSofiaTallinnVilnius": "Europe/Helsinki",
+    "EasternTimeUSCanada": "America/New_York",
+    "CentralTimeUSCanada": "America/Chicago",
+    "MountainTimeUSCanada": "America/Denver",
+    "PacificTimeUSCanadaTijuana": "America/Los_Angeles",
+    "Coordinated Universal Time": "UTC",
+}
+IANA_TO_MICROSOFT = {iana: name for name, iana in TIME_ZONES.items()}
+IANA_TO_MICROSOFT.update({"Europe/Bratislava": "BelgradeBratislavaBudapestLjubljanaPrague",
+                          "Europe/Budapest": "BelgradeBratislavaBudapestLjubljanaPrague",
+                          "Europe/Berlin": "AmsterdamBerlinBernRomeStockholmVienna"})
+REPORT_TYPES = (
+    ("keyword", "KeywordPerformanceReportRequest", ["CampaignName", "AdGroupName", "Keyword"]),
+    ("ad_group", "AdGroupPerformanceReportRequest", ["CampaignName", "AdGroupName"]),
+    ("campaign", "CampaignPerformanceReportRequest", ["CampaignName"]),
+)
+METRIC_COLUMNS = ["Impressions", "Clicks", "Spend", "Conversions", "Revenue"]
+
+
+class MicrosoftClient:
+    """One Microsoft login (a refresh token, rotated on every refresh)."""
+
+    def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
+                 before_call: Callable[[], None] | None = None) -> None:
+        self._refresh_token = str(credentials.get("refresh_token") or "")
+        self._rotated: str | None = None
+        self._settings = settings
+        self._provider = OAuthProvider.of(Platform.MICROSOFT, settings)
+        self._http = make_http(settings)
+        self._access_token: str | None = None
+        self._before_call = before_call or (lambda: None)
+        self._user_id: str | None = None
+        self._parents: dict[str, str] | None = None
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        return {"refresh_token": self._rotated} if self._rotated else None
+
+    def check_credentials(self) -> Identity:
+        user = self._call(self._customer("User/Query"), {"UserId": None})["User"]
+        self._user_id = str(user["Id"])
+        return Identity(self._user_id, str(user.get("UserName") or user["Id"]))
+
+    def list_accounts(self) -> list[RemoteAccount]:
+        if self._user_id is None:
+            self.check_credentials()
+        accounts: list[RemoteAccount] = []
+        index = 0
+        while True:
+            page = self._call(self._customer("Accounts/Search"), {
+                "Predicates": [{"Field": "UserId", "Operator": "Equals", "Value": self._user_id}],
+                "Ordering": [{"Field": "Name", "Order": "Ascending"}],
+                "PageInfo": {"Index": index, "Size": PAGE_SIZE},
+            }).get("Accounts") or []
+            for item in page:
+                accounts.append(RemoteAccount(
+                    str(item["Id"]), str(item.get("Name") or item["Id"]),
+                    str(item.get("CurrencyCode") or "USD"),
+                    TIME_ZONES.get(str(item.get("TimeZone")), "UTC"),
+                    STATUSES.get(str(item.get("AccountLifeCycleStatus")),
+                                 ClientAccountStatus.ACTIVE),
+                    {"parent_customer_id": str(item.get("ParentCustomerId") or "")}))
+            if len(page) < PAGE_SIZE:
+                break
+            index += 1
+        self._parents = {a.external_id: a.extra["parent_customer_id"] for a in accounts}
+        return accounts
+
+    def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
+        wanted = set(request.dimensions)
+        level, report_type, names = next((r for r in REPORT_TYPES if r[0] in wanted),
+                                         (None, "AccountPerformanceReportRequest", []))
+        columns = (["TimePeriod"] if "date" in wanted else []) + list(names) + (
+            ["DeviceType"] if "device" in wanted else []) + METRIC_COLUMNS
+        account = request.account
+        customer = account.extra.get("parent_customer_id") or self._parent_of(account.external_id)
+        headers = {"CustomerId": customer, "CustomerAccountId": account.external_id}
+        submitted = self._call(self._reporting("GenerateReport/Submit"), {"ReportRequest": {
+            "Type": report_type, "ReportName": "ppc-robot", "Format": "Csv",
+            "FormatVersion": "2.0", "ReturnOnlyCompleteData": False,
+            "ExcludeReportHeader": True, "ExcludeReportFooter": True,
+            "ExcludeColumnHeaders": False,
+            "Aggregation": "Daily" if "date" in wanted else "Summary",
+            "Columns": columns, "Scope": {"AccountIds": [account.external_id]},
+            "Time": {"CustomDateRangeStart": _date(request.date_from),
+                     "CustomDateRangeEnd": _date(request.date_to), "PredefinedTime": None,
+                     "ReportTimeZone": IANA_TO_MICROSOFT.get(
+                         account.time_zone, "GreenwichMeanTimeDublinEdinburghLisbonLondon")},
+        }}, headers)
+        url = self._wait_for(str(submitted["ReportRequestId"]), headers)
+        if url is None:  # Success without a URL: no data in the range
+            return
+        with self._download(url) as archive:
+            yield from _rows(archive, level, wanted)
+
+    def _wait_for(self, report_id: str, headers: dict[str, str]) -> str | None:
+        for attempt in range(max(self._settings.report_poll_attempts, 1)):
+            if attempt:
+                time.sleep(self._settings.report_poll_interval_seconds)
+            status = self._call(self._reporting("GenerateReport/Poll"),
+                                {"ReportRequestId": report_id}, headers)["ReportRequestStatus"]
+            if status.get("Status") == "Success":
+                return status.get("ReportDownloadUrl")
+            if status.get("Status") == "Error":
+                raise TemporaryError("Microsoft Advertising failed to build the report; "
+                                     "it will be requested again.")
+        raise TemporaryError("Microsoft Advertising did not finish the report in time.")
+
+    def _download(self, url: str) -> IO[bytes]:
+        # The URL is pre-signed: no credentials go with it.
+        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - _rows closes it
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise TemporaryError(f"The report download failed (HTTP "
+                                         f"{response.status_code}); it will be requested again.")
+                for chunk in response.iter_bytes():
+                    spool.write(chunk)
+        except httpx.TransportError as exc:
+            spool.close()
+            raise TemporaryError("The report could not be downloaded.") from exc
+        spool.seek(0)
+        return spool
+
+    def _parent_of(self, account_id: str) -> str:
+        if self._parents is None:
+            self.list_accounts()
+        assert self._parents is not None
+        return self._parents.get(account_id, "")
+
+    # --- the wire -----------------------------------------------------------------------
+
+    def _customer(self, path: str) -> str:
+        return f"{self._settings.microsoft_customer_url.rstrip('/')}/CustomerManagement/v13/{path}"
+
+    def _reporting(self, path: str) -> str:
+        return f"{self._settings.microsoft_reporting_url.rstrip('/')}/Reporting/v13/{path}"
+
+    def _call(self, url: str, body: dict[str, Any],
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+        return with_retries(self._settings, lambda: self._call_once(url, body, headers or {}))
+
+    def _call_once(self, url: str, body: dict[str, Any], extra: dict[str, str]) -> dict[str, Any]:
+        for attempt in (1, 2):
+            if self._access_token is None:
+                self._access_token = self._refresh()
+            headers = {"Authorization": f"Bearer {self._access_token}",
+                       "DeveloperToken": self._settings.microsoft_developer_token, **extra}
+            self._before_call()
+            response = send(self._http, self._http.build_request("POST", url, json=body,
+                                                                 headers=headers), NAME)
+            try:
+                answer = response.json()
+            except ValueError as exc:
+                raise TemporaryError(f"{NAME} answered with something that is not JSON "
+                                     f"(HTTP {response.status_code}).") from exc
+            if response.status_code == 200 and isinstance(answer, dict):
+                return answer
+            codes = _fault_codes(answer)
+            if 109 in codes and attempt == 1:  # AuthenticationTokenExpired: refresh once
+                self._access_token = None
+                continue
+            raise _error(response, codes, answer)
+        raise AssertionError("unreachable")
+
+    def _refresh(self) -> str:
+        if not self._refresh_token:
+            raise InvalidCredentialsError("No Microsoft authorisation is stored for this login.")
+        tokens = refresh_access_token(self._provider, self._settings, self._refresh_token)
+        if tokens.get("refresh_token"):
+            self._refresh_token = self._rotated = str(tokens["refresh_token"])
+        return str(tokens["access_token"])
+
+
+def _date(day: date) -> dict[str, int]:
+    return {"Day": day.day, "Month": day.month, "Year": day.year}
+
+
+def _fault_codes(answer: Any) -> list[int]:
+    if not isinstance(answer, dict):
+        return []
+    errors = (answer.get("Errors") or []) + (answer.get("OperationErrors") or []) + (
+        answer.get("BatchErrors") or [])
+    return [int(e["Code"]) for e in errors if isinstance(e, dict) and str(e.get("Code", "")).isdigit()]
+
+
+def _error(response: httpx.Response, codes: list[int], answer: Any) -> PlatformError:
+    label = ", ".join(str(c) for c in codes) or f"HTTP {response.status_code}"
+    if 105 in codes or 109 in codes or response.status_code == 401:
+        return InvalidCredentialsError(f"{NAME} refused the authorisation ({label}); "
+                                       "re-authorise the login.")
+    if 106 in codes or response.status_code == 403:
+        return AccessDeniedError(f"{NAME} denied access to that account ({label}).")
+    if 117 in codes or 207 in codes or response.status_code == 429:
+        wait = retry_after_seconds(response)
+        return RateLimitedError(f"{NAME} is throttling this login ({label}).",
+                                CALL_RATE_WAIT_SECONDS if wait is None else wait)
+    if 0 in codes or response.status_code >= 500:
+        return TemporaryError(f"{NAME} failed on its side ({label}); try again later.")
+    return BadRequestError(f"{NAME} refused the request ({label}).")
+
+
+def _rows(archive: IO[bytes], level: str | None, wanted: set[str]) -> Iterator[ReportRow]:
+    """Rows of the zipped CSV, read line by line; report header and footer lines skipped."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            member = next((n for n in bundle.namelist() if n.lower().endswith(".csv")), None)
+            if member is None:
+                raise TemporaryError("The report archive holds no CSV file.")
+            with bundle.open(member) as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+                header: list[str] | None = None
+                for cells in csv.reader(text):
+                    if header is None:
+                        if "Impressions" in cells:
+                            header = cells
+                        continue
+                    if len(cells) != len(header):  # blank line, copyright footer
+                        continue
+                    yield _row(dict(zip(header, cells, strict=True)), level, wanted)
+    except zipfile.BadZipFile as exc:
+        raise TemporaryError("The report download is not a zip archive.") from exc
+    finally:
+        archive.close()
+
+
+def _row(values: dict[str, str], level: str | None, wanted: set[str]) -> ReportRow:
+    period = values.get("TimePeriod", "")
+    return ReportRow(
+        date=date.fromisoformat(period[:10]) if "date" in wanted and period else None,
+        campaign=values.get("CampaignName") if level else None,
+        ad_group=values.get("AdGroupName") if level in ("ad_group", "keyword") else None,
+        keyword=values.get("Keyword") if level == "keyword" else None,
+        device=(values.get("DeviceType") or "").lower() or None if "device" in wanted else None,
+        impressions=int(values.get("Impressions") or 0),
+        clicks=int(values.get("Clicks") or 0),
+        cost=to_decimal(values.get("Spend")),
+        conversions=to_decimal(values.get("Conversions")),
+        conversion_value=to_decimal(values.get("Revenue")),
+    )

@@ -1,0 +1,145 @@
+"""Quota-aware calls: one limiter per login, its counters in the database.
+
+Every process (web syncs, worker runs) counts the same rows, so concurrent runs on one login
+share its budget. The platforms' documented limits, as defaults (PPC_ROBOT_QUOTA_<PLATFORM>_
+<PERIOD> overrides them):
+
+- Google Ads: a Basic-access developer token may make 15,000 operations a day (each
+  searchStream or listAccessibleCustomers call counts one); we keep 14,000 for ourselves.
+- Sklik (Drak): limits per minute and per day come from `api.limits`; the documented defaults
+  are not published, so we stay conservative: 300 calls a minute and 50,000 a day.
+- Microsoft Advertising: services throttle per user in a sliding 60-second window (error 117
+  CallRateExceeded); we allow 600 calls a minute.
+- Sandbox: no limits.
+
+A call over a per-minute limit raises RateLimitedError with the seconds until the next
+minute (the adapter's retry waits if that is short); over a daily limit it raises
+QuotaExhaustedError "quota exhausted, next attempt at …" and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, case, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ppc_robot.lib.models import Platform, PlatformQuota, UtcDateTime, utcnow
+from ppc_robot.lib.platforms.base import QuotaExhaustedError, RateLimitedError
+
+PERIODS = {"minute": timedelta(minutes=1), "day": timedelta(days=1)}
+DEFAULT_LIMITS: dict[Platform, dict[str, int]] = {
+    Platform.GOOGLE_ADS: {"day": 14_000},
+    Platform.SKLIK: {"minute": 300, "day": 50_000},
+    Platform.MICROSOFT: {"minute": 600},
+    Platform.SANDBOX: {},
+}
+
+
+def quota_key(platform: Platform, period: str) -> str:
+    return f"PPC_ROBOT_QUOTA_{platform.value.upper()}_{period.upper()}"
+
+
+def limits_for(platform: Platform, config: Mapping[str, object] | None = None) -> dict[str, int]:
+    """The platform's limits, with PPC_ROBOT_QUOTA_<PLATFORM>_<PERIOD> overrides."""
+    limits = dict(DEFAULT_LIMITS[platform])
+    for period in PERIODS:
+        key = quota_key(platform, period)
+        raw = (config or {}).get(key, os.environ.get(key))
+        if raw not in (None, ""):
+            limits[period] = int(str(raw))
+    return limits
+
+
+def _period_start(now: datetime, period: str) -> datetime:
+    if period == "day":
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now.replace(second=0, microsecond=0)
+
+
+def limiter_for(session: Session, service_account_id: int, limits: Mapping[str, int],
+                *, platform_label: str) -> QuotaLimiter:
+    """The limiter of a login for code working in `session`.
+
+    On PostgreSQL the counters commit on their own connection at once, so other processes
+    see them while a run goes on. SQLite has one writer at a time: a second connection would
+    wait for the caller's own uncommitted writes, so there the counters ride in the caller's
+    transaction (other processes queue behind that writer anyway).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return QuotaLimiter(session, service_account_id, limits, platform_label=platform_label)
+    assert isinstance(bind, Engine)
+    return QuotaLimiter(bind, service_account_id, limits, platform_label=platform_label)
+
+
+class QuotaLimiter:
+    """Counts one login's calls; `acquire()` before each call refuses one over a limit."""
+
+    def __init__(self, store: Engine | Session, service_account_id: int,
+                 limits: Mapping[str, int], *, platform_label: str = "The platform",
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self._store = store
+        self._service_account_id = service_account_id
+        # The minute first: a call refused for the minute (and retried) must not use up a
+        # slot of the day; a call refused for the day only wastes a slot of this minute.
+        self._limits = sorted(limits.items(), key=lambda item: item[0] != "minute")
+        self._label = platform_label
+        self._clock = clock
+
+    def acquire(self) -> None:
+        """Count one call, or raise RateLimitedError / QuotaExhaustedError without counting."""
+        now = self._clock()
+        for period, limit in self._limits:
+            start = _period_start(now, period)
+            if not self._take(period, start, limit):
+                next_attempt = start + PERIODS[period]
+                if period == "day":
+                    raise QuotaExhaustedError(
+                        f"{self._label} quota exhausted, next attempt at "
+                        f"{next_attempt:%Y-%m-%d %H:%M} UTC.", next_attempt)
+                raise RateLimitedError(
+                    f"{self._label} allows {limit} calls a {period} for this login.",
+                    max((next_attempt - now).total_seconds(), 0.0))
+
+    def _take(self, period: str, start: datetime, limit: int) -> bool:
+        """One atomic UPDATE: a new period starts over at 1, else count up while under limit."""
+        table = PlatformQuota.__table__
+        row = (table.c.service_account_id == self._service_account_id) & (table.c.period == period)
+        is_new_period = table.c.period_start < start
+        with self._transaction() as connection:
+            changed = connection.execute(
+                update(table).where(row, is_new_period | (table.c.used < limit)).values(
+                    used=case((is_new_period, 1), else_=table.c.used + 1),
+                    period_start=case((is_new_period, literal(start, UtcDateTime())),
+                                      else_=table.c.period_start),
+                )
+            ).rowcount
+            if changed:
+                return True
+            exists = connection.scalar(select(table.c.id).where(row))
+            if exists is not None:
+                return False
+        if limit < 1:
+            return False
+        try:
+            with self._transaction() as connection:
+                connection.execute(insert(table).values(
+                    service_account_id=self._service_account_id, period=period,
+                    period_start=start, used=1))
+            return True
+        except IntegrityError:  # another process created the row first: count there
+            return self._take(period, start, limit)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if isinstance(self._store, Session):
+            with self._store.begin_nested():
+                yield self._store.connection()
+        else:
+            with self._store.begin() as connection:
+                yield connection

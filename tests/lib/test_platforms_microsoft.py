@@ -1,0 +1,115 @@
+"""The Microsoft Advertising adapter against the stand-in, over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ppc_robot.lib.models import ClientAccountStatus, Platform
+from ppc_robot.lib.platforms import (
+    AccessDeniedError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    RemoteAccount,
+    ReportRequest,
+    TemporaryError,
+    make_client,
+)
+from tests.stubs.microsoft import MicrosoftStub
+from tests.support import platforms as platform_fixtures
+from tests.support.platforms import microsoft_settings
+
+microsoft_stub = platform_fixtures.microsoft_stub
+BIKES = RemoteAccount("149006123", "Bike Rental AT", "EUR", "Europe/Vienna",
+                      extra={"parent_customer_id": "5000"})
+
+
+def _client(stub: MicrosoftStub, **settings: object):
+    return make_client(Platform.MICROSOFT, {"refresh_token": stub.issue_refresh_token()},
+                       microsoft_settings(stub, **settings))
+
+
+def test_user_and_accounts(microsoft_stub: MicrosoftStub) -> None:
+    client = _client(microsoft_stub)
+    assert client.check_credentials().name == "ppc@agency.example"
+    accounts = {a.external_id: a for a in client.list_accounts()}
+    assert accounts["149006123"].time_zone == "Europe/Vienna"
+    paused = accounts["149006124"]
+    assert (paused.currency, paused.status, paused.time_zone) == (
+        "USD", ClientAccountStatus.SUSPENDED, "America/Los_Angeles")
+    # Microsoft rotates refresh tokens: the newest must be stored
+    assert client.updated_credentials()["refresh_token"] in microsoft_stub.refresh_tokens
+
+
+def test_accounts_are_paged_by_a_thousand(microsoft_stub: MicrosoftStub) -> None:
+    from tests.stubs.microsoft import MsAccount
+
+    microsoft_stub.accounts += [MsAccount(str(200000 + i), f"Shop {i:04}") for i in range(1000)]
+    assert len(_client(microsoft_stub).list_accounts()) == 1002
+    searches = [r.json()["PageInfo"] for r in microsoft_stub.requests
+                if r.path.endswith("Accounts/Search")]
+    assert searches == [{"Index": 0, "Size": 1000}, {"Index": 1, "Size": 1000}]
+
+
+def test_report_submit_poll_download(microsoft_stub: MicrosoftStub) -> None:
+    microsoft_stub.pending_polls = 2
+    request = ReportRequest(BIKES, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))
+    rows = list(_client(microsoft_stub).fetch_report(request))
+    assert [(r.date, r.campaign, r.cost) for r in rows] == [
+        (date(2026, 8, 1), "Brand", Decimal("1234.56")),
+        (date(2026, 8, 2), "Brand", Decimal("1011.20")),
+        (date(2026, 8, 1), "Generic", Decimal("20.01"))]
+    assert rows[1].conversions == Decimal("2.5") and rows[0].conversion_value == Decimal("4590.50")
+    polls = [r for r in microsoft_stub.requests if r.path.endswith("Poll")]
+    assert len(polls) == 3
+    submit = next(r for r in microsoft_stub.requests if r.path.endswith("Submit"))
+    assert submit.header("customerid") == "5000" and submit.header("customeraccountid") == BIKES.external_id
+    report = submit.json()["ReportRequest"]
+    assert report["FormatVersion"] == "2.0" and report["Aggregation"] == "Daily"
+    download = next(r for r in microsoft_stub.requests if r.path.startswith("/download/"))
+    assert download.header("authorization") is None  # the URL is pre-signed
+
+
+def test_report_with_headers_and_footer_and_empty_range(microsoft_stub: MicrosoftStub) -> None:
+    empty = ReportRequest(BIKES, date(2025, 1, 1), date(2025, 1, 2))
+    assert list(_client(microsoft_stub).fetch_report(empty)) == []
+    total = list(_client(microsoft_stub).fetch_report(
+        ReportRequest(BIKES, date(2026, 8, 1), date(2026, 8, 1), ("campaign",))))
+    assert sum(r.impressions for r in total) == 1820
+
+
+def test_expired_access_token_is_refreshed_once(microsoft_stub: MicrosoftStub) -> None:
+    client = _client(microsoft_stub)
+    client.check_credentials()
+    microsoft_stub.expire_access_tokens()
+    assert client.list_accounts()
+    assert len([r for r in microsoft_stub.requests if r.path.endswith("/token")]) == 2
+
+
+def test_revoked_refresh_token(microsoft_stub: MicrosoftStub) -> None:
+    client = make_client(Platform.MICROSOFT, {"refresh_token": "M.revoked"},
+                         microsoft_settings(microsoft_stub))
+    with pytest.raises(InvalidCredentialsError):
+        client.check_credentials()
+
+
+def test_throttling_server_errors_and_refusals(microsoft_stub: MicrosoftStub) -> None:
+    microsoft_stub.fail_next = [(429, 117)]
+    assert _client(microsoft_stub).check_credentials()
+    microsoft_stub.fail_next = [(400, 117)] * 3
+    with pytest.raises(RateLimitedError) as caught:
+        _client(microsoft_stub, retry_max_wait_seconds=1).check_credentials()
+    assert caught.value.retry_after == 60
+    microsoft_stub.fail_next = [(500, 0), "garbage", (500, 0)]
+    with pytest.raises(TemporaryError):
+        _client(microsoft_stub).check_credentials()
+    stranger = RemoteAccount("999", "not mine", "EUR", "UTC", extra={"parent_customer_id": "1"})
+    with pytest.raises(AccessDeniedError):
+        list(_client(microsoft_stub).fetch_report(
+            ReportRequest(stranger, date(2026, 8, 1), date(2026, 8, 2))))
+    microsoft_stub.report_error = True
+    with pytest.raises(TemporaryError, match="failed to build the report"):
+        list(_client(microsoft_stub).fetch_report(
+            ReportRequest(BIKES, date(2026, 8, 1), date(2026, 8, 2))))
