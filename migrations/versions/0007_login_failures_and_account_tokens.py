@@ -1,7 +1,7 @@
 """login failures and account tokens
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-25 14:28:51.449441
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
