@@ -265,10 +265,10 @@ def test_the_tick_follows_the_jobs_real_schedule_across_a_dst_change(session, ow
 
 
 def test_the_workers_housekeeping_delivers_notifications_by_mail(session, owner, factory, tmp_path, smtp_server):
+    from ppc_robot.lib.credentials import generate_key
     from ppc_robot.lib.models import utcnow
     from ppc_robot.lib.notifications import emit
     from ppc_robot.lib.notifications.channels import ChannelChoice, save_email_settings
-    from ppc_robot.lib.credentials import generate_key
     from ppc_robot.lib.runner.worker import housekeeping
 
     owner.email_verified_at = utcnow()
