@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,15 @@ test-postgres: $(STAMP) chromium
 ## Benchmark (not a test): folder and search pages vs a bare endpoint, 10,000 folders / 100,000 jobs
 bench-folders: $(STAMP)
 	$(BIN)/python -m bench.folders
+
+## Benchmark (not a test): 10,000 due jobs through the scheduler tick; per-run bookkeeping
+bench-scheduler: $(STAMP)
+	$(BIN)/python -m bench.scheduler
+
+## Benchmark (not a test): report pipeline vs raw XlsxWriter rows/s; a large report's peak RSS
+bench-outputs: $(STAMP)
+	$(BIN)/python -m bench.outputs
+
+## Benchmark (not a test): a 50-account job against a stand-in answering after 200 ms
+bench-concurrency: $(STAMP)
+	$(BIN)/python -m bench.concurrency

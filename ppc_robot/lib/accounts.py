@@ -162,7 +162,7 @@ def sync_service_account(
         client = client_for(service_account, vault, settings, session=session)
         remote = client.list_accounts()
     except (PlatformError, AccountError) as exc:
-        _record_failure(session, service_account, exc, settings, now)
+        record_login_failure(session, service_account, exc, settings, now)
         return SyncResult(service_account.id, error=str(exc))
     rotated = client.updated_credentials()
     if rotated:
@@ -222,7 +222,7 @@ def fetch_client_account_rows(
         yield from client.fetch_report(ReportRequest(remote, date_from, date_to,
                                                      tuple(dimensions)))
     except (InvalidCredentialsError, QuotaExhaustedError) as exc:
-        _record_failure(session, login, exc, settings, now, is_sync=False)
+        record_login_failure(session, login, exc, settings, now, is_sync=False)
         raise
     rotated = client.updated_credentials()
     if rotated:
@@ -231,8 +231,9 @@ def fetch_client_account_rows(
     session.flush()
 
 
-def _record_failure(session: Session, service_account: ServiceAccount, exc: Exception,
-                    settings: PlatformSettings, now: datetime, *, is_sync: bool = True) -> None:
+def record_login_failure(session: Session, service_account: ServiceAccount, exc: Exception,
+                         settings: PlatformSettings, now: datetime, *, is_sync: bool = True) -> None:
+    """Mark the login by the platform's refusal and raise its notification (sync or run)."""
     service_account.last_error = str(exc)
     if is_sync:
         service_account.last_sync_at = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.folders import create_folder, root_folder
@@ -12,6 +13,7 @@ from ppc_robot.lib.jobs import create_definition, create_job
 from ppc_robot.lib.models import (
     Client,
     ClientAccount,
+    Job,
     JobLevel,
     OutputType,
     Platform,
@@ -122,5 +124,9 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
     weekly.level = JobLevel.SERVICE_ACCOUNT
     weekly.service_account_id = login.id
     weekly.all_client_accounts = True
+    # The demo's scheduled jobs are due at once, so the worker produces their first outputs
+    # within a minute of start; after that they follow their schedules.
+    for job in session.scalars(select(Job).where(Job.user_id == user.id, Job.is_enabled.is_(True))):
+        job.next_run_at = utcnow()
     session.flush()
     return DemoLogin(user, password, created=True)

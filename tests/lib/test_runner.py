@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -246,22 +247,26 @@ def test_the_embedded_worker_runs_everything_queued(session, owner, settings, fa
     assert statuses == [RunStatus.SUCCEEDED] * len(runs)
 
 
-def test_the_tick_follows_the_jobs_real_schedule_across_a_dst_change(session, owner):
-    job = make_job(session, owner, schedule_kind=ScheduleKind.DAILY, schedule={"time": "02:30"},
+@pytest.mark.parametrize("first_day, last_day", [("2026-03-28", "2026-03-30"), ("2026-10-24", "2026-10-26")])
+def test_a_daily_0230_job_runs_once_a_day_across_both_dst_changes(session, owner, first_day, last_day):
+    job = make_job(session, owner, schedule_kind=ScheduleKind.DAILY, schedule={"time": "07:00"},
                    time_zone="Europe/Prague")
-    # 2026-03-29 02:30 does not exist in Prague (clocks jump 02:00 → 03:00)
-    job.next_run_at = datetime(2026, 3, 28, 1, 30, tzinfo=UTC)
+    # The editor refuses a new 02:30 in Prague (it falls in the spring gap); a job stored under
+    # older zone rules can still hold it, and the scheduler must run it once on every day.
+    job.schedule = {"time": "02:30"}
+    start = datetime.fromisoformat(first_day).replace(tzinfo=UTC)
+    job.next_run_at = start
     session.commit()
 
-    runs = []
-    for hours in range(0, 72):
-        now = datetime(2026, 3, 28, 0, 0, tzinfo=UTC) + timedelta(hours=hours)
-        runs += schedule_due_runs(session, now=now).run_ids
+    for minutes in range(0, 72 * 60, 20):
+        schedule_due_runs(session, now=start + timedelta(minutes=minutes))
         session.commit()
 
     scheduled = sorted(session.scalars(select(JobRun.scheduled_at)).all())
-    assert len(runs) == len(scheduled) == 3
-    assert [s.date().isoformat() for s in scheduled] == ["2026-03-28", "2026-03-29", "2026-03-30"]
+    local_days = [s.astimezone(ZoneInfo("Europe/Prague")).date().isoformat() for s in scheduled]
+    assert local_days[1:] == sorted(set(local_days[1:]))  # never twice on one day
+    assert local_days[-1] == last_day
+    assert len(scheduled) == 4  # the catch-up at the start, then once on each of the three days
 
 
 def test_the_workers_housekeeping_delivers_notifications_by_mail(session, owner, factory, tmp_path, smtp_server):

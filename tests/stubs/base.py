@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,6 +51,7 @@ class StubServer:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.lock = threading.Lock()
+        self.latency = 0.0  # seconds every answer waits, outside the lock (benchmarks)
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,6 +61,8 @@ class StubServer:
                 request = Request(self.command, parts.path, parse_qs(parts.query),
                                   {k.lower(): v for k, v in self.headers.items()},
                                   self.rfile.read(length))
+                if stub.latency:
+                    time.sleep(stub.latency)
                 with stub.lock:
                     stub.requests.append(request)
                     response = stub.handle(request)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -73,6 +74,9 @@ class GoogleAdsClient:
         self._access_token: str | None = None
         self._before_call = before_call or (lambda: None)
         self._managers: dict[str, str] | None = None
+        # A runner shares one client among its fetch threads: the token and the hierarchy
+        # are fetched once, by whichever thread needs them first.
+        self._lock = threading.RLock()
 
     def updated_credentials(self) -> dict[str, Any] | None:
         return None
@@ -155,8 +159,9 @@ class GoogleAdsClient:
             )
 
     def _manager_of(self, customer: str) -> str:
-        if self._managers is None:
-            self.list_accounts()
+        with self._lock:
+            if self._managers is None:
+                self.list_accounts()
         assert self._managers is not None
         return self._managers.get(customer, customer)
 
@@ -203,9 +208,11 @@ class GoogleAdsClient:
     def _open(self, method: str, path: str, body: Any, login: str | None) -> httpx.Response:
         """Send with a valid access token, refreshing once when Google calls it expired."""
         for attempt in (1, 2):
-            if self._access_token is None:
-                self._access_token = self._refresh()
-            headers = {"Authorization": f"Bearer {self._access_token}",
+            with self._lock:
+                if self._access_token is None:
+                    self._access_token = self._refresh()
+                token = self._access_token
+            headers = {"Authorization": f"Bearer {token}",
                        "developer-token": self._settings.google_ads_developer_token}
             if login:
                 headers["login-customer-id"] = _digits(login)

@@ -24,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ppc_robot.lib.accounts import client_for, vault_from_config
+from ppc_robot.lib.accounts import record_login_failure, vault_from_config
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import (
     Client,
@@ -35,6 +35,7 @@ from ppc_robot.lib.models import (
     OutputType,
     Platform,
     ServiceAccount,
+    utcnow,
 )
 from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, write_csv, write_xlsx
 from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
@@ -47,8 +48,10 @@ from ppc_robot.lib.platforms import (
     RemoteAccount,
     ReportRequest,
     TemporaryError,
+    make_client,
 )
 from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
+from ppc_robot.lib.platforms.quota import QuotaLimiter, limits_for
 from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
@@ -168,8 +171,54 @@ def _frame(account: AccountToRead, columns: dict[str, list[Any]]) -> pl.DataFram
     )
 
 
+class _Logins:
+    """One platform client per login for the whole run, shared by the fetch threads.
+
+    Sharing means one token exchange per login instead of one per account; every call still
+    passes the login's quota limiter, which counts in the database for all processes.
+    """
+
+    def __init__(self, context: RunContext, settings: PlatformSettings, vault: Any) -> None:
+        self._engine = context.session_factory.kw["bind"]
+        self._settings, self._vault = settings, vault
+        self._clients: dict[int, Any] = {}
+        self._lock = threading.Lock()
+        self.failures: dict[int, Exception] = {}
+
+    def client(self, login: ServiceAccount) -> Any:
+        with self._lock:
+            if login.id not in self._clients:
+                credentials: dict[str, Any] = {}
+                if login.credentials_encrypted:
+                    credentials = self._vault.decrypt_json(login.credentials_encrypted)
+                elif login.platform is not Platform.SANDBOX:
+                    raise InvalidCredentialsError("This login has no stored credentials; link it again.")
+                limits = limits_for(login.platform, self._settings.quota_overrides)
+                limiter = QuotaLimiter(self._engine, login.id, limits, platform_label=login.platform.label)
+                self._clients[login.id] = make_client(login.platform, credentials, self._settings,
+                                                      before_call=limiter.acquire if limits else None)
+            return self._clients[login.id]
+
+    def record(self, context: RunContext) -> None:
+        """Store what the calls taught about each login: refusals, success, rotated credentials."""
+        now = utcnow()
+        with context.session_factory() as session:
+            for login_id, client in self._clients.items():
+                login = session.get_one(ServiceAccount, login_id)
+                failure = self.failures.get(login_id)
+                if isinstance(failure, InvalidCredentialsError | QuotaExhaustedError):
+                    record_login_failure(session, login, failure, self._settings, now, is_sync=False)
+                    continue
+                rotated = client.updated_credentials()
+                if rotated:
+                    login.credentials_encrypted = self._vault.encrypt_json(rotated)
+                if failure is None:
+                    login.last_success_at = now
+            session.commit()
+
+
 def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequence[str],
-           settings: PlatformSettings, vault: Any) -> list[pl.DataFrame]:
+           logins: _Logins) -> list[pl.DataFrame]:
     """All rows of one account over `periods`, retrying rate limits and 5xx with backoff."""
     wanted = [d for d in PLATFORM_DIMENSIONS if d in dimensions or d == "date"]
     remote = RemoteAccount(external_id=account.external_id, name=account.name,
@@ -180,8 +229,7 @@ def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequen
                                 dimensions=tuple(wanted))
         for attempt in range(1, FETCH_ATTEMPTS + 1):
             try:
-                client = client_for(account.service_account, vault, settings)
-                frames.extend(_chunks(account, request, client))
+                frames.extend(_chunks(account, request, logins.client(account.service_account)))
                 break
             except (RateLimitedError, TemporaryError) as exc:
                 if attempt == FETCH_ATTEMPTS:
@@ -215,13 +263,15 @@ def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequ
     done = 0
     context.progress(0, len(accounts))
     workers = max(1, min(context.settings.account_concurrency, len(accounts)))
+    logins = _Logins(context, settings, vault)
     with ThreadPoolExecutor(workers, thread_name_prefix=f"run{context.run_id}") as pool:
-        futures = {pool.submit(_fetch, a, periods, dimensions, settings, vault): a for a in accounts}
+        futures = {pool.submit(_fetch, a, periods, dimensions, logins): a for a in accounts}
         for future in as_completed(futures):
             account = futures[future]
             try:
                 result = future.result()
             except Exception as exc:
+                logins.failures.setdefault(account.service_account.id, exc)
                 if not isinstance(exc, PlatformError | PpcRobotError):
                     logger.exception("run %s: account %s failed", context.run_id, account.client_account_id)
                 reason, error_class = _reason(exc)
@@ -234,6 +284,7 @@ def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequ
             with lock:
                 done += 1
                 context.progress(done, len(accounts))
+    logins.record(context)
     return frames, missing, classes
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -40,6 +40,7 @@ from ppc_robot.lib.reports import (
     report_types,
     validate_form,
 )
+from ppc_robot.lib.runs import latest_successful_run, preview_of, runs_of_job
 from ppc_robot.lib.schedules import (
     JobSchedule,
     ScheduleError,
@@ -50,6 +51,7 @@ from ppc_robot.lib.schedules import (
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
 from ppc_robot.web.jobs.forms import NEW_DEFINITION, ConfirmForm, JobBulkForm, JobForm
+from ppc_robot.web.queue import runner_settings
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 bp.before_request(require_login)
@@ -88,8 +90,16 @@ def show(job_id: int) -> ResponseReturnValue:
         schedule_words=describe_schedule(schedule),
         runs=run_times(schedule) if job.is_enabled else [],
         sharing=definition_job_count(db.session(), job.definition),
-        path=_path(job.folder), form=ConfirmForm(),
+        path=_path(job.folder), form=ConfirmForm(), **_run_history(job),
     )
+
+
+def _run_history(job: Job) -> dict[str, Any]:
+    session = db.session()
+    latest = latest_successful_run(session, job)
+    outputs = runner_settings(current_app).outputs_dir  # type: ignore[arg-type]
+    return {"history": runs_of_job(session, job, limit=20), "latest": latest,
+            "preview": preview_of(outputs, latest) if latest else None}
 
 
 @bp.route("/<int:job_id>/duplicate", methods=["POST"])

@@ -1,0 +1,41 @@
+"""The demo workspace runs by itself: its jobs produce downloadable XLSX within a minute."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from sqlalchemy import select
+
+from ppc_robot.lib.demo import seed_demo
+from ppc_robot.lib.models import Job, JobRun, RunStatus
+from ppc_robot.lib.runner import EmbeddedWorker
+from ppc_robot.web.queue import runner_settings, session_factory
+
+
+def test_the_demo_jobs_run_by_themselves_and_their_xlsx_download(app, client, login, session):
+    demo = seed_demo(session)
+    session.commit()
+    jobs = session.scalars(select(Job).where(Job.user_id == demo.user.id, Job.is_enabled.is_(True))).all()
+    settings = dataclasses.replace(runner_settings(app), tick_seconds=0.2, heartbeat_seconds=0.5)
+    worker = EmbeddedWorker(session_factory(app), settings).start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            finished = session.scalars(select(JobRun).where(
+                JobRun.user_id == demo.user.id,
+                JobRun.status.in_([RunStatus.SUCCEEDED, RunStatus.FAILED]))).all()
+            session.rollback()
+            if len(finished) >= len(jobs):
+                break
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+
+    runs = session.scalars(select(JobRun).where(JobRun.user_id == demo.user.id)).all()
+    assert len(runs) == len(jobs) >= 4
+    assert [(r.status, r.error_message) for r in runs if r.status != RunStatus.SUCCEEDED] == []
+    login(demo.user)
+    download = client.get(f"/runs/{runs[0].id}/download")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    assert download.headers["Content-Disposition"].endswith('.xlsx"') or ".xlsx" in download.headers["Content-Disposition"]
