@@ -101,7 +101,7 @@ def test_the_list_is_ordered_by_score_then_time_and_filters(session, client, log
     assert messages(errors) == ["Report “Weekly” failed: timeout"]
     assert messages(shop_only) == ["URL checker found 3 redirect(s)",
                                    "“Acme” is pacing under its monthly budget: 1 of 9"]
-    assert f'href="/notifications/?client_account_id={shop.id}"' in everything.text
+    assert f'href="/accounts/client-accounts/{shop.id}"' in everything.text
     assert 'href="/help/notifications/1/0"' in everything.text
 
 
@@ -394,7 +394,7 @@ def test_a_notification_page_shows_details_what_to_do_and_its_links(session, cli
     assert "<th>Error</th><th>Number of URLs</th>" in page.text
     assert "Fix the pages or the URLs in the ads" in page.text
     assert f'href="/jobs/{job.id}"' in page.text
-    assert f'href="/notifications/?client_account_id={shop.id}"' in page.text
+    assert f'href="/accounts/client-accounts/{shop.id}"' in page.text
     assert 'value="job"' in page.text and 'value="client_account"' in page.text  # snooze targets
     session.commit()
     session.refresh(notification)
