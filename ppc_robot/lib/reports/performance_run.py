@@ -526,12 +526,29 @@ def _write_google_sheet(context: RunContext, columns: list[Column], rows: Iterat
 PREVIEW_ROWS = 20
 
 
+def _shown(column: Column, value: Any, currency: str) -> str:
+    """A cell as the preview shows it: money with two decimals and its currency, percentages."""
+    if value is None:
+        return ""
+    if column.kind is ColumnKind.MONEY:
+        return f"{Decimal(value):,.2f} {currency}".replace(",", "\u202f").strip()
+    if column.kind is ColumnKind.PERCENT:
+        return f"{float(value) * 100:.2f} %"
+    if column.kind in (ColumnKind.RATIO, ColumnKind.DECIMAL):
+        return f"{float(value):,.2f}".replace(",", "\u202f")
+    if column.kind is ColumnKind.INTEGER:
+        return f"{int(value):,}".replace(",", "\u202f")
+    return str(value)
+
+
 def _write_preview(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any]) -> None:
     """First rows and, with a date dimension, the first metric per day, for the job page."""
     columns = _columns(table, parameters, show_currency="currency" in table.columns
                        and table.get_column("currency").n_unique() > 1)
     names = [c.name for c in columns]
-    rows = [["" if v is None else str(v) for v in row]
+    currencies = table.get_column("currency").unique().to_list() if "currency" in table.columns else []
+    currency = currencies[0] if len(currencies) == 1 else ""
+    rows = [[_shown(column, value, currency) for column, value in zip(columns, row, strict=True)]
             for row in table.head(PREVIEW_ROWS).select(names).iter_rows()]
     labels: list[str] = []
     values: list[float] = []
