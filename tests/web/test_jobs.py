@@ -215,14 +215,15 @@ def test_every_demo_job_page_and_editor_renders_with_upgraded_parameters(app, cl
     demo = seed_demo(session)
     session.commit()
     login(demo.user)
-    jobs = session.scalars(select(Job).where(Job.user_id == demo.user.id)).all()
+    jobs = session.scalars(select(Job).where(Job.user_id == demo.user.id).order_by(Job.id)).all()
 
     pages = [client.get(f"/jobs/{job.id}") for job in jobs] + [client.get(f"/jobs/{job.id}/edit") for job in jobs]
 
     assert len(jobs) == 4
     assert all(page.status_code == 200 for page in pages)
     assert "(version 1)" in pages[0].text  # stored as saved, shown upgraded
-    assert "client_account" in client.get(f"/jobs/{jobs[-1].id}").text
+    weekly = next(job for job in jobs if "weekly" in job.name)
+    assert "client_account" in client.get(f"/jobs/{weekly.id}").text
     assert "Weekly on Monday at 08:00 (Europe/Prague)" in client.get("/folders/search?q=weekly").text
 
 
