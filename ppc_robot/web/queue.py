@@ -50,6 +50,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"],
+        task_default_queue=app.config.get("CELERY_TASK_DEFAULT_QUEUE") or "celery",
         task_acks_late=True,  # a run is idempotent by its id; the DB lease is the truth
         worker_prefetch_multiplier=1,
         task_ignore_result=True,

@@ -7,6 +7,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def worker_env(database_url: str, tmp_path: Path, app) -> dict[str, str]:
         "PPC_ROBOT_TICK_SECONDS": "0.5",
         "PPC_ROBOT_MAX_ATTEMPTS": "10",
         "CELERY_BROKER_URL": REDIS_URL,
+        # A queue of its own per test: nothing a previous test left in Redis reaches this one.
+        "CELERY_TASK_DEFAULT_QUEUE": f"ppc-robot-test-{uuid.uuid4().hex[:8]}",
         "PYTHONPATH": str(ROOT),
     })
     return env

@@ -20,20 +20,20 @@ KILLS = 8
 
 
 class Chaos:
-    """Kills the named worker at random moments (3 to 8 s apart, KILLS times) and restarts it."""
+    """Kills the named worker at random moments (2 to 5 s apart, KILLS times) and restarts it."""
 
     def __init__(self, processes, name, command=None, seed=20261125):
         self.processes, self.name, self.command = processes, name, command
         self.chance = random.Random(seed)
         self.kills = 0
-        self.next_at = time.monotonic() + self.chance.uniform(3, 8)
+        self.next_at = time.monotonic() + self.chance.uniform(2, 5)
 
     def __call__(self):
         if self.kills < KILLS and time.monotonic() >= self.next_at:
             self.processes.kill(self.name)
             self.processes.start(self.name, self.command)
             self.kills += 1
-            self.next_at = time.monotonic() + self.chance.uniform(3, 8)
+            self.next_at = time.monotonic() + self.chance.uniform(2, 5)
 
 
 def queue_runs(session, count, seconds=0.02):
@@ -89,7 +89,7 @@ def test_celery_worker_and_beat_from_the_procfile_run_queued_jobs(session, proce
 
 def test_500_runs_survive_celery_workers_killed_at_random(session, processes, tmp_path):
     require_redis()
-    queue_runs(session, RUNS, seconds=0.05)
+    queue_runs(session, RUNS, seconds=0.15)
     processes.start("worker")
     processes.start("beat")
     chaos = Chaos(processes, "worker")
@@ -101,7 +101,7 @@ def test_500_runs_survive_celery_workers_killed_at_random(session, processes, tm
 
 
 def test_500_runs_survive_the_embedded_worker_killed_at_random(session, processes, tmp_path):
-    queue_runs(session, RUNS, seconds=0.05)
+    queue_runs(session, RUNS, seconds=0.15)
     command = ["flask", "--app", "ppc_robot.web:create_app", "worker"]
     processes.start("embedded", command)
     chaos = Chaos(processes, "embedded", command, seed=11252026)
@@ -125,7 +125,8 @@ def test_run_now_from_the_web_app_reaches_the_celery_worker(backend, session, pr
     session.add(run)
     session.commit()
     web = create_app(app_config(database_url, tmp_path / "web", PPC_ROBOT_QUEUE=backend,
-                                CELERY_BROKER_URL=worker_env["CELERY_BROKER_URL"]))
+                                CELERY_BROKER_URL=worker_env["CELERY_BROKER_URL"],
+                                CELERY_TASK_DEFAULT_QUEUE=worker_env["CELERY_TASK_DEFAULT_QUEUE"]))
     processes.start("worker")
 
     with web.app_context():
