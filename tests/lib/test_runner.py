@@ -291,3 +291,33 @@ def test_the_workers_housekeeping_delivers_notifications_by_mail(session, owner,
     [mail] = smtp_server.messages
     assert mail["To"] == owner.email
     assert job.name in mail["Subject"] or job.name in mail.get_body(("plain",)).get_content()
+
+
+def test_a_failed_run_and_an_overdue_run_are_each_mailed_once(session, owner, factory, tmp_path, smtp_server):
+    from ppc_robot.lib.credentials import generate_key
+    from ppc_robot.lib.models import utcnow
+    from ppc_robot.lib.notifications.channels import ChannelChoice, save_email_settings
+    from ppc_robot.lib.runner.worker import housekeeping, raise_overdue
+
+    owner.email_verified_at = utcnow()
+    save_email_settings(session, owner, ChannelChoice(True, "error", []), mode="immediate", digest_hour=8)
+    session.commit()
+    settings = RunnerSettings(outputs_dir=tmp_path / "outputs", instance_path=tmp_path, heartbeat_seconds=0.2,
+                              start_grace_seconds=60,
+                              app_config={**smtp_server.config(), "PPC_ROBOT_CREDENTIALS_KEY": generate_key(),
+                                          "PPC_ROBOT_BASE_URL": "http://127.0.0.1:5000"})
+    failing = queued_run(session, owner, script=("auth",))
+    execute_run(factory, failing.id, settings)
+    stuck = queued_run(session, owner)
+    stuck.scheduled_at = utcnow() - timedelta(hours=1)  # nobody picked it up for an hour
+    session.commit()
+    raise_overdue(session, settings)
+    raise_overdue(session, settings)  # the watchdog looks again: still one notification
+    session.commit()
+
+    for _ in range(3):
+        housekeeping(factory, settings)
+
+    subjects = sorted(str(m["Subject"]) for m in smtp_server.messages)
+    assert len(subjects) == 2, subjects
+    assert any("failed" in s for s in subjects) and any("did not run" in s for s in subjects)
