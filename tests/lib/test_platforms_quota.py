@@ -114,6 +114,7 @@ def test_a_later_successful_sync_resolves_the_quota_notification(
                           quota_overrides={"PPC_ROBOT_QUOTA_SKLIK_DAY": "0"})
     login, _ = link_service_account(session, workspace.user, Platform.SKLIK,
                                     {"token": SKLIK_TOKEN}, vault=vault, settings=tight)
+    session.commit()
     assert not sync_service_account(session, login, vault=vault, settings=tight).ok
     roomy = stub_settings(sklik_url=sklik_stub.base_url)
     assert sync_service_account(session, login, vault=vault, settings=roomy).ok

@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, case, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, case, insert, literal, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import Platform, PlatformQuota, UtcDateTime, utcnow
-from ppc_robot.lib.platforms.base import QuotaExhaustedError, RateLimitedError
+from ppc_robot.lib.platforms.base import QuotaExhaustedError, RateLimitedError, TemporaryError
 
 PERIODS = {"minute": timedelta(minutes=1), "day": timedelta(days=1)}
 DEFAULT_LIMITS: dict[Platform, dict[str, int]] = {
@@ -141,5 +141,12 @@ class QuotaLimiter:
             with self._store.begin_nested():
                 yield self._store.connection()
         else:
-            with self._store.begin() as connection:
-                yield connection
+            try:
+                with self._store.begin() as connection:
+                    if connection.dialect.name == "postgresql":
+                        # Never wait long for a counter row: a caller holding an uncommitted
+                        # new login would otherwise wait on itself.
+                        connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    yield connection
+            except OperationalError as exc:
+                raise TemporaryError("The API call counters are busy; try again.") from exc
