@@ -55,6 +55,14 @@ def make_engine(url: str, **options: Any) -> Engine:
     return configure_engine(create_engine(url, **options))
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for code that runs without a web request (worker, commands, tests)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, immediate: bool = True) -> sessionmaker[Session]:
+    """Sessions for code that runs without a web request (worker, commands, tests).
+
+    On SQLite their transactions start with BEGIN IMMEDIATE: a deferred transaction that reads
+    and then writes fails at once with "database is locked" when another connection wrote in
+    between (the busy timeout does not help there), and nearly every worker step writes.
+    """
+    bind = engine
+    if immediate and _is_sqlite(engine):
+        bind = engine.execution_options(sqlite_begin="IMMEDIATE")
+    return sessionmaker(bind=bind, expire_on_commit=False)

@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
+    _register_write_transactions(app)
     _register_security_headers(app)
     _register_template_context(app)
     _register_commands(app)
@@ -111,6 +112,20 @@ def _register_error_pages(app: Flask) -> None:
     def server_error(_exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
         return page(500, "Something went wrong", "The error was logged. Try again in a moment.")
+
+
+def _register_write_transactions(app: Flask) -> None:
+    """On SQLite a request that may write starts its transaction with BEGIN IMMEDIATE.
+
+    A deferred transaction that reads (loading the user's object) and then writes fails at
+    once with "database is locked" when the worker committed in between; taking the write
+    lock first makes it wait its turn instead (the busy timeout applies).
+    """
+
+    @app.before_request
+    def _begin_writes_immediately() -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and db.engine.dialect.name == "sqlite":
+            db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def _register_security_headers(app: Flask) -> None:
