@@ -39,15 +39,18 @@ def require_redis() -> None:
 class Processes:
     """Starts named Procfile entries (or other commands) and stops them all at the end."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
         self.env = env
         self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs = logs
+        logs.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, command: list[str] | None = None) -> subprocess.Popen[bytes]:
         argv = list(command or procfile()[name])
         argv[0] = str(Path(sys.executable).parent / argv[0])
+        log = (self.logs / f"{name}.log").open("ab")
         process = subprocess.Popen(argv, env=self.env, cwd=ROOT, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   stdout=log, stderr=subprocess.STDOUT)
         self.running[name] = process
         return process
 
@@ -55,6 +58,11 @@ class Processes:
         process = self.running.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of every process's output, for a failing test's message."""
+        return "\n".join(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+                         for path in sorted(self.logs.glob("*.log")))
 
     def stop_all(self) -> None:
         for name in list(self.running):
@@ -90,7 +98,7 @@ def worker_env(database_url: str, tmp_path: Path, app) -> dict[str, str]:
 
 
 @pytest.fixture
-def processes(worker_env: dict[str, str]) -> Iterator[Processes]:
-    running = Processes(worker_env)
+def processes(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Processes]:
+    running = Processes(worker_env, tmp_path / "logs")
     yield running
     running.stop_all()

@@ -47,7 +47,7 @@ def queue_runs(session, count, seconds=0.02):
     return user
 
 
-def wait_until_all_finished(session, count, *, chaos=None, timeout=BATCH_SECONDS):
+def wait_until_all_finished(session, count, *, chaos=None, timeout=BATCH_SECONDS, processes=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         finished = session.scalar(select(func.count()).select_from(JobRun).where(
@@ -58,7 +58,8 @@ def wait_until_all_finished(session, count, *, chaos=None, timeout=BATCH_SECONDS
         if chaos:
             chaos()
         time.sleep(0.2)
-    raise AssertionError(f"only {finished} of {count} runs finished in {timeout} s")
+    logs = processes.tail() if processes else ""
+    raise AssertionError(f"only {finished} of {count} runs finished in {timeout} s\n{logs}")
 
 
 def assert_each_run_done_once(session, outputs_dir, count):
@@ -80,7 +81,7 @@ def test_celery_worker_and_beat_from_the_procfile_run_queued_jobs(session, proce
 
     processes.start("worker")
     processes.start("beat")
-    wait_until_all_finished(session, 20, timeout=120)
+    wait_until_all_finished(session, 20, timeout=120, processes=processes)
 
     assert_each_run_done_once(session, tmp_path / "outputs", 20)
     assert set(session.scalars(select(JobRun.status))) == {RunStatus.SUCCEEDED}
@@ -94,7 +95,7 @@ def test_500_runs_survive_celery_workers_killed_at_random(session, processes, tm
     processes.start("beat")
     chaos = Chaos(processes, "worker")
 
-    wait_until_all_finished(session, RUNS, chaos=chaos)
+    wait_until_all_finished(session, RUNS, chaos=chaos, processes=processes)
 
     assert chaos.kills >= 3
     assert_each_run_done_once(session, tmp_path / "outputs", RUNS)
@@ -106,7 +107,7 @@ def test_500_runs_survive_the_embedded_worker_killed_at_random(session, processe
     processes.start("embedded", command)
     chaos = Chaos(processes, "embedded", command, seed=11252026)
 
-    wait_until_all_finished(session, RUNS, chaos=chaos)
+    wait_until_all_finished(session, RUNS, chaos=chaos, processes=processes)
 
     assert chaos.kills >= 3
     assert_each_run_done_once(session, tmp_path / "outputs", RUNS)
@@ -131,7 +132,7 @@ def test_run_now_from_the_web_app_reaches_the_celery_worker(backend, session, pr
 
     with web.app_context():
         enqueue_run(run.id)
-    wait_until_all_finished(session, 1, timeout=60)
+    wait_until_all_finished(session, 1, timeout=60, processes=processes)
 
     session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED
