@@ -32,8 +32,10 @@ def _bell() -> Bell | None:
     if not current_user.is_authenticated:
         return None
     session = db.session()
-    return Bell(unread_count(session, current_user.id),
-                latest_notifications(session, current_user.id, limit=BELL_SIZE))
+    unread = unread_count(session, current_user.id)
+    # Every page draws the bell: with nothing unread it costs one count, not the list query.
+    latest = latest_notifications(session, current_user.id, limit=BELL_SIZE) if unread else []
+    return Bell(unread, latest)
 
 
 @bp.app_context_processor
