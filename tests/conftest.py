@@ -79,7 +79,9 @@ def empty_all_tables(engine: Engine) -> None:
 @pytest.fixture
 def session(engine: Engine, app: Flask) -> Iterator[Session]:
     """A plain SQLAlchemy session, as the worker and lib tests use; tables emptied afterwards."""
-    factory = make_session_factory(engine)
+    # Deferred transactions, as a reader's: a test holds its session open across requests, and
+    # an IMMEDIATE one would keep the write lock from the app it is calling.
+    factory = make_session_factory(engine, immediate=False)
     with factory() as session:
         yield session
     with app.app_context():
