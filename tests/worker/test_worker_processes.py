@@ -59,7 +59,8 @@ def wait_until_all_finished(session, count, *, chaos=None, timeout=BATCH_SECONDS
             chaos()
         time.sleep(0.2)
     logs = processes.tail() if processes else ""
-    raise AssertionError(f"only {finished} of {count} runs finished in {timeout} s\n{logs}")
+    states = session.execute(select(JobRun.id, JobRun.status, JobRun.attempt, JobRun.worker).limit(5)).all()
+    raise AssertionError(f"only {finished} of {count} runs finished in {timeout} s; {states}\n{logs}")
 
 
 def assert_each_run_done_once(session, outputs_dir, count):
