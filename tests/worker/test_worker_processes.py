@@ -129,8 +129,7 @@ def test_run_now_from_the_web_app_reaches_the_celery_worker(backend, session, pr
     web = create_app(app_config(database_url, tmp_path / "web", PPC_ROBOT_QUEUE=backend,
                                 CELERY_BROKER_URL=worker_env["CELERY_BROKER_URL"],
                                 CELERY_TASK_DEFAULT_QUEUE=worker_env["CELERY_TASK_DEFAULT_QUEUE"]))
-    processes.start("worker")
-    processes.start("beat")  # production runs beat beside the workers; its tick re-dispatches
+    processes.start("worker")  # no beat: the run must arrive through run-now's own message
 
     with web.app_context():
         enqueue_run(run.id)
