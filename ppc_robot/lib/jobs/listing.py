@@ -27,6 +27,7 @@ from ppc_robot.lib.models import (
     jobs_client_accounts,
     jobs_tags,
 )
+from ppc_robot.lib.pagination import PageNumbers
 from ppc_robot.lib.reports import ReportError, get_report_type
 from ppc_robot.lib.schedules import JobSchedule, describe_schedule
 
@@ -65,32 +66,12 @@ class JobRow:
 
 
 @dataclass(frozen=True)
-class JobPage:
+class JobPage(PageNumbers):
     rows: list[JobRow]
     page: int
     per_page: int
     total: int
     is_total_capped: bool = False
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 # What a list row shows.

@@ -23,6 +23,7 @@ from ppc_robot.lib.models import (
     User,
     utcnow,
 )
+from ppc_robot.lib.pagination import PageNumbers
 
 logger = logging.getLogger(__name__)
 
@@ -57,31 +58,11 @@ class NotificationRow:
 
 
 @dataclass(frozen=True)
-class Page:
+class Page(PageNumbers):
     items: list[NotificationRow]
     page: int
     per_page: int
     total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _ordered() -> tuple:
