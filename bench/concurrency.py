@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -80,7 +80,6 @@ def main() -> None:
     print(f"{ACCOUNTS} accounts, {calls} platform calls answered after {LATENCY * 1000:.0f} ms each, "
           f"concurrency {CONCURRENCY}: {seconds:.2f} s for {rows} rows")
     print(f"ideal {ideal:.2f} s → {seconds / ideal:.2f} × ideal  target ≤ 1.25 ×")
-    _ = timedelta
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -67,9 +67,13 @@ class Preview:
     chart_label: str
 
 
+def preview_name(run_id: int) -> str:
+    """The file, in the job's output folder, holding a run's first rows and chart series."""
+    return f"{run_id}.preview.json"
+
+
 def preview_path(outputs_dir: Path, run: JobRun) -> Path:
-    """Where the runner keeps a run's preview (first rows and chart series) beside its output."""
-    return outputs_dir / str(run.user_id) / str(run.job_id) / f"{run.id}.preview.json"
+    return outputs_dir / str(run.user_id) / str(run.job_id) / preview_name(run.id)
 
 
 def preview_of(outputs_dir: Path, run: JobRun) -> Preview | None:
@@ -100,7 +104,3 @@ def dashboard_runs(session: Session, user_id: int, *, grace: timedelta = timedel
     overdue = session.scalars(select(Job).where(scheduled, Job.next_run_at < now - grace)
                               .order_by(Job.next_run_at).limit(limit)).all()
     return DashboardRuns(failing, upcoming, overdue)
-
-
-def count_runs(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(JobRun).where(JobRun.user_id == user_id)) or 0

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,6 +57,7 @@ from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
 from ppc_robot.lib.runner import ErrorClass, MissingAccount, RunContext, RunFailed, RunResult
 from ppc_robot.lib.runner.execute import register_executor
+from ppc_robot.lib.runs import preview_name
 
 logger = logging.getLogger(__name__)
 
@@ -557,7 +558,7 @@ def _write_preview(context: RunContext, table: pl.DataFrame, parameters: dict[st
         series = (table.group_by("date").agg(pl.col(metric).cast(pl.Float64).sum()).sort("date"))
         labels = [d.isoformat() for d in series.get_column("date").to_list()]
         values = [round(v or 0.0, 4) for v in series.get_column(metric).to_list()]
-    target = context.output_dir / f"{context.run_id}.preview.json"
+    target = context.output_dir / preview_name(context.run_id)
     target.write_text(json.dumps({"header": [c.label for c in columns], "rows": rows,
                                   "chart_labels": labels, "chart_values": values,
                                   "chart_label": LABELS.get(metric, metric)}), encoding="utf-8")
@@ -589,4 +590,3 @@ def execute_performance(context: RunContext) -> RunResult:
 
 
 register_executor("performance", execute_performance)
-_ = datetime  # re-exported type for annotations above
