@@ -1,4 +1,4 @@
-"""Jinja filters: times in the user's zone, money with its currency."""
+"""Jinja filters and helpers: times in the user's zone, money with its currency, tag options."""
 
 from __future__ import annotations
 
@@ -6,16 +6,23 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 
 def _user_zone() -> ZoneInfo:
-    name = getattr(current_user, "time_zone", None) or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    # Once per request: a job list formats two times a row, and each look at current_user
+    # goes through Flask-Login's proxy.
+    zone = g.get("user_zone")
+    if zone is None:
+        name = getattr(current_user, "time_zone", None) or "UTC"
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("UTC")
+        g.user_zone = zone
+    return zone
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -33,6 +40,16 @@ def money(value: Decimal | int | float | None, currency: str = "") -> str:
     return f"{amount} {currency}".strip()
 
 
+def tag_options(tags: list[tuple[int, str]], selected: int | None = None) -> Markup:
+    """`<option>`s of the user's tags: the same list is drawn in two pickers of each job list
+    and can hold hundreds of tags, so it is joined here rather than looped over in Jinja."""
+    return Markup("".join(
+        f'<option value="{int(tag_id)}"{" selected" if tag_id == selected else ""}>{escape(name)}</option>'
+        for tag_id, name in tags
+    ))
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(money)
+    app.add_template_global(tag_options)

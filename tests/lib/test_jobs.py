@@ -209,6 +209,20 @@ def test_pages_split_and_clamp(session, workspace):
     assert (beyond.page, len(beyond.rows)) == (2, 2)
 
 
+def test_lists_and_search_sort_by_name_whatever_the_case_across_pages(session, workspace):
+    for name in ("beta report", "Alpha report", "delta report", "Charlie report", "alpha report"):
+        make_job(session, workspace.user, workspace.root, name=name)
+
+    pages = [folder_jobs(session, workspace.root, page=n, per_page=2) for n in (1, 2, 3)]
+    found = [search_jobs(session, workspace.user, "REPORT", page=n, per_page=2) for n in (1, 2, 3)]
+
+    listed = [row.name for page in pages for row in page.rows]
+    # Same names differing in case keep a stable order (by id, the order they were made in).
+    assert listed == ["Alpha report", "alpha report", "beta report", "Charlie report", "delta report"]
+    assert [row.name for page in found for row in page.rows] == listed
+    assert [page.total for page in found] == [5, 5, 5]
+
+
 @pytest.mark.parametrize(
     "output_type, path, stored",
     [(OutputType.XLSX, "{job} {date}", "{job} {date}"),

@@ -41,6 +41,20 @@ def test_filter_by_tag_shows_only_tagged_jobs(client, login, session, workspace)
 
     assert workspace.job.name in page.text
     assert untagged.name not in page.text
+    # The filter shows the tag it applies; the bulk bar offers every tag, none preselected.
+    assert page.text.count(f'<option value="{workspace.tag.id}" selected>') == 1
+    assert page.text.count(f'<option value="{workspace.tag.id}">') == 1
+
+
+def test_tag_names_are_escaped_in_the_pickers(client, login, session, workspace):
+    make_tag(session, workspace.user, name="<b>bold</b> & co")
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/folders/{workspace.subfolder.id}")
+
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co</option>" in page.text
+    assert "<b>bold</b>" not in page.text
 
 
 def test_filter_by_another_users_tag_is_404(client, login, workspace, other_workspace):

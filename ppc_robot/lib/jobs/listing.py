@@ -124,16 +124,9 @@ def _folder_paths(session: Session, folder_ids: set[int]) -> dict[int, tuple[str
 
 def _page(
     session: Session, stmt: Select[tuple[Job]], *, page: int, per_page: int, with_paths: bool,
-    count_cap: int | None = None, by_name_index: bool = False,
+    count_cap: int | None = None,
 ) -> JobPage:
     page = max(1, page)
-    counted = stmt.order_by(None).with_only_columns(Job.id)
-    if count_cap is not None:
-        counted = counted.limit(count_cap + 1)
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    capped = count_cap is not None and total > count_cap
-    if total and (page - 1) * per_page >= total:
-        page = max(1, math.ceil(total / per_page))
     accounts = (
         select(func.count())
         .select_from(jobs_client_accounts)
@@ -141,11 +134,20 @@ def _page(
         .correlate(Job)
         .scalar_subquery()
     )
-    # Search walks the (user_id, name) index in order and stops after a page of matches;
-    # folder lists are small enough to sort by name regardless of case.
-    order = (Job.name, Job.id) if by_name_index else (func.lower(Job.name), Job.id)
-    # The page's ids first (sorting only ids and names), then everything shown for those
-    # ids alone: the per-row account count is never computed for rows off the page.
+    # By name regardless of case, which the (folder_id | user_id, lower(name), id) indexes
+    # hand over in order: a page reads its own rows, never the whole folder. The page's ids
+    # come first, then what is shown for those ids alone (the account count never runs for
+    # rows off the page).
+    order = (func.lower(Job.name), Job.id)
+
+    counted = stmt.order_by(None).with_only_columns(Job.id)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
+    if total and (page - 1) * per_page >= total:
+        # Past the end (an old link, a list that shrank): the last page instead.
+        page = max(1, math.ceil(total / per_page))
     page_ids = (
         stmt.with_only_columns(Job.id).order_by(*order)
         .limit(per_page).offset((page - 1) * per_page).subquery()
@@ -216,12 +218,14 @@ def search_jobs(
     query = " ".join((query or "").split())
     if len(query) < SEARCH_MIN:
         return JobPage([], 1, per_page, 0)
-    # ILIKE on PostgreSQL (whose planner then estimates the matches and walks the name index),
-    # lower() LIKE on SQLite.
+    # lower() on both sides, in SQL: the (user_id, lower(name), id) index then holds all the
+    # filter reads, walked in the order the page is shown, stopping after a page of matches.
     pattern = f"%{_escape_like(query)}%"
-    stmt = select(Job).where(Job.owned_by(user.id), Job.name.ilike(pattern, escape="\\"))
+    stmt = select(Job).where(
+        Job.owned_by(user.id), func.lower(Job.name).like(func.lower(pattern), escape="\\")
+    )
     return _page(session, stmt, page=page, per_page=per_page, with_paths=True,
-                 count_cap=SEARCH_COUNT_CAP, by_name_index=True)
+                 count_cap=SEARCH_COUNT_CAP)
 
 
 def tag_choices(session: Session, user: User) -> list[tuple[int, str]]:
