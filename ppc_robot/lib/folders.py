@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, func, insert, literal, select, true, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -180,15 +180,21 @@ def delete_folder(session: Session, folder: Folder, *, move_contents_up: bool = 
     logger.info("folder %s deleted (user %s)", folder.id, folder.user_id)
 
 
+# The folder page's two statements, built once (building one costs as much as running it).
+_ANCESTORS = (
+    select(Folder)
+    .join(FolderPath, FolderPath.ancestor_id == Folder.id)
+    .where(FolderPath.descendant_id == bindparam("folder_id"))
+    .order_by(FolderPath.depth.desc())
+)
+_SUBFOLDERS = (
+    select(Folder).where(Folder.parent_id == bindparam("folder_id")).order_by(func.lower(Folder.name))
+)
+
+
 def ancestors(session: Session, folder: Folder) -> Sequence[Folder]:
     """The folder's path from the root down to itself, in one query (breadcrumbs)."""
-    stmt = (
-        select(Folder)
-        .join(FolderPath, FolderPath.ancestor_id == Folder.id)
-        .where(FolderPath.descendant_id == folder.id)
-        .order_by(FolderPath.depth.desc())
-    )
-    return session.scalars(stmt).all()
+    return session.scalars(_ANCESTORS, {"folder_id": folder.id}).all()
 
 
 def descendants(session: Session, folder: Folder, *, include_self: bool = False) -> Sequence[Folder]:
@@ -206,8 +212,7 @@ def descendants(session: Session, folder: Folder, *, include_self: bool = False)
 
 def subfolders(session: Session, folder: Folder) -> Sequence[Folder]:
     """The folder's direct children by name."""
-    stmt = select(Folder).where(Folder.parent_id == folder.id).order_by(func.lower(Folder.name))
-    return session.scalars(stmt).all()
+    return session.scalars(_SUBFOLDERS, {"folder_id": folder.id}).all()
 
 
 def folder_tree(session: Session, user: User) -> list[tuple[Folder, int]]:

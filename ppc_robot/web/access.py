@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import cache
 from typing import TypeVar
 
 from flask import abort
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from ppc_robot.lib.models import Owned
 from ppc_robot.web.extensions import db, login_manager
@@ -18,10 +19,18 @@ M = TypeVar("M", bound=Owned)
 security_log = logging.getLogger("ppc_robot.security")
 
 
+@cache
+def _owned_statement(model: type[M]) -> Select[tuple[M]]:
+    # Built once per model: every page loads its object through here, and building a
+    # statement costs as much as SQLite answering it (the compiled SQL is cached either way).
+    return select(model).where(model.id == bindparam("object_id"),
+                               model.owned_by(bindparam("user_id")))
+
+
 def owned(model: type[M], object_id: int) -> M:
     """Return the current user's row of `model` with this id, or abort with 404."""
-    stmt = select(model).where(model.id == object_id, model.owned_by(current_user.id))
-    found = db.session.scalar(stmt)
+    found = db.session.scalar(_owned_statement(model),
+                              {"object_id": object_id, "user_id": current_user.id})
     if found is None:
         security_log.info(
             "refused %s %s to user %s (missing or not his)", model.__name__, object_id, current_user.id

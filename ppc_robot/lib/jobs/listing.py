@@ -10,9 +10,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import (
@@ -83,18 +84,20 @@ def _schedule_words(kind: ScheduleKind, params: dict[str, Any], time_zone: str) 
     return describe_schedule(JobSchedule(ScheduleKind(kind), params or {}, time_zone))
 
 
+_TAG_BADGES = (
+    select(jobs_tags.c.job_id, Tag.name, Tag.colour)
+    .join(Tag, Tag.id == jobs_tags.c.tag_id)
+    .where(jobs_tags.c.job_id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(func.lower(Tag.name))
+)
+
+
 def _tag_badges(session: Session, job_ids: list[int]) -> dict[int, list[TagBadge]]:
     """The tags of these jobs by name, in one query (none for an empty page)."""
     if not job_ids:
         return {}
-    rows = session.execute(
-        select(jobs_tags.c.job_id, Tag.name, Tag.colour)
-        .join(Tag, Tag.id == jobs_tags.c.tag_id)
-        .where(jobs_tags.c.job_id.in_(job_ids))
-        .order_by(func.lower(Tag.name))
-    ).all()
     badges: dict[int, list[TagBadge]] = {}
-    for job_id, name, colour in rows:
+    for job_id, name, colour in session.execute(_TAG_BADGES, {"job_ids": job_ids}):
         badges.setdefault(job_id, []).append(TagBadge(name, colour))
     return badges
 
@@ -106,27 +109,51 @@ def _report_label(task_type: str) -> str:
         return task_type
 
 
+_FOLDER_PATHS = (
+    select(FolderPath.descendant_id, Folder.name)
+    .join(Folder, Folder.id == FolderPath.ancestor_id)
+    .where(FolderPath.descendant_id.in_(bindparam("folder_ids", expanding=True)))
+    .order_by(FolderPath.descendant_id, FolderPath.depth.desc())
+)
+
+
 def _folder_paths(session: Session, folder_ids: set[int]) -> dict[int, tuple[str, ...]]:
     """Each folder's names from the root down, for all the folders in one query."""
     if not folder_ids:
         return {}
-    rows = session.execute(
-        select(FolderPath.descendant_id, Folder.name)
-        .join(Folder, Folder.id == FolderPath.ancestor_id)
-        .where(FolderPath.descendant_id.in_(folder_ids))
-        .order_by(FolderPath.descendant_id, FolderPath.depth.desc())
-    ).all()
     paths: dict[int, list[str]] = {}
-    for folder_id, name in rows:
+    for folder_id, name in session.execute(_FOLDER_PATHS, {"folder_ids": list(folder_ids)}):
         paths.setdefault(folder_id, []).append(name)
     return {folder_id: tuple(names) for folder_id, names in paths.items()}
 
 
-def _page(
-    session: Session, stmt: Select[tuple[Job]], *, page: int, per_page: int, with_paths: bool,
-    count_cap: int | None = None,
-) -> JobPage:
-    page = max(1, page)
+@dataclass(frozen=True)
+class _ListStatements:
+    count: Select[tuple[int]]
+    page: Select[Any]
+
+
+@cache
+def _list_statements(scope: str, tagged: bool) -> _ListStatements:
+    """The count and page statements of one kind of list, with bind parameters, built once.
+
+    Building a list's four statements anew on each request cost more than SQLite took to
+    answer them: each kind (one folder, everything below one, search; with a tag filter or
+    not) is built once and then runs with its parameters.
+    """
+    if scope == "folder":
+        where = [Job.folder_id == bindparam("folder_id")]
+    elif scope == "below":
+        subtree = select(FolderPath.descendant_id).where(FolderPath.ancestor_id == bindparam("folder_id"))
+        where = [Job.user_id == bindparam("user_id"), Job.folder_id.in_(subtree)]
+    else:
+        # lower() on both sides, in SQL: the (user_id, lower(name), id) index then holds all
+        # the filter reads, walked in the order the page is shown, stopping after a page.
+        where = [Job.user_id == bindparam("user_id"),
+                 func.lower(Job.name).like(func.lower(bindparam("pattern")), escape="\\")]
+    if tagged:
+        where.append(Job.id.in_(select(jobs_tags.c.job_id).where(jobs_tags.c.tag_id == bindparam("tag_id"))))
+    matching = select(Job.id).where(*where)
     accounts = (
         select(func.count())
         .select_from(jobs_client_accounts)
@@ -139,24 +166,35 @@ def _page(
     # come first, then what is shown for those ids alone (the account count never runs for
     # rows off the page).
     order = (func.lower(Job.name), Job.id)
+    page_ids = matching.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    return _ListStatements(
+        count=select(func.count()).select_from(matching.limit(bindparam("count_limit")).subquery()),
+        page=(
+            select(*_LISTED, JobDefinition.task_type, accounts)
+            .join(page_ids, page_ids.c.id == Job.id)
+            .join(JobDefinition, JobDefinition.id == Job.definition_id)
+            .order_by(*order)
+        ),
+    )
 
-    counted = stmt.order_by(None).with_only_columns(Job.id)
-    if count_cap is not None:
-        counted = counted.limit(count_cap + 1)
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+
+def _page(
+    session: Session, scope: str, params: dict[str, Any], *, tag: Tag | None, page: int,
+    per_page: int, with_paths: bool, count_cap: int | None = None,
+) -> JobPage:
+    statements = _list_statements(scope, tag is not None)
+    if tag is not None:
+        params = params | {"tag_id": tag.id}
+    page = max(1, page)
+    # Uncapped lists count with a limit no user reaches (one statement for both kinds).
+    count_limit = count_cap + 1 if count_cap is not None else 2**62
+    total = session.scalar(statements.count, params | {"count_limit": count_limit}) or 0
     capped = count_cap is not None and total > count_cap
     if total and (page - 1) * per_page >= total:
         # Past the end (an old link, a list that shrank): the last page instead.
         page = max(1, math.ceil(total / per_page))
-    page_ids = (
-        stmt.with_only_columns(Job.id).order_by(*order)
-        .limit(per_page).offset((page - 1) * per_page).subquery()
-    )
     rows = session.execute(
-        select(*_LISTED, JobDefinition.task_type, accounts)
-        .join(page_ids, page_ids.c.id == Job.id)
-        .join(JobDefinition, JobDefinition.id == Job.definition_id)
-        .order_by(*order)
+        statements.page, params | {"limit": per_page, "offset": (page - 1) * per_page}
     ).all()
     badges = _tag_badges(session, [row.id for row in rows])
     paths = _folder_paths(session, {row.folder_id for row in rows}) if with_paths else {}
@@ -180,19 +218,13 @@ def _page(
     return JobPage(result, page, per_page, total, capped)
 
 
-def _with_tag(stmt: Select[tuple[Job]], tag: Tag | None) -> Select[tuple[Job]]:
-    if tag is None:
-        return stmt
-    return stmt.where(Job.id.in_(select(jobs_tags.c.job_id).where(jobs_tags.c.tag_id == tag.id)))
-
-
 def folder_jobs(
     session: Session, folder: Folder, *, tag: Tag | None = None, page: int = 1,
     per_page: int = PER_PAGE,
 ) -> JobPage:
     """A page of the folder's own jobs by name, optionally only those with `tag`."""
-    stmt = _with_tag(select(Job).where(Job.folder_id == folder.id), tag)
-    return _page(session, stmt, page=page, per_page=per_page, with_paths=False)
+    return _page(session, "folder", {"folder_id": folder.id}, tag=tag, page=page,
+                 per_page=per_page, with_paths=False)
 
 
 def jobs_below(
@@ -200,11 +232,8 @@ def jobs_below(
     per_page: int = PER_PAGE,
 ) -> JobPage:
     """A page of every job in the folder and all folders below it, with folder paths."""
-    subtree = select(FolderPath.descendant_id).where(FolderPath.ancestor_id == folder.id)
-    stmt = _with_tag(
-        select(Job).where(Job.user_id == folder.user_id, Job.folder_id.in_(subtree)), tag
-    )
-    return _page(session, stmt, page=page, per_page=per_page, with_paths=True)
+    return _page(session, "below", {"folder_id": folder.id, "user_id": folder.user_id}, tag=tag,
+                 page=page, per_page=per_page, with_paths=True)
 
 
 def _escape_like(text: str) -> str:
@@ -218,21 +247,18 @@ def search_jobs(
     query = " ".join((query or "").split())
     if len(query) < SEARCH_MIN:
         return JobPage([], 1, per_page, 0)
-    # lower() on both sides, in SQL: the (user_id, lower(name), id) index then holds all the
-    # filter reads, walked in the order the page is shown, stopping after a page of matches.
-    pattern = f"%{_escape_like(query)}%"
-    stmt = select(Job).where(
-        Job.owned_by(user.id), func.lower(Job.name).like(func.lower(pattern), escape="\\")
-    )
-    return _page(session, stmt, page=page, per_page=per_page, with_paths=True,
-                 count_cap=SEARCH_COUNT_CAP)
+    return _page(session, "search", {"user_id": user.id, "pattern": f"%{_escape_like(query)}%"},
+                 tag=None, page=page, per_page=per_page, with_paths=True, count_cap=SEARCH_COUNT_CAP)
+
+
+_TAG_CHOICES = (
+    select(Tag.id, Tag.name).where(Tag.owned_by(bindparam("user_id"))).order_by(func.lower(Tag.name))
+)
 
 
 def tag_choices(session: Session, user: User) -> list[tuple[int, str]]:
     """The user's job tags as (id, name) by name: filters and bulk bars need no more."""
-    rows = session.execute(
-        select(Tag.id, Tag.name).where(Tag.owned_by(user.id)).order_by(func.lower(Tag.name))
-    ).all()
+    rows = session.execute(_TAG_CHOICES, {"user_id": user.id}).all()
     return [(tag_id, name) for tag_id, name in rows]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -113,11 +113,15 @@ def notification_page(
     return Page([NotificationRow(*row) for row in rows], page, per_page, total)
 
 
+# Drawn by the bell on every page: built once.
+_UNREAD = (
+    select(func.count()).select_from(Notification)
+    .where(Notification.owned_by(bindparam("user_id")), Notification.read_at.is_(None))
+)
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.owned_by(user_id), Notification.read_at.is_(None))
-    ) or 0
+    return session.scalar(_UNREAD, {"user_id": user_id}) or 0
 
 
 def latest_notifications(session: Session, user_id: int, *, limit: int = 8) -> list[NotificationRow]:
