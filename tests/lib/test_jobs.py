@@ -24,6 +24,7 @@ from ppc_robot.lib.jobs import (
     tag_jobs,
     untag_jobs,
 )
+from ppc_robot.lib.jobs.listing import SEARCH_COUNT_CAP
 from ppc_robot.lib.models import Job, JobDefinition, OutputType, ScheduleKind
 from ppc_robot.lib.reports import ParametersError, get_report_type
 from ppc_robot.lib.schedules import JobSchedule, ScheduleError
@@ -221,6 +222,20 @@ def test_lists_and_search_sort_by_name_whatever_the_case_across_pages(session, w
     assert listed == ["Alpha report", "alpha report", "beta report", "Charlie report", "delta report"]
     assert [row.name for page in found for row in page.rows] == listed
     assert [page.total for page in found] == [5, 5, 5]
+
+
+def test_search_counts_up_to_its_cap_and_still_pages_past_it(session, workspace):
+    definition = workspace.job.definition
+    session.add_all(Job(user_id=workspace.user.id, folder=workspace.root, definition=definition,
+                        name=f"Capped {n:04}") for n in range(SEARCH_COUNT_CAP + 20))
+    session.flush()
+
+    first = search_jobs(session, workspace.user, "capped")
+    beyond = search_jobs(session, workspace.user, "capped", page=first.pages)
+
+    assert first.is_total_capped and first.total == SEARCH_COUNT_CAP + 1
+    assert [row.name for row in first.rows][:2] == ["Capped 0000", "Capped 0001"]
+    assert beyond.rows and beyond.rows[0].name == f"Capped {(first.pages - 1) * first.per_page:04}"
 
 
 @pytest.mark.parametrize(

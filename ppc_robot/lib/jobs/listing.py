@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -35,21 +35,21 @@ from ppc_robot.lib.schedules import JobSchedule, describe_schedule
 PER_PAGE = 50
 SEARCH_MIN = 2
 # Search counts its matches up to here and says "more than" beyond: a count of every match
-# would read every job of a large account on each page.
-SEARCH_COUNT_CAP = 1000
+# would read every job of a large account on each page, and ten pages of matches are more
+# than anyone reads before narrowing the search.
+SEARCH_COUNT_CAP = 500
 
 
-@dataclass(frozen=True)
-class TagBadge:
+class TagBadge(NamedTuple):
     name: str
     colour: str
 
 
-@dataclass(frozen=True)
-class JobRow:
+class JobRow(NamedTuple):
     """One line of a job list, with everything the template shows already worked out.
 
-    Plain values, not ORM objects: a list page builds fifty of these on every request.
+    Plain values, not ORM objects, in a named tuple: a list page builds fifty of these on
+    every request, and a frozen dataclass took five times as long to make.
     """
 
     id: int
@@ -134,7 +134,7 @@ class _ListStatements:
 
 
 @cache
-def _list_statements(scope: str, tagged: bool) -> _ListStatements:
+def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
     """The count and page statements of one kind of list, with bind parameters, built once.
 
     Building a list's four statements anew on each request cost more than SQLite took to
@@ -168,7 +168,10 @@ def _list_statements(scope: str, tagged: bool) -> _ListStatements:
     order = (func.lower(Job.name), Job.id)
     page_ids = matching.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
     return _ListStatements(
-        count=select(func.count()).select_from(matching.limit(bindparam("count_limit")).subquery()),
+        # A capped count reads up to its limit; an uncapped one has none (a LIMIT, even a
+        # huge one, keeps SQLite from counting straight off the index).
+        count=select(func.count()).select_from(
+            (matching.limit(bindparam("count_limit")) if capped else matching).subquery()),
         page=(
             select(*_LISTED, JobDefinition.task_type, accounts)
             .join(page_ids, page_ids.c.id == Job.id)
@@ -182,13 +185,12 @@ def _page(
     session: Session, scope: str, params: dict[str, Any], *, tag: Tag | None, page: int,
     per_page: int, with_paths: bool, count_cap: int | None = None,
 ) -> JobPage:
-    statements = _list_statements(scope, tag is not None)
+    statements = _list_statements(scope, tag is not None, count_cap is not None)
     if tag is not None:
         params = params | {"tag_id": tag.id}
     page = max(1, page)
-    # Uncapped lists count with a limit no user reaches (one statement for both kinds).
-    count_limit = count_cap + 1 if count_cap is not None else 2**62
-    total = session.scalar(statements.count, params | {"count_limit": count_limit}) or 0
+    counting = params if count_cap is None else params | {"count_limit": count_cap + 1}
+    total = session.scalar(statements.count, counting) or 0
     capped = count_cap is not None and total > count_cap
     if total and (page - 1) * per_page >= total:
         # Past the end (an old link, a list that shrank): the last page instead.
