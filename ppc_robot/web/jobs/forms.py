@@ -54,6 +54,8 @@ LEVELS = [
 ]
 NEW_DEFINITION = 0
 NOTHING_CHOSEN = 0
+SCHEDULE_FIELD_NAMES = ("schedule_kind", "schedule_minute", "schedule_time", "schedule_weekdays",
+                        "schedule_day", "schedule_cron", "time_zone")
 
 
 def _ids(values: Any) -> list[int]:
@@ -96,9 +98,6 @@ class ScheduleForm(Form):
                 for message in self[name].errors]
 
 
-SCHEDULE_FIELD_NAMES = ("schedule_kind", "schedule_minute", "schedule_time", "schedule_weekdays",
-                        "schedule_day", "schedule_cron", "time_zone")
-
 
 class JobForm(FlaskForm, ScheduleForm):
     """The job editor, apart from the report's own parameters (a form of the report type).
@@ -126,7 +125,7 @@ class JobForm(FlaskForm, ScheduleForm):
         description="A file name with {job}, {date} or {account}; for a Google Sheet its id "
                     "or address (empty: the first run creates one).",
     )
-    level = RadioField("Runs on", choices=LEVELS, default=JobLevel.CLIENT_ACCOUNT.value)
+    level = RadioField("Reads", choices=LEVELS, default=JobLevel.CLIENT_ACCOUNT.value)
     client_account_ids = SelectMultipleField("Client accounts", coerce=int, validate_choice=False)
     service_account_id = SelectField(
         "Login", coerce=int, validate_choice=False, default=NOTHING_CHOSEN,
