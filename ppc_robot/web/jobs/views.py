@@ -423,4 +423,3 @@ def _stored_parameters(job: Job | None, report_type: ReportType) -> dict[str, An
         except ReportError:
             pass
     return report_type.default_parameters()
-
