@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import croniter
 
@@ -311,6 +311,38 @@ def describe_schedule(schedule: JobSchedule) -> str:
     day = int(params.get("day", 1))
     suffix = " (or the month's last day)" if day > 28 else ""
     return f"Monthly on day {day}{suffix} at {at}{zone}"
+
+
+@dataclass(frozen=True)
+class SchedulePreview:
+    """A schedule as the editor and the job page show it: in words, and its next runs."""
+
+    words: str
+    runs: list[str]
+
+
+def preview_schedule(
+    schedule: JobSchedule, viewer_zone: str, now: datetime, *, count: int = 5
+) -> SchedulePreview:
+    """The schedule in words and its next `count` runs after `now`.
+
+    Each run is given in the job's zone; when the viewer's zone differs, his own time follows
+    (with the day when it is another date there). An unknown viewer zone counts as UTC.
+    """
+    try:
+        viewer = _zone(viewer_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        viewer = _zone("UTC")
+    shown = []
+    for run in next_runs(schedule, now, count):
+        local = run.astimezone(schedule.zone)
+        text = local.strftime("%a %Y-%m-%d %H:%M")
+        if viewer_zone != schedule.time_zone:
+            mine = run.astimezone(viewer)
+            pattern = "%H:%M" if mine.date() == local.date() else "%a %H:%M"
+            text += f" (your time {mine.strftime(pattern)}, {viewer.key})"
+        shown.append(text)
+    return SchedulePreview(describe_schedule(schedule), shown)
 
 
 def _join(words: list[str]) -> str:

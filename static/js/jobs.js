@@ -1,5 +1,6 @@
-// The job editor: show the schedule parts of the chosen kind, filter the account list,
-// reload for another report type, and note when an existing definition is attached.
+// The job editor: show the schedule parts of the chosen kind and the picker of the chosen
+// level, filter the account list, reload for another report type, and note when an existing
+// definition is attached.
 (() => {
   const editor = document.querySelector("form.job-editor");
   if (!editor) return;
@@ -12,6 +13,16 @@
   };
   kind.addEventListener("change", showParts);
   showParts();
+
+  const levels = editor.querySelectorAll("input[name=level]");
+  const showLevel = () => {
+    const chosen = editor.querySelector("input[name=level]:checked");
+    editor.querySelectorAll(".level-part").forEach((part) => {
+      part.classList.toggle("d-none", chosen !== null && part.dataset.level !== chosen.value);
+    });
+  };
+  levels.forEach((level) => level.addEventListener("change", showLevel));
+  showLevel();
 
   const filters = editor.querySelectorAll("[data-account-filter]");
   const filterAccounts = () => {

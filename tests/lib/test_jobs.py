@@ -9,7 +9,9 @@ from ppc_robot.lib.jobs import (
     DefinitionSettings,
     JobError,
     JobSettings,
+    accounts_of_job,
     clean_output_path,
+    client_choices,
     definitions_with_jobs,
     delete_job,
     detach_job,
@@ -17,6 +19,7 @@ from ppc_robot.lib.jobs import (
     folder_jobs,
     jobs_below,
     jobs_of_user,
+    login_choices,
     move_jobs,
     save_job,
     search_jobs,
@@ -25,10 +28,23 @@ from ppc_robot.lib.jobs import (
     untag_jobs,
 )
 from ppc_robot.lib.jobs.listing import SEARCH_COUNT_CAP
-from ppc_robot.lib.models import Job, JobDefinition, OutputType, ScheduleKind
+from ppc_robot.lib.models import (
+    ClientAccountStatus,
+    Job,
+    JobDefinition,
+    JobLevel,
+    OutputType,
+    ScheduleKind,
+)
 from ppc_robot.lib.reports import ParametersError, get_report_type
 from ppc_robot.lib.schedules import JobSchedule, ScheduleError
-from tests.factories import make_folder, make_job, make_tag
+from tests.factories import (
+    make_client_account,
+    make_folder,
+    make_job,
+    make_service_account,
+    make_tag,
+)
 
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 
@@ -255,3 +271,123 @@ def test_bad_output_paths(output_type, path):
     with pytest.raises(JobError) as refused:
         clean_output_path(output_type, path)
     assert refused.value.field == "output_path"
+
+
+# Levels: chosen accounts, every account of a login, every account of a client.
+
+def test_a_job_at_login_level_names_the_login_and_forgets_chosen_accounts(session, workspace):
+    settings = JobSettings("All of the login", workspace.folder, level=JobLevel.SERVICE_ACCOUNT,
+                           service_account=workspace.service_account,
+                           client_accounts=[workspace.client_account], client=workspace.client)
+
+    job = save_job(session, workspace.user, settings, definition_settings=definition_settings())
+
+    assert job.level is JobLevel.SERVICE_ACCOUNT and job.all_client_accounts
+    assert job.service_account_id == workspace.service_account.id
+    assert job.client_id is None and job.client_accounts == []
+
+
+def test_a_job_at_client_level_names_the_client_only(session, workspace):
+    settings = JobSettings("All of Acme", workspace.folder, level=JobLevel.CLIENT,
+                           client=workspace.client, service_account=workspace.service_account)
+
+    job = save_job(session, workspace.user, settings, definition_settings=definition_settings())
+
+    assert job.level is JobLevel.CLIENT and job.all_client_accounts
+    assert (job.client_id, job.service_account_id) == (workspace.client.id, None)
+
+
+def test_switching_back_to_chosen_accounts_clears_the_login(session, workspace):
+    job = save_job(session, workspace.user,
+                   JobSettings("Switch", workspace.folder, level=JobLevel.SERVICE_ACCOUNT,
+                               service_account=workspace.service_account),
+                   definition_settings=definition_settings())
+
+    save_job(session, workspace.user,
+             JobSettings("Switch", workspace.folder, client_accounts=[workspace.client_account]),
+             job=job, definition=job.definition)
+
+    assert job.level is JobLevel.CLIENT_ACCOUNT and not job.all_client_accounts
+    assert (job.service_account_id, job.client_id) == (None, None)
+    assert job.client_accounts == [workspace.client_account]
+
+
+@pytest.mark.parametrize(
+    "level, field, message",
+    [(JobLevel.SERVICE_ACCOUNT, "service_account_id", "Choose the login"),
+     (JobLevel.CLIENT, "client_id", "Choose the client")],
+)
+def test_a_level_without_its_login_or_client_is_refused(session, workspace, level, field, message):
+    before = counts(session)
+
+    with pytest.raises(JobError, match=message) as refused:
+        save_job(session, workspace.user, JobSettings("No object", workspace.folder, level=level),
+                 definition_settings=definition_settings())
+
+    assert refused.value.field == field
+    assert counts(session) == before
+
+
+@pytest.mark.parametrize("part", ["service_account", "client"])
+def test_another_users_login_or_client_is_refused(session, workspace, other_workspace, part):
+    level = JobLevel.SERVICE_ACCOUNT if part == "service_account" else JobLevel.CLIENT
+    settings = JobSettings("X", workspace.folder, level=level,
+                           **{part: getattr(other_workspace, part)})
+
+    with pytest.raises(JobError, match="your own"):
+        save_job(session, workspace.user, settings, definition_settings=definition_settings())
+
+
+def test_duplicate_copies_the_level(session, workspace):
+    job = save_job(session, workspace.user,
+                   JobSettings("Login wide", workspace.folder, level=JobLevel.SERVICE_ACCOUNT,
+                               service_account=workspace.service_account),
+                   definition_settings=definition_settings())
+
+    copy = duplicate_job(session, job)
+
+    assert (copy.level, copy.service_account_id, copy.client_id, copy.all_client_accounts) == (
+        JobLevel.SERVICE_ACCOUNT, workspace.service_account.id, None, True)
+
+
+def test_list_rows_and_the_job_page_name_the_level_and_count_live_accounts(session, workspace):
+    login = workspace.service_account
+    make_client_account(session, login, name="Second")
+    make_client_account(session, login, name="Gone", status=ClientAccountStatus.REMOVED)
+    by_login = save_job(session, workspace.user,
+                        JobSettings("By login", workspace.folder, level=JobLevel.SERVICE_ACCOUNT,
+                                    service_account=login),
+                        definition_settings=definition_settings())
+    by_client = save_job(session, workspace.user,
+                         JobSettings("By client", workspace.folder, level=JobLevel.CLIENT,
+                                     client=workspace.client),
+                         definition_settings=definition_settings())
+    chosen = save_job(session, workspace.user,
+                      JobSettings("Chosen", workspace.folder,
+                                  client_accounts=[workspace.client_account]),
+                      definition_settings=definition_settings())
+    make_client_account(session, login, name="Found at sync")
+
+    rows = {row.name: row for row in folder_jobs(session, workspace.folder).rows}
+    page = accounts_of_job(session, by_login)
+
+    assert rows["By login"].accounts_label == f"All of login Sandbox – {login.name} (3)"
+    assert rows["By client"].accounts_label == "All of client Acme (1)"
+    assert (rows["Chosen"].accounts_label, rows["Chosen"].accounts_count) == ("1", 1)
+    assert page.is_all and page.words == f"All of login Sandbox – {login.name} (3)"
+    assert [a.name for a in page.accounts] == sorted(
+        [workspace.client_account.name, "Second", "Found at sync"], key=str.lower)
+    assert accounts_of_job(session, by_client).accounts == [workspace.client_account]
+    assert accounts_of_job(session, chosen).words == "1 chosen client account"
+
+
+def test_level_choices_are_the_users_own_with_live_counts(session, workspace, other_workspace):
+    make_client_account(session, workspace.service_account, status=ClientAccountStatus.REMOVED)
+    empty = make_service_account(session, workspace.user, name="Empty")
+
+    logins = login_choices(session, workspace.user)
+    clients = client_choices(session, workspace.user)
+
+    assert {(login.id, count) for login, count in logins} == {
+        (workspace.service_account.id, 1), (empty.id, 0)}
+    assert [(client.id, count) for client, count in clients] == [(workspace.client.id, 1)]

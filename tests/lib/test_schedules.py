@@ -15,6 +15,7 @@ from ppc_robot.lib.schedules import (
     next_run_after,
     next_runs,
     normalise_schedule,
+    preview_schedule,
 )
 
 PRAGUE = ZoneInfo("Europe/Prague")
@@ -208,3 +209,31 @@ def test_cron_runs_always_move_forward(zone, expression, start):
 
     assert runs and runs[0] > start
     assert all(a < b for a, b in zip(runs, runs[1:], strict=False))
+
+
+def test_preview_gives_words_and_five_runs_in_the_jobs_zone():
+    schedule = JobSchedule(ScheduleKind.WEEKLY, {"weekdays": [0, 2], "time": "07:30"}, "Europe/Prague")
+
+    preview = preview_schedule(schedule, "Europe/Prague", utc(2026, 3, 28, 12, 0))
+
+    assert preview.words == "Weekly on Monday and Wednesday at 07:30 (Europe/Prague)"
+    assert preview.runs == ["Mon 2026-03-30 07:30", "Wed 2026-04-01 07:30", "Mon 2026-04-06 07:30",
+                            "Wed 2026-04-08 07:30", "Mon 2026-04-13 07:30"]
+
+
+def test_preview_adds_the_viewers_own_time_and_day_when_his_zone_differs():
+    schedule = JobSchedule(ScheduleKind.DAILY, {"time": "07:30"}, "Europe/Prague")
+
+    ahead = preview_schedule(schedule, "Asia/Tokyo", utc(2026, 3, 28, 12, 0), count=1)
+    behind = preview_schedule(schedule, "America/Los_Angeles", utc(2026, 3, 28, 12, 0), count=1)
+    unknown = preview_schedule(schedule, "Mars/Olympus", utc(2026, 3, 28, 12, 0), count=1)
+
+    assert ahead.runs == ["Sun 2026-03-29 07:30 (your time 14:30, Asia/Tokyo)"]
+    assert behind.runs == ["Sun 2026-03-29 07:30 (your time Sat 22:30, America/Los_Angeles)"]
+    assert unknown.runs == ["Sun 2026-03-29 07:30 (your time 05:30, UTC)"]
+
+
+def test_a_manual_schedule_previews_without_runs():
+    preview = preview_schedule(JobSchedule(ScheduleKind.MANUAL), "UTC", utc(2026, 3, 28))
+
+    assert (preview.words, preview.runs) == ("Manually", [])

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
-from ppc_robot.lib.models import Job, JobDefinition, ScheduleKind
-from tests.factories import make_job
+from ppc_robot.lib.models import Job, JobDefinition, JobLevel, ScheduleKind
+from tests.factories import make_client_account, make_job
 
 
 def editor_data(workspace, **overrides):
@@ -140,7 +142,8 @@ def test_a_bad_edit_leaves_the_shared_definition_untouched(client, login, submit
     assert job.definition.parameters == before
 
 
-@pytest.mark.parametrize("field", ["folder_id", "definition_id", "client_account_ids", "tag_ids"])
+@pytest.mark.parametrize("field", ["folder_id", "definition_id", "client_account_ids", "tag_ids",
+                                   "service_account_id", "client_id"])
 def test_another_users_id_in_an_editor_field_is_404(client, login, submit, session, workspace,
                                                     other_workspace, field):
     login(workspace.user)
@@ -149,6 +152,8 @@ def test_another_users_id_in_an_editor_field_is_404(client, login, submit, sessi
         "definition_id": other_workspace.definition.id,
         "client_account_ids": [workspace.client_account.id, other_workspace.client_account.id],
         "tag_ids": [other_workspace.tag.id],
+        "service_account_id": other_workspace.service_account.id,
+        "client_id": other_workspace.client.id,
     }[field]
     before = counts(session)
 
@@ -278,3 +283,200 @@ def test_the_editor_takes_a_newly_registered_report_type_without_changes(client,
     job = session.scalar(select(Job).where(Job.name == "Broken links"))
     assert job.definition.task_type == "url_check"
     assert job.definition.parameters == {"max_urls": 250, "statuses": ["4xx"]}
+
+
+# The job's level.
+
+def test_a_job_reading_every_account_of_a_login(client, login, submit, session, workspace):
+    login_account = workspace.service_account
+    make_client_account(session, login_account, name="Second")
+    session.commit()
+    login(workspace.user)
+
+    response = submit(f"/jobs/new/{workspace.folder.id}", editor_data(
+        workspace, level="service_account", service_account_id=login_account.id))
+
+    assert response.status_code == 302
+    job = session.scalar(select(Job).where(Job.name == "Acme weekly"))
+    assert (job.level, job.service_account_id, job.all_client_accounts) == (
+        JobLevel.SERVICE_ACCOUNT, login_account.id, True)
+    assert job.client_accounts == []  # the ticked account gave way to the login
+    words = f"All of login Sandbox – {login_account.name} (2)"
+    assert words in client.get(response.headers["Location"]).text
+    assert words in client.get(f"/folders/{workspace.folder.id}").text
+    editor = client.get(f"/jobs/{job.id}/edit").text
+    assert re.search(r'value="service_account"[^>]*checked|checked[^>]*value="service_account"', editor)
+    assert re.search(rf'<option selected value="{login_account.id}"|'
+                     rf'<option value="{login_account.id}" selected', editor)
+
+
+def test_a_job_reading_every_account_of_a_client_then_chosen_ones_again(client, login, submit, session, workspace):
+    login(workspace.user)
+
+    created = submit(f"/jobs/new/{workspace.folder.id}", editor_data(
+        workspace, level="client", client_id=workspace.client.id))
+    job = session.scalar(select(Job).where(Job.name == "Acme weekly"))
+    shown = client.get(f"/jobs/{job.id}").text
+    switched = submit(f"/jobs/{job.id}/edit", editor_data(
+        workspace, level="client_account", client_id=workspace.client.id))
+
+    assert created.status_code == 302 and switched.status_code == 302
+    assert "All of client Acme (1)" in shown
+    fresh(session)
+    assert (job.level, job.client_id, job.all_client_accounts) == (JobLevel.CLIENT_ACCOUNT, None, False)
+    assert [a.id for a in job.client_accounts] == [workspace.client_account.id]
+
+
+@pytest.mark.parametrize(
+    "level, field_id, message",
+    [("service_account", "service_account_id", "Choose the login whose client accounts the job reads."),
+     ("client", "client_id", "Choose the client whose client accounts the job reads."),
+     ("everything", "level", "Not a valid choice")],
+)
+def test_a_level_without_its_object_is_explained_beside_the_field(client, login, submit, session, workspace,
+                                                                   level, field_id, message):
+    login(workspace.user)
+    before = counts(session)
+
+    response = submit(f"/jobs/new/{workspace.folder.id}",
+                      editor_data(workspace, name="Kept name", level=level))
+
+    assert response.status_code == 422
+    assert counts(session) == before
+    assert 'value="Kept name"' in response.text
+    assert message in beside(response.text, field_id)
+
+
+def beside(html, field_id):
+    """The markup of the field with this id (its first choice for radios) and what follows it."""
+    start = html.index(f'id="{field_id}')
+    return html[start:start + 1500]
+
+
+def test_duplicate_keeps_the_level(client, login, session, workspace):
+    job = workspace.job
+    job.level, job.service_account_id, job.all_client_accounts = (
+        JobLevel.SERVICE_ACCOUNT, workspace.service_account.id, True)
+    session.commit()
+    login(workspace.user)
+
+    copy = client.post(f"/jobs/{job.id}/duplicate", data={"csrf_token": _token(client, f"/jobs/{job.id}")})
+
+    copy_id = int(copy.headers["Location"].split("/")[2])
+    fresh(session)
+    duplicate = session.get(Job, copy_id)
+    assert (duplicate.level, duplicate.service_account_id, duplicate.all_client_accounts) == (
+        JobLevel.SERVICE_ACCOUNT, workspace.service_account.id, True)
+    assert "All of login Sandbox" in client.get(f"/jobs/{copy_id}").text
+
+
+# The live schedule preview.
+
+PREVIEW = "/jobs/schedule-preview"
+
+
+def preview_args(**overrides):
+    args = {"schedule_kind": "weekly", "schedule_minute": "0", "schedule_time": "07:30",
+            "schedule_weekdays": ["0", "2"], "schedule_day": "1", "schedule_cron": "",
+            "time_zone": "Europe/Prague"}
+    args.update(overrides)
+    return args
+
+
+def test_the_preview_answers_words_and_five_runs_in_the_users_zone_writing_nothing(
+        client, login, session, workspace, count_queries):
+    workspace.user.time_zone = "America/New_York"
+    session.commit()
+    login(workspace.user)
+
+    with count_queries() as counter:
+        response = client.get(PREVIEW, query_string=preview_args())
+
+    assert response.status_code == 200
+    assert "Weekly on Monday and Wednesday at 07:30 (Europe/Prague)" in response.text
+    runs = re.findall(r"<li>([^<]*)</li>", response.text)
+    assert len(runs) == 5
+    assert all(r[:3] in ("Mon", "Wed") and " 07:30 (your time " in r and "America/New_York" in r
+               for r in runs)
+    assert "<html" not in response.text  # a fragment for the editor, not a page
+    assert not [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_the_preview_of_a_manual_schedule_says_so(client, login, workspace):
+    login(workspace.user)
+
+    response = client.get(PREVIEW, query_string=preview_args(schedule_kind="manual"))
+
+    assert "Manually" in response.text and "No scheduled runs" in response.text
+
+
+BAD_SCHEDULES = [
+    ({"schedule_time": "7.30"}, "schedule_time", "Give the time as HH:MM, for example 07:30."),
+    ({"schedule_weekdays": []}, "schedule_weekdays", "Pick at least one day of the week."),
+    ({"schedule_weekdays": ["9"]}, "schedule_weekdays", "is not a valid choice"),
+    ({"schedule_kind": "hourly", "schedule_minute": "75"}, "schedule_minute",
+     "Number must be between 0 and 59."),
+    ({"schedule_kind": "hourly", "schedule_minute": "soon"}, "schedule_minute",
+     "Not a valid integer value."),
+    ({"schedule_kind": "monthly", "schedule_day": "32"}, "schedule_day",
+     "Give a day of the month from 1 to 31."),
+    ({"schedule_kind": "cron", "schedule_cron": "61 * * * *"}, "schedule_cron",
+     "not a valid cron expression"),
+    ({"schedule_kind": "daily", "schedule_time": "02:30"}, "schedule_time",
+     "does not exist in Europe/Prague"),
+    ({"time_zone": "Mars/Olympus"}, "time_zone", "Choose a time zone from the list."),
+    ({"schedule_kind": "yearly"}, "schedule_kind", "Not a valid choice"),
+]
+
+
+@pytest.mark.parametrize("overrides, field, message", BAD_SCHEDULES)
+def test_bad_schedule_input_previews_the_editors_own_message(client, login, submit, workspace,
+                                                            overrides, field, message):
+    login(workspace.user)
+
+    preview = client.get(PREVIEW, query_string=preview_args(**overrides))
+    editor = submit(f"/jobs/new/{workspace.folder.id}", editor_data(
+        workspace, **{**preview_args(**overrides), "preview": "1"}))
+
+    assert preview.status_code == 200
+    assert f'data-field="{field}"' in preview.text and message in preview.text
+    assert editor.status_code == 422 and message in editor.text
+
+
+def test_the_preview_is_for_logged_in_users_only(client):
+    response = client.get(PREVIEW, query_string=preview_args())
+
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_editor_loads_the_preview_script_and_shows_the_current_schedule(client, login, workspace):
+    login(workspace.user)
+
+    new = client.get(f"/jobs/new/{workspace.folder.id}").text
+    edit = client.get(f"/jobs/{workspace.job.id}/edit").text
+
+    assert 'src="/static/js/schedule-preview.js"' in new
+    assert f'data-preview-url="{PREVIEW}"' in new and "Manually" in new
+    assert "schedule-preview-words" in edit
+
+
+@pytest.mark.parametrize(
+    "args, shown",
+    [({}, "Choose a time zone from the list."),
+     ({"schedule_kind": "cron", "schedule_cron": "0 0 31 2 *", "time_zone": "UTC"},
+      "That cron expression never runs."),
+     ({"schedule_kind": "cron", "schedule_cron": "* * * * * * *", "time_zone": "UTC"},
+      "not a valid cron expression"),
+     ({"schedule_kind": ["daily", "weekly"], "schedule_time": "25:00", "time_zone": "UTC"},
+      "Give the time as HH:MM"),
+     ({"schedule_kind": "daily", "time_zone": "../../etc/passwd\x00"}, "Choose a time zone"),
+     ({"schedule_kind": "monthly", "schedule_day": "-5", "time_zone": "UTC"},
+      "Give a day of the month from 1 to 31.")],
+)
+def test_odd_preview_requests_are_answered_never_with_a_500(client, login, workspace, args, shown):
+    login(workspace.user)
+
+    response = client.get(PREVIEW, query_string=args)
+
+    assert response.status_code == 200
+    assert shown in response.text

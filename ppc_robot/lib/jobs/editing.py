@@ -20,12 +20,15 @@ from ppc_robot.lib.limits import (
     schedule_interval_minutes,
 )
 from ppc_robot.lib.models import (
+    Client,
     ClientAccount,
     Folder,
     Job,
     JobDefinition,
+    JobLevel,
     OutputType,
     ScheduleKind,
+    ServiceAccount,
     Tag,
     User,
 )
@@ -61,12 +64,20 @@ class DefinitionSettings:
 
 @dataclass
 class JobSettings:
-    """What the job editor sets on the job itself."""
+    """What the job editor sets on the job itself.
+
+    The level decides what the job reads: `client_accounts` at the client-account level,
+    every account of `service_account` (a login) or of `client` at theirs, resolved at run
+    time. Whatever the level does not use is cleared when the job is saved.
+    """
 
     name: str
     folder: Folder
     schedule: JobSchedule = field(default_factory=lambda: JobSchedule(ScheduleKind.MANUAL))
     client_accounts: Sequence[ClientAccount] = ()
+    level: JobLevel = JobLevel.CLIENT_ACCOUNT
+    service_account: ServiceAccount | None = None
+    client: Client | None = None
     tags: Sequence[Tag] = ()
     output_path: str = ""
     is_enabled: bool = True
@@ -120,8 +131,32 @@ def _clean_job_name(name: str) -> str:
 
 
 def _refuse_foreign(user_id: int, *objects: Any) -> None:
-    if any(obj.user_id != user_id for obj in objects):
+    if any(obj is not None and obj.user_id != user_id for obj in objects):
         raise JobError("Use only your own folders, definitions, tags and accounts.")
+
+
+def _check_level(settings: JobSettings) -> JobLevel:
+    """The settings' level, which must come with its login or client (raises JobError)."""
+    level = JobLevel(settings.level)
+    if level is JobLevel.SERVICE_ACCOUNT and settings.service_account is None:
+        raise JobError("Choose the login whose client accounts the job reads.",
+                       field="service_account_id")
+    if level is JobLevel.CLIENT and settings.client is None:
+        raise JobError("Choose the client whose client accounts the job reads.", field="client_id")
+    return level
+
+
+def _set_level(job: Job, level: JobLevel, settings: JobSettings) -> None:
+    # The runner reads every account of the login or client when all_client_accounts is set,
+    # and the chosen accounts otherwise; what the new level does not use must not linger.
+    login = settings.service_account if level is JobLevel.SERVICE_ACCOUNT else None
+    client = settings.client if level is JobLevel.CLIENT else None
+    job.level = level
+    job.service_account_id = login.id if login is not None else None
+    job.client_id = client.id if client is not None else None
+    job.all_client_accounts = level is not JobLevel.CLIENT_ACCOUNT
+    chosen = level is JobLevel.CLIENT_ACCOUNT
+    job.client_accounts = list(settings.client_accounts) if chosen else []
 
 
 def create_definition(
@@ -237,7 +272,9 @@ def save_job(
     sharing it). Raises JobError, ScheduleError, ReportError or ParametersError.
     """
     name = _clean_job_name(settings.name)
-    _refuse_foreign(user.id, settings.folder, *settings.tags, *settings.client_accounts)
+    _refuse_foreign(user.id, settings.folder, *settings.tags, *settings.client_accounts,
+                    settings.service_account, settings.client)
+    level = _check_level(settings)
     if definition is not None:
         _refuse_foreign(user.id, definition)
     if job is not None:
@@ -282,7 +319,7 @@ def save_job(
     job.is_enabled = settings.is_enabled
     job.next_run_at = next_run_after(plan, _now(now)) if settings.is_enabled else None
     job.tags = list(settings.tags)
-    job.client_accounts = list(settings.client_accounts)
+    _set_level(job, level, settings)
     session.flush()
     logger.info("job %s saved with definition %s (user %s)", job.id, definition.id, user.id)
     return job

@@ -16,16 +16,18 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.jobs.levels import accounts_label, accounts_read_count
 from ppc_robot.lib.models import (
+    Client,
     Folder,
     FolderPath,
     Job,
     JobDefinition,
     RunStatus,
     ScheduleKind,
+    ServiceAccount,
     Tag,
     User,
-    jobs_client_accounts,
     jobs_tags,
 )
 from ppc_robot.lib.pagination import PageNumbers
@@ -62,6 +64,7 @@ class JobRow(NamedTuple):
     report_label: str
     schedule_words: str
     accounts_count: int
+    accounts_label: str = ""
     tags: tuple[TagBadge, ...] = ()
     folder_path: tuple[str, ...] = ()
 
@@ -78,6 +81,9 @@ class JobPage(PageNumbers):
 # What a list row shows.
 _LISTED = (Job.id, Job.name, Job.folder_id, Job.schedule_kind, Job.schedule, Job.time_zone,
            Job.is_enabled, Job.next_run_at, Job.last_run_at, Job.last_run_status)
+# What its Accounts cell names: the job's level and its login or client.
+_LEVEL = (Job.level, Job.all_client_accounts, ServiceAccount.platform.label("login_platform"),
+          ServiceAccount.name.label("login_name"), Client.name.label("client_name"))
 
 
 def _schedule_words(kind: ScheduleKind, params: dict[str, Any], time_zone: str) -> str:
@@ -154,13 +160,7 @@ def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
     if tagged:
         where.append(Job.id.in_(select(jobs_tags.c.job_id).where(jobs_tags.c.tag_id == bindparam("tag_id"))))
     matching = select(Job.id).where(*where)
-    accounts = (
-        select(func.count())
-        .select_from(jobs_client_accounts)
-        .where(jobs_client_accounts.c.job_id == Job.id)
-        .correlate(Job)
-        .scalar_subquery()
-    )
+    accounts = accounts_read_count().label("accounts_count")
     # By name regardless of case, which the (folder_id | user_id, lower(name), id) indexes
     # hand over in order: a page reads its own rows, never the whole folder. The page's ids
     # come first, then what is shown for those ids alone (the account count never runs for
@@ -173,9 +173,11 @@ def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
         count=select(func.count()).select_from(
             (matching.limit(bindparam("count_limit")) if capped else matching).subquery()),
         page=(
-            select(*_LISTED, JobDefinition.task_type, accounts)
+            select(*_LISTED, *_LEVEL, JobDefinition.task_type, accounts)
             .join(page_ids, page_ids.c.id == Job.id)
             .join(JobDefinition, JobDefinition.id == Job.definition_id)
+            .outerjoin(ServiceAccount, ServiceAccount.id == Job.service_account_id)
+            .outerjoin(Client, Client.id == Job.client_id)
             .order_by(*order)
         ),
     )
@@ -215,7 +217,11 @@ def _page(
             last_run_status=row.last_run_status,
             report_label=_report_label(row.task_type),
             schedule_words=_schedule_words(row.schedule_kind, row.schedule, row.time_zone),
-            accounts_count=row[-1],
+            accounts_count=row.accounts_count,
+            accounts_label=accounts_label(
+                row.level, row.all_client_accounts, row.accounts_count,
+                login_platform=row.login_platform, login_name=row.login_name,
+                client_name=row.client_name),
             tags=tuple(badges.get(row.id, ())),
             folder_path=paths.get(row.folder_id, ()),
         )

@@ -8,19 +8,30 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    Form,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ppc_robot.lib.jobs import DefinitionUse
-from ppc_robot.lib.models import Folder, OutputType, ScheduleKind, Tag
+from ppc_robot.lib.jobs import DefinitionUse, login_label
+from ppc_robot.lib.models import (
+    Client,
+    Folder,
+    JobLevel,
+    OutputType,
+    ScheduleKind,
+    ServiceAccount,
+    ServiceAccountStatus,
+    Tag,
+)
 from ppc_robot.lib.models.jobs import DEFINITION_NAME_MAX, JOB_NAME_MAX, OUTPUT_PATH_MAX
 from ppc_robot.lib.reports import report_types
-from ppc_robot.lib.schedules import WEEKDAY_NAMES, time_zone_names
+from ppc_robot.lib.schedules import WEEKDAY_NAMES, JobSchedule, time_zone_names
 from ppc_robot.web.folders.forms import strip_whitespace
 
 SCHEDULE_KINDS = [
@@ -36,14 +47,59 @@ OUTPUT_TYPES = [
     (OutputType.CSV.value, "CSV file"),
     (OutputType.GOOGLE_SHEETS.value, "Google Sheet"),
 ]
+LEVELS = [
+    (JobLevel.CLIENT_ACCOUNT.value, "Chosen client accounts"),
+    (JobLevel.SERVICE_ACCOUNT.value, "Every account of a login"),
+    (JobLevel.CLIENT.value, "Every account of a client"),
+]
 NEW_DEFINITION = 0
+NOTHING_CHOSEN = 0
+SCHEDULE_FIELD_NAMES = ("schedule_kind", "schedule_minute", "schedule_time", "schedule_weekdays",
+                        "schedule_day", "schedule_cron", "time_zone")
 
 
 def _ids(values: Any) -> list[int]:
     return [int(v) for v in values or []]
 
 
-class JobForm(FlaskForm):
+class ScheduleForm(Form):
+    """The schedule fields: part of the job editor, and alone its live preview (a GET)."""
+
+    schedule_kind = SelectField("Runs", choices=SCHEDULE_KINDS, default="manual")
+    schedule_minute = IntegerField("At minute", [Optional(), NumberRange(0, 59)], default=0)
+    schedule_time = StringField("At", filters=[strip_whitespace], default="07:00",
+                                description="HH:MM in the job's time zone.")
+    schedule_weekdays = SelectMultipleField(
+        "On", coerce=int, choices=list(enumerate(WEEKDAY_NAMES))
+    )
+    schedule_day = IntegerField("Day of the month", [Optional()], default=1)
+    schedule_cron = StringField("Cron expression", filters=[strip_whitespace],
+                                description="Minute hour day-of-month month day-of-week.")
+    time_zone = SelectField("Time zone", validate_choice=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = [(z, z) for z in time_zone_names()]
+
+    def schedule(self) -> JobSchedule:
+        """The schedule as typed, for lib to check (normalise_schedule)."""
+        params = {
+            "minute": self.schedule_minute.data if self.schedule_minute.data is not None else 0,
+            "time": self.schedule_time.data or "",
+            "weekdays": list(self.schedule_weekdays.data or []),
+            "day": self.schedule_day.data,
+            "cron": self.schedule_cron.data or "",
+        }
+        return JobSchedule(self.schedule_kind.data, params, self.time_zone.data or "")  # type: ignore[arg-type]
+
+    def schedule_errors(self) -> list[tuple[str, str]]:
+        """(field name, message) of every schedule field the form itself refused."""
+        return [(name, message) for name in SCHEDULE_FIELD_NAMES
+                for message in self[name].errors]
+
+
+
+class JobForm(FlaskForm, ScheduleForm):
     """The job editor, apart from the report's own parameters (a form of the report type).
 
     Id choices come from the user's rows; ids posted back are resolved again with owned(),
@@ -69,19 +125,17 @@ class JobForm(FlaskForm):
         description="A file name with {job}, {date} or {account}; for a Google Sheet its id "
                     "or address (empty: the first run creates one).",
     )
+    level = RadioField("Reads", choices=LEVELS, default=JobLevel.CLIENT_ACCOUNT.value)
     client_account_ids = SelectMultipleField("Client accounts", coerce=int, validate_choice=False)
-    tag_ids = SelectMultipleField("Tags", coerce=int, validate_choice=False)
-    schedule_kind = SelectField("Runs", choices=SCHEDULE_KINDS, default="manual")
-    schedule_minute = IntegerField("At minute", [Optional(), NumberRange(0, 59)], default=0)
-    schedule_time = StringField("At", filters=[strip_whitespace], default="07:00",
-                                description="HH:MM in the job's time zone.")
-    schedule_weekdays = SelectMultipleField(
-        "On", coerce=int, choices=list(enumerate(WEEKDAY_NAMES))
+    service_account_id = SelectField(
+        "Login", coerce=int, validate_choice=False, default=NOTHING_CHOSEN,
+        description="Every client account of the login, including new ones found at sync.",
     )
-    schedule_day = IntegerField("Day of the month", [Optional()], default=1)
-    schedule_cron = StringField("Cron expression", filters=[strip_whitespace],
-                                description="Minute hour day-of-month month day-of-week.")
-    time_zone = SelectField("Time zone", validate_choice=False)
+    client_id = SelectField(
+        "Client", coerce=int, validate_choice=False, default=NOTHING_CHOSEN,
+        description="Every client account grouped into the client when the job runs.",
+    )
+    tag_ids = SelectMultipleField("Tags", coerce=int, validate_choice=False)
     is_enabled = BooleanField("Enabled: runs on its schedule", default=True)
 
     def __init__(
@@ -90,6 +144,8 @@ class JobForm(FlaskForm):
         definitions: Sequence[DefinitionUse],
         accounts: Sequence[Any],
         tags: Sequence[Tag],
+        logins: Sequence[tuple[ServiceAccount, int]] = (),
+        clients: Sequence[tuple[Client, int]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -100,7 +156,12 @@ class JobForm(FlaskForm):
         ]
         self.client_account_ids.choices = [(a.id, a.name) for a in accounts]
         self.tag_ids.choices = [(t.id, t.name) for t in tags]
-        self.time_zone.choices = [(z, z) for z in time_zone_names()]
+        self.service_account_id.choices = [(NOTHING_CHOSEN, "Choose a login…")] + [
+            (login.id, _login_choice(login, count)) for login, count in logins
+        ]
+        self.client_id.choices = [(NOTHING_CHOSEN, "Choose a client…")] + [
+            (client.id, f"{client.name} ({_accounts(count)})") for client, count in clients
+        ]
 
     def posted_ids(self) -> dict[str, list[int]]:
         """The ids the form sent, whatever else is wrong with it (for owned())."""
@@ -109,7 +170,21 @@ class JobForm(FlaskForm):
             "definition": _ids([self.definition_id.data] if self.definition_id.data else []),
             "accounts": _ids(self.client_account_ids.data),
             "tags": _ids(self.tag_ids.data),
+            "service_account": _ids([self.service_account_id.data]
+                                    if self.service_account_id.data else []),
+            "client": _ids([self.client_id.data] if self.client_id.data else []),
         }
+
+
+def _accounts(count: int) -> str:
+    return f"{count} account{'s' if count != 1 else ''}"
+
+
+def _login_choice(login: ServiceAccount, count: int) -> str:
+    label = f"{login_label(login.platform, login.name)} ({_accounts(count)})"
+    if login.status is not ServiceAccountStatus.VALID:
+        label += f" — {login.status.value.replace('_', ' ')}"
+    return label
 
 
 def _definition_label(use: DefinitionUse) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,13 +15,16 @@ from ppc_robot.lib.jobs import (
     DefinitionSettings,
     JobError,
     JobSettings,
+    accounts_of_job,
     client_account_choices,
+    client_choices,
     definition_job_count,
     definitions_with_jobs,
     delete_job,
     detach_job,
     duplicate_job,
     job_with_parts,
+    login_choices,
     move_jobs,
     save_job,
     set_jobs_enabled,
@@ -30,7 +32,18 @@ from ppc_robot.lib.jobs import (
     untag_jobs,
     user_tags,
 )
-from ppc_robot.lib.models import ClientAccount, Folder, Job, JobDefinition, OutputType, Tag
+from ppc_robot.lib.models import (
+    Client,
+    ClientAccount,
+    Folder,
+    Job,
+    JobDefinition,
+    JobLevel,
+    OutputType,
+    ScheduleKind,
+    ServiceAccount,
+    Tag,
+)
 from ppc_robot.lib.reports import (
     ParametersError,
     ReportError,
@@ -44,13 +57,20 @@ from ppc_robot.lib.runs import latest_successful_run, preview_of, runs_of_job
 from ppc_robot.lib.schedules import (
     JobSchedule,
     ScheduleError,
-    describe_schedule,
-    next_runs,
+    SchedulePreview,
     normalise_schedule,
+    preview_schedule,
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
-from ppc_robot.web.jobs.forms import NEW_DEFINITION, ConfirmForm, JobBulkForm, JobForm
+from ppc_robot.web.jobs.forms import (
+    NEW_DEFINITION,
+    NOTHING_CHOSEN,
+    ConfirmForm,
+    JobBulkForm,
+    JobForm,
+    ScheduleForm,
+)
 from ppc_robot.web.queue import runner_settings
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -85,10 +105,11 @@ def show(job_id: int) -> ResponseReturnValue:
         )
     except ReportError:
         report, parameters = None, job.definition.parameters
+    preview = _preview(schedule)
     return render_template(
         "jobs/show.html", job=job, report=report, parameters=parameters,
-        schedule_words=describe_schedule(schedule),
-        runs=run_times(schedule) if job.is_enabled else [],
+        schedule_words=preview.words, runs=preview.runs if job.is_enabled else [],
+        accounts=accounts_of_job(db.session(), job),
         sharing=definition_job_count(db.session(), job.definition),
         path=_path(job.folder), form=ConfirmForm(), **_run_history(job),
     )
@@ -190,24 +211,29 @@ def _apply_bulk(action: str, jobs: list[Job], tag: Tag | None, target: Folder | 
     return f"{noun} {'enabled' if action == 'enable' else 'disabled'}."
 
 
-def run_times(schedule: JobSchedule) -> list[str]:
-    """The next five runs in the job's zone, with the user's own time beside them if it differs."""
-    user_zone = current_user.time_zone
-    shown = []
-    for run in next_runs(schedule, datetime.now(UTC)):
-        text = run.astimezone(schedule.zone).strftime("%a %Y-%m-%d %H:%M")
-        if user_zone != schedule.time_zone:
-            mine = run.astimezone(_zone_or_utc(user_zone)).strftime("%H:%M")
-            text += f" (your time {mine}, {user_zone})"
-        shown.append(text)
-    return shown
+@bp.route("/schedule-preview")
+def schedule_preview() -> ResponseReturnValue:
+    """The editor's live preview: the schedule fields' words and next runs, as a fragment.
 
-
-def _zone_or_utc(name: str) -> ZoneInfo:
+    Reads only the query string and writes nothing. Input the editor would refuse answers
+    200 too, with the message the editor shows beside that field: the preview worked, and
+    what it shows is why the schedule cannot run.
+    """
+    form = ScheduleForm(request.args)
+    if not form.validate():
+        return render_template("jobs/_schedule_preview.html", error=form.schedule_errors()[0])
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+        plan = form.schedule()
+        schedule = normalise_schedule(plan.kind, plan.params, plan.time_zone)
+    except ScheduleError as exc:
+        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), str(exc))
+        return render_template("jobs/_schedule_preview.html", error=error)
+    return render_template("jobs/_schedule_preview.html", preview=_preview(schedule))
+
+
+def _preview(schedule: JobSchedule) -> SchedulePreview:
+    """The schedule in words and its next five runs, the user's own time beside each."""
+    return preview_schedule(schedule, current_user.time_zone, datetime.now(UTC))
 
 
 def _safe_next(value: str | None) -> str:
@@ -231,10 +257,11 @@ class _Editor:
     params_form: Any
     chosen: JobDefinition | None = None
     accounts: list[ClientAccount] = field(default_factory=list)
+    service_account: ServiceAccount | None = None
+    client: Client | None = None
     tags: list[Tag] = field(default_factory=list)
     param_errors: list[str] = field(default_factory=list)
-    preview: list[str] | None = None
-    preview_words: str = ""
+    preview: SchedulePreview | None = None
 
     @property
     def is_attaching(self) -> bool:
@@ -246,8 +273,10 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     session = db.session()
     definitions = definitions_with_jobs(session, current_user)
     accounts = client_account_choices(session, current_user)
+    logins, clients = login_choices(session, current_user), client_choices(session, current_user)
     form = JobForm(folder_tree(session, current_user), definitions, accounts,
-                   user_tags(session, current_user), data=_initial_data(job, folder))
+                   user_tags(session, current_user), logins, clients,
+                   data=_initial_data(job, folder))
     editor = _Editor(job, folder, form, report_types()[0], None)
     if request.method == "POST":
         _resolve_posted_ids(editor)
@@ -256,8 +285,10 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         formdata=request.form if request.method == "POST" else None,
         parameters=_stored_parameters(job, editor.report_type), prefix=PARAMS_PREFIX,
     )
-    if job is not None and request.method == "GET":
-        _show_preview(editor, JobSchedule.of(job))
+    if request.method == "GET":
+        shown = JobSchedule.of(job) if job is not None else JobSchedule(
+            ScheduleKind.MANUAL, {}, form.time_zone.data or "UTC")
+        editor.preview = _preview(shown)
     if form.validate_on_submit():
         saved = _submit(editor)
         if saved is not None:
@@ -274,7 +305,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         param_errors=editor.param_errors, job=job, folder=editor.folder,
         path=_path(editor.folder), report_type=editor.report_type, accounts=accounts,
         definitions=definitions,
-        sharing=sharing, preview=editor.preview, preview_words=editor.preview_words,
+        sharing=sharing, preview=editor.preview, logins=logins, clients=clients,
         account_tags=sorted({t for a in accounts for t in a.tags}, key=lambda t: t.name.lower()),
         platforms=sorted({a.service_account.platform for a in accounts}),
     )
@@ -290,19 +321,20 @@ def _resolve_posted_ids(editor: _Editor) -> None:
         editor.chosen = owned(JobDefinition, ids["definition"][0])
     editor.accounts = owned_all(ClientAccount, ids["accounts"])
     editor.tags = owned_all(Tag, ids["tags"])
-
-
-def _show_preview(editor: _Editor, schedule: JobSchedule) -> None:
-    editor.preview_words = describe_schedule(schedule)
-    editor.preview = run_times(schedule)
+    if ids["service_account"]:
+        editor.service_account = owned(ServiceAccount, ids["service_account"][0])
+    if ids["client"]:
+        editor.client = owned(Client, ids["client"][0])
 
 
 def _submit(editor: _Editor) -> Job | None:
     """Save the job (or only preview its schedule); refusals land beside their fields."""
     form = editor.form
     settings = JobSettings(
-        name=form.name.data, folder=editor.folder, schedule=_schedule_of(form),
+        name=form.name.data, folder=editor.folder, schedule=form.schedule(),
         client_accounts=editor.accounts, tags=editor.tags,
+        level=JobLevel(form.level.data), service_account=editor.service_account,
+        client=editor.client,
         output_path=form.output_path.data or "", is_enabled=form.is_enabled.data,
     )
     try:
@@ -318,7 +350,7 @@ def _submit(editor: _Editor) -> Job | None:
             )
         if "preview" in request.form:
             plan = settings.schedule
-            _show_preview(editor, normalise_schedule(plan.kind, plan.params, plan.time_zone))
+            editor.preview = _preview(normalise_schedule(plan.kind, plan.params, plan.time_zone))
             return None
         saved = save_job(db.session(), current_user, settings, job=editor.job,
                          definition=editor.chosen, definition_settings=definition_settings)
@@ -346,7 +378,8 @@ def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
             "task_type": request.args.get("type") or report_types()[0].name,
             "time_zone": current_user.time_zone, "schedule_kind": "manual",
             "is_enabled": True, "schedule_time": "07:00", "schedule_minute": 0,
-            "schedule_day": 1,
+            "schedule_day": 1, "level": JobLevel.CLIENT_ACCOUNT.value,
+            "service_account_id": NOTHING_CHOSEN, "client_id": NOTHING_CHOSEN,
         }
     params = job.schedule or {}
     return {
@@ -354,6 +387,10 @@ def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
         "definition_name": job.definition.name, "task_type": job.definition.task_type,
         "output_type": job.definition.output_type.value, "output_path": job.output_path,
         "client_account_ids": [a.id for a in job.client_accounts],
+        # A job reads the chosen accounts unless told to read all of its login or client.
+        "level": (job.level if job.all_client_accounts else JobLevel.CLIENT_ACCOUNT).value,
+        "service_account_id": job.service_account_id or NOTHING_CHOSEN,
+        "client_id": job.client_id or NOTHING_CHOSEN,
         "tag_ids": [t.id for t in job.tags], "schedule_kind": job.schedule_kind.value,
         "schedule_minute": params.get("minute", 0), "schedule_time": params.get("time", "07:00"),
         "schedule_weekdays": params.get("weekdays", []), "schedule_day": params.get("day", 1),
@@ -386,14 +423,3 @@ def _stored_parameters(job: Job | None, report_type: ReportType) -> dict[str, An
         except ReportError:
             pass
     return report_type.default_parameters()
-
-
-def _schedule_of(form: JobForm) -> JobSchedule:
-    params = {
-        "minute": form.schedule_minute.data if form.schedule_minute.data is not None else 0,
-        "time": form.schedule_time.data or "",
-        "weekdays": list(form.schedule_weekdays.data or []),
-        "day": form.schedule_day.data,
-        "cron": form.schedule_cron.data or "",
-    }
-    return JobSchedule(form.schedule_kind.data, params, form.time_zone.data or "")  # type: ignore[arg-type]
