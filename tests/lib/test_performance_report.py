@@ -145,6 +145,8 @@ def test_a_service_account_job_reads_every_account_resolved_at_run_time(session,
                                                                     "metrics": ["clicks"]})
     job = make_job(session, user, definition=definition)
     job.level, job.service_account_id, job.all_client_accounts = JobLevel.SERVICE_ACCOUNT, login.id, True
+    gone = accounts[-1]
+    gone.status = ClientAccountStatus.REMOVED  # removed from the platform since the last sync
     run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=SCHEDULED)
     session.add(run)
     session.commit()
@@ -154,4 +156,6 @@ def test_a_service_account_job_reads_every_account_resolved_at_run_time(session,
     session.expire_all()
     stored = session.get(JobRun, run.id)
     assert stored.status == RunStatus.SUCCEEDED, stored.error_message
-    assert set(pl.read_csv(stored.output_file)["Client account"]) == {a.name for a in accounts}
+    # Every account of the login now on the platform; the removed one is gone, not "missing".
+    assert set(pl.read_csv(stored.output_file)["Client account"]) == {a.name for a in accounts[:-1]}
+    assert stored.error_message is None  # no account reported missing

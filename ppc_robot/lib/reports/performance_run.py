@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.accounts import record_login_failure, vault_from_config
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.jobs.levels import reads_all_of_client, reads_all_of_login
 from ppc_robot.lib.models import (
     Client,
     ClientAccount,
     ClientAccountStatus,
     Job,
-    JobLevel,
     OutputType,
     Platform,
     ServiceAccount,
@@ -102,11 +102,15 @@ def _parameters(context: RunContext) -> dict[str, Any]:
 
 def _accounts(session: Session, context: RunContext) -> tuple[list[AccountToRead], list[MissingAccount], Client | None]:
     job = session.get_one(Job, context.job_id)
-    if job.level is JobLevel.SERVICE_ACCOUNT and job.all_client_accounts and job.service_account_id:
+    # Every account of a login or a client means those on the platform now (an account removed
+    # since is not missing, it is gone); chosen accounts that vanished are reported missing.
+    live = ClientAccount.status != ClientAccountStatus.REMOVED
+    if reads_all_of_login(job):
         chosen = list(session.scalars(select(ClientAccount).where(
-            ClientAccount.service_account_id == job.service_account_id)))
-    elif job.level is JobLevel.CLIENT and job.all_client_accounts and job.client_id:
-        chosen = list(session.scalars(select(ClientAccount).where(ClientAccount.client_id == job.client_id)))
+            ClientAccount.service_account_id == job.service_account_id, live)))
+    elif reads_all_of_client(job):
+        chosen = list(session.scalars(select(ClientAccount).where(
+            ClientAccount.client_id == job.client_id, live)))
     else:
         chosen = list(job.client_accounts)
     client = session.get(Client, job.client_id) if job.client_id else None
