@@ -45,6 +45,12 @@ class Response:
         return cls(302, b"", {"Location": location})
 
 
+class _Server(ThreadingHTTPServer):
+    # Python's default backlog of 5 drops the connections of a burst of concurrent calls (the
+    # client then waits a second to retry), which no real platform does.
+    request_queue_size = 128
+
+
 class StubServer:
     """Start with `start()`, stop with `stop()`; `requests` records what arrived."""
 
@@ -78,7 +84,7 @@ class StubServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
