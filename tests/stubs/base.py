@@ -52,12 +52,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class StubServer:
-    """Start with `start()`, stop with `stop()`; `requests` records what arrived."""
+    """Start with `start()`, stop with `stop()`; `requests` records what arrived, and
+    `most_in_flight` the most requests it was answering at once."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.lock = threading.Lock()
         self.latency = 0.0  # seconds every answer waits, outside the lock (benchmarks)
+        self.in_flight = 0
+        self.most_in_flight = 0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,9 +70,13 @@ class StubServer:
                 request = Request(self.command, parts.path, parse_qs(parts.query),
                                   {k.lower(): v for k, v in self.headers.items()},
                                   self.rfile.read(length))
+                with stub.lock:
+                    stub.in_flight += 1
+                    stub.most_in_flight = max(stub.most_in_flight, stub.in_flight)
                 if stub.latency:
                     time.sleep(stub.latency)
                 with stub.lock:
+                    stub.in_flight -= 1
                     stub.requests.append(request)
                     response = stub.handle(request)
                 self.send_response(response.status)

@@ -36,6 +36,8 @@ SCOPES = {
 # A stored access token is used only while it has this much life left: a call made with it
 # must not expire in flight, and a refused one is refreshed anyway.
 ACCESS_TOKEN_MARGIN = timedelta(minutes=5)
+# When a token answer does not say how long the access token lasts (both platforms say an hour).
+DEFAULT_ACCESS_TOKEN_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def token_credentials(tokens: dict[str, Any], refresh_token: str,
     """The credentials to store from a token answer: the refresh token (rotated, when the
     answer carries a new one) and the access token with the time it expires."""
     now = now or utcnow()
-    lifetime = float(tokens.get("expires_in") or 0)
+    lifetime = float(tokens.get("expires_in") or DEFAULT_ACCESS_TOKEN_SECONDS)
     return {"refresh_token": str(tokens.get("refresh_token") or refresh_token),
             "access_token": str(tokens["access_token"]),
             "access_token_expires_at": (now + timedelta(seconds=lifetime)).isoformat()}
@@ -176,6 +178,7 @@ class AccessTokens:
         if stored and expires_at is not None:
             self._access_token, self._expires_at = str(stored), expires_at
         self._updated = False
+        self._refusal: InvalidCredentialsError | None = None
         self._lock = threading.Lock()
 
     @property
@@ -185,8 +188,14 @@ class AccessTokens:
     def current(self) -> str:
         """A valid access token: the one held while it lasts, else a refreshed one."""
         with self._lock:
+            if self._refusal is not None:  # a refused authorisation is not asked for again
+                raise type(self._refusal)(str(self._refusal))
             if self._access_token is None or self._expiring():
-                self._refresh()
+                try:
+                    self._refresh()
+                except InvalidCredentialsError as exc:
+                    self._refusal = exc
+                    raise
             assert self._access_token is not None
             return self._access_token
 
