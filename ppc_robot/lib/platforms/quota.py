@@ -151,10 +151,15 @@ class QuotaLimiter:
             self._planned = 0
 
     def _take(self, period: str, start: datetime, limit: int, wanted: int) -> int:
-        """Count `wanted` calls, or failing that one; returns how many were counted (0: none)."""
+        """Count `wanted` calls, or failing that one; returns how many were counted (0: none).
+
+        Within a minute at most a tenth of the limit is taken at once: slots a run cannot use
+        before the minute ends would only keep other processes waiting.
+        """
         if limit < 1:
             return 0
-        for count in dict.fromkeys((min(wanted, limit), 1)):
+        share = limit if period == "day" else max(limit // 10, 1)
+        for count in dict.fromkeys((min(wanted, share), 1)):
             if self._take_exactly(period, start, limit, count):
                 return count
         return 0
