@@ -9,6 +9,7 @@ Run: make bench-concurrency    (or: python -m bench.concurrency --cold)
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
@@ -123,6 +124,14 @@ def main(cold: bool = False) -> None:
     print(f"ideal {ideal:.2f} s → {seconds / ideal:.2f} × ideal  target ≤ 1.25 ×")
     print(f"(the same {ACCOUNTS} calls made bare, {CONCURRENCY} at a time, without the app: "
           f"{bare:.2f} s = {bare / ideal:.2f} × ideal)")
+    output = Path("bench/output")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / f"concurrency{'-cold' if cold else ''}.json").write_text(json.dumps({
+        "accounts": ACCOUNTS, "latency_seconds": LATENCY, "concurrency": CONCURRENCY,
+        "cold_process": cold, "seconds": round(seconds, 3), "ideal_seconds": ideal,
+        "times_ideal": round(seconds / ideal, 3), "target_times_ideal": 1.25,
+        "calls": dict(kinds), "quota_counted": counted, "bare_seconds": round(bare, 3)},
+        indent=2))
 
 
 if __name__ == "__main__":

@@ -108,9 +108,10 @@ def store_refreshed_credentials(session: Session, service_account: ServiceAccoun
     newer (the login was linked again, or another process stored a rotation): they are kept,
     and False is returned.
     """
+    # FOR NO KEY UPDATE on PostgreSQL: quota counters referencing the login are not held up.
     current = session.scalar(
         select(ServiceAccount.credentials_encrypted)
-        .where(ServiceAccount.id == service_account.id).with_for_update())
+        .where(ServiceAccount.id == service_account.id).with_for_update(key_share=True))
     if current is None or vault.decrypt_json(current).get("refresh_token") != read.get(
             "refresh_token"):
         logger.info("login %s: newer credentials stored meanwhile, refreshed ones dropped",

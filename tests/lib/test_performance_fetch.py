@@ -203,7 +203,8 @@ def test_a_microsoft_run_stores_the_rotated_refresh_token_and_the_next_run_reuse
                                     vault=VAULT, settings=settings)
     session.commit()
     linked = VAULT.decrypt_json(login.credentials_encrypted)
-    accounts = [a for a in _accounts(session, login) if a.external_id == "149006123"]
+    accounts = _accounts(session, login)
+    assert len(accounts) == 2  # two threads share the login, and the refresh
     runner = _runner(tmp_path, **{f"PPC_ROBOT_{name.upper()}": getattr(settings, name) for name in (
         "microsoft_customer_url", "microsoft_reporting_url", "microsoft_developer_token",
         "microsoft_oauth_token_url", "microsoft_client_id", "microsoft_client_secret",
@@ -215,8 +216,10 @@ def test_a_microsoft_run_stores_the_rotated_refresh_token_and_the_next_run_reuse
     session.refresh(login)
     rotated = VAULT.decrypt_json(login.credentials_encrypted)
 
-    assert outcome == "succeeded", run.error_message
+    assert outcome == "succeeded" and run.error_message is None
     assert [p for p in _paths(microsoft_stub, since) if "CustomerManagement" in p] == []
+    # one refresh: a second one with the rotated-away refresh token would be refused
+    assert len([p for p in _paths(microsoft_stub, since) if p.endswith("/token")]) == 1
     assert rotated["refresh_token"] != linked["refresh_token"]
     assert rotated["refresh_token"] in microsoft_stub.refresh_tokens
     since = len(microsoft_stub.requests)
