@@ -61,7 +61,8 @@ class ServiceAccount(Base, OwnedByUser):
     platform: Mapped[Platform] = mapped_column(str_enum(Platform))
     external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_MAX))
     name: Mapped[str] = mapped_column(String(ACCOUNT_NAME_MAX))
-    # Fernet token of the credentials' JSON (refresh token, Sklik token); never shown back.
+    # Fernet token of the credentials' JSON (refresh token, Sklik token, and the last OAuth
+    # access token with its expiry, reused while valid); never shown back.
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ServiceAccountStatus] = mapped_column(
         str_enum(ServiceAccountStatus), default=ServiceAccountStatus.VALID
