@@ -90,6 +90,38 @@ class SyncResult:
                 f"{len(self.removed)} removed.")
 
 
+def credentials_of(service_account: ServiceAccount, vault: Vault) -> dict[str, Any]:
+    """The login's decrypted credentials; raises AccountError when none are stored."""
+    if service_account.credentials_encrypted:
+        return vault.decrypt_json(service_account.credentials_encrypted)
+    if service_account.platform is not Platform.SANDBOX:
+        raise AccountError("This login has no stored credentials; link it again.")
+    return {}
+
+
+def store_refreshed_credentials(session: Session, service_account: ServiceAccount, vault: Vault,
+                                refreshed: dict[str, Any], *, read: dict[str, Any]) -> bool:
+    """Store, encrypted, the credentials a platform refreshed during calls made with `read`
+    (a new access token, a rotated refresh token).
+
+    Stored credentials that no longer hold the refresh token those calls started from are
+    newer (the login was linked again, or another process stored a rotation): they are kept,
+    and False is returned.
+    """
+    # FOR NO KEY UPDATE on PostgreSQL: quota counters referencing the login are not held up.
+    current = session.scalar(
+        select(ServiceAccount.credentials_encrypted)
+        .where(ServiceAccount.id == service_account.id).with_for_update(key_share=True))
+    if current is None or vault.decrypt_json(current).get("refresh_token") != read.get(
+            "refresh_token"):
+        logger.info("login %s: newer credentials stored meanwhile, refreshed ones dropped",
+                    service_account.id)
+        return False
+    service_account.credentials_encrypted = vault.encrypt_json(refreshed)
+    session.flush()
+    return True
+
+
 def client_for(service_account: ServiceAccount, vault: Vault, settings: PlatformSettings,
                *, session: Session | None = None) -> PlatformClient:
     """The platform adapter of a linked login, with its decrypted credentials.
@@ -97,11 +129,7 @@ def client_for(service_account: ServiceAccount, vault: Vault, settings: Platform
     With `session`, every call first passes the login's quota limiter (shared through the
     database by every process); the runner passes its session too.
     """
-    credentials: dict[str, Any] = {}
-    if service_account.credentials_encrypted:
-        credentials = vault.decrypt_json(service_account.credentials_encrypted)
-    elif service_account.platform is not Platform.SANDBOX:
-        raise AccountError("This login has no stored credentials; link it again.")
+    credentials = credentials_of(service_account, vault)
     before_call = None
     limits = limits_for(service_account.platform, settings.quota_overrides)
     if session is not None and limits:
@@ -158,15 +186,17 @@ def sync_service_account(
     now = now or utcnow()
     if service_account.status is ServiceAccountStatus.UNLINKED:
         return SyncResult(service_account.id, error="This login is unlinked; link it again.")
+    read: dict[str, Any] = {}
+    client: PlatformClient | None = None
     try:
+        read = credentials_of(service_account, vault)
         client = client_for(service_account, vault, settings, session=session)
         remote = client.list_accounts()
     except (PlatformError, AccountError) as exc:
+        _store_refreshed(session, service_account, vault, client, read)
         record_login_failure(session, service_account, exc, settings, now)
         return SyncResult(service_account.id, error=str(exc))
-    rotated = client.updated_credentials()
-    if rotated:
-        service_account.credentials_encrypted = vault.encrypt_json(rotated)
+    _store_refreshed(session, service_account, vault, client, read)
     return _apply_sync(session, service_account, remote, settings, now)
 
 
@@ -214,21 +244,33 @@ def fetch_client_account_rows(
     """
     login = client_account.service_account
     now = utcnow()
-    remote = RemoteAccount(client_account.external_id, client_account.name,
-                           client_account.currency, client_account.time_zone,
-                           client_account.status)
+    remote = remote_account_of(client_account)
+    read = credentials_of(login, vault)
+    client = client_for(login, vault, settings, session=session)
     try:
-        client = client_for(login, vault, settings, session=session)
         yield from client.fetch_report(ReportRequest(remote, date_from, date_to,
                                                      tuple(dimensions)))
     except (InvalidCredentialsError, QuotaExhaustedError) as exc:
+        _store_refreshed(session, login, vault, client, read)
         record_login_failure(session, login, exc, settings, now, is_sync=False)
         raise
-    rotated = client.updated_credentials()
-    if rotated:
-        login.credentials_encrypted = vault.encrypt_json(rotated)
+    _store_refreshed(session, login, vault, client, read)
     login.last_success_at = utcnow()
     session.flush()
+
+
+def remote_account_of(client_account: ClientAccount) -> RemoteAccount:
+    """The client account as its adapter needs it, with what the last sync stored to reach it."""
+    return RemoteAccount(client_account.external_id, client_account.name,
+                         client_account.currency, client_account.time_zone,
+                         client_account.status, dict(client_account.platform_extra or {}))
+
+
+def _store_refreshed(session: Session, service_account: ServiceAccount, vault: Vault,
+                     client: PlatformClient | None, read: dict[str, Any]) -> None:
+    refreshed = client.updated_credentials() if client is not None else None
+    if refreshed:
+        store_refreshed_credentials(session, service_account, vault, refreshed, read=read)
 
 
 def record_login_failure(session: Session, service_account: ServiceAccount, exc: Exception,
@@ -272,9 +314,12 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
             session.add(ClientAccount(
                 user_id=service_account.user_id, service_account_id=service_account.id,
                 external_id=account.external_id, name=account.name[:ACCOUNT_NAME_MAX],
-                currency=account.currency, time_zone=account.time_zone, status=account.status))
+                currency=account.currency, time_zone=account.time_zone, status=account.status,
+                platform_extra=dict(account.extra)))
             result.added.append(account.external_id)
             continue
+        if row.platform_extra != account.extra:  # how to reach it: not a change the user sees
+            row.platform_extra = dict(account.extra)
         changes = {"name": account.name[:ACCOUNT_NAME_MAX], "currency": account.currency,
                    "time_zone": account.time_zone, "status": account.status}
         if any(getattr(row, key) != value for key, value in changes.items()):

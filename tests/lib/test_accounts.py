@@ -28,11 +28,13 @@ from ppc_robot.lib.models import (
 )
 from ppc_robot.lib.platforms import InvalidCredentialsError, TemporaryError
 from tests.factories import make_job
+from tests.stubs.google import GoogleStub
 from tests.stubs.sklik import SklikAccount, SklikStub
 from tests.support import platforms as platform_fixtures
-from tests.support.platforms import SKLIK_TOKEN, stub_settings
+from tests.support.platforms import SKLIK_TOKEN, google_settings, stub_settings
 
 sklik_stub = platform_fixtures.sklik_stub
+google_stub = platform_fixtures.google_stub
 
 VAULT = Vault([generate_key()])
 
@@ -208,3 +210,25 @@ def test_due_sync_reads_vault_and_settings_from_the_environment(
     assert results and all(r.ok for r in results)
     login = session.scalars(select(ServiceAccount).where(ServiceAccount.user_id == user.id)).one()
     assert login.next_sync_at == now + timedelta(hours=2)
+
+
+def test_sync_keeps_the_manager_to_reach_each_account_through_and_reuses_the_token(
+        session: Session, user: User, google_stub: GoogleStub) -> None:
+    settings = google_settings(google_stub)
+    sa, _ = link_service_account(session, user, Platform.GOOGLE_ADS,
+                                 {"refresh_token": google_stub.issue_refresh_token()},
+                                 vault=VAULT, settings=settings)
+    session.commit()
+    linked = _accounts(session, sa)
+    assert linked["1234567890"].platform_extra == {"login_customer_id": "1112223333"}
+    assert linked["9990001111"].platform_extra == {"login_customer_id": "9990001111"}
+    google_stub.customers["1112223333"].children.remove("1234567890")
+    google_stub.customers["9990001111"].children.append("1234567890")  # moved to another MCC
+    asked = len([r for r in google_stub.requests if r.path == "/token"])
+
+    result = sync_service_account(session, sa, vault=VAULT, settings=settings)
+
+    assert result.ok and result.updated == []  # nothing the user would see changed
+    assert _accounts(session, sa)["1234567890"].platform_extra == {
+        "login_customer_id": "9990001111"}
+    assert len([r for r in google_stub.requests if r.path == "/token"]) == asked

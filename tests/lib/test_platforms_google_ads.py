@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import threading
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -174,3 +175,119 @@ def test_keyword_and_device_report(google_stub: GoogleStub) -> None:
         ("Generic CZ", "Generic CZ — Core", "buy generic cz", "desktop")]
     query = [r.json()["query"] for r in google_stub.requests if r.path.endswith("searchStream")][-1]
     assert " FROM keyword_view " in query and "segments.device" in query
+
+
+def _tokens(stub: GoogleStub) -> list[str]:
+    return [r.path for r in stub.requests if r.path == "/token"]
+
+
+def _linked_credentials(stub: GoogleStub) -> dict[str, str]:
+    """Credentials as linking stores them: the refresh token and the access token it brought."""
+    client = _client(stub)
+    client.check_credentials()
+    stored = client.updated_credentials()
+    assert stored is not None
+    return stored
+
+
+def test_a_stored_valid_access_token_is_used_without_asking_for_another(
+        google_stub: GoogleStub) -> None:
+    credentials = _linked_credentials(google_stub)
+    asked = len(_tokens(google_stub))
+
+    client = make_client(Platform.GOOGLE_ADS, credentials, google_settings(google_stub))
+    rows = list(client.fetch_report(ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+
+    assert rows and len(_tokens(google_stub)) == asked
+    assert client.updated_credentials() is None  # nothing new to store
+    assert credentials["access_token"] in google_stub.access_tokens
+    assert datetime.fromisoformat(credentials["access_token_expires_at"]) > utcnow() + timedelta(
+        minutes=59)
+
+
+def test_a_refused_stored_token_is_refreshed_once_for_all_threads(
+        google_stub: GoogleStub) -> None:
+    credentials = _linked_credentials(google_stub)
+    google_stub.expire_access_tokens()  # revoked or expired early on Google's side
+    asked = len(_tokens(google_stub))
+    client = make_client(Platform.GOOGLE_ADS, credentials, google_settings(google_stub))
+    request = ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))
+    results: list[int] = []
+
+    def fetch() -> None:
+        results.append(len(list(client.fetch_report(request))))
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [2] * 6
+    assert len(_tokens(google_stub)) == asked + 1
+    refreshed = client.updated_credentials()
+    assert refreshed is not None
+    assert refreshed["refresh_token"] == credentials["refresh_token"]
+    assert refreshed["access_token"] != credentials["access_token"]
+    assert refreshed["access_token"] in google_stub.access_tokens
+
+
+def test_a_stored_token_about_to_expire_is_refreshed_before_the_call(
+        google_stub: GoogleStub) -> None:
+    credentials = _linked_credentials(google_stub)
+    soon = (utcnow() + timedelta(minutes=2)).isoformat()
+    asked = len(_tokens(google_stub))
+    calls = len(google_stub.requests)
+
+    client = make_client(Platform.GOOGLE_ADS, credentials | {"access_token_expires_at": soon},
+                         google_settings(google_stub))
+    client.check_credentials()
+
+    assert len(_tokens(google_stub)) == asked + 1
+    assert len(google_stub.requests) == calls + 2  # the refresh, then one accepted call
+
+
+def test_a_revoked_login_asks_for_a_token_once_however_many_calls_follow(
+        google_stub: GoogleStub) -> None:
+    credentials = _linked_credentials(google_stub)
+    google_stub.revoke(credentials["refresh_token"])
+    google_stub.expire_access_tokens()
+    asked = len(_tokens(google_stub))
+    client = make_client(Platform.GOOGLE_ADS, credentials, google_settings(google_stub))
+
+    for _ in range(3):
+        with pytest.raises(RevokedCredentialsError):
+            list(client.fetch_report(ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+
+    assert len(_tokens(google_stub)) == asked + 1
+
+
+def test_the_manager_stored_at_sync_reaches_the_account_without_the_hierarchy(
+        google_stub: GoogleStub) -> None:
+    synced = {a.external_id: a for a in _client(google_stub).list_accounts()}
+    deep = synced["5556667777"]
+    google_stub.customers["5556667777"].campaigns = {
+        "Alpen": [(date(2026, 8, 1), 10, 1, 1000000, 0.0, 0.0)]}
+    calls = len(google_stub.requests)
+
+    rows = list(_client(google_stub).fetch_report(
+        ReportRequest(deep, date(2026, 8, 1), date(2026, 8, 1), ("date", "campaign"))))
+
+    assert [r.campaign for r in rows] == ["Alpen"]
+    made = google_stub.requests[calls:]
+    assert [r.path for r in made] == ["/token", "/v25/customers/5556667777/googleAds:searchStream"]
+    assert made[1].header("login-customer-id") == "1112223333"
+
+
+def test_a_manager_that_no_longer_reaches_the_account_falls_back_to_the_hierarchy(
+        google_stub: GoogleStub) -> None:
+    moved = RemoteAccount("1234567890", "Client s.r.o.", "CZK", "Europe/Prague",
+                          extra={"login_customer_id": "9990001111"})  # the account moved away
+
+    rows = list(_client(google_stub).fetch_report(
+        ReportRequest(moved, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))
+
+    assert len(rows) == 3
+    logins = [r.header("login-customer-id") for r in google_stub.requests
+              if r.path.endswith("1234567890/googleAds:searchStream")]
+    assert logins == ["9990001111", "1112223333"]

@@ -113,3 +113,27 @@ def test_throttling_server_errors_and_refusals(microsoft_stub: MicrosoftStub) ->
     with pytest.raises(TemporaryError, match="failed to build the report"):
         list(_client(microsoft_stub).fetch_report(
             ReportRequest(BIKES, date(2026, 8, 1), date(2026, 8, 2))))
+
+
+def test_a_stored_access_token_serves_until_refused_then_the_refresh_token_rotates(
+        microsoft_stub: MicrosoftStub) -> None:
+    linking = _client(microsoft_stub)
+    linking.check_credentials()
+    stored = linking.updated_credentials()
+    assert stored is not None and stored["access_token"] in microsoft_stub.access_tokens
+    asked = len([r for r in microsoft_stub.requests if r.path.endswith("/token")])
+    request = ReportRequest(BIKES, date(2026, 8, 1), date(2026, 8, 2), ("date",))
+
+    reusing = make_client(Platform.MICROSOFT, stored, microsoft_settings(microsoft_stub))
+    assert list(reusing.fetch_report(request))
+    assert reusing.updated_credentials() is None
+    microsoft_stub.expire_access_tokens()
+    refreshing = make_client(Platform.MICROSOFT, stored, microsoft_settings(microsoft_stub))
+    assert list(refreshing.fetch_report(request))
+
+    assert len([r for r in microsoft_stub.requests if r.path.endswith("/token")]) == asked + 1
+    rotated = refreshing.updated_credentials()
+    assert rotated is not None
+    assert rotated["refresh_token"] != stored["refresh_token"]
+    assert rotated["refresh_token"] in microsoft_stub.refresh_tokens
+    assert stored["refresh_token"] not in microsoft_stub.refresh_tokens

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ppc_robot.lib.accounts import link_service_account, sync_service_account
 from ppc_robot.lib.credentials import Vault, generate_key
 from ppc_robot.lib.db import make_engine
-from ppc_robot.lib.models import Notification, Platform, ServiceAccountStatus
+from ppc_robot.lib.models import Notification, Platform, PlatformQuota, ServiceAccountStatus
 from ppc_robot.lib.platforms import QuotaExhaustedError, RateLimitedError
 from ppc_robot.lib.platforms.quota import QuotaLimiter
 from tests.factories import Workspace
@@ -122,3 +122,73 @@ def test_a_later_successful_sync_resolves_the_quota_notification(
     resolved = session.scalars(select(Notification.resolved_at).where(
         Notification.category == 3)).all()
     assert len(resolved) == 1 and resolved[0] is not None
+
+
+def _used(session: Session, login_id: int) -> dict[str, int]:
+    session.rollback()  # a new transaction sees what the limiter committed since
+    return {q.period: q.used for q in session.scalars(
+        select(PlatformQuota).where(PlatformQuota.service_account_id == login_id))}
+
+
+def test_a_planned_run_counts_once_and_gives_back_what_it_did_not_use(
+        session: Session, workspace: Workspace, count_queries) -> None:
+    login_id = workspace.service_account.id
+    limiter = QuotaLimiter(session.get_bind(), login_id, {"minute": 100, "day": 1000},
+                           clock=lambda: NOON)
+    limiter.plan(30)
+
+    with count_queries() as writes:
+        for _ in range(7):
+            limiter.acquire()
+    counted_ahead = _used(session, login_id)
+    limiter.release()
+
+    # never fewer than the calls made; of a minute's limit a tenth at a time
+    assert counted_ahead == {"minute": 10, "day": 30}
+    assert _used(session, login_id) == {"minute": 7, "day": 7}
+    assert len([q for q in writes.statements if q.lstrip().upper().startswith(("UPDATE", "INSERT"))]) <= 4
+
+
+def test_planned_calls_never_pass_the_limit_and_fall_back_to_one_at_a_time(
+        session: Session, workspace: Workspace, database_url: str) -> None:
+    other_process = make_engine(database_url)
+    login_id = workspace.service_account.id
+    first = QuotaLimiter(session.get_bind(), login_id, {"day": 12}, clock=lambda: NOON)
+    second = QuotaLimiter(other_process, login_id, {"day": 12}, clock=lambda: NOON)
+    first.plan(8)
+    second.plan(8)
+
+    first.acquire()  # counts 8 ahead
+    granted = 0
+    for _ in range(8):
+        try:
+            second.acquire()  # 8 do not fit any more: one at a time, 4 of them
+            granted += 1
+        except QuotaExhaustedError:
+            pass
+    for _ in range(7):
+        first.acquire()
+    second.release()
+    first.release()
+    other_process.dispose()
+
+    assert granted == 4
+    assert _used(session, login_id) == {"day": 12}
+
+
+def test_slots_held_for_a_minute_that_has_ended_lapse(session: Session,
+                                                      workspace: Workspace) -> None:
+    clock = Clock(NOON)
+    login_id = workspace.service_account.id
+    limiter = QuotaLimiter(session.get_bind(), login_id, {"minute": 50, "day": 100}, clock=clock)
+    limiter.plan(5)
+    limiter.acquire()
+    limiter.acquire()
+
+    clock.now = NOON + timedelta(minutes=1)
+    limiter.acquire()  # counted in the new minute, not taken from the old one's slots
+    counted = _used(session, login_id)
+    limiter.release()
+
+    assert counted == {"minute": 3, "day": 5}
+    assert _used(session, login_id) == {"minute": 1, "day": 3}

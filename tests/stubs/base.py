@@ -45,13 +45,22 @@ class Response:
         return cls(302, b"", {"Location": location})
 
 
+class _Server(ThreadingHTTPServer):
+    # Python's default backlog of 5 drops the connections of a burst of concurrent calls (the
+    # client then waits a second to retry), which no real platform does.
+    request_queue_size = 128
+
+
 class StubServer:
-    """Start with `start()`, stop with `stop()`; `requests` records what arrived."""
+    """Start with `start()`, stop with `stop()`; `requests` records what arrived, and
+    `most_in_flight` the most requests it was answering at once."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self.lock = threading.Lock()
         self.latency = 0.0  # seconds every answer waits, outside the lock (benchmarks)
+        self.in_flight = 0
+        self.most_in_flight = 0
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,9 +70,13 @@ class StubServer:
                 request = Request(self.command, parts.path, parse_qs(parts.query),
                                   {k.lower(): v for k, v in self.headers.items()},
                                   self.rfile.read(length))
+                with stub.lock:
+                    stub.in_flight += 1
+                    stub.most_in_flight = max(stub.most_in_flight, stub.in_flight)
                 if stub.latency:
                     time.sleep(stub.latency)
                 with stub.lock:
+                    stub.in_flight -= 1
                     stub.requests.append(request)
                     response = stub.handle(request)
                 self.send_response(response.status)
@@ -78,7 +91,7 @@ class StubServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ppc_robot.lib.models.base import Base, OwnedByUser, UtcDateTime, str_enum, utcnow
@@ -61,7 +61,8 @@ class ServiceAccount(Base, OwnedByUser):
     platform: Mapped[Platform] = mapped_column(str_enum(Platform))
     external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_MAX))
     name: Mapped[str] = mapped_column(String(ACCOUNT_NAME_MAX))
-    # Fernet token of the credentials' JSON (refresh token, Sklik token); never shown back.
+    # Fernet token of the credentials' JSON (refresh token, Sklik token, and the last OAuth
+    # access token with its expiry, reused while valid); never shown back.
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ServiceAccountStatus] = mapped_column(
         str_enum(ServiceAccountStatus), default=ServiceAccountStatus.VALID
@@ -125,6 +126,10 @@ class ClientAccount(Base, OwnedByUser):
     status: Mapped[ClientAccountStatus] = mapped_column(
         str_enum(ClientAccountStatus), default=ClientAccountStatus.ACTIVE
     )
+    # What the adapter needs to reach the account, from the last sync (Google's manager to
+    # log in through, Microsoft's parent customer), so a run need not walk the hierarchy.
+    platform_extra: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'"))
     removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

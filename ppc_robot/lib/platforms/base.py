@@ -132,7 +132,8 @@ class PlatformClient(Protocol):
         ...
 
     def updated_credentials(self) -> dict[str, Any] | None:
-        """Credentials the platform rotated during the calls (store them), else None."""
+        """Credentials the calls refreshed (a new access token, a rotated refresh token): store
+        them; None when nothing changed."""
         ...
 
 

@@ -30,7 +30,7 @@ from ppc_robot.lib.platforms.base import (
     to_decimal,
 )
 from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, with_retries
-from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
+from ppc_robot.lib.platforms.oauth import AccessTokens, OAuthProvider
 from ppc_robot.lib.platforms.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
@@ -61,17 +61,17 @@ def _digits(customer_id: str) -> str:
 
 
 class GoogleAdsClient:
-    """One Google login (a refresh token) seen through the Google Ads API."""
+    """One Google login (a refresh token, and the last access token while it is valid) seen
+    through the Google Ads API."""
 
     def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
                  before_call: Callable[[], None] | None = None) -> None:
-        self._refresh_token = str(credentials.get("refresh_token") or "")
         self._settings = settings
-        self._provider = OAuthProvider.of(Platform.GOOGLE_ADS, settings)
+        self._tokens = AccessTokens(OAuthProvider.of(Platform.GOOGLE_ADS, settings), settings,
+                                    credentials)
         base = f"{settings.google_ads_url.rstrip('/')}/{settings.google_ads_version}/"
         self._base = base  # paths like "customers:list…" would parse as a URL scheme
         self._http = make_http(settings)
-        self._access_token: str | None = None
         self._before_call = before_call or (lambda: None)
         self._managers: dict[str, str] | None = None
         # A runner shares one client among its fetch threads: the token and the hierarchy
@@ -79,7 +79,7 @@ class GoogleAdsClient:
         self._lock = threading.RLock()
 
     def updated_credentials(self) -> dict[str, Any] | None:
-        return None
+        return self._tokens.updated_credentials()
 
     def check_credentials(self) -> Identity:
         customers = self._accessible()
@@ -138,8 +138,17 @@ class GoogleAdsClient:
             f"AND '{request.date_to.isoformat()}'"
         )
         customer = _digits(request.account.external_id)
-        login = request.account.extra.get("login_customer_id") or self._manager_of(customer)
-        for result in self._stream(customer, query, login):
+        stored = request.account.extra.get("login_customer_id")
+        login = stored or self._manager_of(customer)
+        try:
+            response = self._open_stream(customer, query, login)
+        except AccessDeniedError:
+            # The manager stored at sync no longer reaches the account (it moved): ask the
+            # hierarchy once more before giving up.
+            if not stored or self._manager_of(customer) == login:
+                raise
+            response = self._open_stream(customer, query, self._manager_of(customer))
+        for result in self._results(response):
             metrics = result.get("metrics") or {}
             segments = result.get("segments") or {}
             yield ReportRow(
@@ -159,6 +168,7 @@ class GoogleAdsClient:
             )
 
     def _manager_of(self, customer: str) -> str:
+        """The manager to log in through, from the hierarchy walked once per client."""
         with self._lock:
             if self._managers is None:
                 self.list_accounts()
@@ -173,16 +183,19 @@ class GoogleAdsClient:
         return sorted(str(n).split("/")[-1] for n in names)
 
     def _search(self, customer: str, query: str, login: str) -> list[dict[str, Any]]:
-        return list(self._stream(customer, query, login))
+        return list(self._results(self._open_stream(customer, query, login)))
 
-    def _stream(self, customer: str, query: str, login: str) -> Iterator[dict[str, Any]]:
-        """The rows of searchStream, decoded batch by batch as the body arrives."""
+    def _open_stream(self, customer: str, query: str, login: str) -> httpx.Response:
+        """searchStream's answer, its body not read yet (retried while that is worth it)."""
 
         def open_stream() -> httpx.Response:
             return self._open("POST", f"customers/{customer}/googleAds:searchStream",
                               {"query": query}, login)
 
-        response = with_retries(self._settings, open_stream)
+        return with_retries(self._settings, open_stream)
+
+    def _results(self, response: httpx.Response) -> Iterator[dict[str, Any]]:
+        """The rows of searchStream, decoded batch by batch as the body arrives."""
         try:
             for batch in _json_array_items(response.iter_text()):
                 yield from batch.get("results") or []
@@ -208,10 +221,7 @@ class GoogleAdsClient:
     def _open(self, method: str, path: str, body: Any, login: str | None) -> httpx.Response:
         """Send with a valid access token, refreshing once when Google calls it expired."""
         for attempt in (1, 2):
-            with self._lock:
-                if self._access_token is None:
-                    self._access_token = self._refresh()
-                token = self._access_token
+            token = self._tokens.current()
             headers = {"Authorization": f"Bearer {token}",
                        "developer-token": self._settings.google_ads_developer_token}
             if login:
@@ -230,16 +240,10 @@ class GoogleAdsClient:
             response.close()
             error = _error(response)
             if response.status_code == 401 and attempt == 1:
-                self._access_token = None  # expired access token: refresh once and repeat
+                self._tokens.refused(token)  # expired or revoked access token: refresh once
                 continue
             raise error
         raise AssertionError("unreachable")
-
-    def _refresh(self) -> str:
-        if not self._refresh_token:
-            raise InvalidCredentialsError("No Google authorisation is stored for this login.")
-        tokens = refresh_access_token(self._provider, self._settings, self._refresh_token)
-        return str(tokens["access_token"])
 
 
 def _json_array_items(chunks: Iterator[str]) -> Iterator[dict[str, Any]]:

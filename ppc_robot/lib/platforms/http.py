@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
+from functools import cache
 from typing import TypeVar
 
 import httpx
@@ -16,10 +18,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds; one verifying context per process
+    # serves every client (SSLContext is safe to share between threads).
+    return httpx.create_ssl_context()
+
+
 def make_http(settings: PlatformSettings, base_url: str = "") -> httpx.Client:
     """A client that never follows redirects (a redirect would carry tokens elsewhere)."""
     return httpx.Client(base_url=base_url, timeout=settings.timeout_seconds,
-                        follow_redirects=False)
+                        follow_redirects=False, verify=_tls())
 
 
 def send(http: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:

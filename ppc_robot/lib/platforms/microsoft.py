@@ -7,6 +7,7 @@ import csv
 import io
 import logging
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from ppc_robot.lib.platforms.base import (
     to_decimal,
 )
 from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, send, with_retries
-from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
+from ppc_robot.lib.platforms.oauth import AccessTokens, OAuthProvider
 from ppc_robot.lib.platforms.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
@@ -67,22 +68,23 @@ METRIC_COLUMNS = ["Impressions", "Clicks", "Spend", "Conversions", "Revenue"]
 
 
 class MicrosoftClient:
-    """One Microsoft login (a refresh token, rotated on every refresh)."""
+    """One Microsoft login (a refresh token, rotated on every refresh, and the last access
+    token while it is valid)."""
 
     def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
                  before_call: Callable[[], None] | None = None) -> None:
-        self._refresh_token = str(credentials.get("refresh_token") or "")
-        self._rotated: str | None = None
         self._settings = settings
-        self._provider = OAuthProvider.of(Platform.MICROSOFT, settings)
+        self._tokens = AccessTokens(OAuthProvider.of(Platform.MICROSOFT, settings), settings,
+                                    credentials)
         self._http = make_http(settings)
-        self._access_token: str | None = None
         self._before_call = before_call or (lambda: None)
         self._user_id: str | None = None
         self._parents: dict[str, str] | None = None
+        # A runner shares one client among its fetch threads: the accounts are listed once.
+        self._lock = threading.Lock()
 
     def updated_credentials(self) -> dict[str, Any] | None:
-        return {"refresh_token": self._rotated} if self._rotated else None
+        return self._tokens.updated_credentials()
 
     def check_credentials(self) -> Identity:
         user = self._call(self._customer("User/Query"), {"UserId": None})["User"]
@@ -171,8 +173,9 @@ class MicrosoftClient:
         return spool
 
     def _parent_of(self, account_id: str) -> str:
-        if self._parents is None:
-            self.list_accounts()
+        with self._lock:
+            if self._parents is None:
+                self.list_accounts()
         assert self._parents is not None
         return self._parents.get(account_id, "")
 
@@ -190,9 +193,8 @@ class MicrosoftClient:
 
     def _call_once(self, url: str, body: dict[str, Any], extra: dict[str, str]) -> dict[str, Any]:
         for attempt in (1, 2):
-            if self._access_token is None:
-                self._access_token = self._refresh()
-            headers = {"Authorization": f"Bearer {self._access_token}",
+            token = self._tokens.current()
+            headers = {"Authorization": f"Bearer {token}",
                        "DeveloperToken": self._settings.microsoft_developer_token, **extra}
             self._before_call()
             response = send(self._http, self._http.build_request("POST", url, json=body,
@@ -205,19 +207,11 @@ class MicrosoftClient:
             if response.status_code == 200 and isinstance(answer, dict):
                 return answer
             codes = _fault_codes(answer)
-            if 109 in codes and attempt == 1:  # AuthenticationTokenExpired: refresh once
-                self._access_token = None
+            if 109 in codes and attempt == 1:
+                self._tokens.refused(token)  # AuthenticationTokenExpired: refresh once
                 continue
             raise _error(response, codes, answer)
         raise AssertionError("unreachable")
-
-    def _refresh(self) -> str:
-        if not self._refresh_token:
-            raise InvalidCredentialsError("No Microsoft authorisation is stored for this login.")
-        tokens = refresh_access_token(self._provider, self._settings, self._refresh_token)
-        if tokens.get("refresh_token"):
-            self._refresh_token = self._rotated = str(tokens["refresh_token"])
-        return str(tokens["access_token"])
 
 
 def _date(day: date) -> dict[str, int]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from ppc_robot.lib.models import Platform
+from ppc_robot.lib.models import Platform, utcnow
 from ppc_robot.lib.platforms.base import (
     BadRequestError,
     InvalidCredentialsError,
@@ -30,6 +33,11 @@ SCOPES = {
         "https://www.googleapis.com/auth/adwords https://www.googleapis.com/auth/spreadsheets"),
     Platform.MICROSOFT: "openid offline_access https://ads.microsoft.com/msads.manage",
 }
+# A stored access token is used only while it has this much life left: a call made with it
+# must not expire in flight, and a refused one is refreshed anyway.
+ACCESS_TOKEN_MARGIN = timedelta(minutes=5)
+# When a token answer does not say how long the access token lasts (both platforms say an hour).
+DEFAULT_ACCESS_TOKEN_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -137,3 +145,89 @@ def refresh_access_token(provider: OAuthProvider, settings: PlatformSettings,
     """A fresh access token (and, with Microsoft, a new refresh token to store)."""
     return _token_call(provider, settings, {"grant_type": "refresh_token",
                                             "refresh_token": refresh_token})
+
+
+def token_credentials(tokens: dict[str, Any], refresh_token: str,
+                      now: datetime | None = None) -> dict[str, Any]:
+    """The credentials to store from a token answer: the refresh token (rotated, when the
+    answer carries a new one) and the access token with the time it expires."""
+    now = now or utcnow()
+    lifetime = float(tokens.get("expires_in") or DEFAULT_ACCESS_TOKEN_SECONDS)
+    return {"refresh_token": str(tokens.get("refresh_token") or refresh_token),
+            "access_token": str(tokens["access_token"]),
+            "access_token_expires_at": (now + timedelta(seconds=lifetime)).isoformat()}
+
+
+class AccessTokens:
+    """One login's OAuth access token, shared by the threads of a run.
+
+    The stored access token serves while it is valid; a new one is asked for only when it
+    is missing, about to expire, or the platform refused it. What a refresh brought (the
+    access token, and the refresh token where the platform rotates it) comes back from
+    `updated_credentials()`, for the caller to store encrypted.
+    """
+
+    def __init__(self, provider: OAuthProvider, settings: PlatformSettings,
+                 credentials: dict[str, Any], *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._provider, self._settings, self._clock = provider, settings, clock
+        self._credentials = dict(credentials)
+        self._access_token: str | None = None
+        self._expires_at: datetime | None = None
+        stored = credentials.get("access_token")
+        expires_at = _parse_time(credentials.get("access_token_expires_at"))
+        if stored and expires_at is not None:
+            self._access_token, self._expires_at = str(stored), expires_at
+        self._updated = False
+        self._refusal: InvalidCredentialsError | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def refresh_token(self) -> str:
+        return str(self._credentials.get("refresh_token") or "")
+
+    def current(self) -> str:
+        """A valid access token: the one held while it lasts, else a refreshed one."""
+        with self._lock:
+            if self._refusal is not None:  # a refused authorisation is not asked for again
+                raise type(self._refusal)(str(self._refusal))
+            if self._access_token is None or self._expiring():
+                try:
+                    self._refresh()
+                except InvalidCredentialsError as exc:
+                    self._refusal = exc
+                    raise
+            assert self._access_token is not None
+            return self._access_token
+
+    def refused(self, token: str) -> None:
+        """The platform refused `token`: the next `current()` refreshes, once for all threads."""
+        with self._lock:
+            if self._access_token == token:
+                self._access_token = None
+
+    def updated_credentials(self) -> dict[str, Any] | None:
+        """The credentials with what the refreshes brought, or None when nothing was refreshed."""
+        with self._lock:
+            return dict(self._credentials) if self._updated else None
+
+    def _expiring(self) -> bool:
+        return self._expires_at is None or self._expires_at - ACCESS_TOKEN_MARGIN <= self._clock()
+
+    def _refresh(self) -> None:
+        label = self._provider.platform.label
+        if not self.refresh_token:
+            raise InvalidCredentialsError(f"No {label} authorisation is stored for this login.")
+        now = self._clock()
+        tokens = refresh_access_token(self._provider, self._settings, self.refresh_token)
+        self._credentials.update(token_credentials(tokens, self.refresh_token, now))
+        self._access_token = str(tokens["access_token"])
+        self._expires_at = _parse_time(self._credentials["access_token_expires_at"])
+        self._updated = True
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

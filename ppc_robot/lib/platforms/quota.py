@@ -15,11 +15,18 @@ share its budget. The platforms' documented limits, as defaults (PPC_ROBOT_QUOTA
 A call over a per-minute limit raises RateLimitedError with the seconds until the next
 minute (the adapter's retry waits if that is short); over a daily limit it raises
 QuotaExhaustedError "quota exhausted, next attempt at …" and nothing is sent.
+
+A caller that knows how many calls it is about to make (a run: one report per account and
+period) says so with `plan()`: the limiter then counts that many in one database write and
+hands the slots out to its threads without further round trips, and `release()` gives back
+those not used. The counters never show fewer calls than were made; between the two (or after
+a crash, until the period ends) they show more.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -86,35 +93,86 @@ class QuotaLimiter:
         self._store = store
         self._service_account_id = service_account_id
         # The minute first: a call refused for the minute (and retried) must not use up a
-        # slot of the day; a call refused for the day only wastes a slot of this minute.
+        # slot of the day; a call refused for the day only keeps a slot of this minute.
         self._limits = sorted(limits.items(), key=lambda item: item[0] != "minute")
         self._label = platform_label
         self._clock = clock
+        # Slots counted in the database and not used yet: period → (its start, how many).
+        self._held: dict[str, tuple[datetime, int]] = {}
+        self._planned = 0
+        self._lock = threading.Lock()  # one limiter serves all the threads of a run
+
+    def plan(self, calls: int) -> None:
+        """Announce `calls` more calls: the next count takes slots for all of them at once."""
+        with self._lock:
+            self._planned += max(calls, 0)
 
     def acquire(self) -> None:
         """Count one call, or raise RateLimitedError / QuotaExhaustedError without counting."""
-        now = self._clock()
-        for period, limit in self._limits:
-            start = _period_start(now, period)
-            if not self._take(period, start, limit):
-                next_attempt = start + PERIODS[period]
-                if period == "day":
-                    raise QuotaExhaustedError(
-                        f"{self._label} quota exhausted, next attempt at "
-                        f"{next_attempt:%Y-%m-%d %H:%M} UTC.", next_attempt)
-                raise RateLimitedError(
-                    f"{self._label} allows {limit} calls a {period} for this login.",
-                    max((next_attempt - now).total_seconds(), 0.0))
+        with self._lock:
+            now = self._clock()
+            for period, limit in self._limits:
+                start = _period_start(now, period)
+                held_start, held = self._held.pop(period, (start, 0))
+                if held_start == start and held > 0:
+                    self._held[period] = (start, held)
+                    continue
+                # Slots held for a period that has ended were counted there; they lapse.
+                taken = self._take(period, start, limit, max(self._planned, 1))
+                if not taken:
+                    next_attempt = start + PERIODS[period]
+                    if period == "day":
+                        raise QuotaExhaustedError(
+                            f"{self._label} quota exhausted, next attempt at "
+                            f"{next_attempt:%Y-%m-%d %H:%M} UTC.", next_attempt)
+                    raise RateLimitedError(
+                        f"{self._label} allows {limit} calls a {period} for this login.",
+                        max((next_attempt - now).total_seconds(), 0.0))
+                self._held[period] = (start, taken)
+            for period, (start, held) in self._held.items():
+                self._held[period] = (start, held - 1)
+            self._planned = max(self._planned - 1, 0)
 
-    def _take(self, period: str, start: datetime, limit: int) -> bool:
-        """One atomic UPDATE: a new period starts over at 1, else count up while under limit."""
+    def release(self) -> None:
+        """Give back the slots counted ahead and not used; the plan is over."""
+        with self._lock:
+            table = PlatformQuota.__table__
+            for period, (start, held) in self._held.items():
+                if held < 1:
+                    continue
+                with self._transaction() as connection:
+                    connection.execute(update(table).where(
+                        table.c.service_account_id == self._service_account_id,
+                        table.c.period == period,
+                        table.c.period_start == literal(start, UtcDateTime()),
+                        table.c.used >= held,
+                    ).values(used=table.c.used - held))
+            self._held.clear()
+            self._planned = 0
+
+    def _take(self, period: str, start: datetime, limit: int, wanted: int) -> int:
+        """Count `wanted` calls, or failing that one; returns how many were counted (0: none).
+
+        Within a minute at most a tenth of the limit is taken at once: slots a run cannot use
+        before the minute ends would only keep other processes waiting.
+        """
+        if limit < 1:
+            return 0
+        share = limit if period == "day" else max(limit // 10, 1)
+        for count in dict.fromkeys((min(wanted, share), 1)):
+            if self._take_exactly(period, start, limit, count):
+                return count
+        return 0
+
+    def _take_exactly(self, period: str, start: datetime, limit: int, count: int) -> bool:
+        """One atomic UPDATE: a new period starts over at `count`, else count up within limit."""
         table = PlatformQuota.__table__
         row = (table.c.service_account_id == self._service_account_id) & (table.c.period == period)
         is_new_period = table.c.period_start < start
         with self._transaction() as connection:
             changed = connection.execute(
-                update(table).where(row, is_new_period | (table.c.used < limit)).values(
-                    used=case((is_new_period, 1), else_=table.c.used + 1),
+                update(table).where(row, is_new_period | (table.c.used + count <= limit)).values(
+                    used=case((is_new_period, count), else_=table.c.used + count),
                     period_start=case((is_new_period, literal(start, UtcDateTime())),
                                       else_=table.c.period_start),
                 )
@@ -124,16 +182,14 @@ class QuotaLimiter:
             exists = connection.scalar(select(table.c.id).where(row))
             if exists is not None:
                 return False
-        if limit < 1:
-            return False
         try:
             with self._transaction() as connection:
                 connection.execute(insert(table).values(
                     service_account_id=self._service_account_id, period=period,
-                    period_start=start, used=1))
+                    period_start=start, used=count))
             return True
         except IntegrityError:  # another process created the row first: count there
-            return self._take(period, start, limit)
+            return self._take_exactly(period, start, limit, count)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

@@ -11,9 +11,10 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,7 +25,11 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ppc_robot.lib.accounts import record_login_failure, vault_from_config
+from ppc_robot.lib.accounts import (
+    record_login_failure,
+    store_refreshed_credentials,
+    vault_from_config,
+)
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.jobs.levels import reads_all_of_client, reads_all_of_login
 from ppc_robot.lib.models import (
@@ -90,6 +95,7 @@ class AccountToRead:
     time_zone: str
     platform: str
     service_account: ServiceAccount
+    platform_extra: dict[str, str] = field(default_factory=dict)  # how to reach it, from sync
 
 
 def _parameters(context: RunContext) -> dict[str, Any]:
@@ -128,7 +134,7 @@ def _accounts(session: Session, context: RunContext) -> tuple[list[AccountToRead
             continue
         readable.append(AccountToRead(account.id, account.external_id, account.name, account.currency,
                                       account.time_zone, account.service_account.platform.value,
-                                      account.service_account))
+                                      account.service_account, dict(account.platform_extra or {})))
     if not readable and not missing:
         raise RunFailed("The job has no client accounts to report on; pick some in the job editor.")
     return readable, missing, client
@@ -144,19 +150,21 @@ def _micros(value: Decimal) -> int:
     return int(value * MICROS)
 
 
-def _chunks(account: AccountToRead, request: ReportRequest, client: Any) -> Iterator[pl.DataFrame]:
+def _chunks(account: AccountToRead, request: ReportRequest, client: Any,
+            in_flight: threading.Semaphore) -> Iterator[pl.DataFrame]:
     columns: dict[str, list[Any]] = {name: [] for name in PLATFORM_DIMENSIONS + BASE}
     appenders = [(row_list.append, name, name in MONEY_COLUMNS)
                  for name, row_list in columns.items()]
-    for row in client.fetch_report(request):
-        for append, name, is_money in appenders:
-            value = getattr(row, name)
-            append(_micros(value) if is_money else value)
-        if len(columns["date"]) >= CHUNK_ROWS:
-            yield _frame(account, columns)
-            columns = {name: [] for name in columns}
-            appenders = [(row_list.append, name, name in MONEY_COLUMNS)
-                         for name, row_list in columns.items()]
+    with in_flight:  # the platform calls; the last frame is built after the slot is free
+        for row in client.fetch_report(request):
+            for append, name, is_money in appenders:
+                value = getattr(row, name)
+                append(_micros(value) if is_money else value)
+            if len(columns["date"]) >= CHUNK_ROWS:
+                yield _frame(account, columns)
+                columns = {name: [] for name in columns}
+                appenders = [(row_list.append, name, name in MONEY_COLUMNS)
+                             for name, row_list in columns.items()]
     if columns["date"]:
         yield _frame(account, columns)
 
@@ -179,14 +187,19 @@ def _frame(account: AccountToRead, columns: dict[str, list[Any]]) -> pl.DataFram
 class _Logins:
     """One platform client per login for the whole run, shared by the fetch threads.
 
-    Sharing means one token exchange per login instead of one per account; every call still
-    passes the login's quota limiter, which counts in the database for all processes.
+    Sharing means at most one token refresh per login instead of one per account (none while
+    the stored access token is valid); every call still passes the login's quota limiter,
+    which counts in the database for all processes.
     """
 
-    def __init__(self, context: RunContext, settings: PlatformSettings, vault: Any) -> None:
+    def __init__(self, context: RunContext, settings: PlatformSettings, vault: Any,
+                 planned: Mapping[int, int]) -> None:
         self._engine = context.session_factory.kw["bind"]
         self._settings, self._vault = settings, vault
+        self._planned = planned  # login id → the calls the run expects to make through it
         self._clients: dict[int, Any] = {}
+        self._read: dict[int, dict[str, Any]] = {}
+        self._limiters: list[QuotaLimiter] = []
         self._lock = threading.Lock()
         self.failures: dict[int, Exception] = {}
 
@@ -200,41 +213,50 @@ class _Logins:
                     raise InvalidCredentialsError("This login has no stored credentials; link it again.")
                 limits = limits_for(login.platform, self._settings.quota_overrides)
                 limiter = QuotaLimiter(self._engine, login.id, limits, platform_label=login.platform.label)
+                # Counted for the whole run in one write, not one per call between the threads.
+                limiter.plan(self._planned.get(login.id, 0))
+                self._limiters.append(limiter)
+                self._read[login.id] = credentials
                 self._clients[login.id] = make_client(login.platform, credentials, self._settings,
                                                       before_call=limiter.acquire if limits else None)
             return self._clients[login.id]
 
     def record(self, context: RunContext) -> None:
         """Store what the calls taught about each login: refusals, success, rotated credentials."""
+        for limiter in self._limiters:
+            limiter.release()
         now = utcnow()
         with context.session_factory() as session:
             for login_id, client in self._clients.items():
                 login = session.get_one(ServiceAccount, login_id)
+                refreshed = client.updated_credentials()
+                if refreshed:
+                    store_refreshed_credentials(session, login, self._vault, refreshed,
+                                                read=self._read[login_id])
                 failure = self.failures.get(login_id)
                 if isinstance(failure, InvalidCredentialsError | QuotaExhaustedError):
                     record_login_failure(session, login, failure, self._settings, now, is_sync=False)
                     continue
-                rotated = client.updated_credentials()
-                if rotated:
-                    login.credentials_encrypted = self._vault.encrypt_json(rotated)
                 if failure is None:
                     login.last_success_at = now
             session.commit()
 
 
 def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequence[str],
-           logins: _Logins) -> list[pl.DataFrame]:
+           logins: _Logins, in_flight: threading.Semaphore) -> list[pl.DataFrame]:
     """All rows of one account over `periods`, retrying rate limits and 5xx with backoff."""
     wanted = [d for d in PLATFORM_DIMENSIONS if d in dimensions or d == "date"]
     remote = RemoteAccount(external_id=account.external_id, name=account.name,
-                           currency=account.currency, time_zone=account.time_zone)
+                           currency=account.currency, time_zone=account.time_zone,
+                           extra=account.platform_extra)
     frames: list[pl.DataFrame] = []
     for period in periods:
         request = ReportRequest(account=remote, date_from=period.first, date_to=period.last,
                                 dimensions=tuple(wanted))
         for attempt in range(1, FETCH_ATTEMPTS + 1):
             try:
-                frames.extend(_chunks(account, request, logins.client(account.service_account)))
+                client = logins.client(account.service_account)
+                frames.extend(_chunks(account, request, client, in_flight))
                 break
             except (RateLimitedError, TemporaryError) as exc:
                 if attempt == FETCH_ATTEMPTS:
@@ -267,10 +289,16 @@ def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequ
     lock = threading.Lock()
     done = 0
     context.progress(0, len(accounts))
-    workers = max(1, min(context.settings.account_concurrency, len(accounts)))
-    logins = _Logins(context, settings, vault)
-    with ThreadPoolExecutor(workers, thread_name_prefix=f"run{context.run_id}") as pool:
-        futures = {pool.submit(_fetch, a, periods, dimensions, logins): a for a in accounts}
+    concurrency = max(1, min(context.settings.account_concurrency, len(accounts)))
+    in_flight = threading.Semaphore(concurrency)
+    planned = Counter(a.service_account.id for a in accounts)
+    logins = _Logins(context, settings, vault, {login: n * len(periods) for login, n in planned.items()})
+    # `concurrency` platform calls at a time, and twice as many threads: while one thread turns
+    # an answer into a frame, another's call has already taken its place.
+    threads = min(2 * concurrency, len(accounts))
+    with ThreadPoolExecutor(threads, thread_name_prefix=f"run{context.run_id}") as pool:
+        futures = {pool.submit(_fetch, a, periods, dimensions, logins, in_flight): a
+                   for a in accounts}
         for future in as_completed(futures):
             account = futures[future]
             try:
