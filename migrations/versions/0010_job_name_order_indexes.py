@@ -1,7 +1,7 @@
 """job lists in name order from an index
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-25 17:20:00
 
 The folder page and search sort jobs by lower(name): an expression index per folder and per user
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
