@@ -1,9 +1,9 @@
 """Concurrency benchmark: a 50-account Google Ads job against the stand-in, every answer 200 ms late.
 
 Ideal wall time = 50 × 0.2 s / concurrency 8 = 1.25 s; target ≤ 1.25 × ideal. The measured run
-is the job's first, right after the login was linked. Before the clock starts, the report type's
-code is imported, as a worker process has it after its first run; `--cold` leaves that import
-inside the measured run, as in a worker process's very first run.
+is the job's first, right after the login was linked. Before the clock starts, the report types
+are loaded, as every worker (embedded or Celery) does when it starts; `--cold` leaves that import
+inside the measured run, as if the worker had not.
 Run: make bench-concurrency    (or: python -m bench.concurrency --cold)
 """
 
@@ -28,8 +28,7 @@ from ppc_robot.lib.folders import root_folder
 from ppc_robot.lib.jobs import create_definition, create_job
 from ppc_robot.lib.models import Base, ClientAccount, JobRun, OutputType, Platform, PlatformQuota
 from ppc_robot.lib.reports.performance import default_parameters
-from ppc_robot.lib.runner import RunnerSettings, execute_run
-from ppc_robot.lib.runner.execute import executor_for
+from ppc_robot.lib.runner import RunnerSettings, execute_run, load_report_types
 from ppc_robot.lib.users import create_user
 from ppc_robot.web import models as _web  # noqa: F401
 from tests.stubs.google import CLIENT_ID, CLIENT_SECRET, DEVELOPER_TOKEN, Customer, GoogleStub
@@ -94,8 +93,9 @@ def main(cold: bool = False) -> None:
     runner = RunnerSettings(outputs_dir=folder, account_concurrency=CONCURRENCY, app_config=config)
     if not cold:
         loading = time.perf_counter()
-        executor_for("performance")
-        print(f"report type loaded before the run in {time.perf_counter() - loading:.2f} s")
+        load_report_types()  # as every worker does when it starts
+        print(f"report types loaded before the run in {time.perf_counter() - loading:.2f} s "
+              "(a worker does this when it starts)")
     stub.latency = LATENCY
     before = len(stub.requests)
     started = time.perf_counter()

@@ -5,6 +5,7 @@ from ppc_robot.lib.runner.execute import (
     RunContext,
     RunResult,
     execute_run,
+    load_report_types,
     register_executor,
 )
 from ppc_robot.lib.runner.lifecycle import ErrorClass, RunFailed, claim_run
@@ -22,6 +23,7 @@ __all__ = [
     "RunnerSettings",
     "claim_run",
     "execute_run",
+    "load_report_types",
     "register_executor",
     "schedule_due_runs",
     "tick",

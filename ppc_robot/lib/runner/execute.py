@@ -103,8 +103,12 @@ def register_executor(task_type: str, executor: TaskExecutor) -> None:
     _EXECUTORS[task_type] = executor
 
 
-def _load_report_modules() -> None:
-    """Import every module of ppc_robot.lib.reports: report types register their executors."""
+def load_report_types() -> None:
+    """Import every module of ppc_robot.lib.reports: report types register their executors.
+
+    Workers call this when they start, so that no run pays the import (polars and XlsxWriter
+    take a few tenths of a second the first time).
+    """
     import ppc_robot.lib.reports as reports
 
     for module in pkgutil.iter_modules(reports.__path__):
@@ -113,7 +117,7 @@ def _load_report_modules() -> None:
 
 def executor_for(task_type: str) -> TaskExecutor:
     if task_type not in _EXECUTORS:
-        _load_report_modules()
+        load_report_types()
     try:
         return _EXECUTORS[task_type]
     except KeyError:

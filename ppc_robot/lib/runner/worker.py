@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ppc_robot.lib.models import utcnow
 from ppc_robot.lib.notifications import emit
-from ppc_robot.lib.runner.execute import execute_run
+from ppc_robot.lib.runner.execute import execute_run, load_report_types
 from ppc_robot.lib.runner.lifecycle import fail_exhausted_runs
 from ppc_robot.lib.runner.scheduler import overdue_runs, runs_to_dispatch, schedule_due_runs
 from ppc_robot.lib.runner.settings import RunnerSettings
@@ -122,6 +122,7 @@ class EmbeddedWorker:
                 chores.release()
 
         def loop() -> None:
+            load_report_types()  # here, once, rather than in the first run
             last_chores = 0.0
             while not self._stopped.is_set():
                 try:
