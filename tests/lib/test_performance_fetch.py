@@ -228,6 +228,44 @@ def test_a_microsoft_run_stores_the_rotated_refresh_token_and_the_next_run_reuse
     assert not [p for p in _paths(microsoft_stub, since) if p.endswith("/token")]
 
 
+def test_a_rotated_refresh_token_is_stored_before_the_report_is_asked_for(
+        session, factory, tmp_path, microsoft_stub: MicrosoftStub) -> None:
+    # Microsoft may retire the old refresh token as soon as it issues a new one: if the worker
+    # died after the refresh, only a token stored at once would keep the login working.
+    user = make_user(session)
+    settings = microsoft_settings(microsoft_stub)
+    login, _ = link_service_account(session, user, Platform.MICROSOFT,
+                                    {"refresh_token": microsoft_stub.issue_refresh_token()},
+                                    vault=VAULT, settings=settings)
+    session.commit()
+    linked = VAULT.decrypt_json(login.credentials_encrypted)["refresh_token"]
+    accounts = _accounts(session, login)[:1]
+    runner = _runner(tmp_path, **{f"PPC_ROBOT_{name.upper()}": getattr(settings, name) for name in (
+        "microsoft_customer_url", "microsoft_reporting_url", "microsoft_developer_token",
+        "microsoft_oauth_token_url", "microsoft_client_id", "microsoft_client_secret",
+        "report_poll_interval_seconds")})
+    microsoft_stub.expire_access_tokens()
+    login_id = login.id
+    stored_at_submit: list[str] = []
+
+    def look_at_the_database(request) -> None:
+        if request.path.endswith("/Submit"):
+            with factory() as other:
+                encrypted = other.get_one(ServiceAccount, login_id).credentials_encrypted
+                stored_at_submit.append(VAULT.decrypt_json(encrypted)["refresh_token"])
+
+    microsoft_stub.on_request = look_at_the_database
+
+    outcome, _ = _run(session, factory, runner, user, accounts)
+
+    assert outcome == "succeeded"
+    # The expired access token was refused at the first Submit; by the Submit made after the
+    # refresh, the rotated refresh token was already in the database.
+    assert len(stored_at_submit) == 2
+    assert stored_at_submit[0] == linked
+    assert stored_at_submit[1] != linked and stored_at_submit[1] in microsoft_stub.refresh_tokens
+
+
 def test_refreshed_credentials_never_replace_newer_ones(session, google_stub: GoogleStub) -> None:
     user = make_user(session)
     login = _link_google(session, user, google_stub)

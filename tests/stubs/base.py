@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +62,9 @@ class StubServer:
         self.latency = 0.0  # seconds every answer waits, outside the lock (benchmarks)
         self.in_flight = 0
         self.most_in_flight = 0
+        # Called with each request before it is answered, outside the lock: a test looks at
+        # the world as the platform sees it at that moment.
+        self.on_request: Callable[[Request], None] | None = None
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,6 +77,8 @@ class StubServer:
                 with stub.lock:
                     stub.in_flight += 1
                     stub.most_in_flight = max(stub.most_in_flight, stub.in_flight)
+                if stub.on_request is not None:
+                    stub.on_request(request)
                 if stub.latency:
                     time.sleep(stub.latency)
                 with stub.lock:

@@ -52,8 +52,10 @@ def make_client(
     settings: PlatformSettings,
     *,
     before_call: Callable[[], None] | None = None,
+    on_rotate: Callable[[dict[str, Any]], None] | None = None,
 ) -> PlatformClient:
-    """The adapter of `platform` for one login; `before_call` runs before every API call."""
+    """The adapter of `platform` for one login; `before_call` runs before every API call, and
+    `on_rotate` gets the credentials as soon as an OAuth platform rotates the refresh token."""
     if platform is Platform.SANDBOX:
         from ppc_robot.lib.platforms.sandbox import SandboxClient
 
@@ -65,9 +67,9 @@ def make_client(
     if platform is Platform.GOOGLE_ADS:
         from ppc_robot.lib.platforms.google_ads import GoogleAdsClient
 
-        return GoogleAdsClient(credentials, settings, before_call)
+        return GoogleAdsClient(credentials, settings, before_call, on_rotate)
     if platform is Platform.MICROSOFT:
         from ppc_robot.lib.platforms.microsoft import MicrosoftClient
 
-        return MicrosoftClient(credentials, settings, before_call)
+        return MicrosoftClient(credentials, settings, before_call, on_rotate)
     raise ValueError(f"unknown platform {platform!r}")

@@ -65,10 +65,11 @@ class GoogleAdsClient:
     through the Google Ads API."""
 
     def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
-                 before_call: Callable[[], None] | None = None) -> None:
+                 before_call: Callable[[], None] | None = None,
+                 on_rotate: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._settings = settings
         self._tokens = AccessTokens(OAuthProvider.of(Platform.GOOGLE_ADS, settings), settings,
-                                    credentials)
+                                    credentials, on_rotate=on_rotate)
         base = f"{settings.google_ads_url.rstrip('/')}/{settings.google_ads_version}/"
         self._base = base  # paths like "customers:list…" would parse as a URL scheme
         self._http = make_http(settings)

@@ -72,10 +72,11 @@ class MicrosoftClient:
     token while it is valid)."""
 
     def __init__(self, credentials: dict[str, Any], settings: PlatformSettings,
-                 before_call: Callable[[], None] | None = None) -> None:
+                 before_call: Callable[[], None] | None = None,
+                 on_rotate: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._settings = settings
         self._tokens = AccessTokens(OAuthProvider.of(Platform.MICROSOFT, settings), settings,
-                                    credentials)
+                                    credentials, on_rotate=on_rotate)
         self._http = make_http(settings)
         self._before_call = before_call or (lambda: None)
         self._user_id: str | None = None

@@ -164,12 +164,16 @@ class AccessTokens:
     The stored access token serves while it is valid; a new one is asked for only when it
     is missing, about to expire, or the platform refused it. What a refresh brought (the
     access token, and the refresh token where the platform rotates it) comes back from
-    `updated_credentials()`, for the caller to store encrypted.
+    `updated_credentials()`, for the caller to store encrypted. A rotated refresh token is
+    also handed to `on_rotate` at once: the old one may stop working as soon as the new one is
+    issued, so it must be stored before anything else can go wrong.
     """
 
     def __init__(self, provider: OAuthProvider, settings: PlatformSettings,
-                 credentials: dict[str, Any], *, clock: Callable[[], datetime] = utcnow) -> None:
+                 credentials: dict[str, Any], *, clock: Callable[[], datetime] = utcnow,
+                 on_rotate: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._provider, self._settings, self._clock = provider, settings, clock
+        self._on_rotate = on_rotate
         self._credentials = dict(credentials)
         self._access_token: str | None = None
         self._expires_at: datetime | None = None
@@ -218,11 +222,14 @@ class AccessTokens:
         if not self.refresh_token:
             raise InvalidCredentialsError(f"No {label} authorisation is stored for this login.")
         now = self._clock()
-        tokens = refresh_access_token(self._provider, self._settings, self.refresh_token)
-        self._credentials.update(token_credentials(tokens, self.refresh_token, now))
+        previous = self.refresh_token
+        tokens = refresh_access_token(self._provider, self._settings, previous)
+        self._credentials.update(token_credentials(tokens, previous, now))
         self._access_token = str(tokens["access_token"])
         self._expires_at = _parse_time(self._credentials["access_token_expires_at"])
         self._updated = True
+        if self._on_rotate is not None and self.refresh_token != previous:
+            self._on_rotate(dict(self._credentials))
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -195,6 +195,7 @@ class _Logins:
     def __init__(self, context: RunContext, settings: PlatformSettings, vault: Any,
                  planned: Mapping[int, int]) -> None:
         self._engine = context.session_factory.kw["bind"]
+        self._session_factory = context.session_factory
         self._settings, self._vault = settings, vault
         self._planned = planned  # login id → the calls the run expects to make through it
         self._clients: dict[int, Any] = {}
@@ -217,9 +218,21 @@ class _Logins:
                 limiter.plan(self._planned.get(login.id, 0))
                 self._limiters.append(limiter)
                 self._read[login.id] = credentials
-                self._clients[login.id] = make_client(login.platform, credentials, self._settings,
-                                                      before_call=limiter.acquire if limits else None)
+                self._clients[login.id] = make_client(
+                    login.platform, credentials, self._settings,
+                    before_call=limiter.acquire if limits else None,
+                    on_rotate=lambda rotated, login_id=login.id: self._store_rotation(login_id, rotated))
             return self._clients[login.id]
+
+    def _store_rotation(self, login_id: int, rotated: dict[str, Any]) -> None:
+        """A rotated refresh token is stored at once, in its own transaction: the one it
+        replaces may already be dead, and a crash before the run ends would lose the login."""
+        with self._session_factory() as session:
+            login = session.get_one(ServiceAccount, login_id)
+            if store_refreshed_credentials(session, login, self._vault, rotated,
+                                           read=self._read[login_id]):
+                self._read[login_id] = rotated
+            session.commit()
 
     def record(self, context: RunContext) -> None:
         """Store what the calls taught about each login: refusals, success, rotated credentials."""
