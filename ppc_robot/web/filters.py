@@ -41,12 +41,21 @@ def money(value: Decimal | int | float | None, currency: str = "") -> str:
 
 
 def tag_options(tags: list[tuple[int, str]], selected: int | None = None) -> Markup:
-    """`<option>`s of the user's tags: the same list is drawn in two pickers of each job list
-    and can hold hundreds of tags, so it is joined here rather than looped over in Jinja."""
-    return Markup("".join(
-        f'<option value="{int(tag_id)}"{" selected" if tag_id == selected else ""}>{escape(name)}</option>'
-        for tag_id, name in tags
-    ))
+    """`<option>`s of the user's tags, `selected` marked.
+
+    The same list is drawn in two pickers of each job list and can hold hundreds of tags: it
+    is joined here rather than looped over in Jinja, once per request.
+    """
+    drawn: dict[tuple[tuple[int, str], ...], str] = g.setdefault("tag_options", {})
+    key = tuple(tags)
+    if key not in drawn:
+        drawn[key] = "".join(
+            f'<option value="{int(tag_id)}">{escape(name)}</option>' for tag_id, name in tags)
+    options = drawn[key]
+    if selected is not None:
+        options = options.replace(f'<option value="{int(selected)}">',
+                                  f'<option value="{int(selected)}" selected>', 1)
+    return Markup(options)
 
 
 def register_filters(app: Flask) -> None:
