@@ -185,6 +185,9 @@ def _consent(client, google: GoogleStub) -> str:
 def test_google_ads_oauth_flow_links_the_hierarchy(client, session, logged_in, google) -> None:
     response = client.get(_consent(client, google))
     assert response.status_code == 302
+    # The access token of the code exchange serves the linking's calls: no refresh on top.
+    grants = [r.form()["grant_type"] for r in google.requests if r.path.endswith("/token")]
+    assert grants == ["authorization_code"]
     (login,) = _logins(session, Platform.GOOGLE_ADS)
     assert {a.external_id for a in login.client_accounts} == {
         "1234567890", "5556667777", "9990001111"}

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ppc_robot.lib.accounts import link_service_account
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import Platform
-from ppc_robot.lib.platforms.oauth import OAuthProvider, exchange_code
+from ppc_robot.lib.platforms.oauth import OAuthProvider, exchange_code, token_credentials
 from ppc_robot.web.accounts.platforms import (
     current_settings,
     current_vault,
@@ -58,8 +58,10 @@ def _callback(platform: Platform) -> ResponseReturnValue:
         tokens = exchange_code(OAuthProvider.of(platform, settings), settings, code=code,
                                redirect_uri=redirect_uri(platform),
                                code_verifier=str(flow["verifier"]))
+        # The access token of the exchange serves the linking's own calls and the first runs.
         login, result = link_service_account(
-            db.session(), current_user, platform, {"refresh_token": tokens["refresh_token"]},
+            db.session(), current_user, platform,
+            token_credentials(tokens, str(tokens["refresh_token"])),
             vault=current_vault(), settings=settings)
     except PpcRobotError as exc:
         db.session.rollback()
