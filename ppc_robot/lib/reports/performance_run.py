@@ -66,7 +66,7 @@ from ppc_robot.lib.runs import preview_name
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 10_000
 FETCH_ATTEMPTS = 4
 MAX_RETRY_WAIT = 60.0
 PLATFORM_DIMENSIONS = ("date", "campaign", "ad_group", "keyword", "device")

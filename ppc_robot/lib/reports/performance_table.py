@@ -35,7 +35,7 @@ MONEY_COLUMNS = ("cost", "conversions", "conversion_value")
 DERIVED = ("ctr", "cpc", "cpm", "conversion_rate", "cpa", "roas", "pno")
 TIME_DIMENSIONS = ("date", "week", "month")
 # Rows per part in both passes: what is held at once, whatever the report's size.
-PART_ROWS = 100_000
+PART_ROWS = 50_000
 
 
 @dataclass(frozen=True)
