@@ -11,6 +11,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from ppc_robot.lib.outputs.columns import Column, ColumnKind, neutralise_formula
 
@@ -98,39 +99,16 @@ class XlsxFile:
 
 
 EXCEL_EPOCH = date(1899, 12, 30)
+_TEXT, _DATE, _NUMBER = range(3)
 
 
-def _cell_writers(worksheet: Any, columns: Sequence[Column], formats: dict[ColumnKind, Any],
-                  money: Any) -> list[Any]:
-    """One function per column that writes a value with that column's type and format."""
+def _plain(method: Any) -> Any:
+    """XlsxWriter's cell method without its A1-notation wrapper: rows and columns are numbers here."""
+    return getattr(method, "__wrapped__", method)
 
-    def text(row: int, col: int, value: Any) -> None:
-        worksheet.write_string(row, col, neutralise_formula(str(value)))
 
-    def day(row: int, col: int, value: Any) -> None:
-        if isinstance(value, date | datetime):
-            # Excel stores dates as day numbers; writing the number skips a slow conversion.
-            worksheet.write_number(row, col, (value - EXCEL_EPOCH).days if type(value) is date
-                                   else (value.date() - EXCEL_EPOCH).days, formats[ColumnKind.DATE])
-        else:
-            worksheet.write_string(row, col, neutralise_formula(str(value)))
-
-    def number_with(fmt: Any) -> Any:
-        def number(row: int, col: int, value: Any) -> None:
-            worksheet.write_number(row, col, float(value), fmt)
-        return number
-
-    writers = []
-    for column in columns:
-        if column.kind is ColumnKind.TEXT:
-            writers.append(text)
-        elif column.kind is ColumnKind.DATE:
-            writers.append(day)
-        elif column.kind is ColumnKind.MONEY:
-            writers.append(number_with(money))
-        else:
-            writers.append(number_with(formats.get(column.kind)))
-    return writers
+_WRITE_NUMBER = _plain(Worksheet.write_number)
+_WRITE_STRING = _plain(Worksheet.write_string)
 
 
 class SheetWriter:
@@ -144,18 +122,33 @@ class SheetWriter:
             worksheet.set_column(index, index, column.width)
             worksheet.write_string(0, index, column.label, header)
         worksheet.freeze_panes(1, 0)
-        self._indexed = list(enumerate(_cell_writers(worksheet, sheet.columns, formats, money)))
+        # Per column: how its values are written, with which number format.
+        self._plan = [
+            (index, _TEXT, None) if column.kind is ColumnKind.TEXT
+            else (index, _DATE, formats[ColumnKind.DATE]) if column.kind is ColumnKind.DATE
+            else (index, _NUMBER, money if column.kind is ColumnKind.MONEY else formats.get(column.kind))
+            for index, column in enumerate(sheet.columns)
+        ]
         self.last_row = 0
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Rows (tuples in column order) after those already written."""
-        indexed = self._indexed
+        """Rows (tuples in column order) after those already written; None leaves a cell empty."""
+        worksheet, plan = self._worksheet, self._plan
+        number, string = _WRITE_NUMBER, _WRITE_STRING
         row_number = self.last_row
         for row_number, row in enumerate(rows, start=self.last_row + 1):
-            for index, write in indexed:
+            for index, kind, fmt in plan:
                 value = row[index]
-                if value is not None:
-                    write(row_number, index, value)
+                if value is None:
+                    continue
+                if kind is _NUMBER:
+                    number(worksheet, row_number, index, float(value), fmt)
+                elif kind is _TEXT or not isinstance(value, date | datetime):
+                    string(worksheet, row_number, index, neutralise_formula(str(value)))
+                else:
+                    # Excel stores dates as day numbers; writing the number skips a slow conversion.
+                    day = value if type(value) is date else value.date()
+                    number(worksheet, row_number, index, (day - EXCEL_EPOCH).days, fmt)
         self.last_row = row_number
 
     def finish(self, good: Any, bad: Any) -> None:
