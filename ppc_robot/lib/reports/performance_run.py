@@ -58,7 +58,15 @@ from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
 from ppc_robot.lib.platforms.quota import QuotaLimiter, limits_for
 from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
-from ppc_robot.lib.reports.performance_table import Chunk, ReportTable, Spill, compute
+from ppc_robot.lib.reports.performance_table import (
+    BASE,
+    MICROS,
+    MONEY_COLUMNS,
+    Chunk,
+    ReportTable,
+    Spill,
+    compute,
+)
 from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
 from ppc_robot.lib.runner import ErrorClass, MissingAccount, RunContext, RunFailed, RunResult
 from ppc_robot.lib.runner.execute import register_executor
@@ -80,7 +88,6 @@ KINDS = {
     "pno": ColumnKind.PERCENT,
 }
 BETTER = {"cpa": "lower", "pno": "lower", "roas": "higher"}
-BASE = ("impressions", "clicks", "cost", "conversions", "conversion_value")
 
 
 @dataclass(frozen=True)
@@ -134,8 +141,6 @@ def _accounts(session: Session, context: RunContext) -> tuple[list[AccountToRead
     return readable, missing, client
 
 
-MICROS = 1_000_000
-MONEY_COLUMNS = ("cost", "conversions", "conversion_value")
 TEXT_COLUMNS = ("campaign", "ad_group", "keyword", "device")
 
 
@@ -224,7 +229,7 @@ class _Logins:
 
 def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequence[str],
            logins: _Logins, spill: Spill) -> list[Chunk]:
-    """All rows of one account over `periods` (spilled to disk), retrying rate limits and 5xx with backoff."""
+    """All rows of one account over `periods`, spilled to disk; rate limits and 5xx are retried."""
     wanted = [d for d in PLATFORM_DIMENSIONS if d in dimensions or d == "date"]
     remote = RemoteAccount(external_id=account.external_id, name=account.name,
                            currency=account.currency, time_zone=account.time_zone)
