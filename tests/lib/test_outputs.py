@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+import zipfile
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, write_csv, write_xlsx
+from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, XlsxFile, write_csv, write_xlsx
 from ppc_robot.lib.outputs.columns import FORMULA_TRIGGERS, neutralise_formula
 from ppc_robot.lib.outputs.xlsx import sheet_name
 
@@ -84,3 +85,25 @@ def test_sheet_names_are_made_valid_and_unique():
     names = [sheet_name(n, taken) for n in ["Acme: CZ/SK", "Acme: CZ/SK", "x" * 40, ""]]
 
     assert names == ["Acme  CZ SK", "Acme  CZ SK (2)", "x" * 31, "Sheet"]
+
+
+def sheets_xml(path):
+    with zipfile.ZipFile(path) as workbook:
+        return {n: workbook.read(n) for n in workbook.namelist() if n.startswith("xl/")}
+
+
+def test_sheets_fed_rows_in_turns_equal_sheets_written_one_after_the_other(tmp_path):
+    first = [(date(2026, 11, d), f"Campaign {d}", d, Decimal(d) / 7, d / 100, None) for d in range(1, 25)]
+    second = [(date(2026, 10, d), f"Other {d}", 2 * d, Decimal(d), d / 50, Decimal(3)) for d in range(1, 18)]
+    sheets = [Sheet("Acme", COLUMNS, first, currency="CZK", goals={"cpa": Decimal("2")}, notes=["Period: x"]),
+              Sheet("Garden", COLUMNS, second, currency="CZK", goals={"cpa": Decimal("2")}, notes=["Period: x"])]
+    write_xlsx(tmp_path / "whole.xlsx", sheets)
+
+    with XlsxFile(tmp_path / "turns.xlsx") as workbook:
+        acme, garden = workbook.add_sheet(sheets[0]), workbook.add_sheet(sheets[1])
+        for start in range(0, 25, 5):
+            acme.write(first[start:start + 5])
+            garden.write(second[start:start + 5])
+
+    assert workbook.rows == len(first) + len(second)
+    assert sheets_xml(tmp_path / "turns.xlsx") == sheets_xml(tmp_path / "whole.xlsx")

@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+import csv
+import zipfile
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
 from sqlalchemy import select
 
+from ppc_robot.lib.accounts import link_service_account
+from ppc_robot.lib.credentials import Vault
 from ppc_robot.lib.models import (
     ClientAccountStatus,
     JobLevel,
     JobRun,
     Notification,
     OutputType,
+    Platform,
     RunStatus,
 )
 from ppc_robot.lib.platforms import RemoteAccount, ReportRequest
 from ppc_robot.lib.platforms.sandbox import SandboxClient
+from ppc_robot.lib.reports import performance_run, performance_table
 from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import RunnerSettings, execute_run
+from ppc_robot.lib.runs import preview_name
 from tests.factories import make_definition, make_job
+from tests.support import platforms as platform_fixtures
 from tests.support import runs as run_fixtures
+from tests.support.platforms import SKLIK_TOKEN, stub_settings
 from tests.support.runs import KEY, SCHEDULED
 
 factory = run_fixtures.factory
 sandbox = run_fixtures.sandbox
+sklik_stub = platform_fixtures.sklik_stub
 
 
 @pytest.fixture
@@ -159,3 +170,116 @@ def test_a_service_account_job_reads_every_account_resolved_at_run_time(session,
     # Every account of the login now on the platform; the removed one is gone, not "missing".
     assert set(pl.read_csv(stored.output_file)["Client account"]) == {a.name for a in accounts[:-1]}
     assert stored.error_message is None  # no account reported missing
+
+
+def outputs_of(run):
+    """The run's output file (XLSX members but the timestamped docProps) and preview, to compare."""
+    path = Path(run.output_file)
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as workbook:
+            content = {n: workbook.read(n) for n in workbook.namelist() if not n.startswith("docProps/")}
+    else:
+        content = path.read_bytes()
+    return content, (path.parent / preview_name(run.id)).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("output, extra", [
+    (OutputType.CSV, {"comparison": "previous_period", "sort_by": "cpa"}),
+    (OutputType.XLSX, {"sheets": "per_account", "sort_by": "date", "sort_order": "asc"}),
+])
+def test_a_report_computed_in_many_small_parts_equals_the_report_computed_whole(
+        session, factory, settings, sandbox, monkeypatch, output, extra):
+    user, _, accounts = sandbox
+    parameters = {"dimensions": ["date", "client_account", "campaign", "device"], "metrics": [
+        "impressions", "clicks", "cost", "conversions", "conversion_value", "ctr", "cpc", "cpm",
+        "conversion_rate", "cpa", "roas", "pno"], "date_range": "last_30_days"} | extra
+    whole = run_report(session, factory, settings, user, accounts[:3], output=output, **parameters)
+    monkeypatch.setattr(performance_run, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(performance_table, "PART_ROWS", 100)
+
+    parts = run_report(session, factory, settings, user, accounts[:3], output=output, **parameters)
+
+    assert whole.status == parts.status == RunStatus.SUCCEEDED, parts.error_message
+    assert whole.rows == parts.rows > 5 * performance_table.PART_ROWS
+    assert outputs_of(parts) == outputs_of(whole)
+
+
+def test_rows_come_in_the_sort_order_with_ties_in_the_order_of_the_dimensions(
+        session, factory, settings, sandbox, monkeypatch):
+    user, _, accounts = sandbox
+    monkeypatch.setattr(performance_table, "PART_ROWS", 50)
+
+    run = run_report(session, factory, settings, user, accounts, dimensions=["date", "device"],
+                     metrics=["clicks", "conversions"], date_range="last_30_days",
+                     sort_by="conversions", sort_order="desc")
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    with Path(run.output_file).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == run.rows == 30 * 3 * 2  # days, devices, currencies
+    assert len({r["Conversions"] for r in rows}) < len(rows)  # there are ties to break
+    assert rows == sorted(rows, key=lambda r: (-Decimal(r["Conversions"]), r["Date"], r["Device"],
+                                               r["Currency"]))
+
+
+def test_sorting_by_a_time_dimension_the_report_does_not_show_orders_by_its_rows(
+        session, factory, settings, sandbox):
+    user, _, accounts = sandbox
+
+    run = run_report(session, factory, settings, user, accounts[:2], dimensions=["campaign"],
+                     metrics=["clicks"], date_range="last_7_days", sort_by="date")
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    campaigns = list(pl.read_csv(run.output_file)["Campaign"])
+    assert campaigns == sorted(campaigns) and len(campaigns) == run.rows > 1
+
+
+def test_xlsx_gets_the_floats_python_makes_of_the_decimals():
+    amounts = [Decimal("0.000005"), Decimal("-0.000005"), Decimal("123456.789012"),
+               Decimal("0.100000"), Decimal("9007199254.740991"), Decimal("-9007199254.740991"),
+               None]
+    huge = amounts + [Decimal("12345678901234567.890123")]  # past 2^53 micros: the Decimal path
+    for values in (amounts, huge):
+        frame = pl.DataFrame({"cost": values, "clicks": list(range(len(values)))},
+                             schema={"cost": pl.Decimal(38, 6), "clicks": pl.Int64})
+
+        rows = list(performance_run._xlsx_rows(frame, ["cost", "clicks"]))
+
+        assert [float(r[0]) if r[0] is not None else None for r in rows] == [
+            float(v) if v is not None else None for v in values]
+        assert {type(r[0]) for r in rows if r[0] is not None} == {float if values is amounts else Decimal}
+
+
+def test_a_period_fetched_again_after_a_failure_midway_counts_its_rows_once(
+        session, factory, sandbox, sklik_stub, tmp_path, monkeypatch):
+    user, _, _ = sandbox
+    login, _ = link_service_account(session, user, Platform.SKLIK, {"token": SKLIK_TOKEN},
+                                    vault=Vault([KEY]), settings=stub_settings(sklik_url=sklik_stub.base_url))
+    session.commit()
+    [account] = [a for a in login.client_accounts if a.external_id == "132256"]
+    settings = RunnerSettings(outputs_dir=tmp_path / "outputs", heartbeat_seconds=0.2, app_config={
+        "PPC_ROBOT_CREDENTIALS_KEY": KEY, "PPC_ROBOT_SKLIK_URL": sklik_stub.base_url,
+        "PPC_ROBOT_RETRY_ATTEMPTS": "1", "PPC_ROBOT_RETRY_MAX_WAIT_SECONDS": "0"})
+    sklik_stub.stats_data_limit = 31  # a campaign per page: three pages for August
+    sklik_stub.fail_calls["campaigns.readReport"] = [None, "garbage"]  # the second page fails once
+    monkeypatch.setattr(performance_run, "CHUNK_ROWS", 10)  # the first page already spilled
+
+    run = run_report(session, factory, settings, user, [account], dimensions=["date", "campaign"],
+                     metrics=["clicks"], date_range="custom", date_from="2026-08-01", date_to="2026-08-31")
+
+    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert sum(r.path.endswith("readReport") for r in sklik_stub.requests) == 1 + 1 + 3
+    table = pl.read_csv(run.output_file)
+    assert table.height == run.rows == 31 * 3
+    assert table["Clicks"].sum() == 3 * sum(10 + i for i in range(31))
+
+
+def test_the_work_folder_is_gone_after_the_run_whether_it_succeeded_or_failed(
+        session, factory, settings, sandbox):
+    user, _, accounts = sandbox
+
+    done = run_report(session, factory, settings, user, accounts[:1])
+    failed = run_report(session, factory, settings, user, accounts[:1], _pattern="../{job}")
+
+    assert (done.status, failed.status) == (RunStatus.SUCCEEDED, RunStatus.FAILED)
+    assert list((settings.outputs_dir / ".work").iterdir()) == []

@@ -24,7 +24,8 @@ class SklikAccount:
 
 class SklikStub(StubServer):
     """Knobs: `fail_next` (list of ("http"|"body"|"oddity", status), "garbage" or "partial"
-    for a 206 answer with diagnostics), `expire_sessions()`,
+    for a 206 answer with diagnostics), `fail_calls` (method → what its next calls answer:
+    None as usual, else a `fail_next` entry), `expire_sessions()`,
     `tokens` (token → agency user id), `stats_data_limit`."""
 
     def __init__(self) -> None:
@@ -35,6 +36,7 @@ class SklikStub(StubServer):
         self.sessions: dict[str, int] = {}
         self.reports: dict[str, tuple[int, str, date, date, str]] = {}
         self.fail_next: list[Any] = []
+        self.fail_calls: dict[str, list[Any]] = {}
         self.stats_data_limit = 100
         self._ids = itertools.count(1000)
 
@@ -64,6 +66,11 @@ class SklikStub(StubServer):
     def handle(self, request: Request) -> Response:
         if request.method != "POST" or not request.path.startswith(PREFIX):
             return Response(404, b"Not Found")
+        planned = self.fail_calls.get(request.path[len(PREFIX):])
+        if planned:
+            failure = planned.pop(0)
+            if failure is not None:
+                self.fail_next.insert(0, failure)
         partial = bool(self.fail_next) and self.fail_next[0] == "partial"
         if partial:
             self.fail_next.pop(0)

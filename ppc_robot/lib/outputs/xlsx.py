@@ -11,6 +11,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from ppc_robot.lib.outputs.columns import Column, ColumnKind, neutralise_formula
 
@@ -51,82 +52,113 @@ def sheet_name(name: str, taken: set[str]) -> str:
 
 def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> int:
     """Write the workbook; returns the number of data rows over all sheets."""
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                               "strings_to_urls": False})
-    try:
-        header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1})
-        formats = {kind: workbook.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
-        good = workbook.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
-        bad = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-        taken: set[str] = set()
-        total = 0
+    with XlsxFile(path) as workbook:
         for sheet in sheets:
-            total += _write_sheet(workbook, sheet, sheet_name(sheet.name, taken), header, formats, good, bad)
-    finally:
-        workbook.close()
-    return total
+            workbook.add_sheet(sheet).write(sheet.rows)
+    return workbook.rows
+
+
+class XlsxFile:
+    """A workbook written as its rows arrive; rows may go to its sheets in any interleaving.
+
+    Each sheet keeps only its current row in memory (constant-memory mode, a temporary file
+    per sheet). Notes, filters, goal colours and charts are added when the file is closed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                                         "strings_to_urls": False})
+        self._header = self._workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1})
+        self._formats = {kind: self._workbook.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
+        self._good = self._workbook.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        self._bad = self._workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self._taken: set[str] = set()
+        self._sheets: list[SheetWriter] = []
+        self.rows = 0
+
+    def add_sheet(self, sheet: Sheet) -> SheetWriter:
+        """A new sheet with the header of `sheet` (its rows are not read: give them to `write`)."""
+        writer = SheetWriter(self._workbook, sheet, sheet_name(sheet.name, self._taken), self._header,
+                             self._formats)
+        self._sheets.append(writer)
+        return writer
+
+    def close(self) -> None:
+        try:
+            for writer in self._sheets:
+                writer.finish(self._good, self._bad)
+                self.rows += writer.last_row
+        finally:
+            self._workbook.close()
+
+    def __enter__(self) -> XlsxFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 EXCEL_EPOCH = date(1899, 12, 30)
+_TEXT, _DATE, _NUMBER = range(3)
 
 
-def _cell_writers(worksheet: Any, columns: Sequence[Column], formats: dict[ColumnKind, Any],
-                  money: Any) -> list[Any]:
-    """One function per column that writes a value with that column's type and format."""
-
-    def text(row: int, col: int, value: Any) -> None:
-        worksheet.write_string(row, col, neutralise_formula(str(value)))
-
-    def day(row: int, col: int, value: Any) -> None:
-        if isinstance(value, date | datetime):
-            # Excel stores dates as day numbers; writing the number skips a slow conversion.
-            worksheet.write_number(row, col, (value - EXCEL_EPOCH).days if type(value) is date
-                                   else (value.date() - EXCEL_EPOCH).days, formats[ColumnKind.DATE])
-        else:
-            worksheet.write_string(row, col, neutralise_formula(str(value)))
-
-    def number_with(fmt: Any) -> Any:
-        def number(row: int, col: int, value: Any) -> None:
-            worksheet.write_number(row, col, float(value), fmt)
-        return number
-
-    writers = []
-    for column in columns:
-        if column.kind is ColumnKind.TEXT:
-            writers.append(text)
-        elif column.kind is ColumnKind.DATE:
-            writers.append(day)
-        elif column.kind is ColumnKind.MONEY:
-            writers.append(number_with(money))
-        else:
-            writers.append(number_with(formats.get(column.kind)))
-    return writers
+def _plain(method: Any) -> Any:
+    """XlsxWriter's cell method without its A1-notation wrapper: rows and columns are numbers here."""
+    return getattr(method, "__wrapped__", method)
 
 
-def _write_sheet(workbook: Any, sheet: Sheet, name: str, header: Any, formats: dict[ColumnKind, Any],
-                 good: Any, bad: Any) -> int:
-    worksheet = workbook.add_worksheet(name)
-    money = workbook.add_format({"num_format": f'#,##0.00 "{sheet.currency}"' if sheet.currency else "#,##0.00"})
-    for index, column in enumerate(sheet.columns):
-        worksheet.set_column(index, index, column.width)
-        worksheet.write_string(0, index, column.label, header)
-    worksheet.freeze_panes(1, 0)
-    writers = _cell_writers(worksheet, sheet.columns, formats, money)
-    indexed = list(enumerate(writers))
-    row_number = 0
-    for row_number, row in enumerate(sheet.rows, start=1):
-        for index, write in indexed:
-            value = row[index]
-            if value is not None:
-                write(row_number, index, value)
-    last_row = row_number
-    for offset, note in enumerate(sheet.notes, start=2):
-        worksheet.write_string(last_row + offset, 0, neutralise_formula(note))
-    if last_row:
-        worksheet.autofilter(0, 0, last_row, len(sheet.columns) - 1)
-        _colour_against_goals(worksheet, sheet, last_row, good, bad)
-        _add_chart(workbook, worksheet, sheet, name, last_row)
-    return last_row
+_WRITE_NUMBER = _plain(Worksheet.write_number)
+_WRITE_STRING = _plain(Worksheet.write_string)
+
+
+class SheetWriter:
+    """One sheet of an XlsxFile: its header at once, then rows in order."""
+
+    def __init__(self, workbook: Any, sheet: Sheet, name: str, header: Any, formats: dict[ColumnKind, Any]) -> None:
+        self._workbook, self._sheet, self._name = workbook, sheet, name
+        self._worksheet = worksheet = workbook.add_worksheet(name)
+        money = workbook.add_format({"num_format": f'#,##0.00 "{sheet.currency}"' if sheet.currency else "#,##0.00"})
+        for index, column in enumerate(sheet.columns):
+            worksheet.set_column(index, index, column.width)
+            worksheet.write_string(0, index, column.label, header)
+        worksheet.freeze_panes(1, 0)
+        # Per column: how its values are written, with which number format.
+        self._plan = [
+            (index, _TEXT, None) if column.kind is ColumnKind.TEXT
+            else (index, _DATE, formats[ColumnKind.DATE]) if column.kind is ColumnKind.DATE
+            else (index, _NUMBER, money if column.kind is ColumnKind.MONEY else formats.get(column.kind))
+            for index, column in enumerate(sheet.columns)
+        ]
+        self.last_row = 0
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows (tuples in column order) after those already written; None leaves a cell empty."""
+        worksheet, plan = self._worksheet, self._plan
+        number, string = _WRITE_NUMBER, _WRITE_STRING
+        row_number = self.last_row
+        for row_number, row in enumerate(rows, start=self.last_row + 1):
+            for index, kind, fmt in plan:
+                value = row[index]
+                if value is None:
+                    continue
+                if kind is _NUMBER:
+                    number(worksheet, row_number, index, float(value), fmt)
+                elif kind is _TEXT or not isinstance(value, date | datetime):
+                    string(worksheet, row_number, index, neutralise_formula(str(value)))
+                else:
+                    # Excel stores dates as day numbers; writing the number skips a slow conversion.
+                    day = value if type(value) is date else value.date()
+                    number(worksheet, row_number, index, (day - EXCEL_EPOCH).days, fmt)
+        self.last_row = row_number
+
+    def finish(self, good: Any, bad: Any) -> None:
+        worksheet, sheet, last_row = self._worksheet, self._sheet, self.last_row
+        for offset, note in enumerate(sheet.notes, start=2):
+            worksheet.write_string(last_row + offset, 0, neutralise_formula(note))
+        if last_row:
+            worksheet.autofilter(0, 0, last_row, len(sheet.columns) - 1)
+            _colour_against_goals(worksheet, sheet, last_row, good, bad)
+            _add_chart(self._workbook, worksheet, sheet, self._name, last_row)
 
 
 def _colour_against_goals(worksheet: Any, sheet: Sheet, last_row: int, good: Any, bad: Any) -> None:

@@ -1,7 +1,8 @@
 """Running the performance report: fetch every account's rows, compute, write the output.
 
-Rows stream from each platform into polars frames (a chunk at a time, never a dict per row);
-grouping, derived metrics (Decimal for money), comparison, filters and sorting happen there.
+Rows stream from each platform into polars frames (a chunk at a time, never a dict per row),
+which wait on disk in the run's work folder; performance_table groups, compares, filters and
+sorts them a part at a time, and the parts stream to the output and the preview.
 """
 
 from __future__ import annotations
@@ -9,19 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,7 +46,7 @@ from ppc_robot.lib.models import (
     ServiceAccount,
     utcnow,
 )
-from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, write_csv, write_xlsx
+from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, SheetWriter, XlsxFile, write_csv
 from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
 from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
@@ -59,6 +63,15 @@ from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
 from ppc_robot.lib.platforms.quota import QuotaLimiter, limits_for
 from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
+from ppc_robot.lib.reports.performance_table import (
+    BASE,
+    MICROS,
+    MONEY_COLUMNS,
+    Chunk,
+    ReportTable,
+    Spill,
+    compute,
+)
 from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
 from ppc_robot.lib.runner import ErrorClass, MissingAccount, RunContext, RunFailed, RunResult
 from ppc_robot.lib.runner.execute import register_executor
@@ -66,8 +79,7 @@ from ppc_robot.lib.runs import preview_name
 
 logger = logging.getLogger(__name__)
 
-MONEY = pl.Decimal(38, 6)
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 10_000
 FETCH_ATTEMPTS = 4
 MAX_RETRY_WAIT = 60.0
 PLATFORM_DIMENSIONS = ("date", "campaign", "ad_group", "keyword", "device")
@@ -81,7 +93,6 @@ KINDS = {
     "pno": ColumnKind.PERCENT,
 }
 BETTER = {"cpa": "lower", "pno": "lower", "roas": "higher"}
-BASE = ("impressions", "clicks", "cost", "conversions", "conversion_value")
 
 
 @dataclass(frozen=True)
@@ -140,8 +151,6 @@ def _accounts(session: Session, context: RunContext) -> tuple[list[AccountToRead
     return readable, missing, client
 
 
-MICROS = 1_000_000
-MONEY_COLUMNS = ("cost", "conversions", "conversion_value")
 TEXT_COLUMNS = ("campaign", "ad_group", "keyword", "device")
 
 
@@ -256,27 +265,30 @@ class _Logins:
 
 
 def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequence[str],
-           logins: _Logins, in_flight: threading.Semaphore) -> list[pl.DataFrame]:
-    """All rows of one account over `periods`, retrying rate limits and 5xx with backoff."""
+           logins: _Logins, in_flight: threading.Semaphore, spill: Spill) -> list[Chunk]:
+    """All rows of one account over `periods`, spilled to disk; rate limits and 5xx are retried."""
     wanted = [d for d in PLATFORM_DIMENSIONS if d in dimensions or d == "date"]
     remote = RemoteAccount(external_id=account.external_id, name=account.name,
                            currency=account.currency, time_zone=account.time_zone,
                            extra=account.platform_extra)
-    frames: list[pl.DataFrame] = []
+    chunks: list[Chunk] = []
     for period in periods:
         request = ReportRequest(account=remote, date_from=period.first, date_to=period.last,
                                 dimensions=tuple(wanted))
         for attempt in range(1, FETCH_ATTEMPTS + 1):
             try:
+                # Kept only when the whole period arrived: a retry must not count rows twice.
                 client = logins.client(account.service_account)
-                frames.extend(_chunks(account, request, client, in_flight))
+                period_chunks = [spill.write(frame)
+                                 for frame in _chunks(account, request, client, in_flight)]
+                chunks.extend(period_chunks)
                 break
             except (RateLimitedError, TemporaryError) as exc:
                 if attempt == FETCH_ATTEMPTS:
                     raise
                 wait = getattr(exc, "retry_after", None) or min(2 ** attempt, MAX_RETRY_WAIT)
                 time.sleep(min(float(wait), MAX_RETRY_WAIT))
-    return frames
+    return chunks
 
 
 def _reason(exc: Exception) -> tuple[str, ErrorClass]:
@@ -292,11 +304,11 @@ def _reason(exc: Exception) -> tuple[str, ErrorClass]:
 
 
 def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequence[Period],
-               dimensions: Sequence[str]) -> tuple[list[pl.DataFrame], list[MissingAccount], list[ErrorClass]]:
+               dimensions: Sequence[str], spill: Spill) -> tuple[list[Chunk], list[MissingAccount], list[ErrorClass]]:
     config = context.settings.app_config
     settings = PlatformSettings.from_mapping(config)
     vault = vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", "")))
-    frames: list[pl.DataFrame] = []
+    chunks: list[Chunk] = []
     missing: list[MissingAccount] = []
     classes: list[ErrorClass] = []
     lock = threading.Lock()
@@ -310,7 +322,7 @@ def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequ
     # an answer into a frame, another's call has already taken its place.
     threads = min(2 * concurrency, len(accounts))
     with ThreadPoolExecutor(threads, thread_name_prefix=f"run{context.run_id}") as pool:
-        futures = {pool.submit(_fetch, a, periods, dimensions, logins, in_flight): a
+        futures = {pool.submit(_fetch, a, periods, dimensions, logins, in_flight, spill): a
                    for a in accounts}
         for future in as_completed(futures):
             account = futures[future]
@@ -325,132 +337,22 @@ def _fetch_all(context: RunContext, accounts: list[AccountToRead], periods: Sequ
                 classes.append(error_class)
                 context.log(f"{account.name}: {reason}")
             else:
-                frames.extend(result)
-                context.log(f"{account.name}: {sum(f.height for f in result)} rows")
+                chunks.extend(result)
+                context.log(f"{account.name}: {sum(c.rows for c in result)} rows")
             with lock:
                 done += 1
                 context.progress(done, len(accounts))
     logins.record(context)
-    return frames, missing, classes
+    return chunks, missing, classes
 
 
-def _with_time_dimensions(frame: pl.LazyFrame, dimensions: Sequence[str]) -> pl.LazyFrame:
-    extra = {}
-    if "week" in dimensions:
-        extra["week"] = pl.col("date").dt.truncate("1w")
-    if "month" in dimensions:
-        extra["month"] = pl.col("date").dt.strftime("%Y-%m")
-    return frame.with_columns(**extra) if extra else frame
-
-
-def _aggregate(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """Sums per key; money sums stay exact integers of micros, then become Decimal."""
-    summed = frame.group_by(keys).agg([pl.col(m).sum() for m in BASE])
-    return summed.with_columns(
-        [(pl.col(m).cast(MONEY) / pl.lit(Decimal(MICROS), pl.Decimal(24, 0))).alias(m) for m in MONEY_COLUMNS]
-    )
-
-
-def _safe_div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    return pl.when(denominator != 0).then(numerator / denominator).otherwise(None)
-
-
-def _derived(frame: pl.LazyFrame, suffix: str = "") -> pl.LazyFrame:
-    """Derived metrics: money ones (CPC, CPM, CPA) as Decimal, ratios as floats."""
-
-    def col(name: str) -> pl.Expr:
-        return pl.col(name + suffix)
-
-    impressions, clicks = col("impressions"), col("clicks")
-    cost, conversions, value = col("cost"), col("conversions"), col("conversion_value")
-    return frame.with_columns(
-        _safe_div(clicks.cast(pl.Float64), impressions.cast(pl.Float64)).alias("ctr" + suffix),
-        _safe_div(cost, clicks.cast(MONEY)).alias("cpc" + suffix),
-        _safe_div(cost * pl.lit(Decimal(1000), MONEY), impressions.cast(MONEY)).alias("cpm" + suffix),
-        _safe_div(conversions.cast(pl.Float64), clicks.cast(pl.Float64)).alias("conversion_rate" + suffix),
-        _safe_div(cost, conversions).alias("cpa" + suffix),
-        _safe_div(value.cast(pl.Float64), cost.cast(pl.Float64)).alias("roas" + suffix),
-        _safe_div(cost.cast(pl.Float64), value.cast(pl.Float64)).alias("pno" + suffix),
-    )
-
-
-def _shift(frame: pl.LazyFrame, shift: relativedelta, dimensions: Sequence[str]) -> pl.LazyFrame:
-    """Move a comparison period's dates onto the report period so rows line up."""
-    moved = frame
-    if "date" in dimensions or "week" in dimensions or "month" in dimensions:
-        if shift.years:
-            moved = moved.with_columns(date=pl.col("date").dt.offset_by(f"{shift.years}y"))
-        else:
-            moved = moved.with_columns(date=pl.col("date").dt.offset_by(f"{shift.days}d"))
-    return moved
-
-
-def compute(raw: pl.DataFrame, parameters: dict[str, Any], period: Period,
-            comparison: tuple[Period, relativedelta] | None) -> pl.DataFrame:
-    """The report table from raw platform rows of the period (and the comparison period).
-
-    Sorting and the row limit come before the derived metrics whenever the sort key allows,
-    so the wide columns are computed only for the rows that are kept.
-    """
-    dimensions = list(parameters["dimensions"])
-    metrics = list(parameters["metrics"])
-    keys = dimensions + (["currency"] if "currency" not in dimensions else [])
-    lazy = raw.lazy()
-    needle = (parameters.get("name_contains") or "").lower()
-    if needle:
-        def matches(name: str) -> pl.Expr:
-            return pl.col(name).cast(pl.String).fill_null("").str.to_lowercase().str.contains(needle, literal=True)
-
-        lazy = lazy.filter(matches("campaign") | matches("ad_group"))
-    current = lazy.filter(pl.col("date").is_between(period.first, period.last))
-    table = _aggregate(_with_time_dimensions(current, dimensions), keys)
-    if comparison is not None:
-        before, shift = comparison
-        previous = lazy.filter(pl.col("date").is_between(before.first, before.last))
-        previous = _aggregate(_with_time_dimensions(_shift(previous, shift, dimensions), dimensions), keys)
-        previous = previous.select(keys + [pl.col(m).alias(f"{m}_previous") for m in BASE])
-        table = table.join(previous, on=keys, how="left", nulls_equal=True)
-    thresholds = {"impressions": "min_impressions", "clicks": "min_clicks", "cost": "min_cost",
-                  "conversions": "min_conversions"}
-    for metric, key in thresholds.items():
-        if parameters.get(key) not in (None, ""):
-            table = table.filter(pl.col(metric).cast(pl.Float64) >= float(parameters[key]))
-    sort_by = parameters.get("sort_by") or metrics[0]
-    if sort_by not in keys and sort_by not in KINDS:
-        sort_by = None
-    descending = parameters.get("sort_order") != "asc"
-    limit = int(parameters["row_limit"]) if parameters.get("row_limit") else None
-    early = sort_by is not None and (sort_by in keys or sort_by in BASE)
-    if early:
-        table = table.sort(sort_by, descending=descending, nulls_last=True)
-        if limit:
-            table = table.head(limit)
-    table = _derived(table)
-    if comparison is not None:
-        table = _derived(table, "_previous")
-        table = table.with_columns(
-            [(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change")
-             for m in metrics]
-            + [_safe_div(pl.col(m).cast(pl.Float64) - pl.col(f"{m}_previous").cast(pl.Float64),
-                         pl.col(f"{m}_previous").cast(pl.Float64)).alias(f"{m}_change_pct") for m in metrics]
-        )
-    if sort_by is not None and not early:
-        table = table.sort(sort_by, descending=descending, nulls_last=True)
-        if limit:
-            table = table.head(limit)
-    elif limit and sort_by is None:
-        table = table.head(limit)
-    wanted = keys + [c for m in metrics for c in (m, f"{m}_previous", f"{m}_change", f"{m}_change_pct")]
-    return table.select([c for c in wanted if c in table.collect_schema().names()]).collect()
-
-
-def _columns(table: pl.DataFrame, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
+def _columns(has_previous: bool, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
     names = list(parameters["dimensions"]) + (["currency"] if show_currency else [])
     columns = [Column(n, LABELS.get(n, n), KINDS.get(n, ColumnKind.TEXT)) for n in names]
     for metric in parameters["metrics"]:
         kind = KINDS.get(metric, ColumnKind.DECIMAL)
         columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric)))
-        if f"{metric}_previous" in table.columns:
+        if has_previous:
             columns.append(Column(f"{metric}_previous", f"{LABELS[metric]} (before)", kind))
             change_kind = ColumnKind.DECIMAL if kind is ColumnKind.MONEY else kind
             columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind))
@@ -481,41 +383,76 @@ def output_name(pattern: str, job_name: str, day: date) -> str:
     return name[:120]
 
 
-def _write(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any], missing: list[MissingAccount],
-           client: Client | None, period: Period, today: date) -> tuple[str, dict[str, Any] | None]:
-    currencies = table.get_column("currency").unique().to_list() if table.height else []
-    single_currency = currencies[0] if len(currencies) == 1 else None
-    columns = _columns(table, parameters, show_currency=single_currency is None)
+def _write(context: RunContext, table: ReportTable, parameters: dict[str, Any], missing: list[MissingAccount],
+           client: Client | None, period: Period, today: date, preview: _Preview) -> tuple[str, dict[str, Any] | None]:
+    single_currency = table.currencies[0] if len(table.currencies) == 1 else None
+    columns = _columns(table.has_previous, parameters, show_currency=single_currency is None)
     notes = [f"Period: {period.label()}"] + [
         f"Missing client account “{m.name}”: {m.reason}" for m in missing]
     context.output_dir.mkdir(parents=True, exist_ok=True)
     name = output_name(context.output_path, context.job_name, today)
     output_type = OutputType(context.output_type)
     names = [c.name for c in columns]
+    frames = preview.watch(table.frames())
     if output_type is OutputType.GOOGLE_SHEETS:
-        return _write_google_sheet(context, columns, table.select(names).iter_rows(), notes)
+        return _write_google_sheet(context, columns, _rows(frames, names), notes)
     extension = "xlsx" if output_type is OutputType.XLSX else "csv"
     # Fixed by the run id: a run executed twice overwrites its own file, never adds another.
     target = context.output_dir / f"{context.run_id}-{name}.{extension}"
     partial = target.with_name(f".{target.name}.part")
     if output_type is OutputType.XLSX:
-        sheets = []
-        groups = (table.partition_by("client_account", maintain_order=True, as_dict=True)
-                  if parameters.get("sheets") == "per_account" and "client_account" in table.columns
-                  else {("Performance",): table})
-        for key, part in groups.items():
-            sheets.append(Sheet(str(key[0]), columns, part.select(names).iter_rows(),
-                                currency=single_currency,
-                                chart_metric=parameters["metrics"][0] if parameters["dimensions"] == ["date"] else None,
-                                goals=_goals(client), notes=notes))
-        if not sheets:
-            sheets.append(Sheet("Performance", columns, [], currency=single_currency, notes=notes))
-        write_xlsx(partial, sheets)
+        chart_metric = parameters["metrics"][0] if parameters["dimensions"] == ["date"] else None
+
+        def sheet(title: str) -> Sheet:
+            return Sheet(title, columns, (), currency=single_currency, chart_metric=chart_metric,
+                         goals=_goals(client), notes=notes)
+
+        with XlsxFile(partial) as workbook:
+            if parameters.get("sheets") == "per_account" and "client_account" in table.keys:
+                # A sheet per account, in the order the accounts first come in the report.
+                sheets: dict[str, SheetWriter] = {}
+                for frame in frames:
+                    for (account,), part in frame.partition_by("client_account", maintain_order=True,
+                                                               as_dict=True).items():
+                        if account not in sheets:
+                            sheets[account] = workbook.add_sheet(sheet(str(account)))
+                        sheets[account].write(_xlsx_rows(part, names))
+                if not sheets:
+                    workbook.add_sheet(sheet("Performance"))
+            else:
+                merged = workbook.add_sheet(sheet("Performance"))
+                for frame in frames:
+                    merged.write(_xlsx_rows(frame, names))
     else:
         delimiter = str(context.settings.app_config.get("PPC_ROBOT_CSV_DELIMITER") or ",")
-        write_csv(partial, columns, table.select(names).iter_rows(), delimiter=delimiter)
+        write_csv(partial, columns, _rows(frames, names), delimiter=delimiter)
     partial.replace(target)
     return str(target), None
+
+
+def _rows(frames: Iterator[pl.DataFrame], names: list[str]) -> Iterator[tuple[Any, ...]]:
+    for frame in frames:
+        yield from frame.select(names).iter_rows()
+
+
+EXACT_FLOAT_LIMIT = 2 ** 53
+
+
+def _xlsx_rows(frame: pl.DataFrame, names: list[str]) -> Iterator[tuple[Any, ...]]:
+    """Rows for the XLSX writer, Decimal columns already as the floats it would make of them.
+
+    A Decimal of scale s is n / 10^s; below 2^53, n and 10^s are exact doubles and one
+    division rounds as float(Decimal) does, so the cast gives the same float without making
+    a Decimal object per cell. Larger amounts keep the Decimal path.
+    """
+    selected = frame.select(names)
+    floats = []
+    for name, dtype in selected.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            largest = selected.get_column(name).to_physical().abs().max()
+            if largest is None or largest < EXACT_FLOAT_LIMIT:
+                floats.append(pl.col(name).cast(pl.Float64))
+    return (selected.with_columns(floats) if floats else selected).iter_rows()
 
 
 def _google_access_token(context: RunContext, settings: PlatformSettings, vault: Any) -> tuple[str, str]:
@@ -587,26 +524,53 @@ def _shown(column: Column, value: Any, currency: str) -> str:
     return str(value)
 
 
-def _write_preview(context: RunContext, table: pl.DataFrame, parameters: dict[str, Any]) -> None:
-    """First rows and, with a date dimension, the first metric per day, for the job page."""
-    columns = _columns(table, parameters, show_currency="currency" in table.columns
-                       and table.get_column("currency").n_unique() > 1)
-    names = [c.name for c in columns]
-    currencies = table.get_column("currency").unique().to_list() if "currency" in table.columns else []
-    currency = currencies[0] if len(currencies) == 1 else ""
-    rows = [[_shown(column, value, currency) for column, value in zip(columns, row, strict=True)]
-            for row in table.head(PREVIEW_ROWS).select(names).iter_rows()]
-    labels: list[str] = []
-    values: list[float] = []
-    metric = parameters["metrics"][0]
-    if "date" in table.columns and metric in table.columns:
-        series = (table.group_by("date").agg(pl.col(metric).cast(pl.Float64).sum()).sort("date"))
-        labels = [d.isoformat() for d in series.get_column("date").to_list()]
-        values = [round(v or 0.0, 4) for v in series.get_column(metric).to_list()]
-    target = context.output_dir / preview_name(context.run_id)
-    target.write_text(json.dumps({"header": [c.label for c in columns], "rows": rows,
-                                  "chart_labels": labels, "chart_values": values,
-                                  "chart_label": LABELS.get(metric, metric)}), encoding="utf-8")
+class _Preview:
+    """First rows and, with a date dimension, the first metric per day, for the job page.
+
+    Noted from the report's frames on their way to the output, so the table is read once.
+    """
+
+    def __init__(self, table: ReportTable, parameters: dict[str, Any]) -> None:
+        self.columns = _columns(table.has_previous, parameters, show_currency=len(table.currencies) > 1)
+        self.currency = table.currencies[0] if len(table.currencies) == 1 else ""
+        self.metric = parameters["metrics"][0]
+        self.charted = "date" in table.keys
+        self.rows: list[list[str]] = []
+        self._sums: list[pl.DataFrame] = []
+
+    def watch(self, frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        names = [c.name for c in self.columns]
+        for frame in frames:
+            if len(self.rows) < PREVIEW_ROWS:
+                self.rows += [[_shown(column, value, self.currency) for column, value in zip(self.columns, row, strict=True)]
+                              for row in frame.head(PREVIEW_ROWS - len(self.rows)).select(names).iter_rows()]
+            if self.charted:
+                self._sums.append(frame.group_by("date").agg(pl.col(self.metric).cast(pl.Float64).sum()))
+            yield frame
+
+    def save(self, context: RunContext) -> None:
+        labels: list[str] = []
+        values: list[float] = []
+        if self._sums:
+            series = pl.concat(self._sums).group_by("date").agg(pl.col(self.metric).sum()).sort("date")
+            labels = [d.isoformat() for d in series.get_column("date").to_list()]
+            values = [round(v or 0.0, 4) for v in series.get_column(self.metric).to_list()]
+        target = context.output_dir / preview_name(context.run_id)
+        target.write_text(json.dumps({"header": [c.label for c in self.columns], "rows": self.rows,
+                                      "chart_labels": labels, "chart_values": values,
+                                      "chart_label": LABELS.get(self.metric, self.metric)}), encoding="utf-8")
+
+
+@contextmanager
+def _work_folder(context: RunContext) -> Iterator[Path]:
+    """A folder for the run's rows on disk (beside the outputs, not in memory), removed afterwards."""
+    parent = context.settings.outputs_dir / ".work"
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"run{context.run_id}-", dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def execute_performance(context: RunContext) -> RunResult:
@@ -619,17 +583,20 @@ def execute_performance(context: RunContext) -> RunResult:
         accounts, missing, client = _accounts(session, context)
         session.expunge_all()
     periods = [period] + ([comparison[0]] if comparison else [])
-    frames, failed, classes = _fetch_all(context, accounts, periods, parameters["dimensions"])
-    missing += failed
-    if accounts and len(failed) == len(accounts):
-        worst = ErrorClass.AUTHENTICATION if ErrorClass.AUTHENTICATION in classes else classes[0]
-        raise RunFailed("No client account could be read: " + "; ".join(
-            f"{m.name}: {m.reason}" for m in failed), worst)
-    raw = pl.concat(frames, how="vertical") if frames else _frame(
-        AccountToRead(0, "", "", "", "UTC", "", None), {n: [] for n in PLATFORM_DIMENSIONS + BASE})  # type: ignore[arg-type]
-    table = compute(raw, parameters, period, comparison)
-    output, state = _write(context, table, parameters, missing, client, period, local_day)
-    _write_preview(context, table, parameters)
+    with _work_folder(context) as work:
+        chunks, failed, classes = _fetch_all(context, accounts, periods, parameters["dimensions"],
+                                             Spill(work / "rows"))
+        missing += failed
+        if accounts and len(failed) == len(accounts):
+            worst = ErrorClass.AUTHENTICATION if ErrorClass.AUTHENTICATION in classes else classes[0]
+            raise RunFailed("No client account could be read: " + "; ".join(
+                f"{m.name}: {m.reason}" for m in failed), worst)
+        raw = pl.scan_ipc([c.path for c in chunks]) if chunks else _frame(
+            AccountToRead(0, "", "", "", "UTC", "", None), {n: [] for n in PLATFORM_DIMENSIONS + BASE}).lazy()  # type: ignore[arg-type]
+        table = compute(raw, sum(c.rows for c in chunks), parameters, period, comparison, work)
+        preview = _Preview(table, parameters)
+        output, state = _write(context, table, parameters, missing, client, period, local_day, preview)
+        preview.save(context)
     context.log(f"{table.height} rows written")
     return RunResult(rows=table.height, output_file=output, missing=missing, output_state=state)
 
