@@ -6,9 +6,10 @@ chunk). The table is built in two passes, each over parts small enough to hold a
 1. the rows are split by a hash of the report's keys; each part is grouped (money summed as
    exact integers of micros, then Decimal), joined to its comparison period, filtered by the
    thresholds, and written back to disk;
-2. those grouped rows are read back in ranges of the sort column, in the report's order; each
-   range is sorted (ties broken by the keys, so the order is always the same) and gives the
-   next rows of the report.
+2. those grouped rows are read back in ranges of the sort column, in the report's order (a
+   value shared by many rows, and the rows without a value, split further by the next key);
+   each range is sorted, ties broken by the keys so the order is always the same, and gives
+   the next rows of the report.
 
 Derived metrics are computed slice by slice as the rows go to the output: nothing ever holds
 the whole table, and every value is computed by the same expressions as on the whole table.
@@ -33,7 +34,6 @@ MICROS = 1_000_000
 BASE = ("impressions", "clicks", "cost", "conversions", "conversion_value")
 MONEY_COLUMNS = ("cost", "conversions", "conversion_value")
 DERIVED = ("ctr", "cpc", "cpm", "conversion_rate", "cpa", "roas", "pno")
-TIME_DIMENSIONS = ("date", "week", "month")
 # Rows per part in both passes: what is held at once, whatever the report's size.
 PART_ROWS = 50_000
 SLICE_ROWS = 10_000  # rows given to the output at once, with all their columns
@@ -245,7 +245,10 @@ def _group(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], keys: l
 
 def _in_order(files: list[Path], rows: int, keys: list[str], sort_by: str | None,
               descending: bool) -> Iterator[pl.DataFrame]:
-    """Pass 2: the grouped rows in the report's order, a range of the sort column at a time."""
+    """Pass 2: the grouped rows in the report's order, a range of the sort column at a time.
+
+    The order: the sort column (nulls last), then the keys in their order, ascending.
+    """
     if not files:
         return
     grouped = pl.scan_ipc(files)
