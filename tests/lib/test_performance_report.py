@@ -195,7 +195,7 @@ def test_a_report_computed_in_many_small_parts_equals_the_report_computed_whole(
         "conversion_rate", "cpa", "roas", "pno"], "date_range": "last_30_days"} | extra
     whole = run_report(session, factory, settings, user, accounts[:3], output=output, **parameters)
     monkeypatch.setattr(performance_run, "CHUNK_ROWS", 50)
-    monkeypatch.setattr(performance_table, "PART_ROWS", 100)
+    monkeypatch.setattr(performance_table, "PART_ROWS", 40)  # ties and nulls split further
 
     parts = run_report(session, factory, settings, user, accounts[:3], output=output, **parameters)
 

@@ -6,9 +6,10 @@ chunk). The table is built in two passes, each over parts small enough to hold a
 1. the rows are split by a hash of the report's keys; each part is grouped (money summed as
    exact integers of micros, then Decimal), joined to its comparison period, filtered by the
    thresholds, and written back to disk;
-2. those grouped rows are read back in ranges of the sort column, in the report's order; each
-   range is sorted (ties broken by the keys, so the order is always the same) and gives the
-   next rows of the report.
+2. those grouped rows are read back in ranges of the sort column, in the report's order (a
+   value shared by many rows, and the rows without a value, split further by the next key);
+   each range is sorted, ties broken by the keys so the order is always the same, and gives
+   the next rows of the report.
 
 Derived metrics are computed slice by slice as the rows go to the output: nothing ever holds
 the whole table, and every value is computed by the same expressions as on the whole table.
@@ -33,9 +34,9 @@ MICROS = 1_000_000
 BASE = ("impressions", "clicks", "cost", "conversions", "conversion_value")
 MONEY_COLUMNS = ("cost", "conversions", "conversion_value")
 DERIVED = ("ctr", "cpc", "cpm", "conversion_rate", "cpa", "roas", "pno")
-TIME_DIMENSIONS = ("date", "week", "month")
 # Rows per part in both passes: what is held at once, whatever the report's size.
 PART_ROWS = 50_000
+SLICE_ROWS = 10_000  # rows given to the output at once, with all their columns
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,11 @@ class ReportTable:
         return self.keys + [m + s for m in self.metrics for s in suffixes]
 
     def frames(self) -> Iterator[pl.DataFrame]:
-        """The report's rows in order, a part at a time, with every column of `columns`."""
+        """The report's rows in order, a slice at a time, with every column of `columns`."""
         for part in self._ordered():
-            yield _finish(part, self.metrics, self.has_previous).select(self.columns)
+            # Derived and change columns make a row several times wider: a slice at a time.
+            for piece in part.iter_slices(SLICE_ROWS):
+                yield _finish(piece, self.metrics, self.has_previous).select(self.columns)
 
 
 def _finish(part: pl.DataFrame, metrics: Sequence[str], has_previous: bool) -> pl.DataFrame:
@@ -242,36 +245,76 @@ def _group(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], keys: l
 
 def _in_order(files: list[Path], rows: int, keys: list[str], sort_by: str | None,
               descending: bool) -> Iterator[pl.DataFrame]:
-    """Pass 2: the grouped rows in the report's order, a range of the sort column at a time."""
+    """Pass 2: the grouped rows in the report's order, a range of the sort column at a time.
+
+    The order: the sort column (nulls last), then the keys in their order, ascending.
+    """
     if not files:
         return
     grouped = pl.scan_ipc(files)
-    column = sort_by or keys[0]
-    order = [column] + [k for k in keys if k != column]
+    first = sort_by or keys[0]
+    order = [first] + [k for k in keys if k != first]
     directions = [descending] + [False] * (len(order) - 1)
-    value = pl.col(column)
-    if grouped.collect_schema()[column] == pl.Categorical:
-        value = value.cast(pl.String)  # compared as text, the order categoricals sort in
-    bounds: list[Any] = []
-    if rows > PART_ROWS:
-        picked = grouped.select(value.drop_nulls().sort().gather_every(PART_ROWS, PART_ROWS)).collect()
-        bounds = picked.to_series().unique(maintain_order=True).to_list()
-    ranges = [(low, high) for low, high in zip([None, *bounds], [*bounds, None], strict=True)]
-    if descending:
-        ranges.reverse()
-    selections = []
-    for low, high in ranges:
-        condition = value.is_not_null()
-        if low is not None:
-            condition &= value >= low
-        if high is not None:
-            condition &= value < high
-        selections.append(condition)
-    selections.append(value.is_null())  # nulls last, as the sort puts them
-    for condition in selections:
-        part = grouped.filter(condition).collect()
+    schema = grouped.collect_schema()
+
+    def compared(name: str) -> pl.Expr:
+        # Categoricals are compared as text: the order they sort in.
+        return pl.col(name).cast(pl.String) if schema[name] == pl.Categorical else pl.col(name)
+
+    def sorted_rows(selected: pl.Expr) -> Iterator[pl.DataFrame]:
+        part = grouped.filter(selected).collect()
         if part.height:
             yield part.sort(order, descending=directions, nulls_last=True)
+
+    def parts(selected: pl.Expr, count: int, level: int) -> Iterator[pl.DataFrame]:
+        """The `count` rows `selected` (equal in the columns before `level`), in order."""
+        if count <= PART_ROWS or level == len(order):
+            yield from sorted_rows(selected)
+            return
+        value = compared(order[level])
+        present = grouped.filter(selected).select(value.drop_nulls().sort()).collect().to_series()
+        nulls = count - len(present)
+        ranges = _ranges(present)
+        del present
+        if directions[level]:
+            ranges.reverse()
+        for low, high, size, single in ranges:
+            condition = selected & value.is_not_null()
+            if low is not None:
+                condition &= value >= low[0] if low[1] else value > low[0]
+            if high is not None:
+                condition &= value <= high[0] if high[1] else value < high[0]
+            # One value with many rows: those are put in order by the next column.
+            yield from parts(condition, size, level + 1) if single else sorted_rows(condition)
+        if nulls:  # last, as the sort puts them; in order by the next column
+            yield from parts(selected & value.is_null(), nulls, level + 1)
+
+    yield from parts(pl.lit(True), rows, 0)
+
+
+def _ranges(present: pl.Series) -> list[tuple[tuple[Any, bool] | None, tuple[Any, bool] | None, int, bool]]:
+    """Ranges of sorted values with about PART_ROWS values each: (low, high, size, single).
+
+    `low` and `high` are (value, inclusive) or None for open; a value found more than
+    PART_ROWS // 2 times gets a range of its own, marked `single`.
+    """
+    bounds = present.gather_every(PART_ROWS, PART_ROWS).unique(maintain_order=True)
+    starts = present.search_sorted(bounds, "left").to_list()
+    ends = present.search_sorted(bounds, "right").to_list()
+    ranges: list[tuple[tuple[Any, bool] | None, tuple[Any, bool] | None, int, bool]] = []
+    low: tuple[Any, bool] | None = None
+    taken = 0
+    for bound, start, end in zip(bounds.to_list(), starts, ends, strict=True):
+        if start > taken:
+            ranges.append((low, (bound, False), start - taken, False))
+        if end - start > PART_ROWS // 2:
+            ranges.append(((bound, True), (bound, True), end - start, True))
+            low, taken = (bound, False), end
+        else:
+            low, taken = (bound, True), start
+    if len(present) > taken:
+        ranges.append((low, None, len(present) - taken, False))
+    return ranges
 
 
 def _head(parts: Iterator[pl.DataFrame], limit: int) -> Iterator[pl.DataFrame]:
