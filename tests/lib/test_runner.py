@@ -321,3 +321,29 @@ def test_a_failed_run_and_an_overdue_run_are_each_mailed_once(session, owner, fa
     subjects = sorted(str(m["Subject"]) for m in smtp_server.messages)
     assert len(subjects) == 2, subjects
     assert any("failed" in s for s in subjects) and any("did not run" in s for s in subjects)
+
+
+def test_the_housekeeping_removes_work_folders_a_killed_run_left_and_keeps_live_ones(factory, tmp_path):
+    import os
+
+    from ppc_robot.lib.credentials import generate_key
+    from ppc_robot.lib.runner.worker import housekeeping
+
+    settings = RunnerSettings(outputs_dir=tmp_path / "outputs", instance_path=tmp_path,
+                              run_timeout_seconds=600,
+                              app_config={"PPC_ROBOT_CREDENTIALS_KEY": generate_key()})
+    left = settings.work_dir / "run7-abc"
+    live = settings.work_dir / "run8-def"
+    for folder in (left, live):
+        folder.mkdir(parents=True)
+        (folder / "rows-0.arrow").write_bytes(b"rows")
+    two_timeouts_ago = time.time() - 2 * 600 - 60
+    os.utime(left, (two_timeouts_ago, two_timeouts_ago))
+    kept_report = settings.outputs_dir / "report.xlsx"
+    kept_report.write_bytes(b"xlsx")
+
+    housekeeping(factory, settings)
+
+    assert not left.exists()
+    assert (live / "rows-0.arrow").exists()
+    assert kept_report.exists()

@@ -564,7 +564,7 @@ class _Preview:
 @contextmanager
 def _work_folder(context: RunContext) -> Iterator[Path]:
     """A folder for the run's rows on disk (beside the outputs, not in memory), removed afterwards."""
-    parent = context.settings.outputs_dir / ".work"
+    parent = context.settings.work_dir
     parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"run{context.run_id}-", dir=parent))
     try:

@@ -26,6 +26,12 @@ class RunnerSettings:
     instance_path: Path | None = None
     housekeeping_seconds: float = 30.0
 
+    @property
+    def work_dir(self) -> Path:
+        """Where runs keep their rows on disk while they compute (each its own folder,
+        removed when it ends; the housekeeping sweeps what a killed worker left)."""
+        return self.outputs_dir / ".work"
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any], instance_path: Path) -> RunnerSettings:
         def number(key: str, default: float) -> float:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +78,27 @@ def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
             session.commit()
     except Exception:
         logger.exception("account sync failed")
+    try:
+        sweep_work_folders(settings, now=now)
+    except OSError:
+        logger.exception("sweeping the runs' work folders failed")
+
+
+def sweep_work_folders(settings: RunnerSettings, *, now: datetime | None = None) -> list[Path]:
+    """Remove the work folders that runs of a killed worker left behind (a run removes its own
+    when it ends). Only folders untouched for twice the run timeout go: no live run is that old.
+    """
+    if not settings.work_dir.is_dir():
+        return []
+    cutoff = (now or utcnow()).timestamp() - 2 * settings.run_timeout_seconds
+    removed = []
+    for folder in settings.work_dir.iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        logger.info("removed %d work folders left by killed runs", len(removed))
+    return removed
 
 
 class EmbeddedWorker:
