@@ -46,6 +46,13 @@ def _runner(tmp_path, **config: object) -> RunnerSettings:
                                       "PPC_ROBOT_RETRY_MAX_WAIT_SECONDS": "0", **config})
 
 
+def _microsoft_runner(tmp_path, settings) -> RunnerSettings:
+    return _runner(tmp_path, **{f"PPC_ROBOT_{name.upper()}": getattr(settings, name) for name in (
+        "microsoft_customer_url", "microsoft_reporting_url", "microsoft_developer_token",
+        "microsoft_oauth_token_url", "microsoft_client_id", "microsoft_client_secret",
+        "report_poll_interval_seconds")})
+
+
 def _google_runner(tmp_path, stub: GoogleStub, **options: object) -> RunnerSettings:
     settings = _runner(tmp_path, PPC_ROBOT_GOOGLE_ADS_URL=stub.url,
                        PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN=DEVELOPER_TOKEN,
@@ -205,10 +212,7 @@ def test_a_microsoft_run_stores_the_rotated_refresh_token_and_the_next_run_reuse
     linked = VAULT.decrypt_json(login.credentials_encrypted)
     accounts = _accounts(session, login)
     assert len(accounts) == 2  # two threads share the login, and the refresh
-    runner = _runner(tmp_path, **{f"PPC_ROBOT_{name.upper()}": getattr(settings, name) for name in (
-        "microsoft_customer_url", "microsoft_reporting_url", "microsoft_developer_token",
-        "microsoft_oauth_token_url", "microsoft_client_id", "microsoft_client_secret",
-        "report_poll_interval_seconds")})
+    runner = _microsoft_runner(tmp_path, settings)
     microsoft_stub.expire_access_tokens()
     since = len(microsoft_stub.requests)
 
@@ -240,10 +244,7 @@ def test_a_rotated_refresh_token_is_stored_before_the_report_is_asked_for(
     session.commit()
     linked = VAULT.decrypt_json(login.credentials_encrypted)["refresh_token"]
     accounts = _accounts(session, login)[:1]
-    runner = _runner(tmp_path, **{f"PPC_ROBOT_{name.upper()}": getattr(settings, name) for name in (
-        "microsoft_customer_url", "microsoft_reporting_url", "microsoft_developer_token",
-        "microsoft_oauth_token_url", "microsoft_client_id", "microsoft_client_secret",
-        "report_poll_interval_seconds")})
+    runner = _microsoft_runner(tmp_path, settings)
     microsoft_stub.expire_access_tokens()
     login_id = login.id
     stored_at_submit: list[str] = []

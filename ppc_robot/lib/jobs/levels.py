@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -127,29 +128,27 @@ def _live_accounts(session: Session, condition: ColumnElement[bool]) -> list[Cli
     return list(session.scalars(stmt))
 
 
+def _with_live_accounts(session: Session, model: Any, link: ColumnElement[bool], user: User,
+                        *order: Any) -> list[tuple[Any, int]]:
+    """The user's rows of `model` with how many client accounts (not removed) each has now."""
+    stmt = (
+        select(model, func.count(ClientAccount.id))
+        .outerjoin(ClientAccount, and_(link, ClientAccount.status != ClientAccountStatus.REMOVED))
+        .where(model.owned_by(user.id))
+        .group_by(model.id)
+        .order_by(*order, model.id)
+    )
+    return [(row, count) for row, count in session.execute(stmt)]
+
+
 def login_choices(session: Session, user: User) -> list[tuple[ServiceAccount, int]]:
     """The user's logins with how many client accounts each has now (the level picker)."""
-    counted = func.count(ClientAccount.id)
-    stmt = (
-        select(ServiceAccount, counted)
-        .outerjoin(ClientAccount, and_(ClientAccount.service_account_id == ServiceAccount.id,
-                                       ClientAccount.status != ClientAccountStatus.REMOVED))
-        .where(ServiceAccount.owned_by(user.id))
-        .group_by(ServiceAccount.id)
-        .order_by(ServiceAccount.platform, func.lower(ServiceAccount.name), ServiceAccount.id)
-    )
-    return [(login, count) for login, count in session.execute(stmt)]
+    return _with_live_accounts(session, ServiceAccount,
+                               ClientAccount.service_account_id == ServiceAccount.id, user,
+                               ServiceAccount.platform, func.lower(ServiceAccount.name))
 
 
 def client_choices(session: Session, user: User) -> list[tuple[Client, int]]:
     """The user's clients with how many client accounts each has now (the level picker)."""
-    counted = func.count(ClientAccount.id)
-    stmt = (
-        select(Client, counted)
-        .outerjoin(ClientAccount, and_(ClientAccount.client_id == Client.id,
-                                       ClientAccount.status != ClientAccountStatus.REMOVED))
-        .where(Client.owned_by(user.id))
-        .group_by(Client.id)
-        .order_by(func.lower(Client.name), Client.id)
-    )
-    return [(client, count) for client, count in session.execute(stmt)]
+    return _with_live_accounts(session, Client, ClientAccount.client_id == Client.id, user,
+                               func.lower(Client.name))
