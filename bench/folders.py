@@ -234,8 +234,16 @@ def count_statements(app: Flask, token: str, url: str) -> int:
 
 
 def session_cookie(app: Flask, token: str) -> str:
+    """The session cookie a browser holds after its first page: logged in, with the CSRF token
+    and session identifier the app adds then (without them every page would sign and send a
+    new cookie, which no browser's second page does)."""
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    return serializer.dumps({"_user_id": token, "_fresh": True})
+    client = app.test_client()
+    client.set_cookie("session", serializer.dumps({"_user_id": token, "_fresh": True}))
+    assert client.get("/bench/layout").status_code == 200
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
 
 
 def _serve(app: Flask, port_queue: Any) -> None:

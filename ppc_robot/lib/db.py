@@ -1,12 +1,16 @@
-"""Engines and sessions for web and worker alike, and the SQLite connection settings."""
+"""Engines and sessions for web and worker alike, the SQLite connection settings, and the one SQL
+function the two databases spell differently."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import JSON, Engine, create_engine, event
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -66,3 +70,26 @@ def make_session_factory(engine: Engine, *, immediate: bool = True) -> sessionma
     if immediate and _is_sqlite(engine):
         bind = engine.execution_options(sqlite_begin="IMMEDIATE")
     return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+class json_rows(FunctionElement[Any]):  # noqa: N801 (an SQL function, named as one)
+    """Aggregate: a JSON list with one list of the given columns per row of the group
+    (NULL or [] for no row), read back as Python lists.
+
+    Lets one row of a list carry a small list of its own (a job's tags, a folder's path)
+    instead of a second query per page.
+    """
+
+    type = JSON()
+    inherit_cache = True
+    name = "json_rows"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"

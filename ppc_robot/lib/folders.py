@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, true, update
+from sqlalchemy import and_, bindparam, delete, insert, literal, select, true, union_all, update
 from sqlalchemy.orm import Session, aliased
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -180,21 +180,46 @@ def delete_folder(session: Session, folder: Folder, *, move_contents_up: bool = 
     logger.info("folder %s deleted (user %s)", folder.id, folder.user_id)
 
 
-# The folder page's two statements, built once (building one costs as much as running it).
+# The folder page's statements, built once (building one costs as much as running it).
 _ANCESTORS = (
     select(Folder)
     .join(FolderPath, FolderPath.ancestor_id == Folder.id)
     .where(FolderPath.descendant_id == bindparam("folder_id"))
     .order_by(FolderPath.depth.desc())
 )
-_SUBFOLDERS = (
-    select(Folder).where(Folder.parent_id == bindparam("folder_id")).order_by(func.lower(Folder.name))
+# The path down to a folder and its children at once: a child is no ancestor, so each folder
+# comes once, an ancestor with its depth, a child with none.
+_SURROUNDINGS = (
+    select(Folder, FolderPath.depth)
+    .outerjoin(FolderPath, and_(FolderPath.ancestor_id == Folder.id,
+                                FolderPath.descendant_id == bindparam("folder_id")))
+    .where(Folder.id.in_(
+        union_all(
+            select(FolderPath.ancestor_id).where(FolderPath.descendant_id == bindparam("folder_id")),
+            select(Folder.id).where(Folder.parent_id == bindparam("folder_id")),
+        )
+    ))
 )
 
 
 def ancestors(session: Session, folder: Folder) -> Sequence[Folder]:
     """The folder's path from the root down to itself, in one query (breadcrumbs)."""
     return session.scalars(_ANCESTORS, {"folder_id": folder.id}).all()
+
+
+def surroundings(session: Session, folder: Folder) -> tuple[list[Folder], list[Folder]]:
+    """The folder's path from the root down to itself, and its children by name: one query
+    for what the folder page shows around its jobs."""
+    path: list[tuple[int, Folder]] = []
+    children: list[Folder] = []
+    for found, depth in session.execute(_SURROUNDINGS, {"folder_id": folder.id}):
+        if depth is None:
+            children.append(found)
+        else:
+            path.append((depth, found))
+    path.sort(key=lambda pair: -pair[0])
+    children.sort(key=lambda child: (child.name.lower(), child.id))
+    return [found for _, found in path], children
 
 
 def descendants(session: Session, folder: Folder, *, include_self: bool = False) -> Sequence[Folder]:
@@ -208,11 +233,6 @@ def descendants(session: Session, folder: Folder, *, include_self: bool = False)
     if not include_self:
         stmt = stmt.where(FolderPath.depth > 0)
     return session.scalars(stmt).all()
-
-
-def subfolders(session: Session, folder: Folder) -> Sequence[Folder]:
-    """The folder's direct children by name."""
-    return session.scalars(_SUBFOLDERS, {"folder_id": folder.id}).all()
 
 
 def folder_tree(session: Session, user: User) -> list[tuple[Folder, int]]:

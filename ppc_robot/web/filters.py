@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g
@@ -40,22 +42,23 @@ def money(value: Decimal | int | float | None, currency: str = "") -> str:
     return f"{amount} {currency}".strip()
 
 
-def tag_options(tags: list[tuple[int, str]], selected: int | None = None) -> Markup:
-    """`<option>`s of the user's tags, `selected` marked.
+def tag_options(tags: Sequence[tuple[int, str, str]], selected: int | None = None) -> Markup:
+    """`<option>`s of the user's tags (id, name, colour), `selected` marked.
 
     The same list is drawn in two pickers of each job list and can hold hundreds of tags: it
-    is joined here rather than looped over in Jinja, once per request.
+    is joined here rather than looped over in Jinja, and kept for the next page that draws the
+    very same list.
     """
-    drawn: dict[tuple[tuple[int, str], ...], str] = g.setdefault("tag_options", {})
-    key = tuple(tags)
-    if key not in drawn:
-        drawn[key] = "".join(
-            f'<option value="{int(tag_id)}">{escape(name)}</option>' for tag_id, name in tags)
-    options = drawn[key]
+    options = _joined_options(tuple(tags))
     if selected is not None:
         options = options.replace(f'<option value="{int(selected)}">',
                                   f'<option value="{int(selected)}" selected>', 1)
     return Markup(options)
+
+
+@lru_cache(maxsize=256)
+def _joined_options(tags: tuple[tuple[int, str, str], ...]) -> str:
+    return "".join(f'<option value="{int(tag_id)}">{escape(name)}</option>' for tag_id, name, _ in tags)
 
 
 def register_filters(app: Flask) -> None:

@@ -13,6 +13,7 @@ from ppc_robot.lib.folders import (
     move_folder,
     rename_folder,
     root_folder,
+    surroundings,
 )
 from ppc_robot.lib.models import Folder, FolderPath, Job
 from tests.factories import make_job, make_user
@@ -98,6 +99,27 @@ def test_ancestors_and_descendants_take_one_query_each(session, owner, count_que
 
     assert up.count == 1
     assert down.count == 1
+
+
+def test_surroundings_are_the_path_down_and_the_children_by_name_in_one_query(session, owner, count_queries):
+    root = root_folder(session, owner)
+    made = chain(session, root, 4)
+    children = [create_folder(session, made[1], name) for name in ("beta", "Alpha", "gamma")]
+    create_folder(session, children[0], "Grandchild")
+    stranger = root_folder(session, make_user(session))
+    create_folder(session, stranger, "Theirs")
+    session.commit()
+
+    with count_queries() as counted:
+        path, below = surroundings(session, made[1])
+    top_path, top_children = surroundings(session, root)
+    leaf_path, leaf_children = surroundings(session, made[-1])
+
+    assert counted.count == 1
+    assert [f.id for f in path] == [root.id, made[0].id, made[1].id]
+    assert [f.name for f in below] == ["Alpha", "beta", "gamma", "Level 3"]
+    assert ([f.id for f in top_path], [f.id for f in top_children]) == ([root.id], [made[0].id])
+    assert ([f.id for f in leaf_path][-1], leaf_children) == (made[-1].id, [])
 
 
 def test_sibling_with_the_same_name_is_refused(session, owner):

@@ -27,7 +27,6 @@ from ppc_robot.lib.jobs import (
     tag_jobs,
     untag_jobs,
 )
-from ppc_robot.lib.jobs.listing import SEARCH_COUNT_CAP
 from ppc_robot.lib.models import (
     ClientAccountStatus,
     Job,
@@ -237,21 +236,44 @@ def test_lists_and_search_sort_by_name_whatever_the_case_across_pages(session, w
     # Same names differing in case keep a stable order (by id, the order they were made in).
     assert listed == ["Alpha report", "alpha report", "beta report", "Charlie report", "delta report"]
     assert [row.name for page in found for row in page.rows] == listed
-    assert [page.total for page in found] == [5, 5, 5]
+    assert [page.total for page in found] == [None, None, 5]
 
 
-def test_search_counts_up_to_its_cap_and_still_pages_past_it(session, workspace):
+def test_search_counts_nothing_and_knows_its_total_on_the_last_page_only(session, workspace):
     definition = workspace.job.definition
     session.add_all(Job(user_id=workspace.user.id, folder=workspace.root, definition=definition,
-                        name=f"Capped {n:04}") for n in range(SEARCH_COUNT_CAP + 20))
+                        name=f"Many {n:04}") for n in range(120))
     session.flush()
 
-    first = search_jobs(session, workspace.user, "capped")
-    beyond = search_jobs(session, workspace.user, "capped", page=first.pages)
+    first = search_jobs(session, workspace.user, "many")
+    last = search_jobs(session, workspace.user, "many", page=3)
+    beyond = search_jobs(session, workspace.user, "many", page=40)
+    exact = search_jobs(session, workspace.user, "many", per_page=120)
 
-    assert first.is_total_capped and first.total == SEARCH_COUNT_CAP + 1
-    assert [row.name for row in first.rows][:2] == ["Capped 0000", "Capped 0001"]
-    assert beyond.rows and beyond.rows[0].name == f"Capped {(first.pages - 1) * first.per_page:04}"
+    assert (first.total, first.has_next, len(first.rows)) == (None, True, 50)
+    assert [row.name for row in first.rows][:2] == ["Many 0000", "Many 0001"]
+    assert (last.total, last.has_next, last.pages) == (120, False, 3)
+    assert [row.name for row in last.rows] == [f"Many {n:04}" for n in range(100, 120)]
+    # An old link past the end lands on the last page.
+    assert (beyond.page, beyond.total, beyond.rows[-1].name) == (3, 120, "Many 0119")
+    assert (exact.total, exact.has_next) == (120, False)
+
+
+def test_a_page_carries_the_users_tags_and_each_rows_badges_by_name(session, workspace, other_workspace):
+    zebra = make_tag(session, workspace.user, name="zebra", colour="#198754")
+    apple = make_tag(session, workspace.user, name="Apple", colour="#dc3545")
+    make_tag(session, other_workspace.user, name="theirs")
+    make_job(session, workspace.user, workspace.folder, name="Badged", tags=[zebra, apple, workspace.tag])
+    make_job(session, workspace.user, workspace.folder, name="Bare")
+
+    page = folder_jobs(session, workspace.folder)
+    rows = {r.name: r for r in page.rows}
+
+    assert [t.name for t in page.tags] == sorted([zebra.name, apple.name, workspace.tag.name], key=str.lower)
+    assert [(b.name, b.colour) for b in rows["Badged"].tags] == sorted(
+        [("zebra", "#198754"), ("Apple", "#dc3545"), (workspace.tag.name, workspace.tag.colour)],
+        key=lambda pair: pair[0].lower())
+    assert rows["Bare"].tags == ()
 
 
 @pytest.mark.parametrize(

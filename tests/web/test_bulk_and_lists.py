@@ -109,6 +109,24 @@ def test_pagination_splits_a_large_folder(client, login, session, workspace):
     assert "Page 2 of 2" in second.text
 
 
+def test_search_pages_on_without_counting_and_gives_the_total_on_its_last_page(client, login, session, workspace):
+    for n in range(60):
+        make_job(session, workspace.user, workspace.folder, name=f"Weekly {n:03d}")
+    session.commit()
+    login(workspace.user)
+
+    first = client.get("/folders/search?q=weekly")
+    second = client.get("/folders/search?q=weekly&page=2")
+    stale = client.get("/folders/search?q=weekly&page=9")
+
+    assert first.text.count("data-job-id=") == 50
+    assert "More than 50 jobs whose name contains “weekly”" in first.text
+    assert "Page 1</span>" in first.text and 'href="/folders/search?page=2&amp;q=weekly"' in first.text
+    assert second.text.count("data-job-id=") == 10
+    assert "60 jobs whose name contains “weekly”." in second.text and "Page 2 of 2" in second.text
+    assert stale.status_code == 200 and "Page 2 of 2" in stale.text
+
+
 def test_list_pages_make_the_same_number_of_queries_at_10_and_at_100_jobs(client, login, session, workspace, count_queries):
     tags = [make_tag(session, workspace.user) for _ in range(3)]
     login(workspace.user)

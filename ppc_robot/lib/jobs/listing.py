@@ -1,21 +1,24 @@
 """The job lists of the folder pages: one folder, everything below one, search.
 
-Each list costs the same few queries whatever its size: a count, the page of jobs with
-their definitions and account counts, their tags, and (where shown) the folder paths.
+Each list is one query whatever its size: the page of jobs with their definitions, account
+counts, tags, (where shown) folder paths, and the list's total. Search counts nothing: it reads
+one row past the page to know whether another follows, so a common word costs no more than
+a rare one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.db import json_rows
 from ppc_robot.lib.jobs.levels import accounts_label, accounts_read_count
 from ppc_robot.lib.models import (
     Client,
@@ -36,13 +39,17 @@ from ppc_robot.lib.schedules import JobSchedule, describe_schedule
 
 PER_PAGE = 50
 SEARCH_MIN = 2
-# Search counts its matches up to here and says "more than" beyond: a count of every match
-# would read every job of a large account on each page, and ten pages of matches are more
-# than anyone reads before narrowing the search.
-SEARCH_COUNT_CAP = 500
 
 
 class TagBadge(NamedTuple):
+    name: str
+    colour: str
+
+
+class TagChoice(NamedTuple):
+    """One of the user's job tags, as pickers and badges show it."""
+
+    id: int
     name: str
     colour: str
 
@@ -71,11 +78,20 @@ class JobRow(NamedTuple):
 
 @dataclass(frozen=True)
 class JobPage(PageNumbers):
+    """A page of a job list. A search page past which more matches follow has no total."""
+
     rows: list[JobRow]
     page: int
     per_page: int
-    total: int
-    is_total_capped: bool = False
+    total: int | None
+    # The user's job tags by name: the page's badges, its tag filter and its bulk bar.
+    tags: list[TagChoice] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        if self.total is None:
+            return self.page + 1
+        return super().pages
 
 
 # What a list row shows.
@@ -90,24 +106,6 @@ def _schedule_words(kind: ScheduleKind, params: dict[str, Any], time_zone: str) 
     return describe_schedule(JobSchedule(ScheduleKind(kind), params or {}, time_zone))
 
 
-_TAG_BADGES = (
-    select(jobs_tags.c.job_id, Tag.name, Tag.colour)
-    .join(Tag, Tag.id == jobs_tags.c.tag_id)
-    .where(jobs_tags.c.job_id.in_(bindparam("job_ids", expanding=True)))
-    .order_by(func.lower(Tag.name))
-)
-
-
-def _tag_badges(connection: Connection, job_ids: list[int]) -> dict[int, list[TagBadge]]:
-    """The tags of these jobs by name, in one query (none for an empty page)."""
-    if not job_ids:
-        return {}
-    badges: dict[int, list[TagBadge]] = {}
-    for job_id, name, colour in connection.execute(_TAG_BADGES, {"job_ids": job_ids}):
-        badges.setdefault(job_id, []).append(TagBadge(name, colour))
-    return badges
-
-
 def _report_label(task_type: str) -> str:
     try:
         return get_report_type(task_type).label
@@ -115,22 +113,34 @@ def _report_label(task_type: str) -> str:
         return task_type
 
 
-_FOLDER_PATHS = (
-    select(FolderPath.descendant_id, Folder.name)
-    .join(Folder, Folder.id == FolderPath.ancestor_id)
-    .where(FolderPath.descendant_id.in_(bindparam("folder_ids", expanding=True)))
-    .order_by(FolderPath.descendant_id, FolderPath.depth.desc())
+# A row's tag ids, and its folder's path as [depth, name] pairs: read with the row, so a page
+# is one query, not one per kind of detail. The tags' names come with the user's tag list,
+# which every list page loads for its pickers anyway.
+_TAGS = (
+    select(json_rows(jobs_tags.c.tag_id))
+    .where(jobs_tags.c.job_id == Job.id)
+    .correlate(Job)
+    .scalar_subquery()
+    .label("tag_ids")
+)
+_PATH = (
+    select(json_rows(FolderPath.depth, Folder.name))
+    .select_from(FolderPath.__table__.join(Folder, Folder.id == FolderPath.ancestor_id))
+    .where(FolderPath.descendant_id == Job.folder_id)
+    .correlate(Job)
+    .scalar_subquery()
+    .label("path")
 )
 
 
-def _folder_paths(connection: Connection, folder_ids: set[int]) -> dict[int, tuple[str, ...]]:
-    """Each folder's names from the root down, for all the folders in one query."""
-    if not folder_ids:
-        return {}
-    paths: dict[int, list[str]] = {}
-    for folder_id, name in connection.execute(_FOLDER_PATHS, {"folder_ids": list(folder_ids)}):
-        paths.setdefault(folder_id, []).append(name)
-    return {folder_id: tuple(names) for folder_id, names in paths.items()}
+def _tag_badges(ids: list[list[int]] | None, badges: dict[int, tuple[int, TagBadge]]
+                ) -> tuple[TagBadge, ...]:
+    # By name, as the user's tag list is sorted.
+    return tuple(badge for _, badge in sorted(badges[tag_id] for (tag_id,) in ids or ()))
+
+
+def _folder_path(pairs: list[list[Any]] | None) -> tuple[str, ...]:
+    return tuple(name for _, name in sorted(pairs or (), key=lambda pair: -pair[0]))
 
 
 @dataclass(frozen=True)
@@ -140,12 +150,12 @@ class _ListStatements:
 
 
 @cache
-def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
+def _list_statements(scope: str, tagged: bool) -> _ListStatements:
     """The count and page statements of one kind of list, with bind parameters, built once.
 
-    Building a list's four statements anew on each request cost more than SQLite took to
-    answer them: each kind (one folder, everything below one, search; with a tag filter or
-    not) is built once and then runs with its parameters.
+    Building a list's statements anew on each request cost more than SQLite took to answer
+    them: each kind (one folder, everything below one, search; with a tag filter or not) is
+    built once and then runs with its parameters.
     """
     if scope == "folder":
         where = [Job.folder_id == bindparam("folder_id")]
@@ -160,7 +170,14 @@ def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
     if tagged:
         where.append(Job.id.in_(select(jobs_tags.c.job_id).where(jobs_tags.c.tag_id == bindparam("tag_id"))))
     matching = select(Job.id).where(*where)
-    accounts = accounts_read_count().label("accounts_count")
+    count = select(func.count()).select_from(matching.subquery())
+    columns: list[Any] = [*_LISTED, *_LEVEL, JobDefinition.task_type,
+                          accounts_read_count().label("accounts_count"), _TAGS]
+    if scope != "folder":
+        columns.append(_PATH)
+    if scope != "search":
+        # Not correlated to the row: both databases work it out once for the statement.
+        columns.append(count.correlate(None).scalar_subquery().label("total"))
     # By name regardless of case, which the (folder_id | user_id, lower(name), id) indexes
     # hand over in order: a page reads its own rows, never the whole folder. The page's ids
     # come first, then what is shown for those ids alone (the account count never runs for
@@ -168,12 +185,9 @@ def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
     order = (func.lower(Job.name), Job.id)
     page_ids = matching.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
     return _ListStatements(
-        # A capped count reads up to its limit; an uncapped one has none (a LIMIT, even a
-        # huge one, keeps SQLite from counting straight off the index).
-        count=select(func.count()).select_from(
-            (matching.limit(bindparam("count_limit")) if capped else matching).subquery()),
+        count=count,
         page=(
-            select(*_LISTED, *_LEVEL, JobDefinition.task_type, accounts)
+            select(*columns)
             .join(page_ids, page_ids.c.id == Job.id)
             .join(JobDefinition, JobDefinition.id == Job.definition_id)
             .outerjoin(ServiceAccount, ServiceAccount.id == Job.service_account_id)
@@ -183,29 +197,40 @@ def _list_statements(scope: str, tagged: bool, capped: bool) -> _ListStatements:
     )
 
 
-def _page(
-    session: Session, scope: str, params: dict[str, Any], *, tag: Tag | None, page: int,
-    per_page: int, with_paths: bool, count_cap: int | None = None,
-) -> JobPage:
-    statements = _list_statements(scope, tag is not None, count_cap is not None)
+def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *, tag: Tag | None,
+          page: int, per_page: int) -> JobPage:
+    statements = _list_statements(scope, tag is not None)
+    tags = tag_choices(session, user_id)
+    badges = {choice.id: (place, TagBadge(choice.name, choice.colour)) for place, choice in enumerate(tags)}
     if tag is not None:
         params = params | {"tag_id": tag.id}
+    counted = scope != "search"
+    # A search reads one row past the page: whether it is there says if another page follows.
+    limit = per_page if counted else per_page + 1
     page = max(1, page)
     # Plain rows, no ORM objects: Core runs them for a third less than the ORM session would
     # (after the flush the session would do before reading).
     session.flush()
     connection = session.connection()
-    counting = params if count_cap is None else params | {"count_limit": count_cap + 1}
-    total = connection.scalar(statements.count, counting) or 0
-    capped = count_cap is not None and total > count_cap
-    if total and (page - 1) * per_page >= total:
+
+    def read(number: int) -> Sequence[Any]:
+        return connection.execute(
+            statements.page, params | {"limit": limit, "offset": (number - 1) * per_page}
+        ).all()
+
+    rows = read(page)
+    if not rows and page > 1:
         # Past the end (an old link, a list that shrank): the last page instead.
+        total = connection.scalar(statements.count, params) or 0
         page = max(1, math.ceil(total / per_page))
-    rows = connection.execute(
-        statements.page, params | {"limit": per_page, "offset": (page - 1) * per_page}
-    ).all()
-    badges = _tag_badges(connection, [row.id for row in rows])
-    paths = _folder_paths(connection, {row.folder_id for row in rows}) if with_paths else {}
+        rows = read(page)
+    total: int | None
+    if counted:
+        total = rows[0].total if rows else 0
+    elif len(rows) > per_page:
+        rows, total = rows[:per_page], None
+    else:
+        total = (page - 1) * per_page + len(rows)
     result = [
         JobRow(
             id=row.id,
@@ -222,12 +247,12 @@ def _page(
                 row.level, row.all_client_accounts, row.accounts_count,
                 login_platform=row.login_platform, login_name=row.login_name,
                 client_name=row.client_name),
-            tags=tuple(badges.get(row.id, ())),
-            folder_path=paths.get(row.folder_id, ()),
+            tags=_tag_badges(row.tag_ids, badges),
+            folder_path=() if scope == "folder" else _folder_path(row.path),
         )
         for row in rows
     ]
-    return JobPage(result, page, per_page, total, capped)
+    return JobPage(result, page, per_page, total, tags)
 
 
 def folder_jobs(
@@ -235,8 +260,8 @@ def folder_jobs(
     per_page: int = PER_PAGE,
 ) -> JobPage:
     """A page of the folder's own jobs by name, optionally only those with `tag`."""
-    return _page(session, "folder", {"folder_id": folder.id}, tag=tag, page=page,
-                 per_page=per_page, with_paths=False)
+    return _page(session, folder.user_id, "folder", {"folder_id": folder.id}, tag=tag, page=page,
+                 per_page=per_page)
 
 
 def jobs_below(
@@ -244,8 +269,8 @@ def jobs_below(
     per_page: int = PER_PAGE,
 ) -> JobPage:
     """A page of every job in the folder and all folders below it, with folder paths."""
-    return _page(session, "below", {"folder_id": folder.id, "user_id": folder.user_id}, tag=tag,
-                 page=page, per_page=per_page, with_paths=True)
+    return _page(session, folder.user_id, "below", {"folder_id": folder.id, "user_id": folder.user_id},
+                 tag=tag, page=page, per_page=per_page)
 
 
 def _escape_like(text: str) -> str:
@@ -255,23 +280,26 @@ def _escape_like(text: str) -> str:
 def search_jobs(
     session: Session, user: User, query: str, *, page: int = 1, per_page: int = PER_PAGE
 ) -> JobPage:
-    """A page of the user's jobs whose name contains `query` (any case), with folder paths."""
+    """A page of the user's jobs whose name contains `query` (any case), with folder paths.
+
+    Its total is known on the last page only (None before it): matches are not counted.
+    """
     query = " ".join((query or "").split())
     if len(query) < SEARCH_MIN:
         return JobPage([], 1, per_page, 0)
-    return _page(session, "search", {"user_id": user.id, "pattern": f"%{_escape_like(query)}%"},
-                 tag=None, page=page, per_page=per_page, with_paths=True, count_cap=SEARCH_COUNT_CAP)
+    return _page(session, user.id, "search", {"user_id": user.id, "pattern": f"%{_escape_like(query)}%"},
+                 tag=None, page=page, per_page=per_page)
 
 
 _TAG_CHOICES = (
-    select(Tag.id, Tag.name).where(Tag.owned_by(bindparam("user_id"))).order_by(func.lower(Tag.name))
+    select(Tag.id, Tag.name, Tag.colour).where(Tag.owned_by(bindparam("user_id")))
+    .order_by(func.lower(Tag.name), Tag.id)
 )
 
 
-def tag_choices(session: Session, user: User) -> list[tuple[int, str]]:
-    """The user's job tags as (id, name) by name: filters and bulk bars need no more."""
-    rows = session.execute(_TAG_CHOICES, {"user_id": user.id}).all()
-    return [(tag_id, name) for tag_id, name in rows]
+def tag_choices(session: Session, user_id: int) -> list[TagChoice]:
+    """The user's job tags by name: badges, filters and bulk bars need no more."""
+    return [TagChoice(*row) for row in session.execute(_TAG_CHOICES, {"user_id": user_id})]
 
 
 def user_tags(session: Session, user: User) -> Sequence[Tag]:

@@ -15,10 +15,10 @@ from ppc_robot.lib.folders import (
     move_folder,
     rename_folder,
     root_folder,
-    subfolders,
     subtree_ids,
+    surroundings,
 )
-from ppc_robot.lib.jobs import folder_jobs, jobs_below, search_jobs, tag_choices
+from ppc_robot.lib.jobs import folder_jobs, jobs_below, search_jobs
 from ppc_robot.lib.models import Folder, Tag
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
@@ -38,14 +38,10 @@ def show(folder_id: int) -> ResponseReturnValue:
     folder = owned(Folder, folder_id)
     session = db.session()
     tag = _tag_filter()
+    path, children = surroundings(session, folder)
+    jobs = folder_jobs(session, folder, tag=tag, page=_page_number())
     return render_template(
-        "folders/show.html",
-        folder=folder,
-        path=ancestors(session, folder),
-        children=subfolders(session, folder),
-        jobs=folder_jobs(session, folder, tag=tag, page=_page_number()),
-        tags=tag_choices(session, current_user),
-        tag=tag,
+        "folders/show.html", folder=folder, path=path, children=children, jobs=jobs, tags=jobs.tags, tag=tag,
     )
 
 
@@ -55,13 +51,9 @@ def below(folder_id: int) -> ResponseReturnValue:
     folder = owned(Folder, folder_id)
     session = db.session()
     tag = _tag_filter()
+    jobs = jobs_below(session, folder, tag=tag, page=_page_number())
     return render_template(
-        "folders/below.html",
-        folder=folder,
-        path=ancestors(session, folder),
-        jobs=jobs_below(session, folder, tag=tag, page=_page_number()),
-        tags=tag_choices(session, current_user),
-        tag=tag,
+        "folders/below.html", folder=folder, path=ancestors(session, folder), jobs=jobs, tags=jobs.tags, tag=tag,
     )
 
 
@@ -69,12 +61,8 @@ def below(folder_id: int) -> ResponseReturnValue:
 def search() -> ResponseReturnValue:
     session = db.session()
     query = request.args.get("q", "").strip()[:200]
-    return render_template(
-        "folders/search.html",
-        query=query,
-        jobs=search_jobs(session, current_user, query, page=_page_number()),
-        tags=tag_choices(session, current_user),
-    )
+    jobs = search_jobs(session, current_user, query, page=_page_number())
+    return render_template("folders/search.html", query=query, jobs=jobs, tags=jobs.tags)
 
 
 def _page_number() -> int:
