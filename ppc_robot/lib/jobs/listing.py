@@ -8,14 +8,15 @@ a rare one.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.db import json_rows
@@ -95,17 +96,22 @@ class JobPage(PageNumbers):
 
 
 # What a list row shows.
-_LISTED = (Job.id, Job.name, Job.folder_id, Job.schedule_kind, Job.schedule, Job.time_zone,
-           Job.is_enabled, Job.next_run_at, Job.last_run_at, Job.last_run_status)
+_LISTED = (Job.id, Job.name, Job.folder_id, Job.schedule_kind, cast(Job.schedule, Text).label("schedule"),
+           Job.time_zone, Job.is_enabled, Job.next_run_at, Job.last_run_at, Job.last_run_status)
 # What its Accounts cell names: the job's level and its login or client.
 _LEVEL = (Job.level, Job.all_client_accounts, ServiceAccount.platform.label("login_platform"),
           ServiceAccount.name.label("login_name"), Client.name.label("client_name"))
 
 
-def _schedule_words(kind: ScheduleKind, params: dict[str, Any], time_zone: str) -> str:
-    return describe_schedule(JobSchedule(ScheduleKind(kind), params or {}, time_zone))
+# A list's rows repeat a handful of schedules, reports, tag sets and folders: each is worked
+# out from its stored text once, not on every row of every page (the text is the key, so an
+# edit is a new key, never a stale answer).
+@lru_cache(maxsize=4096)
+def _schedule_words(kind: ScheduleKind, params: str | None, time_zone: str) -> str:
+    return describe_schedule(JobSchedule(ScheduleKind(kind), json.loads(params or "{}") or {}, time_zone))
 
 
+@lru_cache(maxsize=256)
 def _report_label(task_type: str) -> str:
     try:
         return get_report_type(task_type).label
@@ -116,31 +122,36 @@ def _report_label(task_type: str) -> str:
 # A row's tag ids, and its folder's path as [depth, name] pairs: read with the row, so a page
 # is one query, not one per kind of detail. The tags' names come with the user's tag list,
 # which every list page loads for its pickers anyway.
-_TAGS = (
-    select(json_rows(jobs_tags.c.tag_id))
-    .where(jobs_tags.c.job_id == Job.id)
-    .correlate(Job)
-    .scalar_subquery()
-    .label("tag_ids")
-)
-_PATH = (
+_TAGS = cast(
+    select(json_rows(jobs_tags.c.tag_id)).where(jobs_tags.c.job_id == Job.id).correlate(Job).scalar_subquery(),
+    Text,
+).label("tag_ids")
+_PATH = cast(
     select(json_rows(FolderPath.depth, Folder.name))
     .select_from(FolderPath.__table__.join(Folder, Folder.id == FolderPath.ancestor_id))
     .where(FolderPath.descendant_id == Job.folder_id)
     .correlate(Job)
-    .scalar_subquery()
-    .label("path")
-)
+    .scalar_subquery(),
+    Text,
+).label("path")
 
 
-def _tag_badges(ids: list[list[int]] | None, badges: dict[int, tuple[int, TagBadge]]
-                ) -> tuple[TagBadge, ...]:
+@lru_cache(maxsize=4096)
+def _tag_ids(text: str | None) -> tuple[int, ...]:
+    return tuple(tag_id for (tag_id,) in json.loads(text or "[]") or ())
+
+
+@lru_cache(maxsize=4096)
+def _folder_path(text: str | None) -> tuple[str, ...]:
+    pairs = json.loads(text or "[]") or ()
+    return tuple(name for _, name in sorted(pairs, key=lambda pair: -pair[0]))
+
+
+def _tag_badges(ids: tuple[int, ...], badges: dict[int, tuple[int, TagBadge]]) -> tuple[TagBadge, ...]:
     # By name, as the user's tag list is sorted.
-    return tuple(badge for _, badge in sorted(badges[tag_id] for (tag_id,) in ids or ()))
-
-
-def _folder_path(pairs: list[list[Any]] | None) -> tuple[str, ...]:
-    return tuple(name for _, name in sorted(pairs or (), key=lambda pair: -pair[0]))
+    if not ids:
+        return ()
+    return tuple(badge for _, badge in sorted(badges[tag_id] for tag_id in ids))
 
 
 @dataclass(frozen=True)
@@ -231,27 +242,23 @@ def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *,
         rows, total = rows[:per_page], None
     else:
         total = (page - 1) * per_page + len(rows)
-    result = [
-        JobRow(
-            id=row.id,
-            name=row.name,
-            folder_id=row.folder_id,
-            is_enabled=row.is_enabled,
-            next_run_at=row.next_run_at,
-            last_run_at=row.last_run_at,
-            last_run_status=row.last_run_status,
-            report_label=_report_label(row.task_type),
-            schedule_words=_schedule_words(row.schedule_kind, row.schedule, row.time_zone),
-            accounts_count=row.accounts_count,
+    with_path = scope != "folder"
+    result = []
+    for row in rows:
+        (job_id, name, folder_id, kind, schedule, time_zone, is_enabled, next_run_at, last_run_at,
+         last_run_status, level, all_client_accounts, login_platform, login_name, client_name,
+         task_type, accounts_count, tag_ids) = row[:18]
+        result.append(JobRow(
+            job_id, name, folder_id, is_enabled, next_run_at, last_run_at, last_run_status,
+            report_label=_report_label(task_type),
+            schedule_words=_schedule_words(kind, schedule, time_zone),
+            accounts_count=accounts_count,
             accounts_label=accounts_label(
-                row.level, row.all_client_accounts, row.accounts_count,
-                login_platform=row.login_platform, login_name=row.login_name,
-                client_name=row.client_name),
-            tags=_tag_badges(row.tag_ids, badges),
-            folder_path=() if scope == "folder" else _folder_path(row.path),
-        )
-        for row in rows
-    ]
+                level, all_client_accounts, accounts_count, login_platform=login_platform,
+                login_name=login_name, client_name=client_name),
+            tags=_tag_badges(_tag_ids(tag_ids), badges),
+            folder_path=_folder_path(row.path) if with_path else (),
+        ))
     return JobPage(result, page, per_page, total, tags)
 
 
