@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
@@ -86,7 +86,7 @@ class JobPage(PageNumbers):
     per_page: int
     total: int | None
     # The user's job tags by name: the page's badges, its tag filter and its bulk bar.
-    tags: list[TagChoice] = field(default_factory=list)
+    tags: tuple[TagChoice, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -211,8 +211,7 @@ def _list_statements(scope: str, tagged: bool) -> _ListStatements:
 def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *, tag: Tag | None,
           page: int, per_page: int) -> JobPage:
     statements = _list_statements(scope, tag is not None)
-    tags = tag_choices(session, user_id)
-    badges = {choice.id: (place, TagBadge(choice.name, choice.colour)) for place, choice in enumerate(tags)}
+    tags, badges = _read_tag_list(session, user_id)
     if tag is not None:
         params = params | {"tag_id": tag.id}
     counted = scope != "search"
@@ -298,15 +297,33 @@ def search_jobs(
                  tag=None, page=page, per_page=per_page)
 
 
-_TAG_CHOICES = (
-    select(Tag.id, Tag.name, Tag.colour).where(Tag.owned_by(bindparam("user_id")))
-    .order_by(func.lower(Tag.name), Tag.id)
-)
+# The user's tags in one row (a JSON list), not a row each: hundreds of rows cost more to
+# fetch than to answer, and the same list comes back page after page, parsed once.
+_TAG_LIST = select(cast(json_rows(Tag.id, Tag.name, Tag.colour), Text)).where(Tag.owned_by(bindparam("user_id")))
 
 
-def tag_choices(session: Session, user_id: int) -> list[TagChoice]:
+class _TagList(NamedTuple):
+    choices: tuple[TagChoice, ...]
+    # id: (place in the list, badge)
+    badges: dict[int, tuple[int, TagBadge]]
+
+
+@lru_cache(maxsize=256)
+def _tag_list(text: str | None) -> _TagList:
+    choices = sorted((TagChoice(*item) for item in json.loads(text or "[]") or ()),
+                     key=lambda choice: (choice.name.lower(), choice.id))
+    badges = {choice.id: (place, TagBadge(choice.name, choice.colour)) for place, choice in enumerate(choices)}
+    return _TagList(tuple(choices), badges)
+
+
+def _read_tag_list(session: Session, user_id: int) -> _TagList:
+    session.flush()
+    return _tag_list(session.connection().scalar(_TAG_LIST, {"user_id": user_id}))
+
+
+def tag_choices(session: Session, user_id: int) -> tuple[TagChoice, ...]:
     """The user's job tags by name: badges, filters and bulk bars need no more."""
-    return [TagChoice(*row) for row in session.execute(_TAG_CHOICES, {"user_id": user_id})]
+    return _read_tag_list(session, user_id).choices
 
 
 def user_tags(session: Session, user: User) -> Sequence[Tag]:
