@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, insert, literal, select, true, union_all, update
 from sqlalchemy.orm import Session, aliased
@@ -188,9 +189,10 @@ _ANCESTORS = (
     .order_by(FolderPath.depth.desc())
 )
 # The path down to a folder and its children at once: a child is no ancestor, so each folder
-# comes once, an ancestor with its depth, a child with none.
+# comes once, an ancestor with its depth, a child with none. Plain rows: the page only links
+# to them.
 _SURROUNDINGS = (
-    select(Folder, FolderPath.depth)
+    select(Folder.id, Folder.name, FolderPath.depth)
     .outerjoin(FolderPath, and_(FolderPath.ancestor_id == Folder.id,
                                 FolderPath.descendant_id == bindparam("folder_id")))
     .where(Folder.id.in_(
@@ -207,19 +209,25 @@ def ancestors(session: Session, folder: Folder) -> Sequence[Folder]:
     return session.scalars(_ANCESTORS, {"folder_id": folder.id}).all()
 
 
-def surroundings(session: Session, folder: Folder) -> tuple[list[Folder], list[Folder]]:
+class FolderLink(NamedTuple):
+    id: int
+    name: str
+
+
+def surroundings(session: Session, folder: Folder) -> tuple[list[FolderLink], list[FolderLink]]:
     """The folder's path from the root down to itself, and its children by name: one query
     for what the folder page shows around its jobs."""
-    path: list[tuple[int, Folder]] = []
-    children: list[Folder] = []
-    for found, depth in session.execute(_SURROUNDINGS, {"folder_id": folder.id}):
+    path: list[tuple[int, FolderLink]] = []
+    children: list[FolderLink] = []
+    session.flush()
+    for folder_id, name, depth in session.connection().execute(_SURROUNDINGS, {"folder_id": folder.id}):
         if depth is None:
-            children.append(found)
+            children.append(FolderLink(folder_id, name))
         else:
-            path.append((depth, found))
+            path.append((depth, FolderLink(folder_id, name)))
     path.sort(key=lambda pair: -pair[0])
     children.sort(key=lambda child: (child.name.lower(), child.id))
-    return [found for _, found in path], children
+    return [link for _, link in path], children
 
 
 def descendants(session: Session, folder: Folder, *, include_self: bool = False) -> Sequence[Folder]:

@@ -120,6 +120,7 @@ def test_surroundings_are_the_path_down_and_the_children_by_name_in_one_query(se
     assert [f.name for f in below] == ["Alpha", "beta", "gamma", "Level 3"]
     assert ([f.id for f in top_path], [f.id for f in top_children]) == ([root.id], [made[0].id])
     assert ([f.id for f in leaf_path][-1], leaf_children) == (made[-1].id, [])
+    assert (path[-1].id, path[-1].name) == (made[1].id, made[1].name)
 
 
 def test_sibling_with_the_same_name_is_refused(session, owner):
