@@ -148,10 +148,11 @@ def _folder_path(text: str | None) -> tuple[str, ...]:
 
 
 def _tag_badges(ids: tuple[int, ...], badges: dict[int, tuple[int, TagBadge]]) -> tuple[TagBadge, ...]:
-    # By name, as the user's tag list is sorted.
+    # By name, as the user's tag list is sorted. A tag made between reading the list and the
+    # page (PostgreSQL reads each statement afresh) is left out until the next page.
     if not ids:
         return ()
-    return tuple(badge for _, badge in sorted(badges[tag_id] for tag_id in ids))
+    return tuple(badge for _, badge in sorted(badges[tag_id] for tag_id in ids if tag_id in badges))
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ _UNREAD = (
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(_UNREAD, {"user_id": user_id}) or 0
+    session.flush()
+    return session.connection().scalar(_UNREAD, {"user_id": user_id}) or 0
 
 
 def latest_notifications(session: Session, user_id: int, *, limit: int = 8) -> list[NotificationRow]:
