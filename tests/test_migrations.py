@@ -10,13 +10,15 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from ppc_robot.lib.db import make_engine
-from ppc_robot.lib.models import Base
+from ppc_robot.lib.models import Base, Folder
+from ppc_robot.lib.models.jobs import JOB_COUNT_TRIGGERS
 from ppc_robot.web import create_app
 from ppc_robot.web.extensions import db
 from tests.conftest import app_config
+from tests.factories import make_job, make_user
 
 SEED_TABLES = {
     "robot_jobs", "robot_job_definitions", "robot_folders", "robot_folder_paths", "robot_tags",
@@ -66,6 +68,19 @@ def test_upgrade_creates_exactly_the_models_and_downgrade_removes_them(empty_dat
                 if connection.dialect.name == "postgresql" else
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'robot_jobs'"
             )))
+            triggers = set(connection.scalars(text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'robot_jobs'::regclass AND NOT tgisinternal"
+                if connection.dialect.name == "postgresql" else
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'robot_jobs'"
+            )))
+        # The triggers the migration made keep a folder's job count, as create_all's do.
+        session = db.session()
+        user = make_user(session)
+        made = [make_job(session, user, name=f"Counted {n}") for n in range(3)]
+        session.delete(made[0])
+        session.flush()
+        kept = session.scalar(select(Folder.job_count).where(Folder.id == made[1].folder_id))
+        session.rollback()
         flask_migrate.downgrade(revision="base")
         with db.engine.connect() as connection:
             left = set(inspect(connection).get_table_names())
@@ -73,9 +88,17 @@ def test_upgrade_creates_exactly_the_models_and_downgrade_removes_them(empty_dat
 
     assert differences == []
     assert {"ix_robot_jobs_user_lower_name", "ix_robot_jobs_folder_lower_name"} <= job_indexes
+    assert {name for name in triggers if name.startswith("robot_jobs_count")} == model_triggers(empty_database_url)
+    assert kept == 2
     assert tables >= SEED_TABLES
     assert tables - {"alembic_version"} == set(Base.metadata.tables)
     assert left <= {"alembic_version"}
+
+
+def model_triggers(url: str) -> set[str]:
+    """The names of the triggers create_all makes on robot_jobs for this kind of database."""
+    statements = JOB_COUNT_TRIGGERS[make_url(url).get_backend_name()]
+    return {statement.split()[2] for statement in statements if statement.startswith("CREATE TRIGGER")}
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_wait_when_busy(tmp_path):

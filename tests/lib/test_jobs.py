@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from ppc_robot.lib.folders import delete_folder
 from ppc_robot.lib.jobs import (
     DefinitionSettings,
     JobError,
@@ -29,6 +30,7 @@ from ppc_robot.lib.jobs import (
 )
 from ppc_robot.lib.models import (
     ClientAccountStatus,
+    Folder,
     Job,
     JobDefinition,
     JobLevel,
@@ -183,6 +185,35 @@ def test_bulk_refuses_foreign_jobs_and_parts(session, workspace, other_workspace
         tag_jobs(session, [other_workspace.job], workspace.tag)
     with pytest.raises(JobError, match="at least one"):
         set_jobs_enabled(session, [], True)
+
+
+def folder_count_problems(session):
+    """Folders whose job_count differs from the jobs they hold, as (id, kept, counted)."""
+    counted = dict(session.execute(select(Job.folder_id, func.count()).group_by(Job.folder_id)).all())
+    kept = session.execute(select(Folder.id, Folder.job_count)).all()
+    return [(folder_id, count, counted.get(folder_id, 0)) for folder_id, count in kept
+            if count != counted.get(folder_id, 0)]
+
+
+def test_folders_keep_their_job_count_through_every_change(session, workspace, other_workspace):
+    target = make_folder(session, workspace.root, "Target")
+    made = [make_job(session, workspace.user, workspace.folder, name=f"Counted {n}") for n in range(4)]
+    copy = duplicate_job(session, made[0])
+    assert folder_count_problems(session) == []
+
+    move_jobs(session, made[:3], target)
+    made[3].folder_id = target.id  # a move through the ORM, not the bulk update
+    session.flush()
+    delete_job(session, copy)
+    session.flush()
+    assert folder_count_problems(session) == []
+    assert session.scalar(select(Folder.job_count).where(Folder.id == target.id)) == 4
+
+    delete_folder(session, target, move_contents_up=True)
+    session.flush()
+    assert folder_count_problems(session) == []
+    assert folder_jobs(session, workspace.root).total == 4
+    assert folder_jobs(session, other_workspace.folder).total == 0
 
 
 def test_enabling_computes_the_next_run(session, workspace):

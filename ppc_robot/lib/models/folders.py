@@ -38,6 +38,11 @@ class Folder(Base, OwnedByUser):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("robot_folders.id"))
     name: Mapped[str] = mapped_column(String(FOLDER_NAME_MAX))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # How many jobs the folder holds itself, kept by triggers on robot_jobs (see
+    # models/jobs.py) whatever inserts, moves or deletes them: a page of a 10,000-job folder
+    # says how many pages follow without counting them. Read it from the database, not from
+    # an object loaded before its jobs changed.
+    job_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     parent: Mapped[Folder | None] = relationship(remote_side="Folder.id")
     jobs: Mapped[list[Job]] = relationship(back_populates="folder", viewonly=True)

@@ -17,10 +17,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import DDL
 
 from ppc_robot.lib.models.base import Base, OwnedByUser, UtcDateTime, str_enum, utcnow
 from ppc_robot.lib.models.tags import jobs_tags
@@ -190,3 +192,40 @@ class JobRun(Base, OwnedByUser):
 
     def __repr__(self) -> str:
         return f"<JobRun {self.id} job={self.job_id} {self.status}>"
+
+
+# robot_folders.job_count follows every insert, delete and move of a job, whoever makes it
+# (the ORM, a bulk UPDATE, a cascade). Migration 0011 creates the same triggers on existing
+# databases; a migration that rebuilds robot_jobs on SQLite (batch mode) must create them again.
+JOB_COUNT_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        """CREATE TRIGGER robot_jobs_count_insert AFTER INSERT ON robot_jobs BEGIN
+            UPDATE robot_folders SET job_count = job_count + 1 WHERE id = NEW.folder_id; END""",
+        """CREATE TRIGGER robot_jobs_count_delete AFTER DELETE ON robot_jobs BEGIN
+            UPDATE robot_folders SET job_count = job_count - 1 WHERE id = OLD.folder_id; END""",
+        """CREATE TRIGGER robot_jobs_count_move AFTER UPDATE OF folder_id ON robot_jobs
+            WHEN OLD.folder_id IS NOT NEW.folder_id BEGIN
+            UPDATE robot_folders SET job_count = job_count - 1 WHERE id = OLD.folder_id;
+            UPDATE robot_folders SET job_count = job_count + 1 WHERE id = NEW.folder_id; END""",
+    ),
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION robot_jobs_count() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE robot_folders SET job_count = job_count - 1 WHERE id = OLD.folder_id;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                UPDATE robot_folders SET job_count = job_count + 1 WHERE id = NEW.folder_id;
+            END IF;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER robot_jobs_count_insert_delete AFTER INSERT OR DELETE ON robot_jobs
+            FOR EACH ROW EXECUTE FUNCTION robot_jobs_count()""",
+        """CREATE TRIGGER robot_jobs_count_move AFTER UPDATE OF folder_id ON robot_jobs
+            FOR EACH ROW WHEN (OLD.folder_id IS DISTINCT FROM NEW.folder_id)
+            EXECUTE FUNCTION robot_jobs_count()""",
+    ),
+}
+for _dialect, _statements in JOB_COUNT_TRIGGERS.items():
+    for _statement in _statements:
+        event.listen(Job.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
