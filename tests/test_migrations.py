@@ -95,6 +95,29 @@ def test_upgrade_creates_exactly_the_models_and_downgrade_removes_them(empty_dat
     assert left <= {"alembic_version"}
 
 
+def test_job_counts_are_filled_in_for_existing_folders_and_gone_on_the_way_down(empty_database_url, tmp_path):
+    app = create_app(app_config(empty_database_url, tmp_path / "instance"))
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        session = db.session()
+        user = make_user(session)
+        jobs = [make_job(session, user, name=f"Existing {n}") for n in range(3)]
+        folder_id = jobs[0].folder_id
+        session.commit()
+        db.session.remove()
+        flask_migrate.downgrade(revision="0010")
+        with db.engine.connect() as connection:
+            columns_down = {c["name"] for c in inspect(connection).get_columns("robot_folders")}
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            kept = connection.scalar(select(Folder.job_count).where(Folder.id == folder_id))
+        db.engine.dispose()
+
+    assert "job_count" not in columns_down
+    assert kept == 3
+
+
 def model_triggers(url: str) -> set[str]:
     """The names of the triggers create_all makes on robot_jobs for this kind of database."""
     statements = JOB_COUNT_TRIGGERS[make_url(url).get_backend_name()]

@@ -56,8 +56,9 @@ DROPS = {
 
 
 def upgrade():
-    with op.batch_alter_table("robot_folders") as batch_op:
-        batch_op.add_column(sa.Column("job_count", sa.Integer(), server_default=sa.text("0"), nullable=False))
+    # A plain ADD COLUMN (no table rebuild, which the folders' many references would refuse).
+    op.add_column("robot_folders",
+                  sa.Column("job_count", sa.Integer(), server_default=sa.text("0"), nullable=False))
     op.execute("UPDATE robot_folders SET job_count = "
                "(SELECT count(*) FROM robot_jobs WHERE robot_jobs.folder_id = robot_folders.id)")
     for statement in TRIGGERS[op.get_bind().dialect.name]:
@@ -67,5 +68,5 @@ def upgrade():
 def downgrade():
     for statement in DROPS[op.get_bind().dialect.name]:
         op.execute(statement)
-    with op.batch_alter_table("robot_folders") as batch_op:
-        batch_op.drop_column("job_count")
+    # DROP COLUMN in place (SQLite 3.35+), not batch mode's rebuild of a referenced table.
+    op.execute("ALTER TABLE robot_folders DROP COLUMN job_count")
