@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -72,7 +73,33 @@ def _joined_options(tags: tuple[tuple[int, str, str], ...]) -> str:
     return "".join(f'<option value="{int(tag_id)}">{escape(name)}</option>' for tag_id, name, _ in tags)
 
 
+def template_url_for(endpoint: str, **values: Any) -> str:
+    """`url_for` for templates, remembering the addresses it built.
+
+    A page links to the same few dozen addresses on every request (navigation, assets, the
+    folder's actions), and building one cost more than the rest of its line. An address
+    depends only on the endpoint, its values and where the app is mounted; anything unusual
+    (an external or anchored address, a value that cannot be a key) is built afresh.
+    """
+    if not has_request_context() or any(key.startswith("_") for key in values):
+        return url_for(endpoint, **values)
+    blueprint = request.blueprint if endpoint.startswith(".") else None
+    try:
+        key = (request.script_root, blueprint, endpoint, tuple(values.items()))
+        hash(key)
+    except TypeError:
+        return url_for(endpoint, **values)
+    return _built_url(key)
+
+
+@lru_cache(maxsize=4096)
+def _built_url(key: tuple[str, str | None, str, tuple[tuple[str, Any], ...]]) -> str:
+    _, _, endpoint, values = key
+    return url_for(endpoint, **dict(values))
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(money)
     app.add_template_global(tag_options)
+    app.add_template_global(template_url_for, "url_for")
