@@ -274,6 +274,17 @@ def test_a_period_fetched_again_after_a_failure_midway_counts_its_rows_once(
     assert table["Clicks"].sum() == 3 * sum(10 + i for i in range(31))
 
 
+def test_chunks_of_a_failed_attempt_are_removed_from_the_spill(tmp_path):
+    spill = performance_table.Spill(tmp_path / "rows")
+    kept = spill.write(pl.DataFrame({"clicks": [1, 2]}))
+    failed = [spill.write(pl.DataFrame({"clicks": [3]})), spill.write(pl.DataFrame({"clicks": [4]}))]
+
+    spill.discard(failed)
+
+    assert sorted((tmp_path / "rows").iterdir()) == [kept.path]
+    assert pl.read_ipc(kept.path)["clicks"].to_list() == [1, 2]
+
+
 def test_the_work_folder_is_gone_after_the_run_whether_it_succeeded_or_failed(
         session, factory, settings, sandbox):
     user, _, accounts = sandbox

@@ -46,7 +46,6 @@ from ppc_robot.lib.jobs.listing import (
     folder_jobs,
     jobs_below,
     search_jobs,
-    tag_choices,
     user_tags,
 )
 
@@ -82,7 +81,6 @@ __all__ = [
     "save_job",
     "search_jobs",
     "set_jobs_enabled",
-    "tag_choices",
     "tag_jobs",
     "untag_jobs",
     "update_definition",

@@ -216,7 +216,6 @@ def _list_statements(scope: str, tagged: bool) -> _ListStatements:
 def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *, tag: Tag | None,
           page: int, per_page: int) -> JobPage:
     statements = _list_statements(scope, tag is not None)
-    tags, badges = _read_tag_list(session, user_id)
     if tag is not None:
         params = params | {"tag_id": tag.id}
     counted = scope != "search"
@@ -227,6 +226,7 @@ def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *,
     # (after the flush the session would do before reading).
     session.flush()
     connection = session.connection()
+    tags, badges = _tag_list(connection.scalar(_TAG_LIST, {"user_id": user_id}))
 
     def read(number: int) -> Sequence[Any]:
         return connection.execute(
@@ -319,16 +319,6 @@ def _tag_list(text: str | None) -> _TagList:
                      key=lambda choice: (choice.name.lower(), choice.id))
     badges = {choice.id: (place, TagBadge(choice.name, choice.colour)) for place, choice in enumerate(choices)}
     return _TagList(tuple(choices), badges)
-
-
-def _read_tag_list(session: Session, user_id: int) -> _TagList:
-    session.flush()
-    return _tag_list(session.connection().scalar(_TAG_LIST, {"user_id": user_id}))
-
-
-def tag_choices(session: Session, user_id: int) -> tuple[TagChoice, ...]:
-    """The user's job tags by name: badges, filters and bulk bars need no more."""
-    return _read_tag_list(session, user_id).choices
 
 
 def user_tags(session: Session, user: User) -> Sequence[Tag]:

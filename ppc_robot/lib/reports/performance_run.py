@@ -276,14 +276,16 @@ def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequen
         request = ReportRequest(account=remote, date_from=period.first, date_to=period.last,
                                 dimensions=tuple(wanted))
         for attempt in range(1, FETCH_ATTEMPTS + 1):
+            # Kept only when the whole period arrived: a retry must not count rows twice.
+            period_chunks: list[Chunk] = []
             try:
-                # Kept only when the whole period arrived: a retry must not count rows twice.
                 client = logins.client(account.service_account)
-                period_chunks = [spill.write(frame)
-                                 for frame in _chunks(account, request, client, in_flight)]
+                for frame in _chunks(account, request, client, in_flight):
+                    period_chunks.append(spill.write(frame))
                 chunks.extend(period_chunks)
                 break
             except (RateLimitedError, TemporaryError) as exc:
+                spill.discard(period_chunks)
                 if attempt == FETCH_ATTEMPTS:
                     raise
                 wait = getattr(exc, "retry_after", None) or min(2 ** attempt, MAX_RETRY_WAIT)

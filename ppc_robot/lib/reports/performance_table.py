@@ -63,6 +63,11 @@ class Spill:
         frame.write_ipc(path, compression="lz4")
         return Chunk(path, frame.height)
 
+    def discard(self, chunks: Sequence[Chunk]) -> None:
+        """Remove chunks that will not be used (an attempt that failed midway)."""
+        for chunk in chunks:
+            chunk.path.unlink(missing_ok=True)
+
 
 def _with_time_dimensions(frame: pl.LazyFrame, dimensions: Sequence[str]) -> pl.LazyFrame:
     extra = {}
