@@ -162,3 +162,51 @@ def test_keyword_report_carries_group_and_campaign(sklik_stub: SklikStub) -> Non
         for c in ("Brand", "Generic", "Remarketing")]
     read = next(r for r in sklik_stub.requests if r.path.endswith("keywords.readReport"))
     assert read.json()[2]["displayColumns"][:4] == ["id", "name", "group.name", "campaign.name"]
+
+
+def _many_small_campaigns(stub: SklikStub) -> dict[str, list]:
+    """23 campaigns over two days; every third one had no traffic at all."""
+    from tests.stubs.sklik import daily_rows
+
+    campaigns = {}
+    for number in range(23):
+        rows = daily_rows(date(2026, 8, 1), 2, seed=number + 1)
+        if number % 3 == 0:
+            rows = [(day, 0, 0, 0, 0, 0) for day, *_ in rows]
+        campaigns[f"Campaign {number:02}"] = rows
+    stub.accounts[132256].campaigns = campaigns
+    stub.stats_data_limit = 10  # daily: five campaigns a page; totals: ten
+    return campaigns
+
+
+@pytest.mark.parametrize("dimensions", [("date",), ("date", "campaign"), ("campaign",)])
+def test_pages_short_of_entities_without_statistics_are_not_the_last(
+        sklik_stub: SklikStub, dimensions: tuple[str, ...]) -> None:
+    campaigns = _many_small_campaigns(sklik_stub)
+    request = ReportRequest(ESHOP, date(2026, 8, 1), date(2026, 8, 2), dimensions)
+
+    rows = list(_client(sklik_stub).fetch_report(request))
+
+    expected = [d for days in campaigns.values() for d in days]
+    assert sum(r.impressions for r in rows) == sum(d[1] for d in expected)
+    assert sum(r.cost for r in rows) == sum(Decimal(d[3]) for d in expected) / 100
+    if "campaign" in dimensions:
+        assert {r.campaign for r in rows} == {n for n, days in campaigns.items() if days[0][1]}
+    reads = [r.json()[2] for r in sklik_stub.requests if r.path.endswith("campaigns.readReport")]
+    limit = 5 if "date" in dimensions else 10  # statsDataLimit over the periods of a row
+    assert [r["offset"] for r in reads] == list(range(0, 23, limit))
+    assert all(r["allowEmptyStatistics"] is False for r in reads)
+
+
+def test_without_an_entity_count_empty_entities_are_asked_for_and_a_short_page_ends(
+        sklik_stub: SklikStub) -> None:
+    campaigns = _many_small_campaigns(sklik_stub)
+    sklik_stub.omit_total_count = True
+    request = ReportRequest(ESHOP, date(2026, 8, 1), date(2026, 8, 2), ("date",))
+
+    rows = list(_client(sklik_stub).fetch_report(request))
+
+    assert sum(r.clicks for r in rows) == sum(d[2] for days in campaigns.values() for d in days)
+    reads = [r.json()[2] for r in sklik_stub.requests if r.path.endswith("campaigns.readReport")]
+    assert [(r["offset"], r["allowEmptyStatistics"]) for r in reads] == [
+        (offset, True) for offset in (0, 5, 10, 15, 20)]

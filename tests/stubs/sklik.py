@@ -26,7 +26,8 @@ class SklikStub(StubServer):
     """Knobs: `fail_next` (list of ("http"|"body"|"oddity", status), "garbage" or "partial"
     for a 206 answer with diagnostics), `fail_calls` (method → what its next calls answer:
     None as usual, else a `fail_next` entry), `expire_sessions()`,
-    `tokens` (token → agency user id), `stats_data_limit`."""
+    `tokens` (token → agency user id), `stats_data_limit`, `omit_total_count`. Entities
+    without statistics are left out of readReport pages unless `allowEmptyStatistics`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,6 +39,7 @@ class SklikStub(StubServer):
         self.fail_next: list[Any] = []
         self.fail_calls: dict[str, list[Any]] = {}
         self.stats_data_limit = 100
+        self.omit_total_count = False  # createReport answers without `totalCount`
         self._ids = itertools.count(1000)
 
     @property
@@ -167,6 +169,8 @@ class SklikStub(StubServer):
         report_id = str(next(self._ids))
         self.reports[report_id] = (account.user_id, entity, date_from, date_to,
                                    options.get("statGranularity", "total"))
+        if self.omit_total_count:
+            return {"reportId": report_id}
         return {"reportId": report_id, "totalCount": len(account.campaigns)}
 
     def _campaigns_readReport(self, login: int, account: SklikAccount,  # noqa: N802
@@ -181,15 +185,21 @@ class SklikStub(StubServer):
         if limit * periods > self.stats_data_limit:
             return {"status": 400, "statusMessage": "Too much data requested",
                     "diagnostics": [{"id": "limit", "message": "statsDataLimit exceeded"}]}
+        allow_empty = bool(options.get("allowEmptyStatistics", False))
         rows = []
         names = sorted(account.campaigns)
         for index, name in enumerate(names[offset:offset + limit], start=offset):
-            days = [d for d in account.campaigns[name] if date_from <= d[0] <= date_to]
+            days = [d for d in account.campaigns[name] if date_from <= d[0] <= date_to
+                    and any(d[1:])]
             if granularity == "daily":
                 stats = [_stat(d[0].strftime("%Y%m%d"), d[1:]) for d in days]
             else:
                 sums = [sum(d[i] for d in days) for i in range(1, 6)]
                 stats = [_stat(None, tuple(sums))] if days else []
+            if not stats and not allow_empty:
+                # As Drak may: an entity without statistics is left out of its page, which
+                # then holds fewer rows than the limit although more pages follow.
+                continue
             if entity == "keywords":  # one keyword in one ad group per campaign here
                 rows.append({"id": 500 + index, "name": f"buy {name.lower()}",
                              "group.name": f"{name} — Core", "campaign.name": name,

@@ -98,15 +98,22 @@ class SklikClient:
             {"statGranularity": "daily" if daily else "total"},
             user_id=user_id,
         )
-        report_id, total = created["reportId"], int(created.get("totalCount") or 0)
+        report_id = created["reportId"]
+        # Pages cover `limit` entities each, but without empty statistics Drak leaves the
+        # entities that had none out of their page: a short page is not the last one. The
+        # report's entity count says when every page was read; without it, empty entities
+        # are asked for too, and then a short page is the last.
+        counted = isinstance(created.get("totalCount"), int | str) and str(
+            created["totalCount"]).isdigit()
+        total = int(created["totalCount"]) if counted else None
         periods = (request.date_to - request.date_from).days + 1 if daily else 1
         limit = max(1, min(PAGE_LIMIT_MAX, self._stats_data_limit() // periods))
         totals: dict[date | None, list[Any]] = {}
         offset = 0
-        while offset < total:
+        while total is None or offset < total:
             page = self._call(
                 f"{entity}.readReport", report_id,
-                {"offset": offset, "limit": limit, "allowEmptyStatistics": False,
+                {"offset": offset, "limit": limit, "allowEmptyStatistics": total is None,
                  "displayColumns": columns + STAT_COLUMNS},
                 user_id=user_id,
             ).get("report") or []
@@ -120,7 +127,7 @@ class SklikClient:
                         for i, amount in enumerate((row.impressions, row.clicks, row.cost,
                                                     row.conversions, row.conversion_value)):
                             sums[i] += amount
-            if len(page) < limit:
+            if total is None and len(page) < limit:
                 break
             offset += limit
         for day in sorted(totals, key=lambda d: d or date.min):
