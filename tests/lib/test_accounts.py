@@ -66,7 +66,7 @@ def test_link_sklik_encrypts_the_token(session: Session, user: User,
                                  vault=VAULT, settings=settings)
     assert SKLIK_TOKEN not in (sa.credentials_encrypted or "")
     assert VAULT.decrypt_json(sa.credentials_encrypted or "") == {"token": SKLIK_TOKEN}
-    assert set(_accounts(session, sa)) == {"132256", "132257"}
+    assert set(_accounts(session, sa)) == {"86796", "132256", "132257"}  # its own account too
 
 
 def test_wrong_token_links_nothing(session: Session, user: User, sklik_stub: SklikStub) -> None:

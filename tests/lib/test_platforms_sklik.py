@@ -38,6 +38,7 @@ def test_identity_and_managed_accounts(sklik_stub: SklikStub) -> None:
     assert (identity.external_id, identity.name) == ("86796", "agency@example.cz")
     accounts = client.list_accounts()
     assert [(a.external_id, a.name, a.currency, a.time_zone) for a in accounts] == [
+        ("86796", "agency@example.cz", "CZK", "Europe/Prague"),
         ("132256", "eshop@example.cz", "CZK", "Europe/Prague"),
         ("132257", "garden@example.cz", "CZK", "Europe/Prague"),
     ]
@@ -139,7 +140,7 @@ def test_partial_answer_206_counts_as_success_and_login_accepts_a_bare_string(
     client = _client(sklik_stub)
     client.check_credentials()
     sklik_stub.fail_next = ["partial"]
-    assert len(client.list_accounts()) == 2
+    assert len(client.list_accounts()) == 3
     bare = httpx.post(f"{sklik_stub.base_url}/client.loginByToken", json=SKLIK_TOKEN)
     assert bare.json()["status"] == 200 and bare.json()["session"]
     unknown = httpx.post(f"{sklik_stub.base_url}/no.such", json=[{"session": "x"}])
@@ -210,3 +211,17 @@ def test_without_an_entity_count_empty_entities_are_asked_for_and_a_short_page_e
     reads = [r.json()[2] for r in sklik_stub.requests if r.path.endswith("campaigns.readReport")]
     assert [(r["offset"], r["allowEmptyStatistics"]) for r in reads] == [
         (offset, True) for offset in (0, 5, 10, 15, 20)]
+
+
+def test_the_own_account_of_a_login_managing_others_is_listed_and_read(
+        sklik_stub: SklikStub) -> None:
+    own = sklik_stub.accounts[86796]
+    own.campaigns = {"Agency brand": [(date(2026, 8, 1), 50, 5, 1000, 0, 0)]}
+    client = _client(sklik_stub)
+
+    accounts = {a.external_id: a for a in client.list_accounts()}
+    rows = list(client.fetch_report(
+        ReportRequest(accounts["86796"], date(2026, 8, 1), date(2026, 8, 1), ("campaign",))))
+
+    assert set(accounts) == {"86796", "132256", "132257"}
+    assert [(r.campaign, r.clicks, r.cost) for r in rows] == [("Agency brand", 5, Decimal("10"))]

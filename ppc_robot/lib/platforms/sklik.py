@@ -76,14 +76,17 @@ class SklikClient:
 
     def list_accounts(self) -> list[RemoteAccount]:
         answer = self._call("client.get")
-        foreign = [a for a in answer.get("foreignAccounts") or []
-                   if a.get("relationStatus", "live") == "live"]
-        owners = foreign or [answer["user"]]
-        return [
-            RemoteAccount(str(a["userId"]), str(a.get("username") or a["userId"]),
-                          SKLIK_CURRENCY, SKLIK_TIME_ZONE, ClientAccountStatus.ACTIVE)
-            for a in owners
-        ]
+        # The login's own account carries campaigns of its own, whether or not it also
+        # manages others (foreign accounts), so it is always one of the client accounts.
+        owners = [answer["user"]] + [a for a in answer.get("foreignAccounts") or []
+                                     if a.get("relationStatus", "live") == "live"]
+        accounts: dict[str, RemoteAccount] = {}
+        for owner in owners:
+            user_id = str(owner["userId"])
+            accounts.setdefault(user_id, RemoteAccount(
+                user_id, str(owner.get("username") or user_id), SKLIK_CURRENCY,
+                SKLIK_TIME_ZONE, ClientAccountStatus.ACTIVE))
+        return list(accounts.values())
 
     def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
         wanted = set(request.dimensions)
