@@ -36,7 +36,8 @@ class Customer:
 
 class GoogleStub(StubServer):
     """Knobs: `fail_next` ([(status, errorCode dict, retryDelay|None)] or "garbage"),
-    `deny_consent`, `revoke(refresh_token)`, `expire_access_tokens()`, `accessible`."""
+    `deny_consent`, `revoke(refresh_token)`, `expire_access_tokens()`, `accessible`,
+    `access_token_seconds`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,6 +50,7 @@ class GoogleStub(StubServer):
         self.deny_consent = False
         self.fail_next: list[Any] = []
         self.wrap_stream_errors = False
+        self.access_token_seconds = 3599  # `expires_in` of the access tokens issued
 
     def add(self, customer: Customer) -> Customer:
         self.customers[customer.id] = customer
@@ -136,7 +138,8 @@ class GoogleStub(StubServer):
     def _access(self) -> dict[str, Any]:
         token = "ya29.stub-" + secrets.token_urlsafe(16)
         self.access_tokens.add(token)
-        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+        return {"access_token": token, "expires_in": self.access_token_seconds,
+                "token_type": "Bearer",
                 "scope": "https://www.googleapis.com/auth/adwords"}
 
     # --- Google Ads -------------------------------------------------------------------

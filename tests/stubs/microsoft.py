@@ -33,7 +33,7 @@ class MsAccount:
 
 class MicrosoftStub(StubServer):
     """Knobs: `fail_next` ([(http status, fault code)] or "garbage"), `pending_polls`,
-    `report_error`, `expire_access_tokens()`, `revoke(refresh_token)`."""
+    `report_error`, `expire_access_tokens()`, `revoke(refresh_token)`, `access_token_seconds`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,6 +48,7 @@ class MicrosoftStub(StubServer):
         self.pending_polls = 1
         self.report_error = False
         self.fail_next: list[Any] = []
+        self.access_token_seconds = 3600  # `expires_in` of the access tokens issued
         self._ids = itertools.count(30000001234567890)
 
     def issue_refresh_token(self) -> str:
@@ -121,7 +122,8 @@ class MicrosoftStub(StubServer):
         access = "EwB-stub-" + secrets.token_urlsafe(16)
         self.access_tokens.add(access)
         return {"token_type": "Bearer", "scope": "https://ads.microsoft.com/msads.manage",
-                "expires_in": 3600, "ext_expires_in": 3600, "access_token": access,
+                "expires_in": self.access_token_seconds,
+                "ext_expires_in": self.access_token_seconds, "access_token": access,
                 "refresh_token": self.issue_refresh_token()}
 
     def authorize_redirect(self, query: dict[str, str]) -> str:
