@@ -291,3 +291,37 @@ def test_a_manager_that_no_longer_reaches_the_account_falls_back_to_the_hierarch
     logins = [r.header("login-customer-id") for r in google_stub.requests
               if r.path.endswith("1234567890/googleAds:searchStream")]
     assert logins == ["9990001111", "1112223333"]
+
+
+def _many_small_campaigns(stub: GoogleStub) -> list[tuple]:
+    days = []
+    campaigns = {}
+    for number in range(41):
+        rows = [(date(2026, 8, d), number + d, 1, 10_000 * number + d, 0.0, 0.0) for d in (1, 2)]
+        campaigns[f"Campaign {number:02}"] = rows
+        days += rows
+    stub.customers["1234567890"].campaigns = campaigns
+    return days
+
+
+def test_a_stream_of_many_batches_arrives_whole(google_stub: GoogleStub) -> None:
+    days = _many_small_campaigns(google_stub)
+
+    rows = list(_client(google_stub).fetch_report(
+        ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))
+
+    assert len(rows) == len(days) == 82  # in 41 batches of the stand-in
+    assert sum(r.impressions for r in rows) == sum(d[1] for d in days)
+    assert sum(r.cost for r in rows) == sum(Decimal(d[3]) for d in days) / 1_000_000
+
+
+@pytest.mark.parametrize("cut_after", [0, 1, 40])
+def test_a_stream_that_breaks_off_between_batches_is_not_taken_for_a_short_report(
+        google_stub: GoogleStub, cut_after: int) -> None:
+    _many_small_campaigns(google_stub)
+    google_stub.cut_stream_after = cut_after  # the hierarchy still arrives whole
+    client = _client(google_stub, retry_attempts=1)
+
+    with pytest.raises(TemporaryError, match="not JSON"):
+        list(client.fetch_report(
+            ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))

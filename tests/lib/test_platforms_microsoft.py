@@ -137,3 +137,42 @@ def test_a_stored_access_token_serves_until_refused_then_the_refresh_token_rotat
     assert rotated["refresh_token"] != stored["refresh_token"]
     assert rotated["refresh_token"] in microsoft_stub.refresh_tokens
     assert stored["refresh_token"] not in microsoft_stub.refresh_tokens
+
+
+def _many_small_campaigns(stub: MicrosoftStub) -> list[tuple]:
+    from tests.stubs.microsoft import MsAccount
+
+    days = []
+    campaigns = {}
+    for number in range(40):
+        rows = [(date(2026, 8, d), number + d, 1, f"{number}.0{d}", "0", "0.00") for d in (1, 2)]
+        campaigns[f"Campaign {number:02}"] = rows
+        days += rows
+    stub.accounts.append(MsAccount("149006999", "Many Campaigns", campaigns=campaigns))
+    return days
+
+
+def test_a_report_of_many_small_campaigns_arrives_whole(microsoft_stub: MicrosoftStub) -> None:
+    days = _many_small_campaigns(microsoft_stub)
+    client = _client(microsoft_stub)
+    account = next(a for a in client.list_accounts() if a.external_id == "149006999")
+
+    rows = list(client.fetch_report(
+        ReportRequest(account, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))
+
+    assert len(rows) == len(days) == 80
+    assert sum(r.impressions for r in rows) == sum(d[1] for d in days)
+    assert sum(r.cost for r in rows) == sum(Decimal(d[3]) for d in days)
+
+
+@pytest.mark.parametrize("cut_at", [0, 17, 79])
+def test_a_report_file_that_breaks_off_is_not_taken_for_a_short_report(
+        microsoft_stub: MicrosoftStub, cut_at: int) -> None:
+    _many_small_campaigns(microsoft_stub)
+    microsoft_stub.cut_report_at_row = cut_at
+    client = _client(microsoft_stub)
+    account = next(a for a in client.list_accounts() if a.external_id == "149006999")
+
+    with pytest.raises(TemporaryError, match="incomplete"):
+        list(client.fetch_report(
+            ReportRequest(account, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))

@@ -37,7 +37,7 @@ class Customer:
 class GoogleStub(StubServer):
     """Knobs: `fail_next` ([(status, errorCode dict, retryDelay|None)] or "garbage"),
     `deny_consent`, `revoke(refresh_token)`, `expire_access_tokens()`, `accessible`,
-    `access_token_seconds`."""
+    `access_token_seconds`, `cut_stream_after`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,6 +51,7 @@ class GoogleStub(StubServer):
         self.fail_next: list[Any] = []
         self.wrap_stream_errors = False
         self.access_token_seconds = 3599  # `expires_in` of the access tokens issued
+        self.cut_stream_after: int | None = None  # searchStream ends after N whole batches
 
     def add(self, customer: Customer) -> Customer:
         self.customers[customer.id] = customer
@@ -211,8 +212,14 @@ class GoogleStub(StubServer):
         if resource == "customer":  # one row per day for the whole account
             results = _sum_by_date(results)
         batches = [results[i:i + 2] for i in range(0, len(results), 2)]
-        return Response.json([{"results": b, "fieldMask": ",".join(fields), "requestId": "stub"}
-                              for b in batches])
+        answer = Response.json([{"results": b, "fieldMask": ",".join(fields),
+                                 "requestId": "stub"} for b in batches])
+        if self.cut_stream_after is not None:  # the connection dropped between two batches
+            whole = Response.json([{"results": b, "fieldMask": ",".join(fields),
+                                    "requestId": "stub"}
+                                   for b in batches[:self.cut_stream_after]]).body
+            answer.body = whole[:-1] + (b"," if self.cut_stream_after else b"")
+        return answer
 
     def _reachable(self, customer_id: str, login: str) -> bool:
         if customer_id not in self.customers:

@@ -33,7 +33,8 @@ class MsAccount:
 
 class MicrosoftStub(StubServer):
     """Knobs: `fail_next` ([(http status, fault code)] or "garbage"), `pending_polls`,
-    `report_error`, `expire_access_tokens()`, `revoke(refresh_token)`, `access_token_seconds`."""
+    `report_error`, `expire_access_tokens()`, `revoke(refresh_token)`, `access_token_seconds`,
+    `cut_report_at_row`."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,6 +50,8 @@ class MicrosoftStub(StubServer):
         self.report_error = False
         self.fail_next: list[Any] = []
         self.access_token_seconds = 3600  # `expires_in` of the access tokens issued
+        # The report file breaks off inside data row N (a cut-short build), zipped intact.
+        self.cut_report_at_row: int | None = None
         self._ids = itertools.count(30000001234567890)
 
     def issue_refresh_token(self) -> str:
@@ -205,8 +208,14 @@ class MicrosoftStub(StubServer):
         if not request.get("ExcludeReportHeader"):
             out.write(f'"Report Name: ppc-robot"\r\n"Rows: {len(rows)}"\r\n\r\n')
         writer.writerow(columns)
-        writer.writerows(rows)
-        if not request.get("ExcludeReportFooter"):
+        if self.cut_report_at_row is not None:
+            writer.writerows(rows[:self.cut_report_at_row])
+            broken = io.StringIO()
+            csv.writer(broken, quoting=csv.QUOTE_ALL).writerow(rows[self.cut_report_at_row])
+            out.write(broken.getvalue()[:len(broken.getvalue()) // 2])
+        else:
+            writer.writerows(rows)
+        if not request.get("ExcludeReportFooter") and self.cut_report_at_row is None:
             out.write('\r\n"@2026 Microsoft Corporation. All rights reserved. "\r\n')
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as bundle:

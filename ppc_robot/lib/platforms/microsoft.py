@@ -129,7 +129,8 @@ class MicrosoftClient:
         submitted = self._call(self._reporting("GenerateReport/Submit"), {"ReportRequest": {
             "Type": report_type, "ReportName": "ppc-robot", "Format": "Csv",
             "FormatVersion": "2.0", "ReturnOnlyCompleteData": False,
-            "ExcludeReportHeader": True, "ExcludeReportFooter": True,
+            # The header's row count tells a whole file from a cut-short one.
+            "ExcludeReportHeader": False, "ExcludeReportFooter": False,
             "ExcludeColumnHeaders": False,
             "Aggregation": "Daily" if "date" in wanted else "Summary",
             "Columns": columns, "Scope": {"AccountIds": [account.external_id]},
@@ -244,7 +245,13 @@ def _error(response: httpx.Response, codes: list[int], answer: Any) -> PlatformE
 
 
 def _rows(archive: IO[bytes], level: str | None, wanted: set[str]) -> Iterator[ReportRow]:
-    """Rows of the zipped CSV, read line by line; report header and footer lines skipped."""
+    """Rows of the zipped CSV, read line by line; report header and footer lines skipped.
+
+    Raises TemporaryError when the file is incomplete: a row cut short, or fewer rows than
+    the header's `Rows:` count.
+    """
+    incomplete = TemporaryError("The report file from Microsoft Advertising is incomplete; "
+                                "it will be requested again.")
     try:
         with zipfile.ZipFile(archive) as bundle:
             member = next((n for n in bundle.namelist() if n.lower().endswith(".csv")), None)
@@ -253,18 +260,34 @@ def _rows(archive: IO[bytes], level: str | None, wanted: set[str]) -> Iterator[R
             with bundle.open(member) as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
                 header: list[str] | None = None
+                announced: int | None = None
+                read = 0
                 for cells in csv.reader(text):
                     if header is None:
                         if "Impressions" in cells:
                             header = cells
+                        elif len(cells) == 1 and cells[0].startswith("Rows:"):
+                            announced = _count(cells[0])
                         continue
-                    if len(cells) != len(header):  # blank line, copyright footer
+                    if not any(cells) or len(cells) == 1 and cells[0].lstrip().startswith(
+                            ("@", "©")):  # the blank line and the copyright footer
                         continue
+                    if len(cells) != len(header):
+                        raise incomplete
+                    read += 1
                     yield _row(dict(zip(header, cells, strict=True)), level, wanted)
+                if announced is not None and read != announced:
+                    raise incomplete
     except zipfile.BadZipFile as exc:
         raise TemporaryError("The report download is not a zip archive.") from exc
     finally:
         archive.close()
+
+
+def _count(line: str) -> int | None:
+    """The number of a header line such as `Rows: 1,234`."""
+    digits = line.partition(":")[2].strip().replace(",", "")
+    return int(digits) if digits.isdigit() else None
 
 
 def _row(values: dict[str, str], level: str | None, wanted: set[str]) -> ReportRow:
