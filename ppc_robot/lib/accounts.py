@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ppc_robot.lib.admin import alert_admins, resolve_settings_problems
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import (
@@ -38,6 +39,7 @@ from ppc_robot.lib.platforms import (
     PlatformClient,
     PlatformError,
     PlatformSettings,
+    PlatformSettingsError,
     QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
@@ -197,6 +199,7 @@ def sync_service_account(
         record_login_failure(session, service_account, exc, settings, now)
         return SyncResult(service_account.id, error=str(exc))
     _store_refreshed(session, service_account, vault, client, read)
+    resolve_settings_problems(session, service_account.platform, now=now)
     return _apply_sync(session, service_account, remote, settings, now)
 
 
@@ -250,7 +253,7 @@ def fetch_client_account_rows(
     try:
         yield from client.fetch_report(ReportRequest(remote, date_from, date_to,
                                                      tuple(dimensions)))
-    except (InvalidCredentialsError, QuotaExhaustedError) as exc:
+    except (InvalidCredentialsError, QuotaExhaustedError, PlatformSettingsError) as exc:
         _store_refreshed(session, login, vault, client, read)
         record_login_failure(session, login, exc, settings, now, is_sync=False)
         raise
@@ -275,10 +278,16 @@ def _store_refreshed(session: Session, service_account: ServiceAccount, vault: V
 
 def record_login_failure(session: Session, service_account: ServiceAccount, exc: Exception,
                          settings: PlatformSettings, now: datetime, *, is_sync: bool = True) -> None:
-    """Mark the login by the platform's refusal and raise its notification (sync or run)."""
+    """Mark the login by the platform's refusal and raise its notification (sync or run).
+
+    A refusal of this installation's own settings leaves the login's status alone and goes
+    to the admins instead: no re-authorisation can fix it.
+    """
     service_account.last_error = str(exc)
     if is_sync:
         service_account.last_sync_at = now
+    if isinstance(exc, PlatformSettingsError):
+        alert_admins(session, service_account.platform, exc, now=now)
     params = {"account": service_account.name, "reason": str(exc)}
     if isinstance(exc, RevokedCredentialsError):
         service_account.status = ServiceAccountStatus.REVOKED

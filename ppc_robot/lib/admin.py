@@ -16,17 +16,24 @@ from ppc_robot.lib.models import (
     ClientAccount,
     Job,
     JobRun,
+    Notification,
+    Platform,
     RunStatus,
     ServiceAccount,
     User,
     utcnow,
 )
+from ppc_robot.lib.notifications import emit, notification_type
+from ppc_robot.lib.platforms import PlatformSettingsError
 from ppc_robot.lib.users import end_sessions
 
 security_log = logging.getLogger("ppc_robot.security")
 
+logger = logging.getLogger(__name__)
+
 AUDIT_PAGE = 200
 WORKER_SEEN_WITHIN = timedelta(hours=24)
+SETTINGS_PROBLEM = "platform_settings_invalid"
 
 
 def record_admin_action(
@@ -141,3 +148,56 @@ def user_overview(session: Session, user: User) -> UserOverview:
         select(ClientAccount).where(ClientAccount.user_id == user.id).order_by(ClientAccount.name)
     ).all()
     return UserOverview(jobs, logins, accounts)
+
+
+def alert_admins(session: Session, platform: Platform, error: PlatformSettingsError, *,
+                 now: datetime | None = None) -> int:
+    """Tell every active admin that `platform` refused this installation's settings (one open
+    notification per admin and setting, counting repeats); returns how many admins."""
+    logger.error("%s refused the installation's settings (%s): %s", platform.value,
+                 error.setting, error)
+    admins = session.scalars(select(User.id).where(User.is_admin.is_(True),
+                                                   User.is_active.is_(True))).all()
+    params = {"platform": platform.label, "setting": error.setting, "reason": str(error)}
+    for admin_id in admins:
+        emit(session, admin_id, SETTINGS_PROBLEM, params=params, platform=platform,
+             entity_id=f"{platform.value}:{error.setting}", now=now)
+    return len(admins)
+
+
+def resolve_settings_problems(session: Session, platform: Platform, *,
+                              now: datetime | None = None) -> int:
+    """A call to `platform` succeeded: its settings work, so its open problems are resolved."""
+    kind = notification_type(SETTINGS_PROBLEM)
+    problems = session.scalars(select(Notification).where(
+        Notification.category == kind.category, Notification.code == kind.code,
+        Notification.platform == platform, Notification.resolved_at.is_(None))).all()
+    for notification in problems:
+        notification.resolved_at = now or utcnow()
+    session.flush()
+    return len(problems)
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    platform: str
+    setting: str
+    reason: str
+    last_seen_at: datetime
+    occurrences: int
+
+
+def settings_problems(session: Session) -> list[SettingsProblem]:
+    """Open platform-settings problems for the admin's health page, newest first, one per
+    setting (every admin holds a copy of each)."""
+    kind = notification_type(SETTINGS_PROBLEM)
+    rows = session.scalars(select(Notification).where(
+        Notification.category == kind.category, Notification.code == kind.code,
+        Notification.resolved_at.is_(None)).order_by(Notification.last_seen_at.desc())).all()
+    problems: dict[str | None, SettingsProblem] = {}
+    for row in rows:
+        params = row.message_params or {}
+        problems.setdefault(row.entity_id, SettingsProblem(
+            str(params.get("platform", "")), str(params.get("setting", "")),
+            str(params.get("reason", "")), row.last_seen_at, row.occurrences))
+    return list(problems.values())

@@ -15,6 +15,7 @@ from ppc_robot.lib.platforms import (
     AccessDeniedError,
     BadRequestError,
     InvalidCredentialsError,
+    PlatformSettingsError,
     QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
@@ -325,3 +326,77 @@ def test_a_stream_that_breaks_off_between_batches_is_not_taken_for_a_short_repor
     with pytest.raises(TemporaryError, match="not JSON"):
         list(client.fetch_report(
             ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))
+
+
+def _misconfigured(stub: GoogleStub, **wrong: object):
+    """A client of an installation with some settings wrong."""
+    from dataclasses import replace
+
+    return make_client(Platform.GOOGLE_ADS, {"refresh_token": stub.issue_refresh_token()},
+                       replace(google_settings(stub), **wrong))
+
+
+def _refused_settings(client) -> PlatformSettingsError:
+    with pytest.raises(PlatformSettingsError) as caught:
+        client.check_credentials()
+    return caught.value
+
+
+def test_a_wrong_developer_token_names_its_setting_and_is_not_the_login(
+        google_stub: GoogleStub) -> None:
+    error = _refused_settings(_misconfigured(google_stub, google_ads_developer_token="not-the-token"))
+
+    assert error.setting == "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN"
+    assert "DEVELOPER_TOKEN_INVALID" in str(error) and error.setting in str(error)
+    assert not isinstance(error, InvalidCredentialsError)
+    assert len(_tokens(google_stub)) == 1  # no refresh of a token that was never the problem
+
+
+@pytest.mark.parametrize("code", [
+    {"authorizationError": "DEVELOPER_TOKEN_NOT_APPROVED"},
+    {"authorizationError": "DEVELOPER_TOKEN_PROHIBITED"},
+    {"authenticationError": "ORGANIZATION_NOT_ASSOCIATED_WITH_DEVELOPER_TOKEN"},
+])
+def test_developer_token_refusals_are_the_installations(google_stub: GoogleStub, code) -> None:
+    status = 401 if "authenticationError" in code else 403
+    google_stub.fail_next = [(status, code, None)]
+
+    assert _refused_settings(_client(google_stub)).setting == "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN"
+
+
+def test_a_sunset_api_version_names_the_version_setting(google_stub: GoogleStub) -> None:
+    google_stub.sunset_versions = {"v19"}
+
+    error = _refused_settings(_misconfigured(google_stub, google_ads_version="v19"))
+
+    assert error.setting == "PPC_ROBOT_GOOGLE_ADS_VERSION"
+    assert "v19" in str(error) and "UNSUPPORTED_VERSION" in str(error)
+
+
+def test_a_wrong_oauth_client_or_address_names_its_setting(google_stub: GoogleStub) -> None:
+    error = _refused_settings(_misconfigured(google_stub, google_client_secret="wrong"))
+    assert "invalid_client" in str(error)
+    assert error.setting == "PPC_ROBOT_GOOGLE_CLIENT_ID and PPC_ROBOT_GOOGLE_CLIENT_SECRET"
+
+    error = _refused_settings(_misconfigured(google_stub, google_ads_url=google_stub.url + "/elsewhere"))
+    assert error.setting == "PPC_ROBOT_GOOGLE_ADS_URL"
+
+
+def test_an_oauth_client_refusal_is_not_asked_for_again_by_every_call(
+        google_stub: GoogleStub) -> None:
+    client = _misconfigured(google_stub, google_client_secret="wrong")
+
+    for _ in range(3):
+        with pytest.raises(PlatformSettingsError):
+            list(client.fetch_report(ReportRequest(CLIENT, date(2026, 8, 1), date(2026, 8, 2))))
+
+    assert len(_tokens(google_stub)) == 1
+
+
+def test_a_revoked_grant_is_the_users(google_stub: GoogleStub) -> None:
+    google_stub.fail_next = [(401, {"authenticationError": "OAUTH_TOKEN_REVOKED"}, None)] * 2
+    with pytest.raises(RevokedCredentialsError, match="revoked"):
+        _client(google_stub).check_credentials()
+    google_stub.fail_next = [(401, {"authenticationError": "CUSTOMER_NOT_FOUND"}, None)]
+    with pytest.raises(AccessDeniedError):
+        _client(google_stub).check_credentials()

@@ -11,6 +11,7 @@ from ppc_robot.lib.models import ClientAccountStatus, Platform
 from ppc_robot.lib.platforms import (
     AccessDeniedError,
     InvalidCredentialsError,
+    PlatformSettingsError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
@@ -176,3 +177,49 @@ def test_a_report_file_that_breaks_off_is_not_taken_for_a_short_report(
     with pytest.raises(TemporaryError, match="incomplete"):
         list(client.fetch_report(
             ReportRequest(account, date(2026, 8, 1), date(2026, 8, 2), ("date", "campaign"))))
+
+
+def _misconfigured(stub: MicrosoftStub, **wrong: object):
+    from dataclasses import replace
+
+    return make_client(Platform.MICROSOFT, {"refresh_token": stub.issue_refresh_token()},
+                       replace(microsoft_settings(stub), **wrong))
+
+
+def test_a_wrong_developer_token_names_its_setting_and_is_not_the_login(
+        microsoft_stub: MicrosoftStub) -> None:
+    client = _misconfigured(microsoft_stub, microsoft_developer_token="not-the-token")
+
+    with pytest.raises(PlatformSettingsError) as caught:
+        client.check_credentials()
+
+    assert caught.value.setting == "PPC_ROBOT_MICROSOFT_DEVELOPER_TOKEN"
+    assert "105" in str(caught.value) and caught.value.setting in str(caught.value)
+    assert not isinstance(caught.value, InvalidCredentialsError)
+    # one refresh to rule out a stale access token, then no more
+    assert sum(r.path.endswith("/token") for r in microsoft_stub.requests) == 2
+
+
+def test_a_wrong_oauth_client_names_its_setting(microsoft_stub: MicrosoftStub) -> None:
+    client = _misconfigured(microsoft_stub, microsoft_client_secret="wrong")
+
+    with pytest.raises(PlatformSettingsError, match="invalid_client") as caught:
+        client.check_credentials()
+
+    assert caught.value.setting.startswith("PPC_ROBOT_MICROSOFT_CLIENT_ID")
+
+
+@pytest.mark.parametrize("code", [108, 120, 122])
+def test_faults_of_the_users_login_ask_for_re_authorising(
+        microsoft_stub: MicrosoftStub, code: int) -> None:
+    microsoft_stub.fail_next = [(401, code)]
+
+    with pytest.raises(InvalidCredentialsError, match=str(code)):
+        _client(microsoft_stub).check_credentials()
+
+
+def test_a_stale_token_refused_as_invalid_credentials_is_refreshed_once(
+        microsoft_stub: MicrosoftStub) -> None:
+    microsoft_stub.fail_next = [(401, 105)]
+
+    assert _client(microsoft_stub).check_credentials().name == "ppc@agency.example"

@@ -12,6 +12,7 @@ from ppc_robot.lib.platforms import (
     AccessDeniedError,
     BadRequestError,
     InvalidCredentialsError,
+    PlatformSettingsError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
@@ -225,3 +226,15 @@ def test_the_own_account_of_a_login_managing_others_is_listed_and_read(
 
     assert set(accounts) == {"86796", "132256", "132257"}
     assert [(r.campaign, r.clicks, r.cost) for r in rows] == [("Agency brand", 5, Decimal("10"))]
+
+
+def test_a_wrong_address_names_its_setting_and_is_not_the_login(sklik_stub: SklikStub) -> None:
+    client = make_client(Platform.SKLIK, {"token": SKLIK_TOKEN},
+                         stub_settings(sklik_url=sklik_stub.url + "/drak/json/v4"))
+
+    with pytest.raises(PlatformSettingsError) as caught:
+        client.check_credentials()
+
+    assert caught.value.setting == "PPC_ROBOT_SKLIK_URL"
+    assert "PPC_ROBOT_SKLIK_URL" in str(caught.value)
+    assert not isinstance(caught.value, InvalidCredentialsError)

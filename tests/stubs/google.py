@@ -37,7 +37,8 @@ class Customer:
 class GoogleStub(StubServer):
     """Knobs: `fail_next` ([(status, errorCode dict, retryDelay|None)] or "garbage"),
     `deny_consent`, `revoke(refresh_token)`, `expire_access_tokens()`, `accessible`,
-    `access_token_seconds`, `cut_stream_after`."""
+    `access_token_seconds`, `cut_stream_after`, `sunset_versions`. A wrong developer token is
+    answered 401 DEVELOPER_TOKEN_INVALID, a wrong OAuth client 401 invalid_client."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -52,6 +53,7 @@ class GoogleStub(StubServer):
         self.wrap_stream_errors = False
         self.access_token_seconds = 3599  # `expires_in` of the access tokens issued
         self.cut_stream_after: int | None = None  # searchStream ends after N whole batches
+        self.sunset_versions: set[str] = set()  # API versions answered UNSUPPORTED_VERSION
 
     def add(self, customer: Customer) -> Customer:
         self.customers[customer.id] = customer
@@ -78,6 +80,11 @@ class GoogleStub(StubServer):
             if self.wrap_stream_errors and request.path.endswith("searchStream"):
                 failure.body = b"[" + failure.body + b"]"  # as searchStream sometimes frames it
             return failure
+        version = request.path.split("/")[1]
+        if version in self.sunset_versions:
+            return _ads_error(400, "INVALID_ARGUMENT", {"requestError": "UNSUPPORTED_VERSION"},
+                              message=f"Version {version} is deprecated. Requests to this "
+                                      "version will be blocked.")
         if request.header("developer-token") != DEVELOPER_TOKEN:
             return _ads_error(401, "UNAUTHENTICATED", {"authenticationError":
                                                        "DEVELOPER_TOKEN_INVALID"})
@@ -276,8 +283,8 @@ def _oauth_error(status: int, error: str, description: str) -> Response:
 
 
 def _ads_error(status: int, name: str, code: dict[str, str],
-               details: dict[str, Any] | None = None) -> Response:
-    failure: dict[str, Any] = {"errorCode": code, "message": f"{name}: {code}"}
+               details: dict[str, Any] | None = None, message: str = "") -> Response:
+    failure: dict[str, Any] = {"errorCode": code, "message": message or f"{name}: {code}"}
     if details:
         failure["details"] = details
     return Response.json({"error": {"code": status, "message": name, "status": name, "details": [{

@@ -224,10 +224,11 @@ class MicrosoftStub(StubServer):
 
 
 def _fault(status: int, code: int, **headers: str) -> Response:
-    names = {105: "InvalidCredentials", 106: "UserIsNotAuthorized",
-             109: "AuthenticationTokenExpired", 117: "CallRateExceeded", 0: "InternalError",
+    names = {105: "InvalidCredentials", 106: "UserIsNotAuthorized", 108: "UserCompromised",
+             109: "AuthenticationTokenExpired", 120: "UserLoginAccessDenied",
+             122: "PersonalIdentityNotAvailable", 117: "CallRateExceeded", 0: "InternalError",
              207: "ConcurrentRequestOverLimit", 2100: "ReportingServiceInvalidReportId"}
-    if code in (105, 106, 109):
+    if code in (105, 106, 108, 109, 120, 122):
         body = {"Errors": [{"Code": code, "Detail": None, "ErrorCode": names[code],
                             "Message": names[code]}], "TrackingId": "stub",
                 "Type": "AdApiFaultDetail"}

@@ -173,6 +173,26 @@ def test_the_queue_page_shows_the_numbers_from_the_runs(session, client, login, 
     assert re.search(r'id="failed">\s*0\s*<', page)
 
 
+def test_the_health_page_names_platform_settings_to_correct(session, client, login, admin):
+    from ppc_robot.lib.admin import alert_admins
+    from ppc_robot.lib.models import Platform
+    from ppc_robot.lib.platforms import PlatformSettingsError
+
+    login(admin)
+    assert "No platform has refused" in client.get("/admin/").text
+    refusal = PlatformSettingsError("Google Ads refused this installation's developer token "
+                                    "(DEVELOPER_TOKEN_INVALID).",
+                                    "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN")
+    alert_admins(session, Platform.GOOGLE_ADS, refusal)
+    alert_admins(session, Platform.GOOGLE_ADS, refusal)
+    session.commit()
+
+    page = client.get("/admin/").text
+
+    assert "<code>PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN</code>" in page
+    assert "DEVELOPER_TOKEN_INVALID" in page and "No platform has refused" not in page
+
+
 def test_the_outbox_lists_mail_written_there(client, login, submit, admin):
     login(admin)
     submit("/admin/invites", {"email": "outboxed@example.test", "plan_id": 0})

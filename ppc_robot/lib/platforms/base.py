@@ -49,6 +49,16 @@ class BadRequestError(PlatformError):
     """The platform refused the request itself; retrying the same call cannot help."""
 
 
+class PlatformSettingsError(BadRequestError):
+    """The platform refused this installation's own settings (developer token, API version,
+    OAuth client, address), not the user's login: re-authorising cannot help, the
+    administrator must correct `setting` (the environment variable, or several)."""
+
+    def __init__(self, message: str, setting: str = "") -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
 class AccessDeniedError(BadRequestError):
     """The login may not read that account (any more)."""
 

@@ -20,11 +20,13 @@ from ppc_robot.lib.platforms.base import (
     Identity,
     InvalidCredentialsError,
     PlatformError,
+    PlatformSettingsError,
     QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
     ReportRow,
+    RevokedCredentialsError,
     TemporaryError,
     micros_to_money,
     to_decimal,
@@ -53,6 +55,25 @@ RESOURCES = (
     ("campaign", "campaign", ["campaign.name"]),
 )
 DAILY_QUOTA_DELAY_SECONDS = 3600
+DEVELOPER_TOKEN = "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN"
+VERSION = "PPC_ROBOT_GOOGLE_ADS_VERSION"
+OAUTH_CLIENT = "PPC_ROBOT_GOOGLE_CLIENT_ID"
+ADDRESS = "PPC_ROBOT_GOOGLE_ADS_URL"
+# Error codes naming this installation's settings rather than the user's login; every code
+# with DEVELOPER_TOKEN in its name is the developer token's (INVALID, NOT_APPROVED,
+# NOT_ON_ALLOWLIST, PROHIBITED, ORGANIZATION_NOT_ASSOCIATED_WITH_DEVELOPER_TOKEN).
+SETTINGS_ERRORS = {
+    "UNSUPPORTED_VERSION": VERSION,
+    "PROJECT_DISABLED": OAUTH_CLIENT,
+    "CLOUD_PROJECT_NOT_APPROVED_FOR_PRODUCTION": OAUTH_CLIENT,
+}
+# The user's grant: the login needs re-authorising (or, revoked, linking again).
+LOGIN_ERRORS = {"OAUTH_TOKEN_INVALID", "OAUTH_TOKEN_EXPIRED", "OAUTH_TOKEN_DISABLED",
+                "OAUTH_TOKEN_REVOKED", "OAUTH_TOKEN_HEADER_INVALID", "GOOGLE_ACCOUNT_DELETED",
+                "NOT_ADS_USER", "TWO_STEP_VERIFICATION_NOT_ENROLLED", "AUTHENTICATION_ERROR"}
+REVOKED_ERRORS = {"OAUTH_TOKEN_REVOKED", "OAUTH_TOKEN_DISABLED"}
+# Sent as authentication errors (HTTP 401) but about one account, not the login.
+ACCOUNT_ERRORS = {"CUSTOMER_NOT_FOUND", "CLIENT_CUSTOMER_ID_INVALID"}
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -239,8 +260,8 @@ class GoogleAdsClient:
                 return response
             response.read()
             response.close()
-            error = _error(response)
-            if response.status_code == 401 and attempt == 1:
+            error = _error(response, self._settings.google_ads_version)
+            if isinstance(error, InvalidCredentialsError) and attempt == 1:
                 self._tokens.refused(token)  # expired or revoked access token: refresh once
                 continue
             raise error
@@ -282,7 +303,9 @@ def _json_array_items(chunks: Iterator[str]) -> Iterator[dict[str, Any]]:
         raise ValueError("truncated or trailing data")
 
 
-def _error(response: httpx.Response) -> PlatformError:
+def _error(response: httpx.Response, version: str) -> PlatformError:
+    """The typed error of a refused call, by the Google Ads error codes first: the installation's
+    settings, the user's grant, one account's access, quota, or Google's own trouble."""
     try:
         body = response.json()
     except ValueError:
@@ -302,7 +325,21 @@ def _error(response: httpx.Response) -> PlatformError:
                 retry_delay = float(match.group(1))
     code = ", ".join(codes) or str(error.get("status") or response.status_code)
     status = response.status_code
-    if status == 401:
+    setting = _settings_at_fault(codes, status, bool(error))
+    if setting is not None:
+        what = {DEVELOPER_TOKEN: "this installation's developer token",
+                VERSION: f"the API version {version}",
+                OAUTH_CLIENT: "this installation's Google Cloud project (the OAuth client)",
+                ADDRESS: "the address of its API"}[setting]
+        return PlatformSettingsError(
+            f"Google Ads refused {what} ({code}); the administrator must correct {setting}. "
+            "The login itself was not touched.", setting)
+    if any(c in ACCOUNT_ERRORS for c in codes):
+        return AccessDeniedError(f"Google Ads does not reach that account ({code}).")
+    if status == 401 or any(c in LOGIN_ERRORS for c in codes):
+        if any(c in REVOKED_ERRORS for c in codes):
+            return RevokedCredentialsError(f"Google Ads says the access was revoked ({code}); "
+                                           "re-authorise the login.")
         return InvalidCredentialsError(f"Google Ads refused the authorisation ({code}); "
                                        "re-authorise the login.")
     if status == 429:
@@ -316,7 +353,17 @@ def _error(response: httpx.Response) -> PlatformError:
     if status >= 500:
         return TemporaryError(f"Google Ads failed on its side ({code}); try again later.")
     if status == 403:
-        if "DEVELOPER_TOKEN" in code:
-            return BadRequestError(f"Google Ads refused this app's developer token ({code}).")
         return AccessDeniedError(f"Google Ads denied access to that account ({code}).")
     return BadRequestError(f"Google Ads refused the request ({code}).")
+
+
+def _settings_at_fault(codes: list[str], status: int, is_google_error: bool) -> str | None:
+    """The setting a refusal blames, or None when it is not the installation's."""
+    for code in codes:
+        if "DEVELOPER_TOKEN" in code:
+            return DEVELOPER_TOKEN
+        if code in SETTINGS_ERRORS:
+            return SETTINGS_ERRORS[code]
+    if status == 404 and not is_google_error:
+        return ADDRESS  # our paths are fixed: a bare 404 means the base URL or version is wrong
+    return None

@@ -23,6 +23,7 @@ from ppc_robot.lib.platforms.base import (
     Identity,
     InvalidCredentialsError,
     PlatformError,
+    PlatformSettingsError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
@@ -65,6 +66,13 @@ REPORT_TYPES = (
     ("campaign", "CampaignPerformanceReportRequest", ["CampaignName"]),
 )
 METRIC_COLUMNS = ["Impressions", "Clicks", "Spend", "Conversions", "Revenue"]
+DEVELOPER_TOKEN = "PPC_ROBOT_MICROSOFT_DEVELOPER_TOKEN"
+ADDRESSES = "PPC_ROBOT_MICROSOFT_CUSTOMER_URL / PPC_ROBOT_MICROSOFT_REPORTING_URL"
+# Fault codes of the user's login: 109 AuthenticationTokenExpired (after a refresh),
+# 108 UserCompromised, 120 UserLoginAccessDenied (merged into another login),
+# 122 PersonalIdentityNotAvailable (a work account is needed). 106 UserIsNotAuthorized is
+# about one account and denies only that one.
+LOGIN_CODES = {108, 109, 120, 122}
 
 
 class MicrosoftClient:
@@ -209,8 +217,10 @@ class MicrosoftClient:
             if response.status_code == 200 and isinstance(answer, dict):
                 return answer
             codes = _fault_codes(answer)
-            if 109 in codes and attempt == 1:
-                self._tokens.refused(token)  # AuthenticationTokenExpired: refresh once
+            if (109 in codes or 105 in codes) and attempt == 1:
+                # AuthenticationTokenExpired, or InvalidCredentials, which a stale access
+                # token may cause as well as a bad developer token: refresh once.
+                self._tokens.refused(token)
                 continue
             raise _error(response, codes, answer)
         raise AssertionError("unreachable")
@@ -229,8 +239,17 @@ def _fault_codes(answer: Any) -> list[int]:
 
 
 def _error(response: httpx.Response, codes: list[int], answer: Any) -> PlatformError:
+    """The typed error of a refused call, by the fault codes first."""
     label = ", ".join(str(c) for c in codes) or f"HTTP {response.status_code}"
-    if 105 in codes or 109 in codes or response.status_code == 401:
+    if 105 in codes:
+        # InvalidCredentials with an access token just issued to this app: the developer
+        # token, or the service addresses of another environment (production vs sandbox).
+        return PlatformSettingsError(
+            f"{NAME} refused this installation's developer token ({label}: InvalidCredentials, "
+            f"with a freshly issued access token); the administrator must correct "
+            f"{DEVELOPER_TOKEN} (and {ADDRESSES}, which must name the same environment). "
+            "The login itself was not touched.", DEVELOPER_TOKEN)
+    if any(c in LOGIN_CODES for c in codes) or response.status_code == 401:
         return InvalidCredentialsError(f"{NAME} refused the authorisation ({label}); "
                                        "re-authorise the login.")
     if 106 in codes or response.status_code == 403:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import secrets
 import threading
@@ -19,6 +20,7 @@ from ppc_robot.lib.platforms.base import (
     BadRequestError,
     InvalidCredentialsError,
     PlatformError,
+    PlatformSettingsError,
     RateLimitedError,
     RevokedCredentialsError,
     TemporaryError,
@@ -39,6 +41,12 @@ SCOPES = {
 # serves its first three quarters rather than being refreshed before every call.
 ACCESS_TOKEN_MARGIN = timedelta(minutes=5)
 ACCESS_TOKEN_MARGIN_SHARE = 0.25
+# Token endpoint errors about the app's own OAuth client, not the user's grant (RFC 6749 5.2).
+CLIENT_ERRORS = ("invalid_client", "unauthorized_client")
+CLIENT_SETTINGS = {
+    Platform.GOOGLE_ADS: "PPC_ROBOT_GOOGLE_CLIENT_ID and PPC_ROBOT_GOOGLE_CLIENT_SECRET",
+    Platform.MICROSOFT: "PPC_ROBOT_MICROSOFT_CLIENT_ID and PPC_ROBOT_MICROSOFT_CLIENT_SECRET",
+}
 # When a token answer does not say how long the access token lasts (both platforms say an hour).
 DEFAULT_ACCESS_TOKEN_SECONDS = 3600
 
@@ -106,11 +114,14 @@ def _token_call(provider: OAuthProvider, settings: PlatformSettings,
                              "JSON.") from exc
     if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
         return body
-    raise token_error(label, response, body if isinstance(body, dict) else {})
+    raise token_error(provider.platform, response, body if isinstance(body, dict) else {})
 
 
-def token_error(label: str, response: httpx.Response, body: dict[str, Any]) -> PlatformError:
-    """The typed error of a refused token request."""
+def token_error(platform: Platform, response: httpx.Response,
+                body: dict[str, Any]) -> PlatformError:
+    """The typed error of a refused token request: the user's grant (re-authorise), or this
+    app's OAuth client (the administrator's settings)."""
+    label = platform.label
     error = str(body.get("error") or "")
     description = str(body.get("error_description") or "")
     if response.status_code == 429:
@@ -124,9 +135,12 @@ def token_error(label: str, response: httpx.Response, body: dict[str, Any]) -> P
                 f"{label} says the access was revoked or has expired; re-authorise the login.")
         return InvalidCredentialsError(
             f"{label} no longer accepts the stored authorisation; re-authorise the login.")
-    if error == "invalid_client":
-        return BadRequestError(f"{label} does not know this app's client id or secret; "
-                               "ask the administrator to check the OAuth settings.")
+    if error in CLIENT_ERRORS:
+        setting = CLIENT_SETTINGS[platform]
+        return PlatformSettingsError(
+            f"{label}'s sign-in service refused this installation's OAuth client ({error}); "
+            f"the administrator must correct {setting}. The login itself was not touched.",
+            setting)
     return BadRequestError(f"{label} refused the sign-in request ({error or response.status_code}).")
 
 
@@ -195,7 +209,7 @@ class AccessTokens:
             self._access_token, self._expires_at = str(stored), expires_at
             self._margin = refresh_margin(_seconds(credentials.get("access_token_lifetime_seconds")))
         self._updated = False
-        self._refusal: InvalidCredentialsError | None = None
+        self._refusal: InvalidCredentialsError | PlatformSettingsError | None = None
         self._lock = threading.Lock()
 
     @property
@@ -206,11 +220,11 @@ class AccessTokens:
         """A valid access token: the one held while it lasts, else a refreshed one."""
         with self._lock:
             if self._refusal is not None:  # a refused authorisation is not asked for again
-                raise type(self._refusal)(str(self._refusal))
+                raise copy.copy(self._refusal)
             if self._access_token is None or self._expiring():
                 try:
                     self._refresh()
-                except InvalidCredentialsError as exc:
+                except (InvalidCredentialsError, PlatformSettingsError) as exc:
                     self._refusal = exc
                     raise
             assert self._access_token is not None

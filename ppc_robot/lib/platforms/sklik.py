@@ -17,6 +17,7 @@ from ppc_robot.lib.platforms.base import (
     Identity,
     InvalidCredentialsError,
     PlatformError,
+    PlatformSettingsError,
     RateLimitedError,
     RemoteAccount,
     ReportRequest,
@@ -29,6 +30,7 @@ from ppc_robot.lib.platforms.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
 NAME = "Sklik"
+ADDRESS = "PPC_ROBOT_SKLIK_URL"
 SKLIK_CURRENCY = "CZK"
 SKLIK_TIME_ZONE = "Europe/Prague"
 DEFAULT_STATS_DATA_LIMIT = 10_000
@@ -242,6 +244,12 @@ def _error(method: str, response: httpx.Response, answer: dict[str, Any]) -> Pla
         status = response.status_code
     message = str(answer.get("statusMessage") or answer.get("message") or "")
     detail = f" ({message})" if message else ""
+    if response.status_code == 404:
+        # Drak answers an unknown method with HTTP 404; ours are all real, so the address
+        # is wrong (a missing entity is a 404 in the body of an HTTP 200).
+        return PlatformSettingsError(
+            f"Sklik has no API method {method} at the configured address (HTTP 404); the "
+            f"administrator must correct {ADDRESS}. The login itself was not touched.", ADDRESS)
     if status == 401 or response.status_code == 401:
         return _SessionExpired("Sklik refused the session.")
     if status == 429 or response.status_code == 429:

@@ -34,6 +34,7 @@ from ppc_robot.lib.accounts import (
     store_refreshed_credentials,
     vault_from_config,
 )
+from ppc_robot.lib.admin import alert_admins, resolve_settings_problems
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.jobs.levels import reads_all_of_client, reads_all_of_login
 from ppc_robot.lib.models import (
@@ -52,6 +53,7 @@ from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
     PlatformError,
     PlatformSettings,
+    PlatformSettingsError,
     QuotaExhaustedError,
     RateLimitedError,
     RemoteAccount,
@@ -256,11 +258,13 @@ class _Logins:
                     store_refreshed_credentials(session, login, self._vault, refreshed,
                                                 read=self._read[login_id])
                 failure = self.failures.get(login_id)
-                if isinstance(failure, InvalidCredentialsError | QuotaExhaustedError):
+                if isinstance(failure, InvalidCredentialsError | QuotaExhaustedError
+                              | PlatformSettingsError):
                     record_login_failure(session, login, failure, self._settings, now, is_sync=False)
                     continue
                 if failure is None:
                     login.last_success_at = now
+                    resolve_settings_problems(session, login.platform, now=now)
             session.commit()
 
 
@@ -294,6 +298,8 @@ def _fetch(account: AccountToRead, periods: Sequence[Period], dimensions: Sequen
 
 
 def _reason(exc: Exception) -> tuple[str, ErrorClass]:
+    if isinstance(exc, PlatformSettingsError):  # the installation's, for the admin to fix
+        return str(exc), ErrorClass.CONFIGURATION
     if isinstance(exc, InvalidCredentialsError):
         return f"the login no longer works ({exc})", ErrorClass.AUTHENTICATION
     if isinstance(exc, QuotaExhaustedError):
@@ -473,6 +479,11 @@ def _google_access_token(context: RunContext, settings: PlatformSettings, vault:
     try:
         tokens = refresh_access_token(OAuthProvider.of(Platform.GOOGLE_ADS, settings), settings,
                                       credentials.get("refresh_token", ""))
+    except PlatformSettingsError as exc:
+        with context.session_factory() as session:
+            alert_admins(session, Platform.GOOGLE_ADS, exc)
+            session.commit()
+        raise RunFailed(str(exc), ErrorClass.CONFIGURATION) from exc
     except InvalidCredentialsError as exc:
         raise RunFailed(f"The Google login “{name}” no longer works: {exc}", ErrorClass.AUTHENTICATION) from exc
     except (RateLimitedError, TemporaryError) as exc:
@@ -589,6 +600,13 @@ def execute_performance(context: RunContext) -> RunResult:
         chunks, failed, classes = _fetch_all(context, accounts, periods, parameters["dimensions"],
                                              Spill(work / "rows"))
         missing += failed
+        settings_failures = [m for m, c in zip(failed, classes, strict=True)
+                             if c is ErrorClass.CONFIGURATION]
+        if settings_failures:
+            # Not the user's doing and not one account's: every account of that platform
+            # fails alike, so the run fails whole, naming the setting to correct.
+            raise RunFailed("This installation's platform settings need the administrator: "
+                            + settings_failures[0].reason, ErrorClass.CONFIGURATION)
         if accounts and len(failed) == len(accounts):
             worst = ErrorClass.AUTHENTICATION if ErrorClass.AUTHENTICATION in classes else classes[0]
             raise RunFailed("No client account could be read: " + "; ".join(

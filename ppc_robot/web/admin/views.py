@@ -18,6 +18,7 @@ from ppc_robot.lib.admin import (
     record_admin_action,
     search_users,
     set_user_active,
+    settings_problems,
     user_overview,
 )
 from ppc_robot.lib.models import User
@@ -66,7 +67,8 @@ def _invite_ttl() -> timedelta:
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    return render_template("admin/index.html", health=queue_health(db.session()))
+    return render_template("admin/index.html", health=queue_health(db.session()),
+                           problems=settings_problems(db.session()))
 
 
 @bp.route("/users")
