@@ -17,11 +17,12 @@ from ppc_robot.lib.models import (
     ClientAccount,
     ClientAccountStatus,
     ClientAccountTag,
+    Notification,
     Platform,
     ServiceAccount,
     ServiceAccountStatus,
 )
-from tests.factories import Workspace
+from tests.factories import Workspace, make_user
 from tests.stubs.google import GoogleStub
 from tests.stubs.sklik import SklikStub
 from tests.support import platforms as platform_fixtures
@@ -90,6 +91,22 @@ def test_link_sklik_with_the_stand_in(client, session, submit, logged_in, sklik)
     assert login.name == "agency@example.cz"
     page = client.get(response.headers["Location"]).text
     assert "eshop@example.cz" in page and SKLIK_TOKEN not in page
+
+
+def test_a_link_refused_by_the_installations_settings_names_them_and_reaches_the_admins(
+        app, monkeypatch, client, session, submit, logged_in, sklik) -> None:
+    admin = make_user(session, is_admin=True)
+    session.commit()
+    monkeypatch.setitem(app.config, "PPC_ROBOT_SKLIK_URL", sklik.url + "/drak/json/v4")
+
+    response = submit("/accounts/link/sklik", {"token": SKLIK_TOKEN})
+
+    assert response.status_code == 422
+    assert "PPC_ROBOT_SKLIK_URL" in response.text
+    assert _logins(session, Platform.SKLIK) == []
+    session.expire_all()
+    notices = session.scalars(select(Notification).where(Notification.user_id == admin.id)).all()
+    assert [(n.category, n.code) for n in notices] == [(2, 3)]
 
 
 def test_wrong_sklik_token_is_refused_beside_the_field(client, session, submit, logged_in,

@@ -8,15 +8,18 @@ from typing import Any
 from flask import current_app, session, url_for
 
 from ppc_robot.lib.accounts import vault_from_config
+from ppc_robot.lib.admin import alert_admins
 from ppc_robot.lib.credentials import Vault
+from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import Platform
-from ppc_robot.lib.platforms import PlatformSettings
+from ppc_robot.lib.platforms import PlatformSettings, PlatformSettingsError
 from ppc_robot.lib.platforms.oauth import (
     OAuthProvider,
     authorization_url,
     new_pkce,
     new_state,
 )
+from ppc_robot.web.extensions import db
 
 OAUTH_SESSION_KEY = "oauth_flow"
 CALLBACKS = {Platform.GOOGLE_ADS: "oauth.google_ads", Platform.MICROSOFT: "oauth.microsoft"}
@@ -28,6 +31,14 @@ def current_vault() -> Vault:
 
 def current_settings() -> PlatformSettings:
     return PlatformSettings.from_mapping(current_app.config)
+
+
+def refused_link(platform: Platform, error: PpcRobotError) -> None:
+    """After a refused link (rolled back): a refusal of this installation's own settings
+    reaches the admins, in a commit of its own."""
+    if isinstance(error, PlatformSettingsError):
+        alert_admins(db.session(), platform, error)
+        db.session.commit()
 
 
 def redirect_uri(platform: Platform) -> str:

@@ -39,7 +39,12 @@ from ppc_robot.web.accounts.forms import (
     SklikLinkForm,
     UnlinkForm,
 )
-from ppc_robot.web.accounts.platforms import current_settings, current_vault, start_oauth
+from ppc_robot.web.accounts.platforms import (
+    current_settings,
+    current_vault,
+    refused_link,
+    start_oauth,
+)
 from ppc_robot.web.extensions import db
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -84,6 +89,7 @@ def link_sklik() -> ResponseReturnValue:
                 vault=current_vault(), settings=current_settings())
         except PpcRobotError as exc:
             db.session.rollback()
+            refused_link(Platform.SKLIK, exc)
             form.token.errors.append(str(exc))
         else:
             db.session.commit()

@@ -16,6 +16,7 @@ from ppc_robot.web.accounts.platforms import (
     current_settings,
     current_vault,
     redirect_uri,
+    refused_link,
     take_oauth_flow,
 )
 from ppc_robot.web.extensions import db, login_manager
@@ -65,6 +66,7 @@ def _callback(platform: Platform) -> ResponseReturnValue:
             vault=current_vault(), settings=settings)
     except PpcRobotError as exc:
         db.session.rollback()
+        refused_link(platform, exc)
         flash(f"{platform.label} was not linked: {exc}", "danger")
         return redirect(link_page)
     db.session.commit()
