@@ -211,6 +211,21 @@ def test_google_ads_oauth_flow_links_the_hierarchy(client, session, logged_in, g
     assert "refresh" not in client.get(response.headers["Location"]).text
 
 
+def test_a_google_link_refused_the_developer_token_names_it_and_reaches_the_admins(
+        app, monkeypatch, client, session, logged_in, google) -> None:
+    admin = make_user(session, is_admin=True)
+    session.commit()
+    monkeypatch.setitem(app.config, "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN", "expired-token")
+
+    page = client.get(_consent(client, google), follow_redirects=True).text
+
+    assert "was not linked" in page and "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN" in page
+    assert _logins(session, Platform.GOOGLE_ADS) == []
+    session.expire_all()
+    notices = session.scalars(select(Notification).where(Notification.user_id == admin.id)).all()
+    assert [(n.category, n.code, n.occurrences) for n in notices] == [(2, 3, 1)]
+
+
 def test_oauth_callback_with_wrong_missing_or_reused_state(client, session, logged_in,
                                                            google) -> None:
     callback = _consent(client, google)
