@@ -108,9 +108,8 @@ class SklikClient:
         # entities that had none out of their page: a short page is not the last one. The
         # report's entity count says when every page was read; without it, empty entities
         # are asked for too, and then a short page is the last.
-        counted = isinstance(created.get("totalCount"), int | str) and str(
-            created["totalCount"]).isdigit()
-        total = int(created["totalCount"]) if counted else None
+        count = str(created.get("totalCount", ""))
+        total = int(count) if count.isdigit() else None
         periods = (request.date_to - request.date_from).days + 1 if daily else 1
         limit = max(1, min(PAGE_LIMIT_MAX, self._stats_data_limit() // periods))
         totals: dict[date | None, list[Any]] = {}
