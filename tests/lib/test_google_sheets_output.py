@@ -87,7 +87,8 @@ def test_the_report_is_written_to_the_spreadsheet_and_updated_in_place(session, 
     assert book["Performance"][0] == ["Campaign", "Clicks", "Cost"]
     assert len(book["Performance"]) == len(rows_after_first)
     assert first.output_file == f"https://docs.google.com/spreadsheets/d/{SPREADSHEET}/edit"
-    assert session.get(Job, sheet_job.id).output_state == {"spreadsheet_id": SPREADSHEET, "tab": "Performance"}
+    assert session.get(Job, sheet_job.id).output_state == {
+        "spreadsheet_id": SPREADSHEET, "tab": "Performance", "spreadsheet_url": first.output_file}
     assert all(isinstance(r[1], int) for r in book["Performance"][1:first.rows + 1])
 
 
