@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from ppc_robot.lib.accounts import vault_from_config
-from ppc_robot.lib.models import Job, Platform, ServiceAccount
+from ppc_robot.lib.models import Job, OutputType, Platform, ServiceAccount
 from ppc_robot.lib.outputs import Column
 from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
 from ppc_robot.lib.platforms import (
@@ -29,6 +30,28 @@ from ppc_robot.lib.runner import ErrorClass, RunContext, RunFailed
 
 logger = logging.getLogger(__name__)
 SPREADSHEET_ID = re.compile(r"[A-Za-z0-9_-]{10,100}")
+
+
+@dataclass(frozen=True)
+class JobSpreadsheet:
+    """The spreadsheet a Google Sheets job writes to, as its page shows it."""
+
+    spreadsheet_id: str
+    url: str
+    created_by_run: bool
+
+
+def job_spreadsheet(job: Job) -> JobSpreadsheet | None:
+    """The job's spreadsheet: the one it names, else the one its first run created; None when it
+    has none yet (or writes files). The address is built from the id, never taken as stored."""
+    if job.definition.output_type is not OutputType.GOOGLE_SHEETS:
+        return None
+    created = str((job.output_state or {}).get("created_spreadsheet_id") or "")
+    spreadsheet_id = job.output_path or created
+    if not SPREADSHEET_ID.fullmatch(spreadsheet_id):
+        return None
+    url = f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"
+    return JobSpreadsheet(spreadsheet_id, url, created_by_run=not job.output_path)
 
 
 def google_access_token(context: RunContext, settings: PlatformSettings, vault: Any) -> tuple[str, str]:
