@@ -17,10 +17,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('robot_job_runs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
+    # A plain ADD COLUMN and DROP COLUMN (SQLite 3.35+): no rebuild of a table with references.
+    op.add_column('robot_job_runs', sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('robot_job_runs', schema=None) as batch_op:
-        batch_op.drop_column('next_attempt_at')
+    op.drop_column('robot_job_runs', 'next_attempt_at')
