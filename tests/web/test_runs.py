@@ -136,7 +136,9 @@ def test_a_run_waiting_for_a_quota_window_says_when_it_tries_again(client, login
     login(user)
 
     page = client.get(f"/runs/{run.id}").text
+    history = client.get(f"/jobs/{job.id}").text
     state = client.get(f"/runs/{run.id}/status").json
 
     assert "Waiting for the platform's quota: next attempt at" in page
+    assert "Next attempt at" in history
     assert state["next_attempt_at"] == "2099-11-25T23:50:00+00:00" and state["finished"] is False
