@@ -158,3 +158,20 @@ def test_a_login_that_may_not_create_spreadsheets_fails_the_run_in_words(session
     assert run.status == RunStatus.FAILED
     assert run.error_message.startswith("The Google login “Agency MCC” may not create spreadsheets")
     assert session.get(Job, sheet_job.id).output_state == {}
+
+
+def test_a_created_spreadsheet_deleted_since_is_created_again(session, factory, settings, sheets, sheet_job):
+    sheet_job.output_path = ""
+    session.commit()
+    first = run_once(session, factory, settings, sheet_job)
+    gone = session.get(Job, sheet_job.id).output_state["created_spreadsheet_id"]
+    del sheets.spreadsheets[gone]  # the user deleted it in Google Drive
+
+    second = run_once(session, factory, settings, sheet_job, hours=24)
+
+    session.expire_all()
+    state = session.get(Job, sheet_job.id).output_state
+    assert first.status == second.status == RunStatus.SUCCEEDED, second.error_message
+    assert state["created_spreadsheet_id"] not in (gone, SPREADSHEET)
+    assert state["created_spreadsheet_id"] in sheets.spreadsheets
+    assert second.output_file.endswith(f"/d/{state['created_spreadsheet_id']}/edit")
