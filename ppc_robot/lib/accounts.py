@@ -258,8 +258,7 @@ def fetch_client_account_rows(
         record_login_failure(session, login, exc, settings, now, is_sync=False)
         raise
     _store_refreshed(session, login, vault, client, read)
-    login.last_success_at = utcnow()
-    session.flush()
+    record_login_success(session, login, utcnow())
 
 
 def remote_account_of(client_account: ClientAccount) -> RemoteAccount:
@@ -310,6 +309,18 @@ def record_login_failure(session: Session, service_account: ServiceAccount, exc:
              service_account_id=service_account.id, platform=service_account.platform, now=now)
     session.flush()
     logger.info("sync of login %s failed: %s", service_account.id, type(exc).__name__)
+
+
+def record_login_success(session: Session, service_account: ServiceAccount, now: datetime) -> None:
+    """Stamp a successful call; a login marked rate limited or refused works again."""
+    service_account.last_success_at = now
+    if service_account.status not in (ServiceAccountStatus.VALID, ServiceAccountStatus.UNLINKED):
+        service_account.status = ServiceAccountStatus.VALID
+        service_account.last_error = None
+        for kind in RECOVERY_KINDS:
+            resolve(session, service_account.user_id, kind,
+                    service_account_id=service_account.id, now=now)
+    session.flush()
 
 
 def _apply_sync(session: Session, service_account: ServiceAccount, remote: Sequence[RemoteAccount],

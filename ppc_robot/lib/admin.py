@@ -25,6 +25,7 @@ from ppc_robot.lib.models import (
 )
 from ppc_robot.lib.notifications import emit, notification_type
 from ppc_robot.lib.platforms import PlatformSettingsError
+from ppc_robot.lib.runner.lifecycle import is_due
 from ppc_robot.lib.users import end_sessions
 
 security_log = logging.getLogger("ppc_robot.security")
@@ -93,6 +94,8 @@ class QueueHealth:
     queued: int
     running: int
     failed_last_24h: int
+    partial_last_24h: int
+    waiting_for_quota: int  # queued runs whose next attempt waits for a platform's quota window
     oldest_queued_at: datetime | None
     workers_seen: list[str]
 
@@ -106,15 +109,18 @@ def queue_health(session: Session, *, now: datetime | None = None) -> QueueHealt
         .group_by(JobRun.status)
     )
     counts = {status: count for status, count in rows}
-    failed = session.scalar(
-        select(func.count(JobRun.id)).where(
-            JobRun.status == RunStatus.FAILED,
-            func.coalesce(JobRun.finished_at, JobRun.created_at) >= now - timedelta(hours=24),
-        )
-    )
+    recent = func.coalesce(JobRun.finished_at, JobRun.created_at) >= now - timedelta(hours=24)
+    finished = dict(session.execute(
+        select(JobRun.status, func.count(JobRun.id))
+        .where(JobRun.status.in_([RunStatus.FAILED, RunStatus.PARTIAL]), recent)
+        .group_by(JobRun.status)
+    ).all())
+    waiting = JobRun.next_attempt_at > now
     oldest = session.scalar(
-        select(func.min(JobRun.scheduled_at)).where(JobRun.status == RunStatus.QUEUED)
+        select(func.min(JobRun.scheduled_at)).where(JobRun.status == RunStatus.QUEUED, is_due(now))
     )
+    waiting_for_quota = session.scalar(
+        select(func.count(JobRun.id)).where(JobRun.status == RunStatus.QUEUED, waiting))
     workers = session.scalars(
         select(JobRun.worker)
         .where(JobRun.worker.is_not(None),
@@ -125,7 +131,9 @@ def queue_health(session: Session, *, now: datetime | None = None) -> QueueHealt
     return QueueHealth(
         queued=counts.get(RunStatus.QUEUED, 0),
         running=counts.get(RunStatus.RUNNING, 0),
-        failed_last_24h=failed or 0,
+        failed_last_24h=finished.get(RunStatus.FAILED, 0),
+        partial_last_24h=finished.get(RunStatus.PARTIAL, 0),
+        waiting_for_quota=waiting_for_quota or 0,
         oldest_queued_at=oldest,
         workers_seen=[w for w in workers if w],
     )

@@ -43,7 +43,9 @@ def runs_of_job(session: Session, job: Job, *, limit: int = 50) -> Sequence[JobR
 
 
 def latest_successful_run(session: Session, job: Job) -> JobRun | None:
-    return session.scalar(select(JobRun).where(JobRun.job_id == job.id, JobRun.status == RunStatus.SUCCEEDED)
+    """The job's latest run with an output: succeeded, or partial (the page says which)."""
+    finished = JobRun.status.in_([RunStatus.SUCCEEDED, RunStatus.PARTIAL])
+    return session.scalar(select(JobRun).where(JobRun.job_id == job.id, finished)
                           .order_by(JobRun.finished_at.desc()).limit(1))
 
 
@@ -94,10 +96,12 @@ class DashboardRuns:
 
 def dashboard_runs(session: Session, user_id: int, *, grace: timedelta = timedelta(minutes=10),
                    now: datetime | None = None, limit: int = 10) -> DashboardRuns:
-    """Failing jobs, the next scheduled runs, and jobs whose run is overdue (nothing ran)."""
+    """Jobs whose last run failed or left accounts out, the next scheduled runs, and jobs whose
+    run is overdue (nothing ran)."""
     now = now or utcnow()
     scheduled = (Job.user_id == user_id) & Job.is_enabled.is_(True) & (Job.schedule_kind != ScheduleKind.MANUAL)
-    failing = session.scalars(select(Job).where(Job.user_id == user_id, Job.last_run_status == RunStatus.FAILED)
+    attention = Job.last_run_status.in_([RunStatus.FAILED, RunStatus.PARTIAL])
+    failing = session.scalars(select(Job).where(Job.user_id == user_id, attention)
                               .order_by(Job.last_run_at.desc()).limit(limit)).all()
     upcoming = session.scalars(select(Job).where(scheduled, Job.next_run_at >= now - grace)
                                .order_by(Job.next_run_at).limit(limit)).all()

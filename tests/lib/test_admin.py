@@ -23,13 +23,19 @@ def test_queue_health_counts_queued_running_recent_failures_and_workers(session,
                status=RunStatus.FAILED, finished_at=now - timedelta(hours=2), worker="worker-b", started_at=now),
         JobRun(user_id=job.user_id, job_id=job.id, scheduled_at=now - timedelta(hours=31),
                status=RunStatus.FAILED, finished_at=now - timedelta(hours=30)),
+        JobRun(user_id=job.user_id, job_id=job.id, scheduled_at=now - timedelta(hours=4),
+               status=RunStatus.PARTIAL, finished_at=now - timedelta(hours=4)),
+        # Waiting for a quota window: queued, but not the oldest run waiting for a worker.
+        JobRun(user_id=job.user_id, job_id=job.id, scheduled_at=now - timedelta(hours=5),
+               next_attempt_at=now + timedelta(hours=1)),
     ]
     session.add_all(runs)
     session.flush()
 
     health = queue_health(session, now=now)
 
-    assert (health.queued, health.running, health.failed_last_24h) == (2, 1, 1)
+    assert (health.queued, health.running, health.failed_last_24h, health.partial_last_24h) == (3, 1, 1, 1)
+    assert health.waiting_for_quota == 1
     assert health.oldest_queued_at == now - timedelta(minutes=30)
     assert health.workers_seen == ["worker-a", "worker-b"]
 

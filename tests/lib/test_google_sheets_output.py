@@ -87,7 +87,8 @@ def test_the_report_is_written_to_the_spreadsheet_and_updated_in_place(session, 
     assert book["Performance"][0] == ["Campaign", "Clicks", "Cost"]
     assert len(book["Performance"]) == len(rows_after_first)
     assert first.output_file == f"https://docs.google.com/spreadsheets/d/{SPREADSHEET}/edit"
-    assert session.get(Job, sheet_job.id).output_state == {"spreadsheet_id": SPREADSHEET, "tab": "Performance"}
+    assert session.get(Job, sheet_job.id).output_state == {
+        "spreadsheet_id": SPREADSHEET, "tab": "Performance", "spreadsheet_url": first.output_file}
     assert all(isinstance(r[1], int) for r in book["Performance"][1:first.rows + 1])
 
 
@@ -122,3 +123,55 @@ def test_a_busy_sheets_api_is_retried_by_the_runner(session, factory, settings, 
 
     assert first.status == RunStatus.QUEUED and first.error_class == "transient"
     assert second_attempt == "succeeded"
+
+
+def test_an_empty_spreadsheet_field_makes_the_first_run_create_one_and_later_runs_update_it(
+        session, factory, settings, sheets, sheet_job):
+    sheet_job.output_path = ""
+    session.commit()
+
+    first = run_once(session, factory, settings, sheet_job)
+    state = dict(session.get(Job, sheet_job.id).output_state)
+    second = run_once(session, factory, settings, sheet_job, hours=24)
+
+    assert first.status == second.status == RunStatus.SUCCEEDED, first.error_message
+    [created] = [i for i in sheets.spreadsheets if i != SPREADSHEET]  # one new spreadsheet, no more
+    assert sheets.titles[created] == sheet_job.name
+    assert list(sheets.spreadsheets[created]) == ["Performance"]
+    assert sheets.spreadsheets[created]["Performance"][0] == ["Campaign", "Clicks", "Cost"]
+    url = f"https://docs.google.com/spreadsheets/d/{created}/edit"
+    assert first.output_file == second.output_file == url
+    assert state == {"created_spreadsheet_id": created, "spreadsheet_id": created, "tab": "Performance",
+                     "spreadsheet_url": url}
+    [create] = [r for r in sheets.requests if r.method == "POST" and r.path == "/v4/spreadsheets"]
+    assert create.json() == {"properties": {"title": sheet_job.name},
+                             "sheets": [{"properties": {"title": "Performance"}}]}
+
+
+def test_a_login_that_may_not_create_spreadsheets_fails_the_run_in_words(session, factory, settings, sheets, sheet_job):
+    sheet_job.output_path = ""
+    session.commit()
+    sheets.refuse_create = True  # the grant lacks the Sheets scope
+
+    run = run_once(session, factory, settings, sheet_job)
+
+    assert run.status == RunStatus.FAILED
+    assert run.error_message.startswith("The Google login “Agency MCC” may not create spreadsheets")
+    assert session.get(Job, sheet_job.id).output_state == {}
+
+
+def test_a_created_spreadsheet_deleted_since_is_created_again(session, factory, settings, sheets, sheet_job):
+    sheet_job.output_path = ""
+    session.commit()
+    first = run_once(session, factory, settings, sheet_job)
+    gone = session.get(Job, sheet_job.id).output_state["created_spreadsheet_id"]
+    del sheets.spreadsheets[gone]  # the user deleted it in Google Drive
+
+    second = run_once(session, factory, settings, sheet_job, hours=24)
+
+    session.expire_all()
+    state = session.get(Job, sheet_job.id).output_state
+    assert first.status == second.status == RunStatus.SUCCEEDED, second.error_message
+    assert state["created_spreadsheet_id"] not in (gone, SPREADSHEET)
+    assert state["created_spreadsheet_id"] in sheets.spreadsheets
+    assert second.output_file.endswith(f"/d/{state['created_spreadsheet_id']}/edit")

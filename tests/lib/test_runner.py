@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from ppc_robot.lib.db import make_session_factory
-from ppc_robot.lib.models import Job, JobRun, Notification, RunStatus, RunTrigger, ScheduleKind
+from ppc_robot.lib.models import (
+    Job,
+    JobRun,
+    Notification,
+    RunStatus,
+    RunTrigger,
+    ScheduleKind,
+    utcnow,
+)
 from ppc_robot.lib.runner import (
     EmbeddedWorker,
     ErrorClass,
@@ -22,12 +30,14 @@ from ppc_robot.lib.runner import (
     execute_run,
     register_executor,
     schedule_due_runs,
+    tick,
 )
 from ppc_robot.lib.runner.lifecycle import LeaseLost, finish_run
 from tests.factories import make_definition, make_job, make_user
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 OUTCOMES: dict[int, list[object]] = {}
+ATTEMPTED_AT: dict[int, list[datetime]] = {}
 
 
 def scripted(context):
@@ -35,6 +45,11 @@ def scripted(context):
     script = context.parameters.get("script", ["ok"])
     step = script[min(len(OUTCOMES.setdefault(context.run_id, [])), len(script) - 1)]
     OUTCOMES[context.run_id].append(step)
+    ATTEMPTED_AT.setdefault(context.run_id, []).append(utcnow())
+    if step == "quota":
+        retry_at = datetime.fromisoformat(context.parameters["retry_at"])
+        raise RunFailed(f"quota exhausted, next attempt at {retry_at:%Y-%m-%d %H:%M} UTC.",
+                        ErrorClass.QUOTA, retry_at=retry_at)
     if step == "transient":
         raise RunFailed("The platform answered 503.", ErrorClass.TRANSIENT)
     if step == "auth":
@@ -51,6 +66,7 @@ register_executor("scripted", scripted)
 @pytest.fixture(autouse=True)
 def fresh_outcomes():
     OUTCOMES.clear()
+    ATTEMPTED_AT.clear()
 
 
 @pytest.fixture
@@ -68,8 +84,9 @@ def hourly(job, after):
     return after + timedelta(hours=1)
 
 
-def queued_run(session, user, script=("ok",), **job_options):
-    definition = make_definition(session, user, task_type="scripted", parameters={"script": list(script)})
+def queued_run(session, user, script=("ok",), retry_at=None, **job_options):
+    parameters = {"script": list(script)} | ({"retry_at": retry_at.isoformat()} if retry_at else {})
+    definition = make_definition(session, user, task_type="scripted", parameters=parameters)
     job = make_job(session, user, definition=definition, **job_options)
     run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=NOW)
     session.add(run)
@@ -347,3 +364,57 @@ def test_the_housekeeping_removes_work_folders_a_killed_run_left_and_keeps_live_
     assert not left.exists()
     assert (live / "rows-0.arrow").exists()
     assert kept_report.exists()
+
+
+def test_an_exhausted_quota_reschedules_the_run_for_the_time_it_announced(session, owner, settings, factory):
+    window = datetime(2099, 11, 25, 23, 50, tzinfo=UTC)
+    run = queued_run(session, owner, script=("quota", "ok"), retry_at=window)
+
+    outcome = execute_run(factory, run.id, settings)
+    at_once = execute_run(factory, run.id, settings)
+    dispatched: list[int] = []
+    tick(factory, settings, dispatched.append)  # what the embedded worker and Celery beat do
+
+    session.expire_all()
+    stored = session.get(JobRun, run.id)
+    assert (outcome, at_once, dispatched) == ("rescheduled", "not claimed", [])
+    assert (stored.status, stored.next_attempt_at, stored.error_class) == (RunStatus.QUEUED, window, "quota")
+    assert stored.error_message == "quota exhausted, next attempt at 2099-11-25 23:50 UTC."
+    assert stored.attempt == 0  # waiting for a quota uses up none of the run's attempts
+    assert OUTCOMES[run.id] == ["quota"]
+    assert claim_run(session, run.id, "w", settings, now=window - timedelta(seconds=1)) is None
+    session.rollback()
+    assert tick(factory, settings, dispatched.append, now=window) == [run.id]
+    assert claim_run(session, run.id, "w", settings, now=window) is not None
+
+
+def test_the_embedded_worker_makes_no_attempt_before_the_quota_window(session, owner, settings, factory):
+    window = utcnow() + timedelta(seconds=1.5)
+    run = queued_run(session, owner, script=("quota", "ok"), retry_at=window)
+    worker = EmbeddedWorker(factory, settings).start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = session.scalar(select(JobRun.status).where(JobRun.id == run.id))
+            session.rollback()
+            if status == RunStatus.SUCCEEDED:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        worker.stop()
+
+    assert OUTCOMES[run.id] == ["quota", "ok"]  # ticks every 0.1 s, yet one attempt in the wait
+    assert ATTEMPTED_AT[run.id][1] >= window
+
+
+def test_a_run_waiting_for_its_quota_window_is_not_overdue(session, owner, settings):
+    from ppc_robot.lib.runner.scheduler import overdue_runs
+
+    run = queued_run(session, owner)
+    run.scheduled_at = NOW - timedelta(hours=3)
+    run.next_attempt_at = NOW + timedelta(hours=2)
+    session.commit()
+
+    late = overdue_runs(session, start_grace=timedelta(minutes=10), run_timeout=timedelta(hours=1), now=NOW)
+
+    assert late == []

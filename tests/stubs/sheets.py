@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -17,14 +18,18 @@ def _error(status: int, code: str, message: str, **headers: str) -> Response:
 
 
 class SheetsStub(StubServer):
-    """`spreadsheets[id][tab]` is a list of rows; `shared` holds ids the token's user may edit."""
+    """`spreadsheets[id][tab]` is a list of rows; `shared` holds ids the token's user may edit;
+    `titles[id]` the spreadsheet's title. `refuse_create` answers spreadsheets.create as Google
+    does for a grant without a Sheets scope."""
 
     def __init__(self, token_valid: Callable[[str], bool]) -> None:
         super().__init__()
         self.token_valid = token_valid
         self.spreadsheets: dict[str, dict[str, list[list[Any]]]] = {}
         self.shared: set[str] = set()
+        self.titles: dict[str, str] = {}
         self.busy = 0  # answer this many requests with 429
+        self.refuse_create = False
 
     def create(self, spreadsheet_id: str, *tabs: str, shared: bool = True) -> None:
         self.spreadsheets[spreadsheet_id] = {tab: [] for tab in (tabs or ("Sheet1",))}
@@ -39,6 +44,8 @@ class SheetsStub(StubServer):
             self.busy -= 1
             return _error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Write requests'.",
                           **{"Retry-After": "1"})
+        if request.path == "/v4/spreadsheets" and request.method == "POST":
+            return self._create(request.json())
         match = re.match(r"^/v4/spreadsheets/([^/:]+)(.*)$", request.path)
         if not match:
             return _error(404, "NOT_FOUND", "Requested entity was not found.")
@@ -49,11 +56,7 @@ class SheetsStub(StubServer):
             return _error(403, "PERMISSION_DENIED", "The caller does not have permission")
         book = self.spreadsheets[spreadsheet_id]
         if request.method == "GET" and rest == "":
-            return Response.json({
-                "spreadsheetId": spreadsheet_id, "properties": {"title": "Report"},
-                "sheets": [{"properties": {"sheetId": n, "title": t, "index": n, "sheetType": "GRID"}}
-                           for n, t in enumerate(book)],
-                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"})
+            return Response.json(self._spreadsheet(spreadsheet_id))
         if request.method == "POST" and rest == ":batchUpdate":
             return self._batch_update(book, spreadsheet_id, request.json())
         if request.method == "POST" and rest == "/values:batchClear":
@@ -61,6 +64,31 @@ class SheetsStub(StubServer):
         if request.method == "POST" and rest == "/values:batchUpdate":
             return self._write(book, spreadsheet_id, request.json())
         return _error(404, "NOT_FOUND", "Requested entity was not found.")
+
+    def _spreadsheet(self, spreadsheet_id: str) -> dict[str, Any]:
+        """A `Spreadsheet` resource as spreadsheets.get and spreadsheets.create return it."""
+        return {
+            "spreadsheetId": spreadsheet_id,
+            "properties": {"title": self.titles.get(spreadsheet_id, "Report"), "locale": "en_US",
+                           "autoRecalc": "ON_CHANGE", "timeZone": "Etc/GMT"},
+            "sheets": [{"properties": {"sheetId": n, "title": t, "index": n, "sheetType": "GRID",
+                                       "gridProperties": {"rowCount": 1000, "columnCount": 26}}}
+                       for n, t in enumerate(self.spreadsheets[spreadsheet_id])],
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"}
+
+    def _create(self, body: dict[str, Any]) -> Response:
+        """spreadsheets.create: the body is a Spreadsheet; its id and address are Google's."""
+        if self.refuse_create:
+            return _error(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")
+        if "spreadsheetId" in body:
+            return _error(400, "INVALID_ARGUMENT", "Invalid value at 'spreadsheet.spreadsheet_id'.")
+        tabs = [s["properties"]["title"] for s in body.get("sheets", []) if s.get("properties", {}).get("title")]
+        if len(set(tabs)) != len(tabs):
+            return _error(400, "INVALID_ARGUMENT", "Invalid spreadsheet: duplicate sheet names.")
+        spreadsheet_id = "1" + secrets.token_urlsafe(32)[:43]
+        self.create(spreadsheet_id, *tabs)  # the creator may edit it
+        self.titles[spreadsheet_id] = (body.get("properties") or {}).get("title") or "Untitled spreadsheet"
+        return Response.json(self._spreadsheet(spreadsheet_id))
 
     def _tab(self, book: dict[str, list[list[Any]]], a1: str) -> tuple[str | None, int]:
         match = _RANGE.match(a1)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from ppc_robot.lib.models import JobRun, OutputType, RunStatus
+from ppc_robot.lib.models import ClientAccountStatus, JobRun, OutputType, RunStatus
 from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import execute_run
 from ppc_robot.web.queue import runner_settings
@@ -46,8 +47,9 @@ def test_run_now_queues_a_run_and_its_page_shows_the_preview_and_download(app, c
     assert run.status == RunStatus.QUEUED
     waiting = client.get(f"/runs/{run.id}")
     assert "accounts" in waiting.text and 'id="run-progress"' in waiting.text
-    assert client.get(f"/runs/{run.id}/status").json == {"status": "queued", "done": 0, "total": 0,
-                                                         "finished": False, "error": None}
+    assert client.get(f"/runs/{run.id}/status").json == {
+        "status": "queued", "done": 0, "total": 0, "finished": False, "partial": False, "error": None,
+        "next_attempt_at": None}
 
     execute_run(factory, run.id, runner_settings(app))  # what the worker does with the queued id
     page = client.get(f"/runs/{run.id}")
@@ -85,3 +87,58 @@ def test_another_users_run_and_its_file_are_404(app, client, login, session, fac
 
     for url in (f"/runs/{run.id}", f"/runs/{run.id}/status", f"/runs/{run.id}/download"):
         assert client.get(url).status_code == 404
+
+
+def partial_run(app, session, factory, sandbox):
+    """A finished run that left a client account out (it vanished from the platform)."""
+    user, _, accounts = sandbox
+    job = sandbox_job(session, user, accounts, output=OutputType.CSV)
+    gone = job.client_accounts[1]
+    gone.status = ClientAccountStatus.REMOVED
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=job.created_at)
+    session.add(run)
+    session.commit()
+    app.config["PPC_ROBOT_CREDENTIALS_KEY"] = KEY
+    execute_run(factory, run.id, runner_settings(app))
+    session.expire_all()
+    return user, job, session.get(JobRun, run.id), gone
+
+
+def test_a_partial_run_is_shown_as_partial_wherever_runs_are_shown(app, client, login, session, factory, sandbox):
+    user, job, run, gone = partial_run(app, session, factory, sandbox)
+    login(user)
+
+    state = client.get(f"/runs/{run.id}/status").json
+    run_page = client.get(f"/runs/{run.id}").text
+    job_page = client.get(f"/jobs/{job.id}").text
+    folder_page = client.get(f"/folders/{job.folder_id}").text
+    dashboard = client.get("/").text
+
+    assert run.status == RunStatus.PARTIAL
+    assert state["status"] == "partial" and state["finished"] is True and state["partial"] is True
+    assert gone.name in state["error"]
+    assert 'badge text-bg-warning">partial' in run_page
+    assert f"left out of this report: {gone.name}" in run_page
+    assert job_page.count('badge text-bg-warning">partial') == 2  # last run, and the history
+    assert 'text-bg-warning">partial' in folder_page
+    assert "Failing or incomplete" in dashboard and job.name in dashboard.split("Failing or incomplete")[1]
+    assert 'text-bg-success">succeeded' not in run_page + job_page + folder_page
+
+
+def test_a_run_waiting_for_a_quota_window_says_when_it_tries_again(client, login, session, sandbox):
+    user, _, accounts = sandbox
+    job = sandbox_job(session, user, accounts)
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=job.created_at, attempt=0,
+                 next_attempt_at=datetime(2099, 11, 25, 23, 50, tzinfo=UTC),
+                 error_message="Sklik quota exhausted, next attempt at 2099-11-25 23:50 UTC.", error_class="quota")
+    session.add(run)
+    session.commit()
+    login(user)
+
+    page = client.get(f"/runs/{run.id}").text
+    history = client.get(f"/jobs/{job.id}").text
+    state = client.get(f"/runs/{run.id}/status").json
+
+    assert "Waiting for the platform's quota: next attempt at" in page
+    assert "Next attempt at" in history
+    assert state["next_attempt_at"] == "2099-11-25T23:50:00+00:00" and state["finished"] is False

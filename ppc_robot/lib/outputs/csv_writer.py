@@ -19,8 +19,12 @@ def _cell(column: Column, value: Any) -> str:
 
 
 def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-              *, delimiter: str = ",") -> int:
-    """Write rows (tuples in column order) to `path`; returns the number of data rows."""
+              *, delimiter: str = ",", last_row: str | None = None) -> int:
+    """Write rows (tuples in column order) to `path`; returns the number of data rows.
+
+    `last_row` (a partial report's note) ends the file as a row of its own: the text in the
+    first cell, the others empty, so every line keeps the header's number of cells.
+    """
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
@@ -28,4 +32,6 @@ def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any
         for row in rows:
             writer.writerow([_cell(c, v) for c, v in zip(columns, row, strict=True)])
             count += 1
+        if last_row:
+            writer.writerow([neutralise_formula(last_row)] + [""] * (len(columns) - 1))
     return count

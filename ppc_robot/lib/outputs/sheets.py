@@ -1,5 +1,7 @@
 """Google Sheets output over the Sheets REST API v4: the same spreadsheet, updated in place.
 
+A spreadsheet can also be created (spreadsheets.create) for a job that names none.
+
 Each run reads the spreadsheet's tabs, adds the report's tab when it is missing, clears it and
 writes the rows (RAW, so no text becomes a formula). Base URL from config, so a stand-in
 works in tests.
@@ -81,6 +83,13 @@ class SheetsClient:
         retry = response.headers.get("Retry-After")
         raise SheetsError(message or f"Google Sheets answered {response.status_code}.", kind,
                           float(retry) if retry and retry.isdigit() else None)
+
+    def create(self, title: str, tabs: Sequence[str]) -> tuple[str, str]:
+        """A new spreadsheet (spreadsheets.create) with these tabs; returns its id and address."""
+        created = self._call("POST", "/v4/spreadsheets", json={
+            "properties": {"title": title},
+            "sheets": [{"properties": {"title": tab}} for tab in tabs]})
+        return str(created["spreadsheetId"]), str(created.get("spreadsheetUrl") or "")
 
     def tabs(self, spreadsheet_id: str) -> tuple[list[str], str]:
         found = self._call("GET", f"/v4/spreadsheets/{quote(spreadsheet_id, safe='')}",

@@ -103,7 +103,11 @@ class PerformanceParametersForm(ReportParametersForm):
         "Row limit", validators=[Optional(), NumberRange(min=1, max=ROW_LIMIT_MAX)],
         description="Empty for all rows.",
     )
-    sheets = SelectField("Accounts", choices=SHEETS, default="merged")
+    sheets = SelectField(
+        "Accounts", choices=SHEETS, default="merged",
+        description="One sheet per account: an XLSX sheet for each client account (with or without "
+                    "the client-account dimension); a CSV or Google Sheet gets a client-account column.",
+    )
 
     def validate_parameters(self) -> bool:
         ok = True

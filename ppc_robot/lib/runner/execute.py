@@ -34,6 +34,7 @@ from ppc_robot.lib.runner.lifecycle import (
     finish_run,
     heartbeat,
     release_for_retry,
+    reschedule_run,
 )
 from ppc_robot.lib.runner.settings import RunnerSettings
 
@@ -215,6 +216,12 @@ def _record(factory: sessionmaker[Session], claim: Claim, context: RunContext,
     with factory() as session:
         try:
             if failure is not None:
+                if failure.error_class is ErrorClass.QUOTA and failure.retry_at is not None:
+                    context.log(f"rescheduled for {failure.retry_at:%Y-%m-%d %H:%M} UTC")
+                    reschedule_run(session, claim, str(failure), failure.retry_at,
+                                   log="\n".join(context.lines))
+                    session.commit()
+                    return "rescheduled"
                 if failure.error_class in RETRYABLE and claim.attempt < settings.max_attempts:
                     release_for_retry(session, claim, str(failure), failure.error_class, log=log)
                     session.commit()
@@ -226,8 +233,8 @@ def _record(factory: sessionmaker[Session], claim: Claim, context: RunContext,
                 return "failed"
             assert result is not None
             missing = "; ".join(f"{m.name}: {m.reason}" for m in result.missing) or None
-            finish_run(session, claim, rows=result.rows, output_file=result.output_file, log=log,
-                       error_message=missing, progress=(context.done, context.total))
+            status = finish_run(session, claim, rows=result.rows, output_file=result.output_file,
+                                log=log, missing=missing, progress=(context.done, context.total))
             job = session.get_one(Job, context.job_id)
             if result.output_state is not None:
                 job.output_state = result.output_state
@@ -237,7 +244,7 @@ def _record(factory: sessionmaker[Session], claim: Claim, context: RunContext,
                      run_id=context.run_id, client_account_id=account.client_account_id,
                      params={"job": context.job_name, "account": account.name, "reason": account.reason})
             session.commit()
-            return "succeeded"
+            return status.value
         except LeaseLost:
             session.rollback()
             return "lease lost"

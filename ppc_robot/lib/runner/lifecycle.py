@@ -1,8 +1,9 @@
 """A run's states, moved by single fenced UPDATEs so two workers can never both own a run.
 
-queued → running (claim, with a lease) → succeeded | failed. A running run whose lease ran
-out (its worker died) may be claimed again; every later write names the lease token it holds,
-so the stale worker's writes change nothing.
+queued → running (claim, with a lease) → succeeded | partial | failed. A running run whose
+lease ran out (its worker died) may be claimed again; every later write names the lease token
+it holds, so the stale worker's writes change nothing. A run that met an exhausted quota goes
+back to queued with the time of its next attempt, and nobody claims it before then.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import Job, JobRun, RunStatus, utcnow
@@ -30,11 +31,17 @@ class ErrorClass(enum.StrEnum):
 
 
 class RunFailed(Exception):
-    """A run cannot succeed; the message is for the user, `error_class` for the retry rules."""
+    """A run cannot succeed; the message is for the user, `error_class` for the retry rules.
 
-    def __init__(self, message: str, error_class: ErrorClass = ErrorClass.CONFIGURATION) -> None:
+    `retry_at` (an exhausted quota) is when the platform will take calls again: the run waits
+    for it instead of being retried at once.
+    """
+
+    def __init__(self, message: str, error_class: ErrorClass = ErrorClass.CONFIGURATION,
+                 *, retry_at: datetime | None = None) -> None:
         super().__init__(message)
         self.error_class = error_class
+        self.retry_at = retry_at
 
 
 class LeaseLost(Exception):
@@ -48,6 +55,11 @@ class Claim:
     attempt: int
 
 
+def is_due(now: datetime) -> ColumnElement[bool]:
+    """True for a queued run that may be attempted at `now` (not waiting for a quota window)."""
+    return or_(JobRun.next_attempt_at.is_(None), JobRun.next_attempt_at <= now)
+
+
 def claim_run(
     session: Session, run_id: int, worker: str, settings: RunnerSettings, *, now: datetime | None = None
 ) -> Claim | None:
@@ -55,7 +67,7 @@ def claim_run(
     now = now or utcnow()
     token = secrets.token_hex(16)
     claimable = or_(
-        JobRun.status == RunStatus.QUEUED,
+        and_(JobRun.status == RunStatus.QUEUED, is_due(now)),
         and_(JobRun.status == RunStatus.RUNNING, JobRun.lease_expires_at < now),
     )
     result = session.execute(
@@ -69,6 +81,7 @@ def claim_run(
             worker=worker[:128],
             attempt=JobRun.attempt + 1,
             started_at=now,
+            next_attempt_at=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -109,19 +122,21 @@ def _fenced_update(session: Session, claim: Claim, values: dict[str, object]) ->
 
 def finish_run(
     session: Session, claim: Claim, *, rows: int, output_file: str | None, log: str = "",
-    error_message: str | None = None, progress: tuple[int, int] | None = None,
+    missing: str | None = None, progress: tuple[int, int] | None = None,
     now: datetime | None = None,
-) -> None:
-    """Mark the run succeeded (a partial failure of some accounts is in `error_message`)."""
+) -> RunStatus:
+    """Mark the run succeeded, or partial when `missing` names client accounts left out."""
     now = now or utcnow()
+    status = RunStatus.PARTIAL if missing else RunStatus.SUCCEEDED
     if progress is not None:
         _fenced_update(session, claim, {"progress_done": progress[0], "progress_total": progress[1]})
     _fenced_update(session, claim, {
-        "status": RunStatus.SUCCEEDED, "finished_at": now, "rows": rows,
-        "output_file": output_file, "log": log, "error_message": error_message,
+        "status": status, "finished_at": now, "rows": rows,
+        "output_file": output_file, "log": log, "error_message": missing,
         "error_class": None, "lease_expires_at": None,
     })
-    _record_on_job(session, claim.run_id, RunStatus.SUCCEEDED, now)
+    _record_on_job(session, claim.run_id, status, now)
+    return status
 
 
 def fail_run(
@@ -144,6 +159,20 @@ def release_for_retry(
     _fenced_update(session, claim, {
         "status": RunStatus.QUEUED, "lease_token": None, "lease_expires_at": None,
         "error_message": message, "error_class": error_class.value, "log": log,
+    })
+
+
+def reschedule_run(session: Session, claim: Claim, message: str, next_attempt_at: datetime,
+                   *, log: str = "") -> None:
+    """Put the run back in the queue until `next_attempt_at` (an exhausted quota's window).
+
+    The attempt is given back: the platform refused to be called, so the run did not fail,
+    and a run waiting for quota windows is never failed for having waited too often.
+    """
+    _fenced_update(session, claim, {
+        "status": RunStatus.QUEUED, "lease_token": None, "lease_expires_at": None,
+        "next_attempt_at": next_attempt_at, "attempt": JobRun.attempt - 1,
+        "error_message": message, "error_class": ErrorClass.QUOTA.value, "log": log,
     })
 
 

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import Job, JobRun, RunStatus, RunTrigger, ScheduleKind, utcnow
+from ppc_robot.lib.runner.lifecycle import is_due
 from ppc_robot.lib.schedules import JobSchedule, next_run_after
 
 logger = logging.getLogger(__name__)
@@ -90,9 +91,10 @@ def schedule_due_runs(
 
 
 def runs_to_dispatch(session: Session, *, now: datetime | None = None, limit: int = 1000) -> list[int]:
-    """Runs that should be in a queue: queued ones, and running ones whose lease expired."""
+    """Runs that should be in a queue: queued ones that are due (not waiting for a quota
+    window), and running ones whose lease expired."""
     now = now or utcnow()
-    queued = select(JobRun.id).where(JobRun.status == RunStatus.QUEUED)
+    queued = select(JobRun.id).where(JobRun.status == RunStatus.QUEUED, is_due(now))
     stalled = select(JobRun.id).where(JobRun.status == RunStatus.RUNNING,
                                       JobRun.lease_expires_at < now)
     return list(session.scalars(queued.union_all(stalled).limit(limit)))
@@ -103,6 +105,8 @@ def overdue_runs(
 ) -> list[JobRun]:
     """Runs that never started within the grace period, or never finished within the timeout."""
     now = now or utcnow()
-    not_started = (JobRun.status == RunStatus.QUEUED) & (JobRun.scheduled_at < now - start_grace)
+    # A run waiting for a quota window is late only once that window has passed.
+    due_at = func.coalesce(JobRun.next_attempt_at, JobRun.scheduled_at)
+    not_started = (JobRun.status == RunStatus.QUEUED) & (due_at < now - start_grace)
     not_finished = (JobRun.status == RunStatus.RUNNING) & (JobRun.started_at < now - run_timeout)
     return list(session.scalars(select(JobRun).where(not_started | not_finished)))

@@ -31,6 +31,13 @@ from ppc_robot.lib.models import (
     Platform,
     ServiceAccount,
 )
+from ppc_robot.lib.platforms.availability import (
+    PlatformNotConfigured,
+    missing_settings,
+    not_configured_message,
+    require_configured,
+)
+from ppc_robot.lib.platforms.oauth import OAUTH_PLATFORMS
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.accounts.forms import (
     BulkTagForm,
@@ -52,12 +59,22 @@ bp.before_request(require_login)
 logger = logging.getLogger(__name__)
 
 
+def _not_set_up() -> dict[Platform, str]:
+    """Why each OAuth platform cannot be linked on this server (absent: it can)."""
+    settings = current_settings()
+    return {platform: not_configured_message(platform, missing) for platform in OAUTH_PLATFORMS
+            if (missing := missing_settings(platform, settings))}
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
     session = db.session()
     logins = service_accounts_of(session, current_user)
     jobs = {login.id: jobs_fed_by(session, login) for login in logins}
-    return render_template("accounts/index.html", logins=logins, jobs=jobs)
+    oauth_links = [(Platform.GOOGLE_ADS, url_for(".link_google_ads")),
+                   (Platform.MICROSOFT, url_for(".link_microsoft"))]
+    return render_template("accounts/index.html", logins=logins, jobs=jobs,
+                           oauth_links=oauth_links, not_set_up=_not_set_up())
 
 
 @bp.route("/<int:service_account_id>")
@@ -102,25 +119,39 @@ def link_sklik() -> ResponseReturnValue:
 @bp.route("/link/google-ads")
 def link_google_ads() -> ResponseReturnValue:
     return render_template("accounts/link_oauth.html", platform=Platform.GOOGLE_ADS,
-                           start=url_for(".authorize_google_ads"))
+                           start=url_for(".authorize_google_ads"),
+                           not_set_up=_not_set_up().get(Platform.GOOGLE_ADS))
 
 
 @bp.route("/link/microsoft")
 def link_microsoft() -> ResponseReturnValue:
     return render_template("accounts/link_oauth.html", platform=Platform.MICROSOFT,
-                           start=url_for(".authorize_microsoft"))
+                           start=url_for(".authorize_microsoft"),
+                           not_set_up=_not_set_up().get(Platform.MICROSOFT))
 
 
 # Only the session's flow state changes here; the consent page is reached by a link, since
 # the Content-Security-Policy (form-action 'self') stops a form from redirecting off-site.
 @bp.route("/link/google-ads/authorize")
 def authorize_google_ads() -> ResponseReturnValue:
-    return redirect(start_oauth(Platform.GOOGLE_ADS))
+    return _authorize(Platform.GOOGLE_ADS)
 
 
 @bp.route("/link/microsoft/authorize")
 def authorize_microsoft() -> ResponseReturnValue:
-    return redirect(start_oauth(Platform.MICROSOFT))
+    return _authorize(Platform.MICROSOFT)
+
+
+def _authorize(platform: Platform) -> ResponseReturnValue:
+    """To the provider's consent page; refused in words when the server cannot link it."""
+    try:
+        require_configured(platform, current_settings())
+    except PlatformNotConfigured as exc:
+        logger.warning("linking %s refused: the server has no OAuth client for it", platform.value)
+        html = render_template("accounts/link_oauth.html", platform=platform, start=None,
+                               not_set_up=str(exc))
+        return html, 409
+    return redirect(start_oauth(platform))
 
 
 @bp.route("/<int:service_account_id>/reauthorise")

@@ -53,6 +53,7 @@ from ppc_robot.lib.reports import (
     report_types,
     validate_form,
 )
+from ppc_robot.lib.reports.google_sheet import job_spreadsheet
 from ppc_robot.lib.runs import latest_successful_run, preview_of, runs_of_job
 from ppc_robot.lib.schedules import (
     JobSchedule,
@@ -111,7 +112,8 @@ def show(job_id: int) -> ResponseReturnValue:
         schedule_words=preview.words, runs=preview.runs if job.is_enabled else [],
         accounts=accounts_of_job(db.session(), job),
         sharing=definition_job_count(db.session(), job.definition),
-        path=_path(job.folder), form=ConfirmForm(), **_run_history(job),
+        path=_path(job.folder), form=ConfirmForm(), spreadsheet=job_spreadsheet(job),
+        **_run_history(job),
     )
 
 

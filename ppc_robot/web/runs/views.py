@@ -26,7 +26,7 @@ from ppc_robot.web.queue import enqueue_run, runner_settings
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 bp.before_request(require_login)
 
-FINISHED = {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+FINISHED = {RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED, RunStatus.CANCELLED}
 
 
 def _outputs_dir() -> Path:
@@ -59,8 +59,10 @@ def show(run_id: int) -> ResponseReturnValue:
 @bp.route("/<int:run_id>/status")
 def status(run_id: int) -> ResponseReturnValue:
     run = owned(JobRun, run_id)
+    waits = run.next_attempt_at.isoformat() if run.next_attempt_at else None
     return jsonify(status=run.status.value, done=run.progress_done, total=run.progress_total,
-                   finished=run.status in FINISHED, error=run.error_message)
+                   finished=run.status in FINISHED, partial=run.status is RunStatus.PARTIAL,
+                   error=run.error_message, next_attempt_at=waits)
 
 
 @bp.route("/<int:run_id>/download")
