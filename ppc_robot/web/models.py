@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from ppc_robot.lib.models import Base, Owned, User, UtcDateTime, utcnow
-from ppc_robot.lib.models.base import str_enum
+from ppc_robot.lib.models.base import str_enum, unique_name_index
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -24,6 +24,7 @@ class Plan(Base):
     """What a subscription may do: its limits (None means unlimited)."""
 
     __tablename__ = "web_plans"
+    __table_args__ = (unique_name_index("web_plans"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
