@@ -18,6 +18,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import (
+    PlanLimitError,
+    check_client_account_limit,
+    client_account_count,
+)
+from ppc_robot.lib.limits import limits_for as plan_limits_for
 from ppc_robot.lib.models import (
     ClientAccount,
     ClientAccountStatus,
@@ -77,6 +83,9 @@ class SyncResult:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # New on the platform, not linked: the user's plan allows no more client accounts.
+    left_out: list[str] = field(default_factory=list)
+    limit_note: str = ""
     error: str | None = None
 
     @property
@@ -86,8 +95,11 @@ class SyncResult:
     def summary(self) -> str:
         if self.error:
             return self.error
-        return (f"{len(self.added)} added, {len(self.updated)} updated, "
-                f"{len(self.removed)} removed.")
+        summary = (f"{len(self.added)} added, {len(self.updated)} updated, "
+                   f"{len(self.removed)} removed.")
+        if self.left_out:
+            summary += f" {len(self.left_out)} left out: {self.limit_note}"
+        return summary
 
 
 def credentials_of(service_account: ServiceAccount, vault: Vault) -> dict[str, Any]:
@@ -308,8 +320,15 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     result = SyncResult(service_account.id)
     existing = {a.external_id: a for a in session.scalars(
         select(ClientAccount).where(ClientAccount.service_account_id == service_account.id))}
+    room = _client_account_room(session, service_account.user_id)
     for account in remote:
         row = existing.pop(account.external_id, None)
+        returning = row is not None and row.removed_at is not None
+        if (row is None or returning) and room is not None:
+            if room <= 0:
+                result.left_out.append(account.external_id)
+                continue
+            room -= 1
         if row is None:
             session.add(ClientAccount(
                 user_id=service_account.user_id, service_account_id=service_account.id,
@@ -338,6 +357,10 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
              params={"account": row.name, "login": service_account.name},
              service_account_id=service_account.id, client_account_id=row.id,
              platform=service_account.platform, now=now)
+    if result.left_out:
+        result.limit_note = _client_account_limit_note(session, service_account.user_id)
+        logger.info("sync of login %s left %s client accounts out (plan limit)",
+                    service_account.id, len(result.left_out))
     was_failing = service_account.status is not ServiceAccountStatus.VALID
     service_account.status = ServiceAccountStatus.VALID
     service_account.last_error = None
@@ -351,6 +374,22 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     session.flush()
     logger.info("login %s synced: %s", service_account.id, result.summary())
     return result
+
+
+def _client_account_room(session: Session, user_id: int) -> int | None:
+    """How many more client accounts the user's plan lets him link; None: no limit."""
+    limits = plan_limits_for(session, user_id)
+    if limits is None or limits.max_client_accounts is None:
+        return None
+    return limits.max_client_accounts - client_account_count(session, user_id)
+
+
+def _client_account_limit_note(session: Session, user_id: int) -> str:
+    try:
+        check_client_account_limit(session, user_id)
+    except PlanLimitError as exc:
+        return str(exc)
+    return ""
 
 
 def jobs_fed_by(session: Session, service_account: ServiceAccount) -> Sequence[Job]:

@@ -183,10 +183,15 @@ def bulk() -> ResponseReturnValue:
             html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
             return html, 200
         else:
-            message = _apply_bulk(action, jobs, tag, target)
-            db.session.commit()
-            flash(message, "success")
-            return redirect(back)
+            try:
+                message = _apply_bulk(action, jobs, tag, target)
+            except JobError as exc:
+                db.session.rollback()
+                form.job_ids.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(back)
     html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
     return html, 422
 
