@@ -159,10 +159,16 @@ def test_names_differing_only_in_case_are_numbered_apart_and_then_refused(empty_
                                      f"INSERT INTO {table} (user_id, name, currency, created_at) "
                                      "VALUES (:u, :n, 'EUR', :t)"),
                                 {"u": user.id, "n": name, "t": utcnow()})
+        for n in range(2):
+            session.execute(text("INSERT INTO web_invites (email, token_hash, created_at, "
+                                 "expires_at, sent_count) VALUES ('twice@example.test', :h, :t, "
+                                 ":t, 1)"), {"h": str(n) * 64, "t": utcnow()})
         session.commit()
         db.session.remove()
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
+            open_invites = connection.scalars(text(
+                "SELECT id FROM web_invites WHERE revoked_at IS NULL")).all()
             folders = connection.scalars(text(
                 "SELECT name FROM robot_folders WHERE parent_id IS NOT NULL ORDER BY id")).all()
             tags = connection.scalars(text("SELECT name FROM robot_tags ORDER BY id")).all()
@@ -174,6 +180,7 @@ def test_names_differing_only_in_case_are_numbered_apart_and_then_refused(empty_
             connection.execute(text("UPDATE robot_clients SET name = 'BRAND' WHERE name = 'brand (2)'"))
         db.engine.dispose()
 
+    assert open_invites == [2]  # the newer invite stays open, the older one is revoked
     assert folders == ["Acme", "ACME (3)", "acme (4)", "Acme (2)"]
     assert tags == ["Brand", "brand (2)"]
     assert clients == ["Brand", "brand (2)"]

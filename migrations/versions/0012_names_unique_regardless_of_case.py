@@ -1,4 +1,4 @@
-"""names unique regardless of case
+"""names unique regardless of case; one open invite per address
 
 Revision ID: 0012
 Revises: 0011
@@ -9,6 +9,9 @@ user) and plans get a unique index on lower(name). Names that already differ onl
 kept apart first: the oldest row keeps its name, each later one gets " (2)", " (3)" … (the first
 number free in its scope), so nothing is merged or lost. The earlier case-sensitive unique keys
 stay: the new index implies them, and dropping one on SQLite would rebuild a table others refer to.
+
+An address has at most one open (neither accepted nor revoked) invite: of several, the newest
+stays open and the older ones are marked revoked.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -68,9 +71,27 @@ def upgrade():
         partial = {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)} if where else {}
         op.create_index(f"uq_{table}_lower_name", table, [*scope, sa.text("lower(name)")],
                         unique=True, **partial)
+    _revoke_older_open_invites(connection)
+    op.create_index("uq_web_invites_open_email", "web_invites", ["email"], unique=True,
+                    sqlite_where=sa.text(OPEN_INVITE), postgresql_where=sa.text(OPEN_INVITE))
+
+
+OPEN_INVITE = "accepted_at IS NULL AND revoked_at IS NULL"
+
+
+def _revoke_older_open_invites(connection):
+    rows = connection.execute(sa.text(
+        f"SELECT id, lower(email) FROM web_invites WHERE {OPEN_INVITE} ORDER BY id DESC")).all()
+    newest = set()
+    for invite_id, email in rows:
+        if email in newest:
+            connection.execute(sa.text("UPDATE web_invites SET revoked_at = created_at "
+                                       "WHERE id = :id"), {"id": invite_id})
+        newest.add(email)
 
 
 def downgrade():
+    op.drop_index("uq_web_invites_open_email", table_name="web_invites")
     # The numbered names stay: they are valid names, and which row had which is not recorded.
     for table, _scope, _max_length, _where in reversed(NAMED):
         op.drop_index(f"uq_{table}_lower_name", table_name=table)

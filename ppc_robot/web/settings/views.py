@@ -23,10 +23,12 @@ from ppc_robot.web.membership.accounts import (
 )
 from ppc_robot.web.membership.invites import (
     InviteError,
+    PendingInviteError,
     check_may_invite,
     create_invite,
     invite_status,
     invites_by,
+    renew_invite,
     revoke_invite,
 )
 from ppc_robot.web.membership.plans import usage_for
@@ -118,10 +120,15 @@ def usage() -> ResponseReturnValue:
 @bp.route("/invites", methods=["GET", "POST"])
 def invites() -> ResponseReturnValue:
     form = InviteForm()
+    pending = None
     if form.validate_on_submit():
-        ttl = timedelta(days=current_app.config["PPC_ROBOT_INVITE_TTL_DAYS"])
         try:
-            invite, token = create_invite(db.session(), current_user, form.email.data, ttl=ttl)
+            invite, token = create_invite(db.session(), current_user, form.email.data,
+                                          ttl=_invite_ttl())
+        except PendingInviteError as exc:
+            form.email.errors.append(str(exc))
+            if exc.invite.invited_by_id == current_user.id:
+                pending = exc.invite  # his own: offered for resending beside the message
         except InviteError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -136,9 +143,31 @@ def invites() -> ResponseReturnValue:
     except InviteError:
         may_invite = False
     rows = [(invite, invite_status(invite)) for invite in invites_by(db.session(), current_user)]
-    html = render_template("settings/invites.html", form=form, rows=rows,
+    html = render_template("settings/invites.html", form=form, rows=rows, pending=pending,
                            may_invite=may_invite, confirm=ConfirmForm())
     return html, 422 if form.errors else 200
+
+
+def _invite_ttl() -> timedelta:
+    return timedelta(days=current_app.config["PPC_ROBOT_INVITE_TTL_DAYS"])
+
+
+@bp.route("/invites/<int:invite_id>/resend", methods=["POST"])
+def resend(invite_id: int) -> ResponseReturnValue:
+    invite = owned(Invite, invite_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            token = renew_invite(db.session(), invite, ttl=_invite_ttl())
+        except InviteError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            sent = send_invite(invite, token, current_user.name or current_user.email)
+            db.session.commit()
+            if sent:
+                flash(f"Invite sent to {invite.email} again; it now works until "
+                      f"{invite.expires_at:%Y-%m-%d}. The older link no longer works.", "success")
+    return redirect(url_for(".invites"))
 
 
 @bp.route("/invites/<int:invite_id>/revoke", methods=["POST"])
