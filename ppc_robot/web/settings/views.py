@@ -19,6 +19,7 @@ from ppc_robot.web.membership.accounts import (
     AccountError,
     change_password,
     request_email_change,
+    resend_email_verification,
     update_profile,
 )
 from ppc_robot.web.membership.invites import (
@@ -33,6 +34,7 @@ from ppc_robot.web.membership.invites import (
 )
 from ppc_robot.web.membership.plans import usage_for
 from ppc_robot.web.models import Invite
+from ppc_robot.web.ratelimits import rate_limit
 from ppc_robot.web.settings.forms import (
     ConfirmForm,
     EmailChangeForm,
@@ -60,6 +62,30 @@ def index() -> ResponseReturnValue:
             flash("Your profile is saved.", "success")
             return redirect(url_for(".index"))
     return render_template("settings/index.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/email/confirm-again", methods=["POST"])
+def confirm_again() -> ResponseReturnValue:
+    """Mail the confirmation link of the current, unverified address once more."""
+    if ConfirmForm().validate_on_submit():
+        rate_limit("confirm")
+        try:
+            token = resend_email_verification(db.session(), current_user)
+        except AccountError as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for(".index"))
+        db.session.commit()
+        try:
+            send_template(current_user.email, "email_confirm", "Confirm your PPC Robot address",
+                          new_email=current_user.email,
+                          link=external_url("auth.email_link", token=token))
+        except MailError:
+            logger.exception("the confirmation mail of user %s failed", current_user.id)
+            flash("The confirmation mail could not be sent. Try again later.", "danger")
+        else:
+            flash(f"We sent a link to {current_user.email}. Open it to confirm the address.",
+                  "info")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
