@@ -72,6 +72,21 @@ def save_client(
     return client
 
 
+def accounts_moving_to(session: Session, client: Client,
+                       client_accounts: Sequence[ClientAccount]) -> list[tuple[ClientAccount, Client]]:
+    """Those of `client_accounts` that another client holds now, each with that client.
+
+    Saving them to `client` takes them from it (an account belongs to one client at most).
+    """
+    others = {a.client_id for a in client_accounts
+              if a.client_id is not None and a.client_id != client.id}
+    if not others:
+        return []
+    holders = {c.id: c for c in session.scalars(select(Client).where(
+        Client.id.in_(others), Client.user_id == client.user_id))}
+    return [(a, holders[a.client_id]) for a in client_accounts if a.client_id in holders]
+
+
 def jobs_of_client(session: Session, client: Client) -> Sequence[Job]:
     """Jobs at the client's level, and jobs naming one of its accounts."""
     names_account = exists().where(
