@@ -18,11 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
-from ppc_robot.lib.limits import (
-    PlanLimitError,
-    check_client_account_limit,
-    client_account_count,
-)
+from ppc_robot.lib.limits import client_account_count
 from ppc_robot.lib.limits import limits_for as plan_limits_for
 from ppc_robot.lib.models import (
     ClientAccount,
@@ -320,7 +316,15 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     result = SyncResult(service_account.id)
     existing = {a.external_id: a for a in session.scalars(
         select(ClientAccount).where(ClientAccount.service_account_id == service_account.id))}
-    room = _client_account_room(session, service_account.user_id)
+    limits = plan_limits_for(session, service_account.user_id)
+    room = None
+    if limits is not None and limits.max_client_accounts is not None:
+        # Accounts gone from the platform stop counting in this same sync.
+        listed = {account.external_id for account in remote}
+        vanishing = sum(1 for row in existing.values()
+                        if row.external_id not in listed and row.removed_at is None)
+        room = (limits.max_client_accounts + vanishing
+                - client_account_count(session, service_account.user_id))
     for account in remote:
         row = existing.pop(account.external_id, None)
         returning = row is not None and row.removed_at is not None
@@ -357,8 +361,11 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
              params={"account": row.name, "login": service_account.name},
              service_account_id=service_account.id, client_account_id=row.id,
              platform=service_account.platform, now=now)
-    if result.left_out:
-        result.limit_note = _client_account_limit_note(session, service_account.user_id)
+    if result.left_out and limits is not None:
+        result.limit_note = (
+            f"your plan “{limits.plan_name}” allows at most {limits.max_client_accounts} linked "
+            "client accounts (limit: maximum client accounts)."
+        )
         logger.info("sync of login %s left %s client accounts out (plan limit)",
                     service_account.id, len(result.left_out))
     was_failing = service_account.status is not ServiceAccountStatus.VALID
@@ -374,22 +381,6 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     session.flush()
     logger.info("login %s synced: %s", service_account.id, result.summary())
     return result
-
-
-def _client_account_room(session: Session, user_id: int) -> int | None:
-    """How many more client accounts the user's plan lets him link; None: no limit."""
-    limits = plan_limits_for(session, user_id)
-    if limits is None or limits.max_client_accounts is None:
-        return None
-    return limits.max_client_accounts - client_account_count(session, user_id)
-
-
-def _client_account_limit_note(session: Session, user_id: int) -> str:
-    try:
-        check_client_account_limit(session, user_id)
-    except PlanLimitError as exc:
-        return str(exc)
-    return ""
 
 
 def jobs_fed_by(session: Session, service_account: ServiceAccount) -> Sequence[Job]:

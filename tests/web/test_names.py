@@ -6,6 +6,7 @@ import pytest
 
 from ppc_robot.web.models import Plan
 from tests.factories import make_folder, make_plan, make_user
+from tests.web.test_jobs import editor_data
 
 
 @pytest.fixture
@@ -65,3 +66,17 @@ def test_a_folder_rename_onto_a_sibling_in_other_case_is_refused_on_the_field(
     assert response.status_code == 422
     assert "A folder called “CLIENTS” already exists here." in response.text
     assert 'value="CLIENTS"' in response.text
+
+
+def test_a_typed_definition_name_taken_in_other_case_is_refused_beside_its_field(
+        session, login, submit, workspace):
+    workspace.definition.name = "Weekly performance"
+    session.commit()
+    login(workspace.user)
+
+    response = submit(f"/jobs/new/{workspace.folder.id}",
+                      editor_data(workspace, definition_name="weekly PERFORMANCE"))
+
+    assert response.status_code == 422
+    assert "A definition called “weekly PERFORMANCE” already exists" in response.text
+    assert 'value="weekly PERFORMANCE"' in response.text

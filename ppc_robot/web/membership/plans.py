@@ -40,7 +40,7 @@ def default_plan(session: Session) -> Plan:
     """The plan new users start on; created with modest limits when none is marked default."""
     plan = session.scalar(select(Plan).where(Plan.is_default.is_(True)).order_by(Plan.id))
     if plan is None:
-        plan = session.scalar(select(Plan).where(Plan.name == DEFAULT_PLAN["name"]))
+        plan = session.scalar(select(Plan).where(same_name(Plan.name, DEFAULT_PLAN["name"])))
         if plan is None:
             plan = Plan(**DEFAULT_PLAN)
             session.add(plan)
