@@ -11,9 +11,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, make_url, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ppc_robot.lib.db import make_engine
-from ppc_robot.lib.models import Base, Folder
+from ppc_robot.lib.folders import root_folder
+from ppc_robot.lib.models import Base, Folder, utcnow
 from ppc_robot.lib.models.jobs import JOB_COUNT_TRIGGERS
 from ppc_robot.web import create_app
 from ppc_robot.web.extensions import db
@@ -136,3 +138,49 @@ def test_sqlite_connections_enforce_foreign_keys_and_wait_when_busy(tmp_path):
     assert foreign_keys == 1
     assert journal == "wal"
     assert timeout >= 5000
+
+
+def test_names_differing_only_in_case_are_numbered_apart_and_then_refused(empty_database_url, tmp_path):
+    app = create_app(app_config(empty_database_url, tmp_path / "instance"))
+
+    with app.app_context():
+        flask_migrate.upgrade(revision="0011")
+        session = db.session()
+        user = make_user(session)
+        root = root_folder(session, user)
+        for name in ("Acme", "ACME", "acme", "Acme (2)"):
+            session.execute(text("INSERT INTO robot_folders (user_id, parent_id, name, job_count, "
+                                 "created_at) VALUES (:u, :p, :n, 0, :t)"),
+                            {"u": user.id, "p": root.id, "n": name, "t": utcnow()})
+        for table in ("robot_tags", "robot_clients"):
+            for name in ("Brand", "brand"):
+                session.execute(text(f"INSERT INTO {table} (user_id, name, colour, created_at) "
+                                     "VALUES (:u, :n, '#000000', :t)" if table == "robot_tags" else
+                                     f"INSERT INTO {table} (user_id, name, currency, created_at) "
+                                     "VALUES (:u, :n, 'EUR', :t)"),
+                                {"u": user.id, "n": name, "t": utcnow()})
+        for n in range(2):
+            session.execute(text("INSERT INTO web_invites (email, token_hash, created_at, "
+                                 "expires_at, sent_count) VALUES ('twice@example.test', :h, :t, "
+                                 ":t, 1)"), {"h": str(n) * 64, "t": utcnow()})
+        session.commit()
+        db.session.remove()
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            open_invites = connection.scalars(text(
+                "SELECT id FROM web_invites WHERE revoked_at IS NULL")).all()
+            folders = connection.scalars(text(
+                "SELECT name FROM robot_folders WHERE parent_id IS NOT NULL ORDER BY id")).all()
+            tags = connection.scalars(text("SELECT name FROM robot_tags ORDER BY id")).all()
+            clients = connection.scalars(text("SELECT name FROM robot_clients ORDER BY id")).all()
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(text("UPDATE robot_clients SET name = 'BRAND' WHERE name = 'brand (2)'"))
+        flask_migrate.downgrade(revision="0011")
+        with db.engine.begin() as connection:  # the rule is gone again on the way down
+            connection.execute(text("UPDATE robot_clients SET name = 'BRAND' WHERE name = 'brand (2)'"))
+        db.engine.dispose()
+
+    assert open_invites == [2]  # the newer invite stays open, the older one is revoked
+    assert folders == ["Acme", "ACME (3)", "acme (4)", "Acme (2)"]
+    assert tags == ["Brand", "brand (2)"]
+    assert clients == ["Brand", "brand (2)"]

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from ppc_robot.lib.admin import alert_admins, resolve_settings_problems
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import client_account_count
+from ppc_robot.lib.limits import limits_for as plan_limits_for
 from ppc_robot.lib.models import (
     ClientAccount,
     ClientAccountStatus,
@@ -79,6 +81,9 @@ class SyncResult:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # New on the platform, not linked: the user's plan allows no more client accounts.
+    left_out: list[str] = field(default_factory=list)
+    limit_note: str = ""
     error: str | None = None
 
     @property
@@ -88,8 +93,11 @@ class SyncResult:
     def summary(self) -> str:
         if self.error:
             return self.error
-        return (f"{len(self.added)} added, {len(self.updated)} updated, "
-                f"{len(self.removed)} removed.")
+        summary = (f"{len(self.added)} added, {len(self.updated)} updated, "
+                   f"{len(self.removed)} removed.")
+        if self.left_out:
+            summary += f" {len(self.left_out)} left out: {self.limit_note}"
+        return summary
 
 
 def credentials_of(service_account: ServiceAccount, vault: Vault) -> dict[str, Any]:
@@ -328,8 +336,23 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
     result = SyncResult(service_account.id)
     existing = {a.external_id: a for a in session.scalars(
         select(ClientAccount).where(ClientAccount.service_account_id == service_account.id))}
+    limits = plan_limits_for(session, service_account.user_id)
+    room = None
+    if limits is not None and limits.max_client_accounts is not None:
+        # Accounts gone from the platform stop counting in this same sync.
+        listed = {account.external_id for account in remote}
+        vanishing = sum(1 for row in existing.values()
+                        if row.external_id not in listed and row.removed_at is None)
+        room = (limits.max_client_accounts + vanishing
+                - client_account_count(session, service_account.user_id))
     for account in remote:
         row = existing.pop(account.external_id, None)
+        returning = row is not None and row.removed_at is not None
+        if (row is None or returning) and room is not None:
+            if room <= 0:
+                result.left_out.append(account.external_id)
+                continue
+            room -= 1
         if row is None:
             session.add(ClientAccount(
                 user_id=service_account.user_id, service_account_id=service_account.id,
@@ -358,6 +381,13 @@ def _apply_sync(session: Session, service_account: ServiceAccount, remote: Seque
              params={"account": row.name, "login": service_account.name},
              service_account_id=service_account.id, client_account_id=row.id,
              platform=service_account.platform, now=now)
+    if result.left_out and limits is not None:
+        result.limit_note = (
+            f"your plan “{limits.plan_name}” allows at most {limits.max_client_accounts} linked "
+            "client accounts (limit: maximum client accounts)."
+        )
+        logger.info("sync of login %s left %s client accounts out (plan limit)",
+                    service_account.id, len(result.left_out))
     was_failing = service_account.status is not ServiceAccountStatus.VALID
     service_account.status = ServiceAccountStatus.VALID
     service_account.last_error = None

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import Client, ClientAccount, Job, User, jobs_client_accounts
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
+from ppc_robot.lib.names import names_checked, same_name
 
 logger = logging.getLogger(__name__)
 
@@ -43,23 +43,20 @@ def save_client(
 ) -> Client:
     """Create or update `client`; with `client_accounts`, they become exactly its accounts.
 
-    Raises ClientError when the user has another client of that name.
+    Raises ClientError when the user has another client of that name, in any case.
     """
     name = name.strip()[:ACCOUNT_NAME_MAX]
-    clash = select(Client.id).where(Client.user_id == client.user_id, Client.name == name)
+    clash = select(Client.id).where(Client.user_id == client.user_id, same_name(Client.name, name))
     if client.id is not None:
         clash = clash.where(Client.id != client.id)
+    taken = ClientError(f"You already have a client called “{name}”.")
     if session.scalar(clash) is not None:
-        raise ClientError(f"You already have a client called “{name}”.")
-    client.name, client.currency = name, currency.upper()
-    client.monthly_budget, client.target_cpa = monthly_budget, target_cpa
-    client.target_roas, client.target_pno = target_roas, target_pno
-    try:
-        with session.begin_nested():
-            session.add(client)
-            session.flush()
-    except IntegrityError as exc:
-        raise ClientError(f"You already have a client called “{name}”.") from exc
+        raise taken
+    with names_checked(session, taken):
+        client.name, client.currency = name, currency.upper()
+        client.monthly_budget, client.target_cpa = monthly_budget, target_cpa
+        client.target_roas, client.target_pno = target_roas, target_pno
+        session.add(client)
     if client_accounts is not None:
         if any(a.user_id != client.user_id for a in client_accounts):
             raise ValueError("client accounts of another user")
@@ -73,6 +70,21 @@ def save_client(
     session.flush()
     session.expire(client, ["client_accounts"])
     return client
+
+
+def accounts_moving_to(session: Session, client: Client,
+                       client_accounts: Sequence[ClientAccount]) -> list[tuple[ClientAccount, Client]]:
+    """Those of `client_accounts` that another client holds now, each with that client.
+
+    Saving them to `client` takes them from it (an account belongs to one client at most).
+    """
+    others = {a.client_id for a in client_accounts
+              if a.client_id is not None and a.client_id != client.id}
+    if not others:
+        return []
+    holders = {c.id: c for c in session.scalars(select(Client).where(
+        Client.id.in_(others), Client.user_id == client.user_id))}
+    return [(a, holders[a.client_id]) for a in client_accounts if a.client_id in holders]
 
 
 def jobs_of_client(session: Session, client: Client) -> Sequence[Job]:

@@ -45,10 +45,14 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
         from ppc_robot.lib.passwords import hash_password
 
         existing.password_hash = hash_password(password)
+        existing.email_verified_at = existing.email_verified_at or utcnow()
         session.flush()
         return DemoLogin(existing, password, created=False)
 
     user = create_user(session, email, password, name="Demo Specialist", time_zone="Europe/Prague")
+    # Verified from the start, so the demo can show the e-mail channel (mail goes to the outbox
+    # on the embedded default).
+    user.email_verified_at = utcnow()
     login = ServiceAccount(
         user_id=user.id, platform=Platform.SANDBOX, external_id=SANDBOX_LOGIN.external_id,
         name=SANDBOX_LOGIN.name, last_success_at=utcnow(), last_sync_at=utcnow(),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import Folder, FolderPath, Job, User
 from ppc_robot.lib.models.folders import FOLDER_NAME_MAX, ROOT_FOLDER_NAME
+from ppc_robot.lib.names import names_checked, same_name
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,15 @@ def _clean_name(name: str) -> str:
 
 
 def _refuse_clash(session: Session, parent_id: int, name: str, *, ignore_id: int | None = None) -> None:
-    clash = select(Folder.id).where(Folder.parent_id == parent_id, Folder.name == name)
+    clash = select(Folder.id).where(Folder.parent_id == parent_id, same_name(Folder.name, name))
     if ignore_id is not None:
         clash = clash.where(Folder.id != ignore_id)
     if session.scalar(clash) is not None:
-        raise FolderError(f"A folder called “{name}” already exists here.")
+        raise _clash(name)
+
+
+def _clash(name: str) -> FolderError:
+    return FolderError(f"A folder called “{name}” already exists here.")
 
 
 def root_folder(session: Session, user: User) -> Folder:
@@ -59,8 +64,8 @@ def create_folder(session: Session, parent: Folder, name: str) -> Folder:
     name = _clean_name(name)
     _refuse_clash(session, parent.id, name)
     folder = Folder(user_id=parent.user_id, parent_id=parent.id, name=name)
-    session.add(folder)
-    session.flush()  # the closure rows below need folder.id
+    with names_checked(session, _clash(name)):
+        session.add(folder)  # flushed: the closure rows below need folder.id
     above = select(FolderPath.ancestor_id, literal(folder.id), FolderPath.depth + 1).where(
         FolderPath.descendant_id == parent.id
     )
@@ -79,8 +84,8 @@ def rename_folder(session: Session, folder: Folder, name: str) -> Folder:
     name = _clean_name(name)
     if folder.parent_id is not None:
         _refuse_clash(session, folder.parent_id, name, ignore_id=folder.id)
-    folder.name = name
-    session.flush()
+    with names_checked(session, _clash(name)):
+        folder.name = name
     return folder
 
 
@@ -107,7 +112,10 @@ def move_folder(session: Session, folder: Folder, new_parent: Folder) -> Folder:
     if new_parent.id == folder.parent_id:
         return folder
     _refuse_clash(session, new_parent.id, folder.name, ignore_id=folder.id)
-
+    # The parent changes first: a sibling of the same name made meanwhile stops the move before
+    # any closure row changes.
+    with names_checked(session, _clash(folder.name)):
+        folder.parent_id = new_parent.id
     subtree = select(FolderPath.descendant_id).where(FolderPath.ancestor_id == folder.id)
     # Cut the links from everything above the folder to everything in its subtree ...
     session.execute(
@@ -129,7 +137,6 @@ def move_folder(session: Session, folder: Folder, new_parent: Folder) -> Folder:
     session.execute(
         insert(FolderPath).from_select(["ancestor_id", "descendant_id", "depth"], pairs)
     )
-    folder.parent_id = new_parent.id
     session.flush()
     logger.info("folder %s moved into folder %s (user %s)", folder.id, new_parent.id, folder.user_id)
     return folder
@@ -152,12 +159,12 @@ def delete_folder(session: Session, folder: Folder, *, move_contents_up: bool = 
         )
     parent = session.get_one(Folder, folder.parent_id)
     if children:
-        sibling_names = set(
-            session.scalars(
+        sibling_names = {
+            name.lower() for name in session.scalars(
                 select(Folder.name).where(Folder.parent_id == parent.id, Folder.id != folder.id)
             )
-        )
-        clashes = sorted(child.name for child in children if child.name in sibling_names)
+        }
+        clashes = sorted(child.name for child in children if child.name.lower() in sibling_names)
         if clashes:
             raise FolderError(
                 f"“{parent.name}” already has a folder called “{clashes[0]}”: "

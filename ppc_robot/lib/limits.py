@@ -138,6 +138,12 @@ def check_schedule_interval(session: Session, user_id: int, minutes: int | None)
     )
 
 
+def slack_allowed(session: Session, user_id: int) -> bool:
+    """Whether the user's plan includes Slack notifications."""
+    limits = limits_for(session, user_id)
+    return limits is None or limits.allows_slack
+
+
 def check_slack_allowed(session: Session, user_id: int) -> None:
     """Raise PlanLimitError when the plan does not include Slack notifications."""
     limits = limits_for(session, user_id)

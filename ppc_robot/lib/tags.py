@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -25,6 +24,7 @@ from ppc_robot.lib.models import (
     jobs_tags,
 )
 from ppc_robot.lib.models.tags import DEFAULT_TAG_COLOUR, TAG_NAME_MAX
+from ppc_robot.lib.names import names_checked, same_name
 
 logger = logging.getLogger(__name__)
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -53,20 +53,15 @@ def _clean(name: str, colour: str) -> tuple[str, str]:
 
 def _refuse_clash(session: Session, model: type[AnyTag], user_id: int, name: str,
                   ignore_id: int | None = None) -> None:
-    stmt = select(model.id).where(model.user_id == user_id, func.lower(model.name) == name.lower())
+    stmt = select(model.id).where(model.user_id == user_id, same_name(model.name, name))
     if ignore_id is not None:
         stmt = stmt.where(model.id != ignore_id)
     if session.scalar(stmt) is not None:
-        raise TagError(f"A tag called “{name}” already exists.")
+        raise _clash(name)
 
 
-def _flush_or_clash(session: Session, name: str) -> None:
-    # Two requests can pass the friendly check together; the unique key decides.
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        raise TagError(f"A tag called “{name}” already exists.") from None
+def _clash(name: str) -> TagError:
+    return TagError(f"A tag called “{name}” already exists.")
 
 
 def create_tag(session: Session, model: type[AnyTag], user: User, name: str,
@@ -75,8 +70,8 @@ def create_tag(session: Session, model: type[AnyTag], user: User, name: str,
     name, colour = _clean(name, colour)
     _refuse_clash(session, model, user.id, name)
     tag = model(user_id=user.id, name=name, colour=colour)
-    session.add(tag)
-    _flush_or_clash(session, name)
+    with names_checked(session, _clash(name)):
+        session.add(tag)
     logger.info("%s %s created (user %s)", model.__name__, tag.id, user.id)
     return tag
 
@@ -85,9 +80,9 @@ def update_tag(session: Session, tag: AnyTag, name: str, colour: str) -> AnyTag:
     """Rename and recolour a tag. Raises TagError on a bad name, colour or a clash."""
     name, colour = _clean(name, colour)
     _refuse_clash(session, type(tag), tag.user_id, name, ignore_id=tag.id)
-    tag.name = name
-    tag.colour = colour
-    _flush_or_clash(session, name)
+    with names_checked(session, _clash(name)):
+        tag.name = name
+        tag.colour = colour
     return tag
 
 

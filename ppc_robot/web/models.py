@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from ppc_robot.lib.models import Base, Owned, User, UtcDateTime, utcnow
-from ppc_robot.lib.models.base import str_enum
+from ppc_robot.lib.models.base import str_enum, unique_name_index
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -24,6 +24,7 @@ class Plan(Base):
     """What a subscription may do: its limits (None means unlimited)."""
 
     __tablename__ = "web_plans"
+    __table_args__ = (unique_name_index("web_plans"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -68,7 +69,14 @@ class Invite(Base, Owned):
     """An invitation of an e-mail address; the token is kept only as its SHA-256."""
 
     __tablename__ = "web_invites"
-    __table_args__ = (Index("ix_web_invites_email", "email"),)
+    __table_args__ = (
+        Index("ix_web_invites_email", "email"),
+        # One open (neither accepted nor revoked) invite per address; addresses are stored
+        # lower-cased.
+        Index("uq_web_invites_open_email", "email", unique=True,
+              sqlite_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+              postgresql_where=text("accepted_at IS NULL AND revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))

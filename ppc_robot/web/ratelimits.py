@@ -21,6 +21,7 @@ DEFAULT_LIMITS = {
     "signup": "10 per hour",
     "reset": "10 per hour",
     "invite": "20 per hour",
+    "confirm": "5 per hour",
 }
 
 

@@ -50,9 +50,9 @@ from tests.factories import (
 NOW = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
 
 
-def definition_settings(**changes):
+def definition_settings(name="Shared one", **changes):
     parameters = {**get_report_type("performance").default_parameters(), **changes}
-    return DefinitionSettings("performance", parameters, OutputType.XLSX, "Shared one")
+    return DefinitionSettings("performance", parameters, OutputType.XLSX, name)
 
 
 def counts(session):
@@ -410,15 +410,15 @@ def test_list_rows_and_the_job_page_name_the_level_and_count_live_accounts(sessi
     by_login = save_job(session, workspace.user,
                         JobSettings("By login", workspace.folder, level=JobLevel.SERVICE_ACCOUNT,
                                     service_account=login),
-                        definition_settings=definition_settings())
+                        definition_settings=definition_settings(name=""))
     by_client = save_job(session, workspace.user,
                          JobSettings("By client", workspace.folder, level=JobLevel.CLIENT,
                                      client=workspace.client),
-                         definition_settings=definition_settings())
+                         definition_settings=definition_settings(name=""))
     chosen = save_job(session, workspace.user,
                       JobSettings("Chosen", workspace.folder,
                                   client_accounts=[workspace.client_account]),
-                      definition_settings=definition_settings())
+                      definition_settings=definition_settings(name=""))
     make_client_account(session, login, name="Found at sync")
 
     rows = {row.name: row for row in folder_jobs(session, workspace.folder).rows}

@@ -5,22 +5,44 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from ppc_robot.lib.accounts import link_service_account, sync_service_account
+from ppc_robot.lib.credentials import Vault, generate_key
 from ppc_robot.lib.folders import root_folder
-from ppc_robot.lib.jobs import JobError, create_job
+from ppc_robot.lib.jobs import JobError, create_job, duplicate_job, set_jobs_enabled
 from ppc_robot.lib.limits import (
     PlanLimitError,
     check_client_account_limit,
     check_schedule_interval,
     check_slack_allowed,
+    client_account_count,
     jobs_paused_for,
     limits_for,
     paused_user_ids,
     schedule_interval_minutes,
 )
-from ppc_robot.lib.models import Job, ScheduleKind, utcnow
+from ppc_robot.lib.models import (
+    ClientAccount,
+    Job,
+    NotificationDelivery,
+    NotificationLevel,
+    Platform,
+    ScheduleKind,
+    utcnow,
+)
+from ppc_robot.lib.notifications import emit
+from ppc_robot.lib.notifications.channels import (
+    ChannelChoice,
+    ChannelSettingsError,
+    save_slack_settings,
+)
+from ppc_robot.lib.platforms.sandbox import SANDBOX_ACCOUNTS
 from ppc_robot.web.models import Subscription, SubscriptionStatus
 from tests.factories import make_definition, make_job, make_plan, make_user
+from tests.support.platforms import stub_settings
+
+VAULT = Vault([generate_key()])
 
 
 def subscribe(session, user, plan, **overrides):
@@ -132,3 +154,108 @@ def test_a_deactivated_users_jobs_are_paused_and_kept(session):
     assert jobs_paused_for(session, user.id) is True
     assert paused_user_ids(session) == {user.id}
     assert session.get(Job, job.id) is not None
+
+
+# Every path that can change what a plan limits enforces it, not only the editor.
+
+def test_bulk_enable_refuses_a_schedule_the_plan_forbids_and_enables_none(session):
+    user = make_user(session)
+    hourly = make_job(session, user, schedule_kind=ScheduleKind.HOURLY)
+    daily = make_job(session, user, schedule_kind=ScheduleKind.DAILY, schedule={"time": "07:00"})
+    set_jobs_enabled(session, [hourly, daily], False)
+    subscribe(session, user, make_plan(session, name="Daily", min_schedule_interval_minutes=1440))
+
+    with pytest.raises(JobError, match=f"“{hourly.name}”.*limit: shortest schedule interval"):
+        set_jobs_enabled(session, [daily, hourly], True)
+
+    assert (hourly.is_enabled, daily.is_enabled) == (False, False)
+
+
+def test_bulk_enable_of_allowed_schedules_and_bulk_disable_pass(session):
+    user = make_user(session)
+    hourly = make_job(session, user, schedule_kind=ScheduleKind.HOURLY)
+    subscribe(session, user, make_plan(session, min_schedule_interval_minutes=1440))
+
+    set_jobs_enabled(session, [hourly], False)  # turning off is always allowed
+    manual = make_job(session, user)
+    set_jobs_enabled(session, [manual], True)
+
+    assert hourly.is_enabled is False and manual.is_enabled is True
+
+
+def test_duplicating_past_the_job_limit_is_refused(session):
+    user = make_user(session)
+    job = make_job(session, user)
+    subscribe(session, user, make_plan(session, name="One", max_jobs=1))
+
+    with pytest.raises(JobError, match="“One” allows at most 1 jobs"):
+        duplicate_job(session, job)
+
+
+def test_duplicating_a_schedule_the_plan_now_forbids_is_refused(session):
+    user = make_user(session)
+    job = make_job(session, user, schedule_kind=ScheduleKind.HOURLY)
+    subscribe(session, user, make_plan(session, min_schedule_interval_minutes=1440))
+
+    with pytest.raises(JobError, match="limit: shortest schedule interval"):
+        duplicate_job(session, job)
+
+
+def test_linking_adds_client_accounts_only_up_to_the_plan_and_says_so(session):
+    user = make_user(session)
+    subscribe(session, user, make_plan(session, name="Solo", max_client_accounts=2))
+
+    login, result = link_service_account(session, user, Platform.SANDBOX, {}, vault=VAULT,
+                                         settings=stub_settings())
+
+    assert client_account_count(session, user.id) == 2 == len(result.added)
+    assert len(result.left_out) == len(SANDBOX_ACCOUNTS) - 2
+    assert "“Solo” allows at most 2 linked client accounts" in result.summary()
+
+
+def test_a_sync_adds_no_client_account_past_the_plan(session):
+    user = make_user(session)
+    login, _ = link_service_account(session, user, Platform.SANDBOX, {}, vault=VAULT,
+                                    settings=stub_settings())
+    gone = session.scalars(select(ClientAccount).where(ClientAccount.user_id == user.id)).all()
+    for account in gone[:3]:
+        session.delete(account)
+    session.flush()
+    subscribe(session, user, make_plan(session, max_client_accounts=len(gone) - 2))
+
+    result = sync_service_account(session, login, vault=VAULT, settings=stub_settings())
+
+    assert client_account_count(session, user.id) == len(gone) - 2
+    assert (len(result.added), len(result.left_out)) == (1, 2)
+
+
+def test_turning_slack_on_is_refused_on_a_plan_without_it(session):
+    user = make_user(session)
+    subscribe(session, user, make_plan(session, name="Mail only", allows_slack=False))
+    choice = ChannelChoice(is_enabled=True, min_level=NotificationLevel.ERROR, categories=[])
+
+    with pytest.raises(ChannelSettingsError, match="does not include Slack") as refused:
+        save_slack_settings(session, user, choice, vault=VAULT,
+                            webhook_url="https://hooks.slack.com/services/T0001/B0001/abcdefgh12")
+
+    assert refused.value.field == "is_enabled"
+    off = ChannelChoice(is_enabled=False, min_level=NotificationLevel.ERROR, categories=[])
+    assert save_slack_settings(session, user, off, vault=VAULT, webhook_url=None).is_enabled is False
+
+
+def test_a_slack_channel_left_on_delivers_nothing_once_the_plan_drops_slack(session):
+    user = make_user(session)
+    plan = make_plan(session, allows_slack=True)
+    subscribe(session, user, plan)
+    choice = ChannelChoice(is_enabled=True, min_level=NotificationLevel.ERROR, categories=[])
+    setting = save_slack_settings(session, user, choice, vault=VAULT,
+                                  webhook_url="https://hooks.slack.com/services/T0001/B0001/abcdefgh12")
+    plan.allows_slack = False
+    session.flush()
+
+    notification = emit(session, user.id, "report_failed", params={"job": "X", "reason": "y"})
+
+    deliveries = session.scalars(select(NotificationDelivery.channel).where(
+        NotificationDelivery.notification_id == notification.id)).all()
+    assert setting.is_enabled is True
+    assert deliveries == []

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.jobs.editing import JobError
+from ppc_robot.lib.limits import PlanLimitError, check_schedule_interval, schedule_interval_minutes
 from ppc_robot.lib.models import Folder, Job, Tag, User, jobs_tags
 from ppc_robot.lib.schedules import JobSchedule, next_run_after
 
@@ -76,10 +77,21 @@ def untag_jobs(session: Session, jobs: Sequence[Job], tag: Tag) -> int:
 def set_jobs_enabled(
     session: Session, jobs: Sequence[Job], is_enabled: bool, *, now: datetime | None = None
 ) -> int:
-    """Enable (next run computed from now) or disable (no next run) the jobs."""
+    """Enable (next run computed from now) or disable (no next run) the jobs.
+
+    Raises JobError, and changes none of them, when the user's plan forbids the schedule of
+    one being enabled, as the editor would.
+    """
     if not jobs:
         raise JobError("Select at least one job.", field="job_ids")
     _check(jobs, jobs[0].user_id)
+    if is_enabled:
+        for job in jobs:
+            try:
+                check_schedule_interval(session, job.user_id,
+                                        schedule_interval_minutes(job.schedule_kind, job.schedule))
+            except PlanLimitError as exc:
+                raise JobError(f"“{job.name}” stays off: {exc}", field="job_ids") from exc
     moment = now or datetime.now(UTC)
     for job in jobs:
         job.is_enabled = is_enabled

@@ -33,6 +33,7 @@ from ppc_robot.lib.models import (
     User,
 )
 from ppc_robot.lib.models.jobs import DEFINITION_NAME_MAX, JOB_NAME_MAX, OUTPUT_PATH_MAX
+from ppc_robot.lib.names import free_name, names_checked, same_name
 from ppc_robot.lib.reports import get_report_type, validate_parameters
 from ppc_robot.lib.schedules import JobSchedule, next_run_after, normalise_schedule
 
@@ -159,6 +160,33 @@ def _set_level(job: Job, level: JobLevel, settings: JobSettings) -> None:
     job.client_accounts = list(settings.client_accounts) if chosen else []
 
 
+def _definition_clash(name: str) -> JobError:
+    return JobError(f"A definition called “{name}” already exists; choose another name.",
+                    field="definition_name")
+
+
+def _refuse_definition_clash(session: Session, user_id: int, name: str,
+                             ignore_id: int | None = None) -> None:
+    clash = select(JobDefinition.id).where(
+        JobDefinition.user_id == user_id, same_name(JobDefinition.name, name))
+    if ignore_id is not None:
+        clash = clash.where(JobDefinition.id != ignore_id)
+    if name and session.scalar(clash) is not None:
+        raise _definition_clash(name)
+
+
+def _free_definition_name(session: Session, user_id: int, name: str) -> str:
+    """A name derived from a job's (the user typed none): numbered when already taken."""
+    name = name.strip()[:DEFINITION_NAME_MAX]
+    if not name:
+        return ""
+    stem = name[: DEFINITION_NAME_MAX - 6].lower()
+    taken = session.scalars(select(JobDefinition.name).where(
+        JobDefinition.user_id == user_id, func.lower(JobDefinition.name).startswith(stem,
+                                                                                     autoescape=True)))
+    return free_name(taken, name, DEFINITION_NAME_MAX)
+
+
 def create_definition(
     session: Session,
     user_id: int,
@@ -169,17 +197,22 @@ def create_definition(
     parameters: dict[str, Any] | None = None,
     name: str = "",
 ) -> JobDefinition:
-    """A new definition owned by the user, stored as given (callers validate)."""
+    """A new definition owned by the user, stored as given (callers validate).
+
+    Raises JobError (field definition_name) when another of his definitions has the name.
+    """
+    name = name.strip()[:DEFINITION_NAME_MAX]
+    _refuse_definition_clash(session, user_id, name)
     definition = JobDefinition(
         user_id=user_id,
-        name=name[:DEFINITION_NAME_MAX],
+        name=name,
         task_type=task_type,
         task_type_version=version,
         output_type=output_type,
         parameters=dict(parameters or {}),
     )
-    session.add(definition)
-    session.flush()
+    with names_checked(session, _definition_clash(name)):
+        session.add(definition)
     return definition
 
 
@@ -193,16 +226,19 @@ def update_definition(
 ) -> JobDefinition:
     """Change a definition; every job sharing it runs with the change from now on.
 
-    Raises ReportError for an unknown type and ParametersError for refused parameters.
+    Raises ReportError for an unknown type, ParametersError for refused parameters and
+    JobError (field definition_name) for a name another definition has.
     """
     parameters = _checked_definition(settings)
-    definition.task_type = settings.task_type
-    definition.task_type_version = get_report_type(settings.task_type).version
-    definition.output_type = settings.output_type
-    definition.parameters = parameters
-    if settings.name.strip():
-        definition.name = settings.name.strip()[:DEFINITION_NAME_MAX]
-    session.flush()
+    name = settings.name.strip()[:DEFINITION_NAME_MAX]
+    _refuse_definition_clash(session, definition.user_id, name, ignore_id=definition.id)
+    with names_checked(session, _definition_clash(name)):
+        definition.task_type = settings.task_type
+        definition.task_type_version = get_report_type(settings.task_type).version
+        definition.output_type = settings.output_type
+        definition.parameters = parameters
+        if name:
+            definition.name = name
     return definition
 
 
@@ -290,6 +326,8 @@ def save_job(
     output_path = clean_output_path(output_type, settings.output_path)
     if definition_settings is not None:
         _checked_definition(definition_settings)
+        _refuse_definition_clash(session, user.id, definition_settings.name.strip(),
+                                 ignore_id=definition.id if definition is not None else None)
     _check_plan(session, user.id, plan, new_job=job is None)
 
     if definition is None:
@@ -302,7 +340,8 @@ def save_job(
             version=report_type.version,
             output_type=definition_settings.output_type,
             parameters=validate_parameters(report_type, definition_settings.parameters),
-            name=definition_settings.name.strip() or name,
+            name=(definition_settings.name.strip()
+                  or _free_definition_name(session, user.id, name)),
         )
     elif definition_settings is not None:
         update_definition(session, definition, definition_settings)
@@ -339,7 +378,7 @@ def _copy_definition(session: Session, definition: JobDefinition, name: str) -> 
         version=definition.task_type_version,
         output_type=definition.output_type,
         parameters=dict(definition.parameters),
-        name=name,
+        name=_free_definition_name(session, definition.user_id, name),
     )
 
 

@@ -118,6 +118,18 @@ def accounts_of_job(session: Session, job: Job) -> JobAccounts:
     return JobAccounts(words, chosen, False)
 
 
+NO_ACCOUNTS_WARNING = (
+    "This job reads no client account, so it fails when it runs. Choose client accounts, "
+    "or a login or client that has some."
+)
+
+
+def accounts_warning(job_accounts: JobAccounts) -> str | None:
+    """What to tell the user when the job reads no client account (live ones only)."""
+    live = [a for a in job_accounts.accounts if a.status is not ClientAccountStatus.REMOVED]
+    return None if live else NO_ACCOUNTS_WARNING
+
+
 def _live_accounts(session: Session, condition: ColumnElement[bool]) -> list[ClientAccount]:
     stmt = (
         select(ClientAccount)

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ppc_robot.lib.models.base import Base, OwnedByUser, UtcDateTime, str_enum, utcnow
+from ppc_robot.lib.models.base import (
+    Base,
+    OwnedByUser,
+    UtcDateTime,
+    str_enum,
+    unique_name_index,
+    utcnow,
+)
 from ppc_robot.lib.models.tags import client_accounts_tags
 
 if TYPE_CHECKING:
@@ -85,7 +92,10 @@ class Client(Base, OwnedByUser):
     """One customer or website: client accounts across platforms and their goals."""
 
     __tablename__ = "robot_clients"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        unique_name_index("robot_clients", "user_id"),
+    )
 
     name: Mapped[str] = mapped_column(String(ACCOUNT_NAME_MAX))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, MetaData
+from sqlalchemy import DateTime, Enum, ForeignKey, Index, Integer, MetaData, func, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -48,6 +48,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def unique_name_index(table: str, *scope: str, where: str | None = None) -> Index:
+    """The unique index on lower(name) within `scope` columns: names unique regardless of case.
+
+    `where` limits it to some rows (a partial index, the same on SQLite and PostgreSQL).
+    """
+    condition = {"sqlite_where": text(where), "postgresql_where": text(where)} if where else {}
+    return Index(f"uq_{table}_lower_name", *scope, func.lower(text("name")), unique=True,
+                 **condition)
 
 
 def str_enum(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:

@@ -9,7 +9,14 @@ from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from ppc_robot.lib.models.base import Base, Owned, OwnedByUser, UtcDateTime, utcnow
+from ppc_robot.lib.models.base import (
+    Base,
+    Owned,
+    OwnedByUser,
+    UtcDateTime,
+    unique_name_index,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from ppc_robot.lib.models.jobs import Job
@@ -24,6 +31,7 @@ class Folder(Base, OwnedByUser):
     __tablename__ = "robot_folders"
     __table_args__ = (
         UniqueConstraint("parent_id", "name"),
+        unique_name_index("robot_folders", "parent_id"),
         Index(
             "uq_robot_folders_root_per_user",
             "user_id",

@@ -24,7 +24,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.schema import DDL
 
-from ppc_robot.lib.models.base import Base, OwnedByUser, UtcDateTime, str_enum, utcnow
+from ppc_robot.lib.models.base import (
+    Base,
+    OwnedByUser,
+    UtcDateTime,
+    str_enum,
+    unique_name_index,
+    utcnow,
+)
 from ppc_robot.lib.models.tags import jobs_tags
 
 if TYPE_CHECKING:
@@ -93,6 +100,8 @@ class JobDefinition(Base, OwnedByUser):
     """A task type, its version, the output type and the parameters; shared by N jobs."""
 
     __tablename__ = "robot_job_definitions"
+    # An empty name stands for "named after its job" and may repeat.
+    __table_args__ = (unique_name_index("robot_job_definitions", "user_id", where="name <> ''"),)
 
     name: Mapped[str] = mapped_column(String(DEFINITION_NAME_MAX), default="")
     task_type: Mapped[str] = mapped_column(String(64))

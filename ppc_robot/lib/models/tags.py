@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ppc_robot.lib.models.base import Base, OwnedByUser, UtcDateTime, utcnow
+from ppc_robot.lib.models.base import Base, OwnedByUser, UtcDateTime, unique_name_index, utcnow
 
 if TYPE_CHECKING:
     from ppc_robot.lib.models.accounts import ClientAccount
@@ -45,7 +45,10 @@ class Tag(Base, OwnedByUser):
     """A user's label for jobs, shown as a coloured badge."""
 
     __tablename__ = "robot_tags"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        unique_name_index("robot_tags", "user_id"),
+    )
 
     name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
     colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_TAG_COLOUR)
@@ -61,7 +64,10 @@ class ClientAccountTag(Base, OwnedByUser):
     """A user's label for client accounts (e.g. "e-shop", "lead gen", "key account")."""
 
     __tablename__ = "robot_client_account_tags"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        unique_name_index("robot_client_account_tags", "user_id"),
+    )
 
     name: Mapped[str] = mapped_column(String(TAG_NAME_MAX))
     colour: Mapped[str] = mapped_column(String(7), default=DEFAULT_TAG_COLOUR)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.credentials import Vault
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import PlanLimitError, check_slack_allowed
 from ppc_robot.lib.models import (
     Channel,
     EmailMode,
@@ -172,6 +173,11 @@ def save_slack_settings(
     Raises ChannelSettingsError (nothing is changed then).
     """
     _check_choice(choice)
+    if choice.is_enabled:
+        try:
+            check_slack_allowed(session, user.id)
+        except PlanLimitError as exc:
+            raise ChannelSettingsError(str(exc), field="is_enabled") from exc
     setting = channel_setting(session, user.id, Channel.SLACK)
     checked = check_slack_webhook_url(webhook_url, allowed_hosts) if webhook_url else None
     if choice.is_enabled and checked is None and setting.target_encrypted is None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.limits import slack_allowed
 from ppc_robot.lib.mail import MailError, MailSettings, send_mail
 from ppc_robot.lib.models import (
     Channel,
@@ -129,6 +130,10 @@ def plan_deliveries(
         )
     ).all()
     planned = []
+    # A channel turned on under an earlier plan stays on, but sends only what the plan includes.
+    if any(s.channel == Channel.SLACK for s in settings) and not slack_allowed(
+            session, notification.user_id):
+        settings = [s for s in settings if s.channel != Channel.SLACK]
     for setting in settings:
         if user is not None and wants(setting, user, notification):
             delivery = NotificationDelivery(

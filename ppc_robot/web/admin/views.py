@@ -29,6 +29,7 @@ from ppc_robot.web.extensions import db
 from ppc_robot.web.mailer import outbox, send_invite
 from ppc_robot.web.membership.invites import (
     InviteError,
+    PendingInviteError,
     all_invites,
     create_invite,
     invite_status,
@@ -193,11 +194,15 @@ def subscriptions() -> ResponseReturnValue:
 @bp.route("/invites", methods=["GET", "POST"])
 def invites() -> ResponseReturnValue:
     form = AdminInviteForm(all_plans(db.session()))
+    pending = None
     if form.validate_on_submit():
         plan = db.session.get(Plan, form.plan_id.data) if form.plan_id.data else None
         try:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl(), plan=plan)
+        except PendingInviteError as exc:
+            form.email.errors.append(str(exc))
+            pending = exc.invite
         except InviteError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -208,7 +213,8 @@ def invites() -> ResponseReturnValue:
                 flash(f"Invite sent to {invite.email}.", "success")
             return redirect(url_for(".invites"))
     rows = [(invite, invite_status(invite)) for invite in all_invites(db.session())]
-    html = render_template("admin/invites.html", form=form, rows=rows, confirm=ConfirmForm())
+    html = render_template("admin/invites.html", form=form, rows=rows, pending=pending,
+                           confirm=ConfirmForm())
     return html, 422 if form.errors else 200
 
 

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from ppc_robot.lib.models import ClientAccount
+from ppc_robot.lib.models import Client, ClientAccount
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
 from ppc_robot.web.accounts.forms import CheckboxesField
 
@@ -34,10 +34,15 @@ class ClientForm(FlaskForm):
                                places=4, description="Conversion value ÷ cost, e.g. 4.5.")
     target_pno = DecimalField("Target PNO", [Optional(), NumberRange(min=0, max=100000)],
                               places=4, description="Cost ÷ conversion value, e.g. 0.15 for 15 %.")
-    client_account_ids = CheckboxesField("Client accounts", coerce=int)
+    client_account_ids = CheckboxesField(
+        "Client accounts", coerce=int,
+        description="An account of another client moves to this one when you save.")
 
-    def __init__(self, accounts: Sequence[ClientAccount], **kwargs: Any) -> None:
+    def __init__(self, accounts: Sequence[ClientAccount], client: Client, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # An account belongs to one client at most: saving takes it from the one named here.
         self.client_account_ids.choices = [
-            (a.id, f"{a.name} ({a.service_account.platform.label}, {a.currency})")
+            (a.id, f"{a.name} ({a.service_account.platform.label}, {a.currency})"
+                   + (f" — now in client “{a.client.name}”"
+                      if a.client is not None and a.client_id != client.id else ""))
             for a in accounts]

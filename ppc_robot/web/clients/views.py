@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from ppc_robot.lib.accounts import ClientAccountFilter, client_accounts_of, owned_client_accounts
 from ppc_robot.lib.clients import (
     ClientError,
+    accounts_moving_to,
     clients_of,
     delete_client,
     jobs_of_client,
@@ -41,11 +42,14 @@ def show(client_id: int) -> ResponseReturnValue:
 def _form_page(client: Client, template: str) -> ResponseReturnValue:
     session = db.session()
     accounts = client_accounts_of(session, current_user)
-    form = ClientForm(accounts, obj=client if client.id else None)
+    form = ClientForm(accounts, client, obj=client if client.id else None)
     if not form.is_submitted() and client.id:
         form.client_account_ids.data = [a.id for a in accounts if a.client_id == client.id]
     if form.validate_on_submit():
         chosen = owned_client_accounts(session, current_user, form.client_account_ids.data or [])
+        moving = accounts_moving_to(session, client, chosen)
+        moved = " ".join(f"“{account.name}” moved here from client “{holder.name}”."
+                         for account, holder in moving)
         try:
             save_client(session, client, name=form.name.data, currency=form.currency.data,
                         monthly_budget=form.monthly_budget.data, target_cpa=form.target_cpa.data,
@@ -57,6 +61,8 @@ def _form_page(client: Client, template: str) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(f"Client “{client.name}” saved.", "success")
+            if moved:
+                flash(moved, "info")
             return redirect(url_for(".show", client_id=client.id))
     html = render_template(template, form=form, client=client)
     return html, 422 if form.errors else 200

@@ -16,6 +16,7 @@ from ppc_robot.lib.jobs import (
     JobError,
     JobSettings,
     accounts_of_job,
+    accounts_warning,
     client_account_choices,
     client_choices,
     definition_job_count,
@@ -107,10 +108,11 @@ def show(job_id: int) -> ResponseReturnValue:
     except ReportError:
         report, parameters = None, job.definition.parameters
     preview = _preview(schedule)
+    accounts = accounts_of_job(db.session(), job)
     return render_template(
         "jobs/show.html", job=job, report=report, parameters=parameters,
         schedule_words=preview.words, runs=preview.runs if job.is_enabled else [],
-        accounts=accounts_of_job(db.session(), job),
+        accounts=accounts, accounts_warning=accounts_warning(accounts),
         sharing=definition_job_count(db.session(), job.definition),
         path=_path(job.folder), form=ConfirmForm(), spreadsheet=job_spreadsheet(job),
         **_run_history(job),
@@ -185,10 +187,15 @@ def bulk() -> ResponseReturnValue:
             html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
             return html, 200
         else:
-            message = _apply_bulk(action, jobs, tag, target)
-            db.session.commit()
-            flash(message, "success")
-            return redirect(back)
+            try:
+                message = _apply_bulk(action, jobs, tag, target)
+            except JobError as exc:
+                db.session.rollback()
+                form.job_ids.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(back)
     html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
     return html, 422
 
@@ -295,6 +302,9 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         saved = _submit(editor)
         if saved is not None:
             flash(f"Job “{saved.name}” saved.", "success")
+            warning = accounts_warning(accounts_of_job(session, saved))
+            if warning:
+                flash(warning, "warning")
             return redirect(url_for(".show", job_id=saved.id))
     elif request.method == "POST" and not editor.is_attaching:
         editor.params_form.validate()  # its messages show beside the job form's own

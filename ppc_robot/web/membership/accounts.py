@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import available_timezones
 
 from sqlalchemy import func, select, update
@@ -22,6 +22,9 @@ security_log = logging.getLogger("ppc_robot.security")
 RESET_TTL = timedelta(minutes=60)
 EMAIL_CHANGE_TTL = timedelta(hours=24)
 RESETS_PER_HOUR = 5
+# A user asks for his address's confirmation again at most this often (the per-address limit
+# "confirm" of ratelimits.py caps it across accounts).
+CONFIRMATION_COOLDOWN = timedelta(minutes=5)
 
 
 class AccountError(PpcRobotError):
@@ -39,9 +42,9 @@ def check_time_zone(name: str) -> str:
 
 
 def _issue(session: Session, user: User, purpose: TokenPurpose, ttl: timedelta,
-           new_email: str | None = None) -> str:
+           new_email: str | None = None, now: datetime | None = None) -> str:
     """A new token of `purpose`; any older unused one of the same purpose stops working."""
-    now = utcnow()
+    now = now or utcnow()
     session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose,
@@ -173,6 +176,29 @@ def request_email_change(session: Session, user: User, password: str, new_email:
 def request_email_verification(session: Session, user: User) -> str:
     """A token confirming the user's current address (open sign-up)."""
     return _issue(session, user, TokenPurpose.EMAIL_CHANGE, EMAIL_CHANGE_TTL, new_email=user.email)
+
+
+def resend_email_verification(session: Session, user: User, *,
+                              now: datetime | None = None) -> str:
+    """A new confirmation token for the user's current, unverified address.
+
+    Raises AccountError when the address is confirmed already, or when the last confirmation
+    went out less than CONFIRMATION_COOLDOWN ago. The older link stops working.
+    """
+    now = now or utcnow()
+    if user.email_verified_at is not None:
+        raise AccountError(f"{user.email} is already confirmed.")
+    last = session.scalar(
+        select(func.max(AccountToken.created_at)).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.EMAIL_CHANGE,
+            AccountToken.new_email == user.email))
+    if last is not None and last.replace(tzinfo=UTC) > now - CONFIRMATION_COOLDOWN:
+        minutes = int(CONFIRMATION_COOLDOWN.total_seconds() // 60)
+        raise AccountError(f"A confirmation went to {user.email} a moment ago; wait {minutes} "
+                           "minutes before asking again, and check the spam folder.")
+    security_log.info("user %s asked for the confirmation of his address again", user.id)
+    return _issue(session, user, TokenPurpose.EMAIL_CHANGE, EMAIL_CHANGE_TTL,
+                  new_email=user.email, now=now)
 
 
 def confirm_email_change(session: Session, raw: str) -> User:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.limits import limits_for
 from ppc_robot.lib.models import User, utcnow
 from ppc_robot.lib.models.users import EMAIL_MAX
+from ppc_robot.lib.names import names_checked
 from ppc_robot.lib.users import create_user, find_user_by_email, normalise_email
 from ppc_robot.web.membership.plans import invite_count, start_trial
 from ppc_robot.web.membership.tokens import InvalidLinkError, hash_token, new_token
@@ -25,6 +27,40 @@ INVITE_TTL = timedelta(days=7)
 
 class InviteError(PpcRobotError):
     """An invite cannot be made or changed as asked; the message is for the user."""
+
+
+class PendingInviteError(InviteError):
+    """The address has a pending invite already; `invite` is it, to resend instead."""
+
+    def __init__(self, invite: Invite) -> None:
+        super().__init__(
+            f"{invite.email} already has a pending invite (until "
+            f"{invite.expires_at:%Y-%m-%d %H:%M} UTC). Resend it instead of inviting again."
+        )
+        self.invite = invite
+
+
+def checked_address(email: str) -> str:
+    """The address as stored, when it is a well-formed e-mail address (raises InviteError).
+
+    Only its form is checked (no DNS look-up); addresses under the reserved .test domain pass,
+    as self-hosted test set-ups use them.
+    """
+    refused = InviteError("Enter a valid e-mail address, such as name@example.com.")
+    email = (email or "").strip()
+    if not email or len(email) > EMAIL_MAX:
+        raise refused
+    try:
+        valid = validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise refused from None
+    return normalise_email(valid.normalized)
+
+
+def open_invite(session: Session, email: str) -> Invite | None:
+    """The address's invite that is neither accepted nor revoked (pending or expired)."""
+    return session.scalar(select(Invite).where(
+        Invite.email == email, Invite.accepted_at.is_(None), Invite.revoked_at.is_(None)))
 
 
 def invite_status(invite: Invite, now: datetime | None = None) -> str:
@@ -61,15 +97,23 @@ def create_invite(
     ttl: timedelta = INVITE_TTL,
     plan: Plan | None = None,
 ) -> tuple[Invite, str]:
-    """A new invite and its raw token (for the mail only; the row keeps its hash)."""
-    email = normalise_email(email)
-    if not email or "@" not in email or len(email) > EMAIL_MAX:
-        raise InviteError("Enter a valid e-mail address.")
+    """A new invite and its raw token (for the mail only; the row keeps its hash).
+
+    Raises InviteError for a malformed address, one with an account, or past the inviter's
+    allowance, and PendingInviteError when the address has a pending invite (an expired one
+    gives way to the new invite).
+    """
+    email = checked_address(email)
     if find_user_by_email(session, email) is not None:
         raise InviteError(f"{email} already has an account; there is no need to invite it.")
+    earlier = open_invite(session, email)
+    if earlier is not None and invite_status(earlier) == "pending":
+        raise PendingInviteError(earlier)
     check_may_invite(session, inviter)
     raw, token_hash = new_token()
     now = utcnow()
+    if earlier is not None:
+        earlier.revoked_at = now  # expired: the new invite replaces it
     invite = Invite(
         email=email,
         token_hash=token_hash,
@@ -79,18 +123,31 @@ def create_invite(
         expires_at=now + ttl,
         sent_count=0,
     )
-    session.add(invite)
-    session.flush()
+    # One open invite per address (a unique index); a parallel request's invite wins.
+    with names_checked(session, InviteError(f"{email} was invited a moment ago; resend that "
+                                            "invite instead.")):
+        session.add(invite)
     security_log.info("invite %s created by user %s", invite.id, inviter.id)
     return invite, raw
 
 
 def renew_invite(session: Session, invite: Invite, *, ttl: timedelta = INVITE_TTL) -> str:
-    """A fresh token and expiry for re-sending; the old link stops working."""
+    """A fresh token and expiry for re-sending; the old link stops working.
+
+    A revoked invite comes back into use: it counts against its inviter's allowance again,
+    and gives way to no other open invite of the address (raises InviteError).
+    """
     if invite.accepted_at is not None:
         raise InviteError("This invite was accepted already.")
     if find_user_by_email(session, invite.email) is not None:
         raise InviteError(f"{invite.email} already has an account; there is no need to invite it.")
+    if invite.revoked_at is not None:
+        other = open_invite(session, invite.email)
+        if other is not None:
+            raise InviteError(f"{invite.email} has a newer invite; resend that one instead.")
+        inviter = session.get(User, invite.invited_by_id) if invite.invited_by_id else None
+        if inviter is not None:
+            check_may_invite(session, inviter)
     raw, invite.token_hash = new_token()
     invite.revoked_at = None
     invite.expires_at = utcnow() + ttl

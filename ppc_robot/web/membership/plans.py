@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.limits import client_account_count, job_count
 from ppc_robot.lib.models import ClientAccount, Job, User, utcnow
+from ppc_robot.lib.names import names_checked, same_name
 from ppc_robot.web.models import Invite, Plan, Subscription, SubscriptionStatus
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def default_plan(session: Session) -> Plan:
     """The plan new users start on; created with modest limits when none is marked default."""
     plan = session.scalar(select(Plan).where(Plan.is_default.is_(True)).order_by(Plan.id))
     if plan is None:
-        plan = session.scalar(select(Plan).where(Plan.name == DEFAULT_PLAN["name"]))
+        plan = session.scalar(select(Plan).where(same_name(Plan.name, DEFAULT_PLAN["name"])))
         if plan is None:
             plan = Plan(**DEFAULT_PLAN)
             session.add(plan)
@@ -50,20 +50,27 @@ def default_plan(session: Session) -> Plan:
 
 
 def save_plan(session: Session, plan: Plan | None, **values: object) -> Plan:
-    """Create (plan None) or update a plan; one plan at most is the default."""
+    """Create (plan None) or update a plan; one plan at most is the default.
+
+    Raises PlanError when another plan has that name in any case (nothing is changed then).
+    """
+    name = str(values.get("name", plan.name if plan else "")).strip()
+    values = {**values, "name": name}
+    taken = PlanError(f"A plan called “{name}” already exists.")
+    clash = select(Plan.id).where(same_name(Plan.name, name))
+    if plan is not None:
+        clash = clash.where(Plan.id != plan.id)
+    if session.scalar(clash) is not None:
+        raise taken
     plan = plan or Plan()
-    for name, value in values.items():
-        setattr(plan, name, value)
-    if plan.is_default:
-        for other in session.scalars(select(Plan).where(Plan.is_default.is_(True))):
-            if other is not plan:
-                other.is_default = False
-    session.add(plan)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise PlanError(f"A plan called “{plan.name}” already exists.") from exc
+    with names_checked(session, taken):
+        for field, value in values.items():
+            setattr(plan, field, value)
+        if plan.is_default:
+            for other in session.scalars(select(Plan).where(Plan.is_default.is_(True))):
+                if other is not plan:
+                    other.is_default = False
+        session.add(plan)
     return plan
 
 

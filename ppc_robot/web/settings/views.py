@@ -19,18 +19,22 @@ from ppc_robot.web.membership.accounts import (
     AccountError,
     change_password,
     request_email_change,
+    resend_email_verification,
     update_profile,
 )
 from ppc_robot.web.membership.invites import (
     InviteError,
+    PendingInviteError,
     check_may_invite,
     create_invite,
     invite_status,
     invites_by,
+    renew_invite,
     revoke_invite,
 )
 from ppc_robot.web.membership.plans import usage_for
 from ppc_robot.web.models import Invite
+from ppc_robot.web.ratelimits import rate_limit
 from ppc_robot.web.settings.forms import (
     ConfirmForm,
     EmailChangeForm,
@@ -58,6 +62,30 @@ def index() -> ResponseReturnValue:
             flash("Your profile is saved.", "success")
             return redirect(url_for(".index"))
     return render_template("settings/index.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/email/confirm-again", methods=["POST"])
+def confirm_again() -> ResponseReturnValue:
+    """Mail the confirmation link of the current, unverified address once more."""
+    if ConfirmForm().validate_on_submit():
+        rate_limit("confirm")
+        try:
+            token = resend_email_verification(db.session(), current_user)
+        except AccountError as exc:
+            flash(str(exc), "warning")
+            return redirect(url_for(".index"))
+        db.session.commit()
+        try:
+            send_template(current_user.email, "email_confirm", "Confirm your PPC Robot address",
+                          new_email=current_user.email,
+                          link=external_url("auth.email_link", token=token))
+        except MailError:
+            logger.exception("the confirmation mail of user %s failed", current_user.id)
+            flash("The confirmation mail could not be sent. Try again later.", "danger")
+        else:
+            flash(f"We sent a link to {current_user.email}. Open it to confirm the address.",
+                  "info")
+    return redirect(url_for(".index"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -118,10 +146,15 @@ def usage() -> ResponseReturnValue:
 @bp.route("/invites", methods=["GET", "POST"])
 def invites() -> ResponseReturnValue:
     form = InviteForm()
+    pending = None
     if form.validate_on_submit():
-        ttl = timedelta(days=current_app.config["PPC_ROBOT_INVITE_TTL_DAYS"])
         try:
-            invite, token = create_invite(db.session(), current_user, form.email.data, ttl=ttl)
+            invite, token = create_invite(db.session(), current_user, form.email.data,
+                                          ttl=_invite_ttl())
+        except PendingInviteError as exc:
+            form.email.errors.append(str(exc))
+            if exc.invite.invited_by_id == current_user.id:
+                pending = exc.invite  # his own: offered for resending beside the message
         except InviteError as exc:
             form.email.errors.append(str(exc))
         else:
@@ -136,9 +169,31 @@ def invites() -> ResponseReturnValue:
     except InviteError:
         may_invite = False
     rows = [(invite, invite_status(invite)) for invite in invites_by(db.session(), current_user)]
-    html = render_template("settings/invites.html", form=form, rows=rows,
+    html = render_template("settings/invites.html", form=form, rows=rows, pending=pending,
                            may_invite=may_invite, confirm=ConfirmForm())
     return html, 422 if form.errors else 200
+
+
+def _invite_ttl() -> timedelta:
+    return timedelta(days=current_app.config["PPC_ROBOT_INVITE_TTL_DAYS"])
+
+
+@bp.route("/invites/<int:invite_id>/resend", methods=["POST"])
+def resend(invite_id: int) -> ResponseReturnValue:
+    invite = owned(Invite, invite_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            token = renew_invite(db.session(), invite, ttl=_invite_ttl())
+        except InviteError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            sent = send_invite(invite, token, current_user.name or current_user.email)
+            db.session.commit()
+            if sent:
+                flash(f"Invite sent to {invite.email} again; it now works until "
+                      f"{invite.expires_at:%Y-%m-%d}. The older link no longer works.", "success")
+    return redirect(url_for(".invites"))
 
 
 @bp.route("/invites/<int:invite_id>/revoke", methods=["POST"])
