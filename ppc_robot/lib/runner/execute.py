@@ -36,6 +36,7 @@ from ppc_robot.lib.runner.lifecycle import (
     release_for_retry,
 )
 from ppc_robot.lib.runner.settings import RunnerSettings
+from ppc_robot.lib.times import LOG_TIME_FORMAT
 
 logger = logging.getLogger(__name__)
 RETRYABLE = {ErrorClass.TRANSIENT, ErrorClass.QUOTA}
@@ -69,7 +70,8 @@ class RunContext:
     total: int = 0
 
     def log(self, message: str) -> None:
-        self.lines.append(f"{utcnow():%H:%M:%S} {message}")
+        # The full UTC instant: the run page shows it in its viewer's zone (lib/times.py).
+        self.lines.append(f"{utcnow():{LOG_TIME_FORMAT}} {message}")
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total
