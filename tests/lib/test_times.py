@@ -42,3 +42,21 @@ def test_a_run_log_is_shown_in_the_zone_including_old_logs_without_a_date():
     shown = local_log(log, "Asia/Tokyo", started)
 
     assert shown == "08:59:31 attempt 1 started\n08:59:59 old line\n09:00:02 after midnight"
+
+
+def test_a_notification_mail_names_the_zone_of_its_times(session):
+    from ppc_robot.lib.notifications import emit
+    from ppc_robot.lib.notifications.messages import describe, immediate_mail
+
+    user = make_user(session, time_zone="Asia/Tokyo")
+    job = make_job(session, user, name="Daily")
+    notification = emit(session, user.id, "report_failed", params={"job": "Daily", "reason": "x"},
+                        job_id=job.id)
+    session.commit()
+    [item] = describe(session, [notification], "https://robot.example.test")
+
+    mail = immediate_mail(user, item, "https://robot.example.test", message_id="<m@x>")
+
+    detected = named_local_text(notification.created_at, "Asia/Tokyo")
+    assert f"Detected: {detected}" in mail.text
+    assert detected in mail.html

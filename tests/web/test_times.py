@@ -15,7 +15,7 @@ from ppc_robot.lib.notifications import emit
 from ppc_robot.lib.runner import execute_run
 from ppc_robot.web.queue import runner_settings
 from tests.conftest import csrf_token_from
-from tests.factories import make_job, make_user
+from tests.factories import make_job, make_plan, make_user
 from tests.support import runs as run_fixtures
 from tests.support.runs import KEY
 from tests.web.test_runs import sandbox_job, start
@@ -101,3 +101,23 @@ def test_admin_lists_show_times_in_the_admins_zone(session, client, login, url):
     assert "UTC" not in re.sub(r"<[^>]+>", "", page.text).replace("(UTC)", "")
     assert "times in Asia/Tokyo" in page.text
     assert session.scalar(select(User).where(User.id == admin.id)).time_zone == TOKYO
+
+
+def test_a_period_end_date_means_midnight_where_the_admin_is(session, client, login):
+    from ppc_robot.web.models import Subscription
+
+    admin = make_user(session, is_admin=True, time_zone=TOKYO)
+    person = make_user(session)
+    plan = make_plan(session)
+    session.commit()
+    login(admin)
+    token = csrf_token_from(client.get(f"/admin/users/{person.id}").text)
+
+    client.post(f"/admin/users/{person.id}/plan", data={
+        "csrf_token": token, "plan_id": plan.id, "status": "active", "period_end": "2027-01-31"})
+
+    session.rollback()
+    subscription = session.scalar(select(Subscription).where(Subscription.user_id == person.id))
+    assert subscription.period_end.astimezone(ZoneInfo(TOKYO)).strftime("%Y-%m-%d %H:%M") == \
+        "2027-01-31 00:00"
+    assert "until 2027-01-31 00:00" in client.get(f"/admin/users/{person.id}").text

@@ -17,6 +17,7 @@ from ppc_robot.lib.mail import Mail
 from ppc_robot.lib.models import ClientAccount, Job, Notification, ServiceAccount, User
 from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES
 from ppc_robot.lib.notifications.slack import SLACK_TEXT_MAX, Mrkdwn, clip, link
+from ppc_robot.lib.times import named_local_text
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 SUBJECT_MAX = 150
@@ -106,10 +107,11 @@ def _subject(text: str) -> str:
 
 
 def _localtime(user: User):
-    zone = _zone(user)
+    """Times of a mail in the user's zone, named: a mail is read away from the app's pages."""
+    zone = _zone(user).key
 
     def fmt(value: datetime | None) -> str:
-        return "—" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return "—" if value is None else named_local_text(value, zone)
 
     return fmt
 
