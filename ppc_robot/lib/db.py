@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-SQLITE_WRITE_WAIT_SECONDS = 60.0
+SQLITE_WRITE_WAIT_SECONDS = 30.0
 
 
 def _is_sqlite(engine: Engine) -> bool:

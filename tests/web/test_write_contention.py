@@ -27,7 +27,7 @@ SECONDS = int(os.environ.get("PPC_ROBOT_CONTENTION_SECONDS", "12"))
 
 
 def _writer(index: int, base_url: str, cookie: str, root_id: int, job_id: int, seconds: float,
-            outcomes: Counter[str], lock: threading.Lock) -> None:
+            outcomes: Counter[str], waits: list[float], lock: threading.Lock) -> None:
     """Create folders, tags and job copies in turn, as fast as the server answers."""
     names = itertools.count(1)
     with httpx.Client(base_url=base_url, timeout=120) as client:
@@ -38,6 +38,7 @@ def _writer(index: int, base_url: str, cookie: str, root_id: int, job_id: int, s
         while time.monotonic() < deadline:
             n = next(names)
             kind = ("folder", "tag", "job")[n % 3]
+            began = time.monotonic()
             try:
                 if kind == "folder":
                     response = client.post(f"/folders/{root_id}/new",
@@ -52,6 +53,7 @@ def _writer(index: int, base_url: str, cookie: str, root_id: int, job_id: int, s
                 outcome = f"{kind} {type(exc).__name__}"
             with lock:
                 outcomes[outcome] += 1
+                waits.append(time.monotonic() - began)
 
 
 def test_twenty_concurrent_writers_on_sqlite_see_no_error(app: Flask, session: Session,
@@ -63,13 +65,14 @@ def test_twenty_concurrent_writers_on_sqlite_see_no_error(app: Flask, session: S
     session.commit()
     writers = [(users[i % len(users)], jobs[i % len(users)]) for i in range(WRITERS)]
     outcomes: Counter[str] = Counter()
+    waits: list[float] = []
     lock = threading.Lock()
 
     with _server(app, tmp_path) as server:
         threads = [
             threading.Thread(target=_writer, args=(index, server.url, session_cookie(app, user.session_token),
                                                    root_folder(session, user).id, job.id, SECONDS,
-                                                   outcomes, lock))
+                                                   outcomes, waits, lock))
             for index, (user, job) in enumerate(writers)
         ]
         for thread in threads:
@@ -77,6 +80,9 @@ def test_twenty_concurrent_writers_on_sqlite_see_no_error(app: Flask, session: S
         for thread in threads:
             thread.join()
         log = server.output()
+    waits.sort()
+    print(f"{len(waits)} writes, p50 {waits[len(waits) // 2]:.3f} s, "
+          f"p99 {waits[int(len(waits) * 0.99)]:.3f} s, max {waits[-1]:.3f} s")
 
     failures = {outcome: n for outcome, n in outcomes.items() if not re.search(r" (200|302)$", outcome)}
     assert failures == {}, f"{failures}; all: {dict(outcomes)}; log tail: {log[-3000:]}"
