@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,7 @@ bench-outputs: $(STAMP)
 ## Benchmark (not a test): a 50-account job against a stand-in answering after 200 ms
 bench-concurrency: $(STAMP)
 	$(BIN)/python -m bench.concurrency
+
+## Benchmark (not a test): 20 writers for 60 s against flask run on SQLite; target 0 errors
+bench-contention: $(STAMP)
+	$(BIN)/python -m bench.contention

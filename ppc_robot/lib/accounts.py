@@ -51,6 +51,7 @@ from ppc_robot.lib.platforms import (
     make_client,
 )
 from ppc_robot.lib.platforms.quota import limiter_for, limits_for
+from ppc_robot.lib.times import named_local_text, user_zone_name
 
 logger = logging.getLogger(__name__)
 security_log = logging.getLogger("ppc_robot.security")
@@ -313,7 +314,8 @@ def record_login_failure(session: Session, service_account: ServiceAccount, exc:
         service_account.next_sync_at = max(exc.next_attempt_at, now)
         emit(session, service_account.user_id, "rate_limit_exhausted",
              params={"platform": service_account.platform.label, "account": service_account.name,
-                     "retry_at": f"{exc.next_attempt_at:%Y-%m-%d %H:%M} UTC"},
+                     "retry_at": named_local_text(
+                         exc.next_attempt_at, user_zone_name(session, service_account.user_id))},
              service_account_id=service_account.id, platform=service_account.platform, now=now)
     session.flush()
     logger.info("sync of login %s failed: %s", service_account.id, type(exc).__name__)

@@ -3,7 +3,10 @@ function the two databases spell differently."""
 
 from __future__ import annotations
 
+import os
+import random
 import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import JSON, Engine, create_engine, event
@@ -13,6 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_WRITE_WAIT_SECONDS = 30.0
 
 
 def _is_sqlite(engine: Engine) -> bool:
@@ -29,12 +33,15 @@ def configure_engine(engine: Engine) -> Engine:
     """
     if not _is_sqlite(engine) or getattr(engine, "_ppc_robot_configured", False):
         return engine
+    busy_timeout_ms = int(os.environ.get("PPC_ROBOT_SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+    write_wait = float(os.environ.get("PPC_ROBOT_SQLITE_WRITE_WAIT_SECONDS",
+                                      SQLITE_WRITE_WAIT_SECONDS))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -44,10 +51,42 @@ def configure_engine(engine: Engine) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "DEFERRED":
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            _begin_writing(connection.connection.driver_connection, mode, write_wait)
 
     engine._ppc_robot_configured = True  # type: ignore[attr-defined]
     return engine
+
+
+def _begin_writing(dbapi_connection: sqlite3.Connection, mode: str, wait: float) -> None:
+    """BEGIN IMMEDIATE (or EXCLUSIVE), tried again with growing, jittered pauses while another
+    connection holds the write lock, for up to `wait` seconds in all.
+
+    SQLite's busy handler waits at most the busy timeout, and it is no queue: a writer that keeps
+    losing the lock to newcomers gives up with "database is locked" while the database is merely
+    busy. Nothing has been read or written yet at this point, so trying again is always safe.
+    Raises the last sqlite3.OperationalError once the time is up.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            dbapi_connection.execute(f"BEGIN {mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(random.uniform(pause / 2, pause))
+        pause = min(pause * 2, 0.25)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def make_engine(url: str, **options: Any) -> Engine:

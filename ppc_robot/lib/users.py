@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,6 +32,11 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def is_time_zone(name: str) -> bool:
+    """Whether zoneinfo knows `name` (browsers send their zone's IANA name)."""
+    return name in available_timezones()
+
+
 def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
@@ -50,6 +56,8 @@ def create_user(
         raise UserError("Enter a valid e-mail address.")
     if find_user_by_email(session, email) is not None:
         raise UserError("An account with this e-mail address already exists.")
+    if not is_time_zone(time_zone):
+        raise UserError("Choose a time zone from the list.")
     check_password_policy(password)
     user = User(
         email=email,

@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     _load_config(app, config)
+    _init_logging(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
@@ -53,6 +54,12 @@ def _instance_path(config: Mapping[str, Any] | None) -> str:
 
 def _load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config.update(load_config(Path(app.instance_path), config))
+
+
+def _init_logging(app: Flask) -> None:
+    from ppc_robot.web.logs import install_token_redaction
+
+    install_token_redaction(app.logger)
 
 
 def _init_extensions(app: Flask) -> None:

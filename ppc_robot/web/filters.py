@@ -13,6 +13,8 @@ from flask import Flask, g, has_request_context, request, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from ppc_robot.lib.times import local_log, zone_of
+
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -31,6 +33,24 @@ def localtime(value: datetime | None, fmt: str = DEFAULT_TIME_FORMAT, zone: str 
     if value is None:
         return "—"
     return _local_text(value, zone or _user_zone_name(), fmt)
+
+
+def named_localtime(value: datetime | None, fmt: str = DEFAULT_TIME_FORMAT) -> str:
+    """`localtime` followed by the zone's name, for text that leaves its page (a flash message)
+    or stands beside someone else's zone."""
+    if value is None:
+        return "—"
+    return f"{localtime(value, fmt)} ({viewer_zone()})"
+
+
+def viewer_zone() -> str:
+    """The name of the zone the current user's times are shown in."""
+    return zone_of(_user_zone_name()).key
+
+
+def run_log(log: str, started_at: datetime | None = None) -> str:
+    """A run's log with its UTC stamps shown in the current user's zone."""
+    return local_log(log, _user_zone_name(), started_at)
 
 
 @lru_cache(maxsize=4096)
@@ -100,6 +120,9 @@ def _built_url(key: tuple[str, str | None, str, tuple[tuple[str, Any], ...]]) ->
 
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime)
+    app.add_template_filter(named_localtime)
+    app.add_template_filter(run_log)
+    app.add_template_global(viewer_zone)
     app.add_template_filter(money)
     app.add_template_global(tag_options)
     app.add_template_global(template_url_for, "url_for")

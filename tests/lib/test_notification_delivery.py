@@ -453,3 +453,55 @@ def test_markup_and_line_breaks_from_platforms_stay_text_in_mail_and_slack(sessi
     [posted] = slack_stub.received(hook)
     section = posted["blocks"][0]["text"]["text"]
     assert "&lt;https://evil.example|click&gt;" in section and "<https://evil.example" not in section
+
+
+HOSTILE = ["<!channel>", "<http://evil.example|Open in PPC Robot>", "<@U024BE7LH>", "Tom & Jerry &lt;"]
+
+
+def _strings(value):
+    """Every string anywhere in a Slack payload: text, blocks, elements, attachments, fallback."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _assert_inert(posted):
+    """No hostile name survives as Slack markup, and each is escaped exactly once."""
+    strings = list(_strings(posted))
+    for hostile in HOSTILE:
+        for text in strings:
+            assert hostile not in text, (hostile, text)
+    joined = "\n".join(strings)
+    assert "&lt;!channel&gt;" in joined
+    assert "&lt;@U024BE7LH&gt;" in joined
+    assert "Tom &amp; Jerry &amp;lt;" in joined
+    assert "&amp;amp;" not in joined and "&amp;lt;!channel" not in joined  # never twice
+
+
+def test_hostile_names_reach_slack_as_text_in_every_field(session, session_factory, config,
+                                                          slack_stub, user):
+    hook = enable_slack(session, user, config, slack_stub)
+    login = make_service_account(session, user, name="<@U024BE7LH>")
+    account = make_client_account(session, login, name="<http://evil.example|Open in PPC Robot>")
+    job = make_job(session, user, name="<!channel>")
+    emit(session, user.id, "report_failed", params={"job": job.name, "reason": "Tom & Jerry &lt;"},
+         job_id=job.id, client_account_id=account.id, service_account_id=login.id)
+    login_only = emit(session, user.id, "credentials_expired",
+                      params={"account": login.name, "reason": "<!channel>"},
+                      service_account_id=login.id)
+    session.commit()
+
+    run_deliveries(session_factory, config)
+
+    posted = slack_stub.received(hook)
+    assert len(posted) == 2
+    for message in posted:
+        assert message["text"] and message["blocks"]
+    _assert_inert(posted)
+    assert any(f"<https://robot.example.test/notifications/{login_only.id}|Open in PPC Robot>" in text
+               for text in _strings(posted))  # our own links still work

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from ppc_robot.lib.models import User, utcnow
 from ppc_robot.web.models import Invite, Subscription, SubscriptionStatus
+from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD, make_plan, make_user
 from tests.support.accounts import link_in, mails_to, path_of
 
@@ -89,7 +90,7 @@ def test_the_invitee_signs_up_on_a_trial_and_the_invite_records_him(
 ):
     response = sign_up(client, submit, invited, email="attacker@example.test")
 
-    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert response.status_code == 302 and response.headers["Location"] == "/"  # logged in
     user = session.scalar(select(User).where(User.email == "new.person@example.test"))
     assert user is not None and user.time_zone == "Europe/Prague"  # the form's e-mail is ignored
     assert session.scalar(select(User).where(User.email == "attacker@example.test")) is None
@@ -222,6 +223,7 @@ def test_a_user_whose_plan_has_no_invites_cannot_invite(session, client, login, 
 
 def test_a_signed_up_invitee_can_log_in(client, submit, invited):
     sign_up(client, submit, invited)
+    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/").text)})
 
     response = submit("/login", {"email": "new.person@example.test", "password": NEW_PASSWORD})
 

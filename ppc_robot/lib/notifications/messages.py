@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from ppc_robot.lib.mail import Mail
 from ppc_robot.lib.models import ClientAccount, Job, Notification, ServiceAccount, User
 from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES
-from ppc_robot.lib.notifications.slack import SLACK_TEXT_MAX, escape_mrkdwn, link
+from ppc_robot.lib.notifications.slack import SLACK_TEXT_MAX, Mrkdwn, clip, link
+from ppc_robot.lib.times import named_local_text
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 SUBJECT_MAX = 150
@@ -106,10 +107,11 @@ def _subject(text: str) -> str:
 
 
 def _localtime(user: User):
-    zone = _zone(user)
+    """Times of a mail in the user's zone, named: a mail is read away from the app's pages."""
+    zone = _zone(user).key
 
     def fmt(value: datetime | None) -> str:
-        return "—" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return "—" if value is None else named_local_text(value, zone)
 
     return fmt
 
@@ -167,21 +169,24 @@ def channel_test_mail(user: User, base_url: str, *, templates: Path = TEMPLATES)
 
 
 def slack_payload(item: Described) -> dict:
-    """Slack message blocks for one notification, with links back to the app."""
+    """Slack message blocks for one notification, with links back to the app.
+
+    Names and messages stay plain strings (user text), escaped once when posted.
+    """
     n = item.notification
     icon = {"error": ":red_circle:", "warning": ":large_orange_circle:"}.get(n.level.value, ":bulb:")
-    message = escape_mrkdwn(n.message)[: SLACK_TEXT_MAX - 200]
-    fallback = f"{n.level.value.capitalize()}: {n.message}"[:SLACK_TEXT_MAX]
+    message = clip(n.message, SLACK_TEXT_MAX - 200)
+    fallback = clip(f"{n.level.value.capitalize()}: {n.message}", SLACK_TEXT_MAX)
     return {
         "text": fallback,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn",
-                                         "text": f"{icon} *{escape_mrkdwn(item.title)}*\n{message}"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": Mrkdwn("{} *{}*\n{}").format(
+                Mrkdwn(icon), item.title, message)}},
             {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": escape_mrkdwn(item.where)},
+                {"type": "mrkdwn", "text": item.where},
                 {"type": "mrkdwn", "text": f"{n.level.value} · {CATEGORY_NAMES.get(n.category, n.category)}"},
             ]},
-            {"type": "section", "text": {"type": "mrkdwn", "text": " · ".join([
+            {"type": "section", "text": {"type": "mrkdwn", "text": Mrkdwn(" · ").join([
                 link(item.links["show"], "Open in PPC Robot"),
                 link(item.links["help"], "What to do"),
             ])}},
@@ -194,7 +199,7 @@ def slack_channel_test_payload(base_url: str) -> dict:
     return {
         "text": text,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": escape_mrkdwn(text)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
             {"type": "context", "elements": [
                 {"type": "mrkdwn", "text": link(base_url.rstrip("/") + "/notifications/settings",
                                                 "Notification settings")},

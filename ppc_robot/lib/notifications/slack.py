@@ -1,10 +1,17 @@
-"""Posting to a Slack incoming webhook: the message blocks and the answer codes."""
+"""Posting to a Slack incoming webhook: the message markup, its escaping and the answer codes.
+
+Slack reads `&`, `<` and `>` as markup in every text of a message (`<!channel>` pings a channel,
+`<http://x|y>` draws a link), in the top-level text as much as in blocks and attachments. So a
+payload is built from plain strings, which are user text, and `Mrkdwn` strings, which are markup
+we wrote; `post_message` escapes every plain string of the payload once, on its way out.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -33,12 +40,52 @@ class SlackSettings:
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Slack's three control characters, escaped as its docs ask."""
+    """Slack's three control characters, escaped as its docs ask; markup we wrote stays as is."""
+    if isinstance(text, Mrkdwn):
+        return str(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def link(url: str, label: str) -> str:
-    return f"<{url}|{escape_mrkdwn(label)}>"
+class Mrkdwn(str):
+    """Slack markup we wrote. `format` escapes the values it puts in, unless they are markup too."""
+
+    __slots__ = ()
+
+    def format(self, *args: Any, **kwargs: Any) -> Mrkdwn:
+        return Mrkdwn(str.format(self, *(_escaped(a) for a in args),
+                                 **{k: _escaped(v) for k, v in kwargs.items()}))
+
+    def join(self, parts: Any) -> Mrkdwn:  # type: ignore[override]
+        return Mrkdwn(str.join(self, (_escaped(p) for p in parts)))
+
+
+def _escaped(value: Any) -> Any:
+    return escape_mrkdwn(value) if isinstance(value, str) else value
+
+
+def clip(text: str, limit: int) -> str:
+    """User text cut so that it still fits in `limit` characters once escaped."""
+    size = 0
+    for index, char in enumerate(text):
+        size += len(escape_mrkdwn(char))
+        if size > limit - 1:
+            return text[:index] + "…"
+    return text
+
+
+def link(url: str, label: str) -> Mrkdwn:
+    return Mrkdwn("<{}|{}>").format(url, label)
+
+
+def escape_payload(payload: Any) -> Any:
+    """The payload as Slack must receive it: every plain string in it escaped, markup kept."""
+    if isinstance(payload, str):
+        return escape_mrkdwn(payload)
+    if isinstance(payload, dict):
+        return {key: escape_payload(value) for key, value in payload.items()}
+    if isinstance(payload, (list, tuple)):
+        return [escape_payload(value) for value in payload]
+    return payload
 
 
 def _target(webhook_url: str, settings: SlackSettings) -> str:
@@ -48,9 +95,13 @@ def _target(webhook_url: str, settings: SlackSettings) -> str:
 
 
 def post_message(webhook_url: str, payload: dict, settings: SlackSettings) -> None:
-    """POST `payload` to the webhook. Raises SlackError; the URL never appears in it or the log."""
+    """POST `payload` (user text as plain strings, our markup as `Mrkdwn`) to the webhook.
+
+    Raises SlackError; the URL never appears in it or the log.
+    """
+    body_json = escape_payload(payload)
     try:
-        response = _client(settings.timeout).post(_target(webhook_url, settings), json=payload)
+        response = _client(settings.timeout).post(_target(webhook_url, settings), json=body_json)
     except httpx.HTTPError as exc:
         raise SlackError(f"Slack could not be reached ({type(exc).__name__}).", temporary=True) from exc
     body = response.text.strip()[:100]

@@ -37,6 +37,7 @@ from ppc_robot.lib.runner.lifecycle import (
     reschedule_run,
 )
 from ppc_robot.lib.runner.settings import RunnerSettings
+from ppc_robot.lib.times import LOG_TIME_FORMAT
 
 logger = logging.getLogger(__name__)
 RETRYABLE = {ErrorClass.TRANSIENT, ErrorClass.QUOTA}
@@ -70,7 +71,8 @@ class RunContext:
     total: int = 0
 
     def log(self, message: str) -> None:
-        self.lines.append(f"{utcnow():%H:%M:%S} {message}")
+        # The full UTC instant: the run page shows it in its viewer's zone (lib/times.py).
+        self.lines.append(f"{utcnow():{LOG_TIME_FORMAT}} {message}")
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total

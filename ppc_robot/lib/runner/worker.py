@@ -19,6 +19,7 @@ from ppc_robot.lib.runner.execute import execute_run, load_report_types
 from ppc_robot.lib.runner.lifecycle import fail_exhausted_runs
 from ppc_robot.lib.runner.scheduler import overdue_runs, runs_to_dispatch, schedule_due_runs
 from ppc_robot.lib.runner.settings import RunnerSettings
+from ppc_robot.lib.times import named_local_text, user_zone_name
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ def raise_overdue(session: Session, settings: RunnerSettings, *, now: datetime |
                   else "it has been running longer than allowed")
         emit(session, run.user_id, "run_overdue", job_id=run.job_id, run_id=run.id,
              entity_id=str(run.id), now=now,
-             params={"job": run.job.name, "scheduled": f"{run.scheduled_at:%Y-%m-%d %H:%M} UTC",
+             params={"job": run.job.name,
+                     "scheduled": named_local_text(run.scheduled_at,
+                                                   user_zone_name(session, run.user_id)),
                      "reason": reason})
     return len(late)
 

@@ -5,7 +5,7 @@ Every POST writes one audit log row (who, what, when) in the same commit as the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -22,6 +22,7 @@ from ppc_robot.lib.admin import (
     user_overview,
 )
 from ppc_robot.lib.models import User
+from ppc_robot.lib.times import zone_of
 from ppc_robot.lib.users import end_sessions
 from ppc_robot.web.access import require_admin
 from ppc_robot.web.admin.forms import AdminInviteForm, ConfirmForm, PlanForm, UserPlanForm
@@ -129,7 +130,8 @@ def user_plan(user_id: int) -> ResponseReturnValue:
     form = UserPlanForm(all_plans(db.session()))
     if form.validate_on_submit():
         plan = db.get_or_404(Plan, form.plan_id.data)
-        end = (datetime.combine(form.period_end.data, time(), tzinfo=UTC)
+        # The date's midnight where the admin is: the pages show it in his zone too.
+        end = (datetime.combine(form.period_end.data, time(), tzinfo=zone_of(current_user.time_zone))
                if form.period_end.data else None)
         assign_plan(db.session(), person, plan, status=SubscriptionStatus(form.status.data),
                     period_end=end)

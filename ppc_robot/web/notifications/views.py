@@ -26,6 +26,7 @@ from ppc_robot.lib.notifications.inbox import (
 )
 from ppc_robot.web.access import owned
 from ppc_robot.web.extensions import db
+from ppc_robot.web.filters import named_localtime
 from ppc_robot.web.notifications.blueprint import bp, title
 from ppc_robot.web.notifications.forms import NotificationFilterForm, NotificationSnoozeForm
 
@@ -142,7 +143,7 @@ def snooze(notification_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(f"“{title(notification)}” is silenced for {dict(form.target.choices)[form.target.data]} "
-                  f"until {until.strftime('%Y-%m-%d %H:%M')} UTC.", "success")
+                  f"until {named_localtime(until)}.", "success")
             return redirect(url_for(".show", notification_id=notification.id))
     return _show_page(notification, form, 422)
 

@@ -32,6 +32,9 @@ class SignupForm(FlaskForm):
     def __init__(self, invited_email: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.time_zone.choices = time_zones()
+        if not self.is_submitted():
+            # static/js/time-zone.js picks the browser's zone until the user has chosen one.
+            self.time_zone.render_kw = {"data-browser-time-zone": ""}
         if invited_email is not None:
             # The address comes from the invite row; what the browser sends back is ignored.
             self.email.data = invited_email

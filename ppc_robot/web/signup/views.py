@@ -15,9 +15,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from ppc_robot.lib.mail import MailError
+from ppc_robot.lib.models import User
 from ppc_robot.lib.passwords import PasswordPolicyError
 from ppc_robot.lib.users import UserError, create_user
 from ppc_robot.web.auth.views import invalid_link
@@ -33,7 +34,8 @@ from ppc_robot.web.signup.forms import SignupForm
 bp = Blueprint("signup", __name__)
 logger = logging.getLogger(__name__)
 
-READY = "Your account is ready. Log in with your address and password."
+READY = "Welcome to PPC Robot. Your account is ready."
+security_log = logging.getLogger("ppc_robot.security")
 
 
 @bp.route("/invite/<token>")
@@ -69,9 +71,9 @@ def form() -> ResponseReturnValue:
     signup = SignupForm(invited_email=invite.email)
     if signup.validate_on_submit():
         try:
-            accept_invite(db.session(), token, signup.password.data, name=signup.name.data or "",
-                          time_zone=signup.time_zone.data,
-                          trial_days=current_app.config["PPC_ROBOT_TRIAL_DAYS"])
+            user = accept_invite(db.session(), token, signup.password.data,
+                                 name=signup.name.data or "", time_zone=signup.time_zone.data,
+                                 trial_days=current_app.config["PPC_ROBOT_TRIAL_DAYS"])
         except InvalidLinkError:
             db.session.rollback()
             return invalid_link()
@@ -83,9 +85,7 @@ def form() -> ResponseReturnValue:
             signup.email.errors.append(str(exc))
         else:
             db.session.commit()
-            session.pop("invite_token", None)
-            flash(READY, "success")
-            return redirect(url_for("auth.login"))
+            return _logged_in(user, READY)
     html = render_template("signup/form.html", form=signup, invite=invite)
     return html, 422 if signup.errors else 200
 
@@ -110,7 +110,15 @@ def _open_signup() -> ResponseReturnValue:
                                                                       token=token))
             except MailError:
                 logger.exception("the confirmation mail for user %s could not be sent", user.id)
-            flash(READY + " We sent a link to confirm your address.", "success")
-            return redirect(url_for("auth.login"))
+            return _logged_in(user, READY + " We sent a link to confirm your address.")
     html = render_template("signup/form.html", form=signup, invite=None)
     return html, 422 if signup.errors else 200
+
+
+def _logged_in(user: User, message: str) -> ResponseReturnValue:
+    """Start the new user's session (nothing from before carries over) and show his dashboard."""
+    session.clear()
+    login_user(user)
+    security_log.info("user %s signed up and logged in", user.id)
+    flash(message, "success")
+    return redirect(url_for("dashboard.index"))
