@@ -103,6 +103,10 @@ class Client(Base, OwnedByUser):
     target_cpa: Mapped[Decimal | None] = mapped_column(MONEY)
     target_roas: Mapped[Decimal | None] = mapped_column(RATIO)
     target_pno: Mapped[Decimal | None] = mapped_column(RATIO)
+    # How far month-to-date spend may stray from the pro-rated budget, in per cent, before
+    # pacing turns amber/red and a pacing notification is raised.
+    pacing_tolerance: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), default=Decimal(10), server_default=text("10"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     client_accounts: Mapped[list[ClientAccount]] = relationship(
