@@ -25,8 +25,9 @@ from ppc_robot.lib.models import (
 )
 from ppc_robot.lib.platforms import RemoteAccount, ReportRequest
 from ppc_robot.lib.platforms.sandbox import SandboxClient
-from ppc_robot.lib.reports import performance_output, performance_run, performance_table
+from ppc_robot.lib.reports import performance_run, performance_table
 from ppc_robot.lib.reports.performance import default_parameters
+from ppc_robot.lib.reports.shared import outputs
 from ppc_robot.lib.runner import RunnerSettings, execute_run
 from ppc_robot.lib.runs import preview_name
 from tests.factories import make_definition, make_job
@@ -244,7 +245,7 @@ def test_xlsx_gets_the_floats_python_makes_of_the_decimals():
         frame = pl.DataFrame({"cost": values, "clicks": list(range(len(values)))},
                              schema={"cost": pl.Decimal(38, 6), "clicks": pl.Int64})
 
-        rows = list(performance_output.xlsx_rows(frame, ["cost", "clicks"]))
+        rows = list(outputs.xlsx_rows(frame, ["cost", "clicks"]))
 
         assert [float(r[0]) if r[0] is not None else None for r in rows] == [
             float(v) if v is not None else None for v in values]

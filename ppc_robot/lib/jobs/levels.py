@@ -1,6 +1,6 @@
 """A job's level in words and counts: which client accounts it reads, as pages show it.
 
-The runner resolves the level at run time (`_accounts` in lib/reports/performance_run.py);
+The runner resolves the level at run time (`resolve_accounts` in lib/reports/shared/accounts.py);
 these functions follow the same rule: a service-account or client level with
 `all_client_accounts` and its object reads every account of that login or client, anything
 else reads the job's chosen accounts. Accounts removed from their platform are not counted.

@@ -54,7 +54,7 @@ from ppc_robot.lib.reports import (
     report_types,
     validate_form,
 )
-from ppc_robot.lib.reports.google_sheet import job_spreadsheet
+from ppc_robot.lib.reports.shared.google_sheet import job_spreadsheet
 from ppc_robot.lib.runs import latest_successful_run, preview_of, runs_of_job
 from ppc_robot.lib.schedules import (
     JobSchedule,

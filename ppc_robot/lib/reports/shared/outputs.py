@@ -1,0 +1,149 @@
+"""A report's table written where its job sends it: an XLSX workbook, a CSV file or a Google
+Sheet. Every output of a partial run names the client accounts left out.
+
+A report type describes its table once (`TableLayout`: columns, notes, currency, chart, goals)
+and hands its rows as polars frames, in order; `write_table` does the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from ppc_robot.lib.models import OutputType
+from ppc_robot.lib.outputs import Column, Sheet, SheetWriter, XlsxFile, write_csv
+from ppc_robot.lib.reports.shared.google_sheet import write_report_sheet
+from ppc_robot.lib.runner import MissingAccount, RunContext, RunFailed
+
+EXACT_FLOAT_LIMIT = 2 ** 53
+_UNSAFE = re.compile(r"[^\w .,()\-]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How a report's table looks in every output.
+
+    `title` names the XLSX sheet and the Google Sheets tab; `notes` stand under the table
+    (the missing accounts of a partial run are added to them). XLSX only: `currency` is the
+    money format of a one-currency table, `chart_metric` charts that column over the date
+    column, `goals` colour a metric's cells against its target, and `sheet_per` makes a sheet
+    per value of that column (in the order values first come, each sheet with `sheet_columns`
+    and the currency of its first row's `currency` column).
+    """
+
+    title: str
+    columns: list[Column]
+    notes: list[str] = field(default_factory=list)
+    currency: str | None = None
+    chart_metric: str | None = None
+    goals: Mapping[str, Decimal] = field(default_factory=dict)
+    sheet_per: str | None = None
+    sheet_columns: list[Column] | None = None
+
+    def sheet(self, title: str, columns: list[Column], currency: str | None, notes: list[str]) -> Sheet:
+        """An XLSX sheet of this layout (its rows are written as they come)."""
+        return Sheet(title, columns, (), currency=currency, chart_metric=self.chart_metric,
+                     goals=dict(self.goals), notes=notes)
+
+
+def output_name(pattern: str, job_name: str, day: date) -> str:
+    """The file name from the job's pattern ({job}, {date}); path characters are refused."""
+    pattern = pattern or "{job} {date}"
+    if "/" in pattern or "\\" in pattern or ".." in pattern or "\x00" in pattern:
+        raise RunFailed("The output file name may not contain /, \\ or “..”; change it in the job.")
+    try:
+        name = pattern.format(job=job_name, date=day.isoformat())
+    except (KeyError, IndexError, ValueError) as exc:
+        raise RunFailed(f"The output file name pattern is not valid ({exc}); use {{job}} and {{date}}.") from exc
+    name = _UNSAFE.sub("_", name).strip(" .") or "report"
+    return name[:120]
+
+
+def partial_note(missing: list[MissingAccount]) -> str | None:
+    """One sentence naming the client accounts a partial report leaves out; None when whole."""
+    if not missing:
+        return None
+    names = "; ".join(f"“{m.name}” ({m.reason})" for m in missing)
+    return f"Partial report: {len(missing)} client account(s) missing: {names}"
+
+
+def write_table(context: RunContext, layout: TableLayout, frames: Iterator[pl.DataFrame],
+                missing: list[MissingAccount], day: date) -> tuple[str, dict[str, Any] | None]:
+    """Write the rows where the job sends them, the file named for `day`; returns the file (or
+    the spreadsheet's address) and the job's new output state (None: unchanged).
+
+    Raises RunFailed for an output name with path characters and for Google's refusals.
+    """
+    output_type = OutputType(context.output_type)
+    notes = layout.notes + [f"Missing client account “{m.name}”: {m.reason}" for m in missing]
+    context.output_dir.mkdir(parents=True, exist_ok=True)
+    name = output_name(context.output_path, context.job_name, day)
+    names = [c.name for c in layout.columns]
+    if output_type is OutputType.GOOGLE_SHEETS:
+        return write_report_sheet(context, layout.title, layout.columns, rows_of(frames, names), notes)
+    extension = "xlsx" if output_type is OutputType.XLSX else "csv"
+    # Fixed by the run id: a run executed twice overwrites its own file, never adds another.
+    target = context.output_dir / f"{context.run_id}-{name}.{extension}"
+    partial = target.with_name(f".{target.name}.part")
+    if output_type is OutputType.XLSX:
+        with XlsxFile(partial) as workbook:
+            if layout.sheet_per is not None:
+                _write_sheet_per(workbook, layout, frames, notes)
+            else:
+                merged = workbook.add_sheet(layout.sheet(layout.title, layout.columns, layout.currency, notes))
+                for frame in frames:
+                    merged.write(xlsx_rows(frame, names))
+    else:
+        delimiter = str(context.settings.app_config.get("PPC_ROBOT_CSV_DELIMITER") or ",")
+        write_csv(partial, layout.columns, rows_of(frames, names), delimiter=delimiter,
+                  last_row=partial_note(missing))
+    partial.replace(target)
+    return str(target), None
+
+
+def _write_sheet_per(workbook: XlsxFile, layout: TableLayout, frames: Iterator[pl.DataFrame],
+                     notes: list[str]) -> None:
+    """A sheet per value of `layout.sheet_per`, in the order the values first come; a value
+    (an account) has one currency, its sheet's money format."""
+    assert layout.sheet_per is not None
+    own = layout.sheet_columns or layout.columns
+    names = [c.name for c in own]
+    sheets: dict[Any, SheetWriter] = {}
+    for frame in frames:
+        for (value,), part in frame.partition_by(layout.sheet_per, maintain_order=True,
+                                                 as_dict=True).items():
+            if value not in sheets:
+                currency = str(part.get_column("currency")[0])
+                sheets[value] = workbook.add_sheet(layout.sheet(str(value), own, currency, notes))
+            sheets[value].write(xlsx_rows(part, names))
+    if not sheets:
+        workbook.add_sheet(layout.sheet(layout.title, layout.columns, layout.currency, notes))
+
+
+def rows_of(frames: Iterator[pl.DataFrame], names: list[str]) -> Iterator[tuple[Any, ...]]:
+    """The frames' rows as tuples of the named columns, in order."""
+    for frame in frames:
+        yield from frame.select(names).iter_rows()
+
+
+def xlsx_rows(frame: pl.DataFrame, names: list[str]) -> Iterator[tuple[Any, ...]]:
+    """Rows for the XLSX writer, Decimal columns already as the floats it would make of them.
+
+    A Decimal of scale s is n / 10^s; below 2^53, n and 10^s are exact doubles and one
+    division rounds as float(Decimal) does, so the cast gives the same float without making
+    a Decimal object per cell. Larger amounts keep the Decimal path.
+    """
+    selected = frame.select(names)
+    floats = []
+    for name, dtype in selected.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            largest = selected.get_column(name).to_physical().abs().max()
+            if largest is None or largest < EXACT_FLOAT_LIMIT:
+                floats.append(pl.col(name).cast(pl.Float64))
+    return (selected.with_columns(floats) if floats else selected).iter_rows()

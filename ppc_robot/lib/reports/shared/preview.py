@@ -1,0 +1,73 @@
+"""The preview the job page shows of a run: its first rows as text and a chart by day."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.runner import RunContext
+from ppc_robot.lib.runs import preview_name
+
+PREVIEW_ROWS = 20
+
+
+def shown(column: Column, value: Any, currency: str) -> str:
+    """A cell as the preview shows it: money with two decimals and its currency, percentages."""
+    if value is None:
+        return ""
+    if column.kind is ColumnKind.MONEY:
+        return f"{Decimal(value):,.2f} {currency}".replace(",", "\u202f").strip()
+    if column.kind is ColumnKind.PERCENT:
+        return f"{float(value) * 100:.2f} %"
+    if column.kind in (ColumnKind.RATIO, ColumnKind.DECIMAL):
+        return f"{float(value):,.2f}".replace(",", "\u202f")
+    if column.kind is ColumnKind.INTEGER:
+        return f"{int(value):,}".replace(",", "\u202f")
+    return str(value)
+
+
+class Preview:
+    """First rows and, given `chart_metric`, that column summed per `date`, for the job page.
+
+    Noted from the report's frames on their way to the output (`watch`), so the table is read
+    once; `currency` is the money columns' currency, empty when the table has several.
+    """
+
+    def __init__(self, columns: list[Column], currency: str, *, chart_metric: str | None = None,
+                 chart_label: str = "") -> None:
+        self.columns = columns
+        self.currency = currency
+        self.metric = chart_metric
+        self.chart_label = chart_label
+        self.rows: list[list[str]] = []
+        self._sums: list[pl.DataFrame] = []
+
+    def watch(self, frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        """The same frames, noted on their way."""
+        names = [c.name for c in self.columns]
+        for frame in frames:
+            if len(self.rows) < PREVIEW_ROWS:
+                self.rows += [[shown(column, value, self.currency)
+                               for column, value in zip(self.columns, row, strict=True)]
+                              for row in frame.head(PREVIEW_ROWS - len(self.rows)).select(names).iter_rows()]
+            if self.metric is not None:
+                self._sums.append(frame.group_by("date").agg(pl.col(self.metric).cast(pl.Float64).sum()))
+            yield frame
+
+    def save(self, context: RunContext) -> None:
+        """Write the preview beside the run's output."""
+        labels: list[str] = []
+        values: list[float] = []
+        if self._sums and self.metric is not None:
+            series = pl.concat(self._sums).group_by("date").agg(pl.col(self.metric).sum()).sort("date")
+            labels = [d.isoformat() for d in series.get_column("date").to_list()]
+            values = [round(v or 0.0, 4) for v in series.get_column(self.metric).to_list()]
+        target = context.output_dir / preview_name(context.run_id)
+        target.write_text(json.dumps({"header": [c.label for c in self.columns], "rows": self.rows,
+                                      "chart_labels": labels, "chart_values": values,
+                                      "chart_label": self.chart_label}), encoding="utf-8")
