@@ -50,7 +50,8 @@ class ResolvedAccounts:
 def resolve_accounts(session: Session, job_id: int) -> ResolvedAccounts:
     """The client accounts of the job's level now.
 
-    Raises RunFailed when the job names another user's account or reads no account at all.
+    Raises RunFailed when the job names another user's account, reads no account at all, or
+    only accounts removed from their platform.
     """
     job = session.get_one(Job, job_id)
     # Every account of a login or a client means those on the platform now (an account removed
@@ -82,6 +83,10 @@ def resolve_accounts(session: Session, job_id: int) -> ResolvedAccounts:
                                       account.service_account, dict(account.platform_extra or {})))
     if not readable and not missing:
         raise RunFailed("The job has no client accounts to report on; pick some in the job editor.")
+    if not readable:
+        raise RunFailed("No client account could be read: "
+                        + "; ".join(f"{m.name}: {m.reason}" for m in missing)
+                        + ". Pick others in the job editor.")
     return ResolvedAccounts(readable, missing, client)
 
 
