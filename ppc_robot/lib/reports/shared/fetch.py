@@ -17,20 +17,18 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ppc_robot.lib.accounts import vault_from_config
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
     PlatformClient,
     PlatformError,
-    PlatformSettings,
     PlatformSettingsError,
     QuotaExhaustedError,
     RateLimitedError,
     TemporaryError,
 )
 from ppc_robot.lib.reports.shared.accounts import AccountToRead
-from ppc_robot.lib.reports.shared.logins import Logins
+from ppc_robot.lib.reports.shared.logins import Logins, platform_access
 from ppc_robot.lib.runner import ErrorClass, MissingAccount, RunContext, RunFailed
 
 logger = logging.getLogger(__name__)
@@ -121,9 +119,7 @@ def fetch_all(context: RunContext, accounts: Sequence[AccountToRead],
     Raises RunFailed (CONFIGURATION) when an account failed on the installation's platform
     settings, and the failure of `nothing_read` when no account could be read.
     """
-    config = context.settings.app_config
-    settings = PlatformSettings.from_mapping(config)
-    vault = vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", "")))
+    settings, vault = platform_access(context)
     fetched: Fetched[T] = Fetched()
     lock = threading.Lock()
     done = 0

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ppc_robot.lib.accounts import vault_from_config
 from ppc_robot.lib.admin import alert_admins
 from ppc_robot.lib.models import Job, OutputType, Platform, ServiceAccount
 from ppc_robot.lib.outputs import Column
@@ -28,6 +27,7 @@ from ppc_robot.lib.platforms import (
     TemporaryError,
 )
 from ppc_robot.lib.platforms.oauth import OAuthProvider, refresh_access_token
+from ppc_robot.lib.reports.shared.logins import platform_access
 from ppc_robot.lib.runner import ErrorClass, RunContext, RunFailed
 
 logger = logging.getLogger(__name__)
@@ -93,8 +93,7 @@ def write_report_sheet(context: RunContext, tab: str, columns: list[Column], row
     if chosen and not SPREADSHEET_ID.fullmatch(chosen):
         raise RunFailed("The job's output needs the id of a Google spreadsheet (the long part of its "
                         "address between /d/ and /edit), or nothing to have one created.")
-    settings = PlatformSettings.from_mapping(config)
-    vault = vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", "")))
+    settings, vault = platform_access(context)
     token, login_name = google_access_token(context, settings, vault)
     client = SheetsClient(str(config.get("PPC_ROBOT_GOOGLE_SHEETS_URL") or "https://sheets.googleapis.com"),
                           token, timeout=settings.timeout_seconds)

@@ -10,8 +10,10 @@ from ppc_robot.lib.accounts import (
     record_login_failure,
     record_login_success,
     store_refreshed_credentials,
+    vault_from_config,
 )
 from ppc_robot.lib.admin import resolve_settings_problems
+from ppc_robot.lib.credentials import Vault
 from ppc_robot.lib.models import Platform, ServiceAccount, utcnow
 from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
@@ -25,6 +27,16 @@ from ppc_robot.lib.platforms.quota import QuotaLimiter, limits_for
 from ppc_robot.lib.runner import RunContext
 
 
+def platform_access(context: RunContext) -> tuple[PlatformSettings, Vault]:
+    """The installation's platform settings and the vault of stored credentials, for a run.
+
+    Raises AccountError when no credentials key is configured.
+    """
+    config = context.settings.app_config
+    vault = vault_from_config(str(config.get("PPC_ROBOT_CREDENTIALS_KEY", "")))
+    return PlatformSettings.from_mapping(config), vault
+
+
 class Logins:
     """One platform client per login for the whole run, shared by the fetch threads.
 
@@ -33,7 +45,7 @@ class Logins:
     which counts in the database for all processes.
     """
 
-    def __init__(self, context: RunContext, settings: PlatformSettings, vault: Any,
+    def __init__(self, context: RunContext, settings: PlatformSettings, vault: Vault,
                  planned: Mapping[int, int]) -> None:
         self._engine = context.session_factory.kw["bind"]
         self._session_factory = context.session_factory
