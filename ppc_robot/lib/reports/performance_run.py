@@ -2,8 +2,9 @@
 
 Rows stream from each platform into polars frames (a chunk at a time, never a dict per row),
 which wait on disk in the run's work folder; performance_table groups, compares, filters and
-sorts them a part at a time, and the parts stream to the output and the preview. Accounts,
-logins, the concurrent fetch and the outputs are the shared ones (lib/reports/shared).
+sorts them a part at a time, and the parts stream to the output and the preview. The layout
+(columns, a sheet per account, the preview) is below; accounts, logins, the concurrent fetch
+and the output writers are the shared ones (lib/reports/shared).
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from typing import Any
 
 import polars as pl
 
+from ppc_robot.lib.models import OutputType
+from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.platforms import PlatformClient, ReportRequest
-from ppc_robot.lib.reports.performance_output import performance_preview, write_output
+from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.performance_table import (
     BASE,
     MICROS,
     MONEY_COLUMNS,
     Chunk,
+    ReportTable,
     Spill,
     compute,
 )
@@ -30,7 +34,9 @@ from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
 from ppc_robot.lib.reports.shared import (
     AccountCall,
     AccountToRead,
+    Preview,
     ReportRun,
+    TableLayout,
     register_report_run,
     retried,
 )
@@ -104,7 +110,75 @@ def _fetch(call: AccountCall, *, periods: Sequence[Period], dimensions: Sequence
     return chunks
 
 
+LABELS = dict(DIMENSIONS) | dict(METRICS) | {"currency": "Currency"}
+KINDS = {
+    "date": ColumnKind.DATE, "week": ColumnKind.DATE, "month": ColumnKind.TEXT,
+    "impressions": ColumnKind.INTEGER, "clicks": ColumnKind.INTEGER,
+    "cost": ColumnKind.MONEY, "conversions": ColumnKind.DECIMAL, "conversion_value": ColumnKind.MONEY,
+    "ctr": ColumnKind.PERCENT, "cpc": ColumnKind.MONEY, "cpm": ColumnKind.MONEY,
+    "conversion_rate": ColumnKind.PERCENT, "cpa": ColumnKind.MONEY, "roas": ColumnKind.RATIO,
+    "pno": ColumnKind.PERCENT,
+}
+BETTER = {"cpa": "lower", "pno": "lower", "roas": "higher"}
+
+
+def _columns(has_previous: bool, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
+    names = list(parameters["dimensions"]) + (["currency"] if show_currency else [])
+    columns = [Column(n, LABELS.get(n, n), KINDS.get(n, ColumnKind.TEXT)) for n in names]
+    for metric in parameters["metrics"]:
+        kind = KINDS.get(metric, ColumnKind.DECIMAL)
+        columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric)))
+        if has_previous:
+            columns.append(Column(f"{metric}_previous", f"{LABELS[metric]} (before)", kind))
+            change_kind = ColumnKind.DECIMAL if kind is ColumnKind.MONEY else kind
+            columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind))
+            columns.append(Column(f"{metric}_change_pct", f"{LABELS[metric]} change %", ColumnKind.PERCENT))
+    return columns
+
+
+def shown_parameters(parameters: dict[str, Any], output_type: OutputType) -> dict[str, Any]:
+    """The parameters whose dimensions the output shows.
+
+    One sheet per account needs the rows by account, chosen as a dimension or not: an XLSX
+    workbook names the account on the sheet's tab; a CSV file or a Google Sheet, one table,
+    names it in a column.
+    """
+    dimensions = list(parameters["dimensions"])
+    if (parameters.get("sheets") == "per_account" and "client_account" not in dimensions
+            and output_type is not OutputType.XLSX):
+        return parameters | {"dimensions": [*dimensions, "client_account"]}
+    return parameters
+
+
+def _preview(table: ReportTable, parameters: dict[str, Any]) -> Preview:
+    """The job page's preview: the first rows and, with a date dimension, the first metric per day."""
+    metric = parameters["metrics"][0]
+    columns = _columns(table.has_previous, parameters, show_currency=len(table.currencies) > 1)
+    currency = table.currencies[0] if len(table.currencies) == 1 else ""
+    return Preview(columns, currency, chart_metric=metric if "date" in table.keys else None,
+                   chart_label=LABELS.get(metric, metric))
+
+
+def _write(run: ReportRun, table: ReportTable, parameters: dict[str, Any], period: Period,
+                 preview: Preview) -> tuple[str, dict[str, Any] | None]:
+    """Write the report where the job sends it; returns the file (or address) and output state."""
+    parameters = shown_parameters(parameters, OutputType(run.context.output_type))
+    single_currency = table.currencies[0] if len(table.currencies) == 1 else None
+    per_account = parameters.get("sheets") == "per_account"
+    layout = TableLayout(
+        "Performance", _columns(table.has_previous, parameters, show_currency=single_currency is None),
+        notes=[f"Period: {period.label()}"], currency=single_currency,
+        chart_metric=parameters["metrics"][0] if parameters["dimensions"] == ["date"] else None,
+        goals=run.goals(),
+        # A sheet per account (the table has its rows by account, as a dimension or not).
+        sheet_per="client_account" if per_account else None,
+        sheet_columns=_columns(table.has_previous, parameters, show_currency=False) if per_account else None,
+    )
+    return run.write(layout, table.frames(), preview=preview)
+
+
 def execute_performance(run: ReportRun) -> RunResult:
+    """Fetch the period (and the comparison period) of every account, compute, write."""
     parameters = run.parameters
     period = period_of(parameters["date_range"], run.local_day, first=parameters.get("date_from"),
                        last=parameters.get("date_to"))
@@ -124,7 +198,7 @@ def execute_performance(run: ReportRun) -> RunResult:
         raw = pl.scan_ipc([c.path for c in chunks]) if chunks else _frame(
             {n: [] for n in PLATFORM_DIMENSIONS + BASE}, "", "", "").lazy()
         table = compute(raw, sum(c.rows for c in chunks), keyed, period, comparison, work)
-        output, state = write_output(run, table, parameters, period, performance_preview(table, keyed))
+        output, state = _write(run, table, parameters, period, _preview(table, keyed))
     run.log(f"{table.height} rows written")
     return run.done(rows=table.height, output_file=output, output_state=state)
 
