@@ -5,6 +5,10 @@ parameters (lib never imports Flask-WTF: the runner re-validates parameters with
 request), its default parameters and one upgrade function per older version, so a saved
 definition is migrated, never broken, when its type evolves. The job editor renders any
 registered type's form without knowing it.
+
+One module per type (`performance.py` its parameters; `performance_run.py` its fetch, layout
+and executor; `performance_table.py` its computation); what every type needs when it runs is
+in `shared/`, whose docstring says how to add a type.
 """
 
 from __future__ import annotations
