@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ppc_robot.lib.admin import alert_admins
+from ppc_robot.lib.credentials import Vault
 from ppc_robot.lib.models import Job, OutputType, Platform, ServiceAccount
 from ppc_robot.lib.outputs import Column
 from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
@@ -56,7 +57,7 @@ def job_spreadsheet(job: Job) -> JobSpreadsheet | None:
     return JobSpreadsheet(spreadsheet_id, url, created_by_run=not job.output_path)
 
 
-def google_access_token(context: RunContext, settings: PlatformSettings, vault: Any) -> tuple[str, str]:
+def google_access_token(context: RunContext, settings: PlatformSettings, vault: Vault) -> tuple[str, str]:
     """An access token of the user's Google login (the job's own, else his first one)."""
     with context.session_factory() as session:
         job = session.get_one(Job, context.job_id)
