@@ -20,6 +20,7 @@ from ppc_robot.lib.admin import (
     set_user_active,
     user_overview,
 )
+from ppc_robot.lib.bounds import OutOfRangeError
 from ppc_robot.lib.models import User
 from ppc_robot.lib.users import end_sessions
 from ppc_robot.web.access import require_admin
@@ -152,6 +153,8 @@ def plan_create() -> ResponseReturnValue:
             plan = save_plan(db.session(), None, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
             form.name.errors.append(str(exc))
+        except OutOfRangeError as exc:
+            form[exc.field].errors.append(str(exc))
         else:
             _audit("plan.create", plan, name=plan.name)
             db.session.commit()
@@ -170,6 +173,8 @@ def plan_edit(plan_id: int) -> ResponseReturnValue:
             save_plan(db.session(), plan, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
             form.name.errors.append(str(exc))
+        except OutOfRangeError as exc:
+            form[exc.field].errors.append(str(exc))
         else:
             _audit("plan.edit", plan, **{f: form[f].data for f in PLAN_FIELDS})
             over = users_over_limits(db.session(), plan)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from ppc_robot.lib.bounds import INTERVAL_MINUTES, PLAN_LIMIT, Bound, check_number
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.limits import client_account_count, job_count
 from ppc_robot.lib.models import ClientAccount, Job, User, utcnow
@@ -25,6 +26,12 @@ DEFAULT_PLAN = {
     "min_schedule_interval_minutes": 60,
     "allows_slack": True,
     "max_invites": 0,
+}
+
+
+PLAN_BOUNDS: dict[str, Bound] = {
+    "max_jobs": PLAN_LIMIT, "max_client_accounts": PLAN_LIMIT, "max_invites": PLAN_LIMIT,
+    "min_schedule_interval_minutes": INTERVAL_MINUTES,
 }
 
 
@@ -50,7 +57,12 @@ def default_plan(session: Session) -> Plan:
 
 
 def save_plan(session: Session, plan: Plan | None, **values: object) -> Plan:
-    """Create (plan None) or update a plan; one plan at most is the default."""
+    """Create (plan None) or update a plan; one plan at most is the default.
+
+    Raises PlanError for a name in use, OutOfRangeError for a limit outside its bounds.
+    """
+    for name, bound in PLAN_BOUNDS.items():
+        check_number(name, values.get(name), bound)  # type: ignore[arg-type]
     plan = plan or Plan()
     for name, value in values.items():
         setattr(plan, name, value)
