@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ppc_robot.lib.bounds import COUNT, ID_MAX, IDS_MAX, MONEY, Bound, parse_decimal
 
 NOT_A_CHOICE = "Not a valid choice."
+REQUIRED = "This field is required."
 TEXT_MAX = 100  # no number a form takes is longer; longer text is refused unread
 
 
@@ -43,6 +44,11 @@ class IdField(SelectField):
         kwargs.setdefault("coerce", coerce_id)
         super().__init__(label, validators, **kwargs)
 
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            self.data = None
+            self.data = self.coerce(valuelist[0])  # ValueError: NOT_A_CHOICE on the field
+
 
 class IdListField(SelectMultipleField):
     """Several ids chosen from a list, at most `max_entries` of them."""
@@ -54,10 +60,10 @@ class IdListField(SelectMultipleField):
         self.max_entries = max_entries
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = []
         if len(valuelist) > self.max_entries:
-            self.data = []
             raise ValueError(f"Choose at most {self.max_entries:,}.")
-        super().process_formdata(valuelist)
+        self.data = [self.coerce(value) for value in valuelist]
 
 
 class IdCheckboxesField(IdListField):
@@ -65,6 +71,12 @@ class IdCheckboxesField(IdListField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+def _refuse_blank_if_required(field: Any) -> None:
+    # InputRequired takes "  " as input; a number field must not hand it on as None.
+    if getattr(field.flags, "required", False):
+        raise ValueError(REQUIRED)
 
 
 class BoundedIntegerField(IntegerField):
@@ -82,6 +94,7 @@ class BoundedIntegerField(IntegerField):
         digits = text[1:] if text[:1] in ("+", "-") else text
         self.data = None
         if not text:
+            _refuse_blank_if_required(self)
             return
         if not (digits.isascii() and digits.isdigit()):
             raise ValueError(self.bound.message)
@@ -110,6 +123,7 @@ class BoundedDecimalField(DecimalField):
         text = str(valuelist[0]).strip()
         self.data = None
         if not text:
+            _refuse_blank_if_required(self)
             return
         value = parse_decimal(text) if len(text) <= TEXT_MAX else None
         if value is None:

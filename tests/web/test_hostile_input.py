@@ -271,3 +271,38 @@ def test_a_nul_byte_in_a_form_is_a_clear_400_and_changes_nothing(submit, login, 
     assert "NUL character" in response.text
     fresh(session)
     assert session.get(Folder, workspace.subfolder.id).name == "Acme"
+
+
+# --- found by the fuzzer (tests/web/test_fuzz.py)
+
+
+def _as_admin(client, session):
+    admin = make_user(session, is_admin=True)
+    session.commit()
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = admin.session_token
+    return admin
+
+
+@pytest.mark.parametrize("field", ["max_invites", "min_schedule_interval_minutes"])
+@pytest.mark.parametrize("value", [" ", "\t", "\u00a0"])
+def test_a_required_plan_limit_of_only_spaces_is_refused(client, session, workspace, field, value):
+    _as_admin(client, session)
+    url = f"/admin/plans/{workspace.plan.id}"
+    token = csrf_token_from(client.get(url).text)
+    data = {"csrf_token": token, "name": "Renamed", "min_schedule_interval_minutes": "60",
+            "max_invites": "0", field: value}
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 422
+    assert "This field is required." in response.text
+
+
+def test_a_user_search_longer_than_any_address_finds_nobody(client, session, workspace):
+    _as_admin(client, session)
+
+    response = client.get("/admin/users", query_string={"q": "x" * 100_000})
+
+    assert response.status_code == 200
+    assert workspace.user.email not in response.text

@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ppc_robot.lib.bounds import INTERVAL_MINUTES, PLAN_LIMIT, Bound, check_number
+from ppc_robot.lib.bounds import (
+    INTERVAL_MINUTES,
+    PLAN_LIMIT,
+    Bound,
+    OutOfRangeError,
+    check_number,
+)
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.limits import client_account_count, job_count
 from ppc_robot.lib.models import ClientAccount, Job, User, utcnow
@@ -29,6 +35,7 @@ DEFAULT_PLAN = {
 }
 
 
+PLAN_REQUIRED = ("min_schedule_interval_minutes", "max_invites")  # the rest: None is unlimited
 PLAN_BOUNDS: dict[str, Bound] = {
     "max_jobs": PLAN_LIMIT, "max_client_accounts": PLAN_LIMIT, "max_invites": PLAN_LIMIT,
     "min_schedule_interval_minutes": INTERVAL_MINUTES,
@@ -62,6 +69,8 @@ def save_plan(session: Session, plan: Plan | None, **values: object) -> Plan:
     Raises PlanError for a name in use, OutOfRangeError for a limit outside its bounds.
     """
     for name, bound in PLAN_BOUNDS.items():
+        if name in PLAN_REQUIRED and name in values and values[name] is None:
+            raise OutOfRangeError(bound.message, field=name)
         check_number(name, values.get(name), bound)  # type: ignore[arg-type]
     plan = plan or Plan()
     for name, value in values.items():
