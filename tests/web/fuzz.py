@@ -305,6 +305,8 @@ class Fuzzer:
         self.login, self.reset, self.intact, self.pages = login, reset, intact, pages
         self.skip, self.ignore, self.token_page = skip, ignore, token_page
         self._state: Snapshot | None = None
+        self._turn = -1
+        self.formless: list[str] = []  # POST routes no page draws a form for
         self.rng = random.Random(seed)
         self.report = FuzzReport()
         self._sources: dict[str, Rule] = {}  # POST rule -> the GET rule whose page has its form
@@ -352,6 +354,8 @@ class Fuzzer:
             if not only or rule.endpoint in only:
                 wanted = tuple(sorted(names.get(rule.rule, set()) - {"csrf_token"}))
                 groups.setdefault(wanted, []).append(rule)
+                if rule.rule not in self._sources:
+                    self.formless.append(rule.rule)
         for wanted, rules in groups.items():
             variants = mutations(list(wanted), self.rng, set().union(
                 *(lists.get(rule.rule, set()) for rule in rules)))
@@ -439,7 +443,7 @@ class Fuzzer:
         opened after some of them.
         """
         pages = self.pages()
-        self._turn = (getattr(self, "_turn", -1) + 1) % max(1, len(pages))
+        self._turn = (self._turn + 1) % max(1, len(pages))
         for page in ([location] if location else []) + pages[self._turn:self._turn + 1]:
             try:
                 status: int | str = self.client.get(page).status_code
