@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ppc_robot.lib.bounds import COUNT, ID_MAX, IDS_MAX, MONEY, Bound, parse_decimal
@@ -76,7 +76,9 @@ class IdCheckboxesField(IdListField):
 def _refuse_blank_if_required(field: Any) -> None:
     # InputRequired takes "  " as input; a number field must not hand it on as None.
     if getattr(field.flags, "required", False):
-        raise ValueError(REQUIRED)
+        messages = [v.message for v in field.validators
+                    if isinstance(v, InputRequired) and v.message]
+        raise ValueError(messages[0] if messages else REQUIRED)
 
 
 class BoundedIntegerField(IntegerField):
