@@ -23,6 +23,7 @@ from ppc_robot.lib.models import (
     User,
     utcnow,
 )
+from ppc_robot.lib.models.users import EMAIL_MAX, NAME_MAX
 from ppc_robot.lib.notifications import emit, notification_type
 from ppc_robot.lib.platforms import PlatformSettingsError
 from ppc_robot.lib.runner.lifecycle import is_due
@@ -73,6 +74,9 @@ def search_users(session: Session, query: str = "", *, limit: int = 200) -> Sequ
     """Users whose e-mail or name contains `query`, by e-mail."""
     stmt = select(User).order_by(User.email).limit(limit)
     query = query.strip().lower()
+    if len(query) > max(EMAIL_MAX, NAME_MAX):
+        # Longer than any address or name, it matches nobody; SQLite's LIKE refuses it.
+        return []
     if query:
         pattern = f"%{query.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(or_(func.lower(User.email).like(pattern),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ppc_robot.lib.bounds import MONEY, PNO, ROAS, check_number
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import Client, ClientAccount, Job, User, jobs_client_accounts
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
@@ -43,8 +44,13 @@ def save_client(
 ) -> Client:
     """Create or update `client`; with `client_accounts`, they become exactly its accounts.
 
-    Raises ClientError when the user has another client of that name, in any case.
+    Raises ClientError when the user has another client of that name, in any case, and
+    OutOfRangeError for a budget or target outside its bounds (nothing is changed then).
     """
+    check_number("monthly_budget", monthly_budget, MONEY)
+    check_number("target_cpa", target_cpa, MONEY)
+    check_number("target_roas", target_roas, ROAS)
+    check_number("target_pno", target_pno, PNO)
     name = name.strip()[:ACCOUNT_NAME_MAX]
     clash = select(Client.id).where(Client.user_id == client.user_id, same_name(Client.name, name))
     if client.id is not None:

@@ -36,7 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _load_config(app, config)
     _init_logging(app)
     _init_extensions(app)
+    _register_url_converters(app)
     _register_blueprints(app)
+    _register_input_checks(app)
     _register_error_pages(app)
     _register_write_transactions(app)
     _register_security_headers(app)
@@ -78,6 +80,24 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(lambda token: user_by_session_token(db.session(), token))
+
+
+def _register_url_converters(app: Flask) -> None:
+    from ppc_robot.web.safety import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
+
+
+def _register_input_checks(app: Flask) -> None:
+    from ppc_robot.web.safety import NulByteError, refuse_nul_bytes
+
+    app.before_request(refuse_nul_bytes)
+
+    @app.errorhandler(NulByteError)
+    def nul_byte(exc: NulByteError) -> ResponseReturnValue:
+        html = render_template("errors/error.html", code=400, title="Bad request",
+                               text=exc.description)
+        return html, 400
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -45,8 +45,8 @@ def test_performance_parameters_round_trip_through_json_and_the_form():
      ({"date_range": "custom"}, "date_from", "Give the first day."),
      ({"date_range": "custom", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "date_to",
       "comes before"),
-     ({"row_limit": 0}, "row_limit", "between 1 and"),
-     ({"min_cost": "-1"}, "min_cost", "zero or more"),
+     ({"row_limit": 0}, "row_limit", "a row limit from 1 to 100,000"),
+     ({"min_cost": "-1"}, "min_cost", "an amount from 0 to"),
      ({"comparison": "last_decade"}, "comparison", "Not a valid choice")],
 )
 def test_bad_parameters_are_refused_per_field(changes, field, message):

@@ -52,11 +52,25 @@ def _page_token(client: FlaskClient) -> str:
     return csrf_token_from(page.text)
 
 
+# Ids no row has: negative, past the 32-bit keys, past 64 bits (SQLite's OverflowError).
+IMPOSSIBLE_IDS = ("-1", "2147483648", "9223372036854775808", "99999999999999999999")
+
+
+def _with_ids(rule: Rule, ids: list[str], value: Any) -> str:
+    """The rule's address with every id argument set to `value`, written as it is."""
+    marked = rule.build({arg: 1_000_000_007 + n for n, arg in enumerate(ids)},
+                        append_unknown=False)[1]
+    for n in range(len(ids)):
+        marked = marked.replace(str(1_000_000_007 + n), str(value))
+    return marked
+
+
 def ownership_violations(
     app: Flask, client: FlaskClient, their_ids: dict[str, int], my_ids: dict[str, int]
 ) -> list[str]:
     """Every object route, as the logged-in user, with the other user's ids: all must be 404.
 
+    So must the same route with ids no row can have (negative, too large for any key).
     With his own ids the same GET must not be 404, so a route that always 404s proves nothing.
     """
     violations = []
@@ -69,11 +83,13 @@ def ownership_violations(
             continue  # reported by undeclared_arguments
         theirs = rule.build({arg: their_ids[arg] for arg in ids}, append_unknown=False)[1]
         mine = rule.build({arg: my_ids[arg] for arg in ids}, append_unknown=False)[1]
+        impossible = [_with_ids(rule, ids, value) for value in IMPOSSIBLE_IDS]
         for method in sorted(rule.methods & {"GET", "POST"}):
             data: dict[str, Any] = {"csrf_token": token} if method == "POST" else {}
-            response = client.open(theirs, method=method, data=data)
-            if response.status_code != 404:
-                violations.append(f"{method} {theirs} answered {response.status_code}, not 404")
+            for url in (theirs, *impossible):
+                response = client.open(url, method=method, data=data)
+                if response.status_code != 404:
+                    violations.append(f"{method} {url} answered {response.status_code}, not 404")
         if "GET" in rule.methods and not rule.endpoint.startswith("admin."):
             own = client.get(mine)
             if own.status_code == 404 and rule.endpoint not in OWNER_MAY_404:

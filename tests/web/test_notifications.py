@@ -239,7 +239,7 @@ def test_turning_email_on_for_an_unverified_address_is_refused(session, client, 
     assert settings_in_db(session, me, Channel.EMAIL) is None
 
 
-@pytest.mark.parametrize("hour", ["24", "-1", "eight", ""])
+@pytest.mark.parametrize("hour", ["24", "-1", "eight", "", " ", "99999999999999999999"])
 def test_an_invalid_digest_hour_is_refused(session, client, login, me, hour):
     me.email_verified_at = utcnow()
     session.commit()
@@ -250,7 +250,7 @@ def test_an_invalid_digest_hour_is_refused(session, client, login, me, hour):
                      "email-digest_hour": hour})
 
     assert response.status_code == 422
-    assert "Enter an hour from 0 to 23." in response.text
+    assert "Give an hour from 0 to 23." in response.text
     assert settings_in_db(session, me, Channel.EMAIL) is None
 
 

@@ -43,7 +43,7 @@ def test_every_private_page_sends_anonymous_visitors_to_log_in(app, client, work
 
 @pytest.fixture
 def careless_app(database_url, tmp_path):
-    """An app with one unscoped route and one CSRF-exempt route, as a forgetful change would add."""
+    """An app with unscoped routes and a CSRF-exempt one, as a forgetful change would add."""
     app = create_app(app_config(database_url, tmp_path / "instance"))
     careless = Blueprint("careless", __name__, url_prefix="/careless")
     careless.before_request(require_login)
@@ -60,6 +60,11 @@ def careless_app(database_url, tmp_path):
         db.session.commit()
         return "ok"
 
+    @careless.route("/<folder_id>/label")
+    def label(folder_id):
+        # A string argument: no converter bounds it, and nothing looks the folder up.
+        return f"Folder {folder_id}"
+
     app.register_blueprint(careless)
     return app
 
@@ -72,7 +77,14 @@ def test_the_sweeps_catch_an_unscoped_route_and_a_csrf_exempt_one(careless_app, 
     leaks = ownership_violations(careless_app, client, other_workspace.ids(), workspace.ids())
     forgeries = csrf_violations(careless_app, client, workspace.ids())
 
-    assert leaks == [f"GET /careless/{other_workspace.folder.id} answered 200, not 404"]
+    assert leaks == [
+        f"GET /careless/{other_workspace.folder.id}/label answered 200, not 404",
+        "GET /careless/-1/label answered 200, not 404",
+        "GET /careless/2147483648/label answered 200, not 404",
+        "GET /careless/9223372036854775808/label answered 200, not 404",
+        "GET /careless/99999999999999999999/label answered 200, not 404",
+        f"GET /careless/{other_workspace.folder.id} answered 200, not 404",
+    ]
     assert forgeries == [
         f"POST /careless/{workspace.folder.id}/rename with token None answered 200, not 400",
         f"POST /careless/{workspace.folder.id}/rename with token 'forged' answered 200, not 400",

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import (
-    DateField,
-    DecimalField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
+from ppc_robot.lib.bounds import COUNT, Bound
+from ppc_robot.lib.fields import BoundedDecimalField, BoundedIntegerField, MoneyField
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
 
 DIMENSIONS = [
@@ -66,7 +61,7 @@ COMPARISONS = [
 SORT_ORDERS = [("desc", "Highest first"), ("asc", "Lowest first")]
 SHEETS = [("merged", "All accounts in one sheet"), ("per_account", "One sheet per account")]
 ROW_LIMIT_MAX = 100_000
-_NOT_NEGATIVE = NumberRange(min=0, message="Give zero or more.")
+ROW_LIMIT = Bound(1, ROW_LIMIT_MAX, "a row limit")
 
 
 def _strip(value: Any) -> Any:
@@ -87,21 +82,20 @@ class PerformanceParametersForm(ReportParametersForm):
     date_from = DateField("From", validators=[Optional()], description="Custom dates only.")
     date_to = DateField("To", validators=[Optional()], description="Custom dates only.")
     comparison = SelectField("Compare with", choices=COMPARISONS, default="none")
-    min_impressions = IntegerField("Only rows with impressions at least",
-                                   validators=[Optional(), _NOT_NEGATIVE])
-    min_clicks = IntegerField("Only rows with clicks at least", validators=[Optional(), _NOT_NEGATIVE])
-    min_cost = DecimalField("Only rows with cost at least", places=2,
-                            validators=[Optional(), _NOT_NEGATIVE])
-    min_conversions = DecimalField("Only rows with conversions at least", places=2,
-                                   validators=[Optional(), _NOT_NEGATIVE])
+    min_impressions = BoundedIntegerField("Only rows with impressions at least",
+                                          validators=[Optional()], bound=COUNT)
+    min_clicks = BoundedIntegerField("Only rows with clicks at least", validators=[Optional()],
+                                     bound=COUNT)
+    min_cost = MoneyField("Only rows with cost at least", validators=[Optional()])
+    min_conversions = BoundedDecimalField("Only rows with conversions at least", places=2,
+                                          validators=[Optional()], bound=COUNT)
     name_contains = StringField(
         "Campaign or ad group name contains", filters=[_strip], validators=[Length(max=100)]
     )
     sort_by = SelectField("Sort by", choices=METRICS + DIMENSIONS, default="cost")
     sort_order = SelectField("Order", choices=SORT_ORDERS, default="desc")
-    row_limit = IntegerField(
-        "Row limit", validators=[Optional(), NumberRange(min=1, max=ROW_LIMIT_MAX)],
-        description="Empty for all rows.",
+    row_limit = BoundedIntegerField(
+        "Row limit", validators=[Optional()], bound=ROW_LIMIT, description="Empty for all rows.",
     )
     sheets = SelectField(
         "Accounts", choices=SHEETS, default="merged",

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField
+from wtforms import PasswordField, RadioField, SelectField
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from ppc_robot.lib.fields import IdCheckboxesField, IdField
 from ppc_robot.lib.models import (
     Client,
     ClientAccount,
@@ -20,9 +20,8 @@ from ppc_robot.lib.models import (
 )
 
 
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
 class SklikLinkForm(FlaskForm):
@@ -52,11 +51,12 @@ class ClientAccountFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    platform = SelectField("Platform", validators=[Optional()])
-    service_account_id = SelectField("Login", validators=[Optional()])
-    tag_id = SelectField("Tag", validators=[Optional()])
-    status = SelectField("Status", validators=[Optional()])
-    client_id = SelectField("Client", validators=[Optional()])
+    # Blank (a space, a tab) is "any", as an empty value is.
+    platform = SelectField("Platform", validators=[Optional()], filters=[_strip])
+    service_account_id = SelectField("Login", validators=[Optional()], filters=[_strip])
+    tag_id = SelectField("Tag", validators=[Optional()], filters=[_strip])
+    status = SelectField("Status", validators=[Optional()], filters=[_strip])
+    client_id = SelectField("Client", validators=[Optional()], filters=[_strip])
 
     def __init__(self, logins: Sequence[ServiceAccount], tags: Sequence[ClientAccountTag],
                  clients: Sequence[Client], **kwargs: Any) -> None:
@@ -72,8 +72,8 @@ class ClientAccountFilterForm(FlaskForm):
 class BulkTagForm(FlaskForm):
     """Add a tag to, or take it off, the ticked client accounts."""
 
-    client_account_ids = CheckboxesField("Client accounts", coerce=int, validate_choice=False)
-    tag_id = SelectField("Tag", coerce=int, validators=[InputRequired()])
+    client_account_ids = IdCheckboxesField("Client accounts", validate_choice=False)
+    tag_id = IdField("Tag", validators=[InputRequired()])
     action = SelectField("Action", choices=[("add", "Add tag"), ("remove", "Remove tag")],
                          validators=[InputRequired()])
 
@@ -87,8 +87,8 @@ class BulkTagForm(FlaskForm):
 class ClientAccountForm(FlaskForm):
     """The tags and the client of one client account."""
 
-    tag_ids = CheckboxesField("Tags", coerce=int)
-    client_id = SelectField("Client", coerce=int)
+    tag_ids = IdCheckboxesField("Tags")
+    client_id = IdField("Client")
 
     def __init__(self, tags: Sequence[ClientAccountTag], clients: Sequence[Client],
                  **kwargs: Any) -> None:

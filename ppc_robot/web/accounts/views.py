@@ -21,6 +21,7 @@ from ppc_robot.lib.accounts import (
     tag_client_accounts,
     unlink_service_account,
 )
+from ppc_robot.lib.bounds import parse_int
 from ppc_robot.lib.clients import clients_of
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import (
@@ -206,10 +207,10 @@ def client_accounts() -> ResponseReturnValue:
         f = filters_form
         filters = ClientAccountFilter(
             platform=Platform(f.platform.data) if f.platform.data else None,
-            service_account_id=int(f.service_account_id.data) if f.service_account_id.data else None,
-            tag_id=int(f.tag_id.data) if f.tag_id.data else None,
+            service_account_id=parse_int(f.service_account_id.data),
+            tag_id=parse_int(f.tag_id.data),
             status=ClientAccountStatus(f.status.data) if f.status.data else None,
-            client_id=int(f.client_id.data) if f.client_id.data else None,
+            client_id=parse_int(f.client_id.data),
         )
     accounts = client_accounts_of(session, current_user, filters)
     bulk = BulkTagForm(accounts, tags, formdata=None, prefix="bulk")

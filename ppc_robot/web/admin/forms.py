@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
+from ppc_robot.lib.bounds import INTERVAL_MINUTES, PLAN_LIMIT
+from ppc_robot.lib.fields import BoundedIntegerField, IdField
 from ppc_robot.lib.models.users import EMAIL_MAX
 from ppc_robot.web.models import Plan, SubscriptionStatus
 from ppc_robot.web.signup.forms import strip_whitespace
@@ -21,24 +23,24 @@ class PlanForm(FlaskForm):
 
     name = StringField("Name", [InputRequired(), Length(max=PLAN_NAME_MAX)],
                        filters=[strip_whitespace])
-    max_jobs = IntegerField("Maximum jobs", [Optional(), NumberRange(min=0)],
-                            description="Empty: unlimited.")
-    max_client_accounts = IntegerField("Maximum linked client accounts",
-                                       [Optional(), NumberRange(min=0)],
-                                       description="Empty: unlimited.")
-    min_schedule_interval_minutes = IntegerField(
-        "Shortest schedule interval (minutes)", [InputRequired(), NumberRange(min=1)], default=60
+    max_jobs = BoundedIntegerField("Maximum jobs", [Optional()], bound=PLAN_LIMIT,
+                                   description="Empty: unlimited.")
+    max_client_accounts = BoundedIntegerField("Maximum linked client accounts", [Optional()],
+                                              bound=PLAN_LIMIT, description="Empty: unlimited.")
+    min_schedule_interval_minutes = BoundedIntegerField(
+        "Shortest schedule interval (minutes)", [InputRequired()], bound=INTERVAL_MINUTES,
+        default=60,
     )
     allows_slack = BooleanField("Slack notifications allowed", default=True)
-    max_invites = IntegerField("Invites a user may send", [InputRequired(), NumberRange(min=0)],
-                               default=0)
+    max_invites = BoundedIntegerField("Invites a user may send", [InputRequired()],
+                                      bound=PLAN_LIMIT, default=0)
     is_default = BooleanField("Default plan for new users")
 
 
 class UserPlanForm(FlaskForm):
     """Put a user on a plan (there is no payment processor)."""
 
-    plan_id = SelectField("Plan", coerce=int, validators=[InputRequired()])
+    plan_id = IdField("Plan", validators=[InputRequired()])
     status = SelectField("Status", choices=[(s.value, s.value.replace("_", " "))
                                             for s in SubscriptionStatus],
                          default=SubscriptionStatus.ACTIVE.value)
@@ -54,7 +56,7 @@ class AdminInviteForm(FlaskForm):
 
     email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)],
                        filters=[strip_whitespace])
-    plan_id = SelectField("Plan", coerce=int, default=0,
+    plan_id = IdField("Plan", default=0,
                           description="The trial runs on this plan.")
 
     def __init__(self, plans: Sequence[Plan], **kwargs: Any) -> None:

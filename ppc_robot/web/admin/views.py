@@ -21,6 +21,7 @@ from ppc_robot.lib.admin import (
     settings_problems,
     user_overview,
 )
+from ppc_robot.lib.bounds import OutOfRangeError
 from ppc_robot.lib.models import User
 from ppc_robot.lib.times import zone_of
 from ppc_robot.lib.users import end_sessions
@@ -157,6 +158,8 @@ def plan_create() -> ResponseReturnValue:
             plan = save_plan(db.session(), None, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
             form.name.errors.append(str(exc))
+        except OutOfRangeError as exc:
+            form[exc.field].errors.append(str(exc))
         else:
             _audit("plan.create", plan, name=plan.name)
             db.session.commit()
@@ -175,6 +178,8 @@ def plan_edit(plan_id: int) -> ResponseReturnValue:
             save_plan(db.session(), plan, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
             form.name.errors.append(str(exc))
+        except OutOfRangeError as exc:
+            form[exc.field].errors.append(str(exc))
         else:
             _audit("plan.edit", plan, **{f: form[f].data for f in PLAN_FIELDS})
             over = users_over_limits(db.session(), plan)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -31,6 +30,7 @@ from ppc_robot.web.membership.accounts import (
 from ppc_robot.web.membership.throttle import clear_failures, is_locked, record_failure
 from ppc_robot.web.membership.tokens import INVALID_LINK, InvalidLinkError
 from ppc_robot.web.ratelimits import rate_limit
+from ppc_robot.web.safety import safe_next
 
 bp = Blueprint("auth", __name__)
 logger = logging.getLogger(__name__)
@@ -58,21 +58,6 @@ def too_many_requests(_exc: Exception) -> ResponseReturnValue:
     return render_template("errors/error.html", code=429, title="Too many attempts", text=text), 429
 
 
-def _safe_next(target: str | None) -> str:
-    """Follow ?next= only when it is a path on this site."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for("dashboard.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -91,7 +76,7 @@ def login() -> ResponseReturnValue:
             db.session.commit()
             session.clear()  # nothing from before the login carries over
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
         record_failure(db.session(), form.email.data)
         db.session.commit()
         form.password.errors.append(LOGIN_FAILED)

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from ppc_robot.lib.bounds import PNO, ROAS
+from ppc_robot.lib.fields import BoundedDecimalField, IdCheckboxesField, MoneyField
 from ppc_robot.lib.models import Client, ClientAccount
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
-from ppc_robot.web.accounts.forms import CheckboxesField
 
 
 def _strip(value: str | None) -> str | None:
@@ -26,16 +27,16 @@ class ClientForm(FlaskForm):
     currency = StringField("Currency", [InputRequired(), Regexp(r"^[A-Za-z]{3}$",
                            message="Use a three-letter code such as CZK or EUR.")],
                            filters=[_strip], default="EUR")
-    monthly_budget = DecimalField("Monthly budget", [Optional(), NumberRange(min=0)], places=2,
-                                  description="In the client's currency; budget pacing reads it.")
-    target_cpa = DecimalField("Target CPA", [Optional(), NumberRange(min=0)], places=2,
-                              description="Cost per conversion, in the client's currency.")
-    target_roas = DecimalField("Target ROAS", [Optional(), NumberRange(min=0, max=100000)],
-                               places=4, description="Conversion value ÷ cost, e.g. 4.5.")
-    target_pno = DecimalField("Target PNO", [Optional(), NumberRange(min=0, max=100000)],
-                              places=4, description="Cost ÷ conversion value, e.g. 0.15 for 15 %.")
-    client_account_ids = CheckboxesField(
-        "Client accounts", coerce=int,
+    monthly_budget = MoneyField("Monthly budget", [Optional()],
+                                description="In the client's currency; budget pacing reads it.")
+    target_cpa = MoneyField("Target CPA", [Optional()],
+                            description="Cost per conversion, in the client's currency.")
+    target_roas = BoundedDecimalField("Target ROAS", [Optional()], bound=ROAS, places=4,
+                                      description="Conversion value ÷ cost, e.g. 4.5.")
+    target_pno = BoundedDecimalField("Target PNO", [Optional()], bound=PNO, places=4,
+                                     description="Cost ÷ conversion value, e.g. 0.15 for 15 %.")
+    client_account_ids = IdCheckboxesField(
+        "Client accounts",
         description="An account of another client moves to this one when you save.")
 
     def __init__(self, accounts: Sequence[ClientAccount], client: Client, **kwargs: Any) -> None:

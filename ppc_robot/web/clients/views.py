@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from ppc_robot.lib.accounts import ClientAccountFilter, client_accounts_of, owned_client_accounts
+from ppc_robot.lib.bounds import OutOfRangeError
 from ppc_robot.lib.clients import (
     ClientError,
     accounts_moving_to,
@@ -58,6 +59,9 @@ def _form_page(client: Client, template: str) -> ResponseReturnValue:
         except ClientError as exc:
             db.session.rollback()
             form.name.errors.append(str(exc))
+        except OutOfRangeError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(str(exc))
         else:
             db.session.commit()
             flash(f"Client “{client.name}” saved.", "success")

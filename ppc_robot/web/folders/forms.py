@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ppc_robot.lib.fields import IdField
 from ppc_robot.lib.models import Folder
 from ppc_robot.lib.models.folders import FOLDER_NAME_MAX
 
@@ -35,8 +36,7 @@ class FolderMoveForm(FlaskForm):
     lib, which refuses it with a message, and a foreign id is answered 404 by the view.
     """
 
-    target_id = SelectField("Move into", coerce=int, validators=[InputRequired()],
-                            validate_choice=False)
+    target_id = IdField("Move into", validators=[InputRequired()], validate_choice=False)
 
     def __init__(
         self, tree: Sequence[tuple[Folder, int]], blocked: set[int], **kwargs: Any

@@ -23,6 +23,7 @@ from ppc_robot.lib.models import Folder, Tag
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
 from ppc_robot.web.folders.forms import FolderDeleteForm, FolderForm, FolderMoveForm
+from ppc_robot.web.safety import query_int
 
 bp = Blueprint("folders", __name__, url_prefix="/folders")
 bp.before_request(require_login)
@@ -66,11 +67,11 @@ def search() -> ResponseReturnValue:
 
 
 def _page_number() -> int:
-    return max(1, min(request.args.get("page", 1, type=int) or 1, 1_000_000))
+    return query_int("page", 1, minimum=1, maximum=1_000_000) or 1
 
 
 def _tag_filter() -> Tag | None:
-    tag_id = request.args.get("tag", type=int)
+    tag_id = query_int("tag")
     return owned(Tag, tag_id) if tag_id else None
 
 

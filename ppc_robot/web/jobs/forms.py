@@ -10,14 +10,15 @@ from wtforms import (
     BooleanField,
     Form,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
+from ppc_robot.lib.bounds import Bound
+from ppc_robot.lib.fields import BoundedIntegerField, IdField, IdListField
 from ppc_robot.lib.jobs import DefinitionUse, login_label
 from ppc_robot.lib.models import (
     Client,
@@ -58,6 +59,10 @@ SCHEDULE_FIELD_NAMES = ("schedule_kind", "schedule_minute", "schedule_time", "sc
                         "schedule_day", "schedule_cron", "time_zone")
 
 
+MINUTE = Bound(0, 59, "a minute")
+DAY_OF_MONTH = Bound(1, 31, "a day of the month")
+
+
 def _ids(values: Any) -> list[int]:
     return [int(v) for v in values or []]
 
@@ -66,13 +71,14 @@ class ScheduleForm(Form):
     """The schedule fields: part of the job editor, and alone its live preview (a GET)."""
 
     schedule_kind = SelectField("Runs", choices=SCHEDULE_KINDS, default="manual")
-    schedule_minute = IntegerField("At minute", [Optional(), NumberRange(0, 59)], default=0)
+    schedule_minute = BoundedIntegerField("At minute", [Optional()], bound=MINUTE, default=0)
     schedule_time = StringField("At", filters=[strip_whitespace], default="07:00",
                                 description="HH:MM in the job's time zone.")
     schedule_weekdays = SelectMultipleField(
         "On", coerce=int, choices=list(enumerate(WEEKDAY_NAMES))
     )
-    schedule_day = IntegerField("Day of the month", [Optional()], default=1)
+    schedule_day = BoundedIntegerField("Day of the month", [Optional()], bound=DAY_OF_MONTH,
+                                       default=1)
     schedule_cron = StringField("Cron expression", filters=[strip_whitespace],
                                 description="Minute hour day-of-month month day-of-week.")
     time_zone = SelectField("Time zone", validate_choice=False)
@@ -108,10 +114,10 @@ class JobForm(FlaskForm, ScheduleForm):
 
     name = StringField("Name", [InputRequired("Give the job a name."), Length(max=JOB_NAME_MAX)],
                        filters=[strip_whitespace])
-    folder_id = SelectField("Folder", coerce=int, validate_choice=False)
+    folder_id = IdField("Folder", validate_choice=False)
     task_type = SelectField("Report type")
-    definition_id = SelectField(
-        "Definition", coerce=int, validate_choice=False,
+    definition_id = IdField(
+        "Definition", validate_choice=False,
         description="A shared definition carries the report's parameters for every job using it.",
     )
     definition_name = StringField(
@@ -126,16 +132,16 @@ class JobForm(FlaskForm, ScheduleForm):
                     "or address (empty: the first run creates one).",
     )
     level = RadioField("Reads", choices=LEVELS, default=JobLevel.CLIENT_ACCOUNT.value)
-    client_account_ids = SelectMultipleField("Client accounts", coerce=int, validate_choice=False)
-    service_account_id = SelectField(
-        "Login", coerce=int, validate_choice=False, default=NOTHING_CHOSEN,
+    client_account_ids = IdListField("Client accounts", validate_choice=False)
+    service_account_id = IdField(
+        "Login", validate_choice=False, default=NOTHING_CHOSEN,
         description="Every client account of the login, including new ones found at sync.",
     )
-    client_id = SelectField(
-        "Client", coerce=int, validate_choice=False, default=NOTHING_CHOSEN,
+    client_id = IdField(
+        "Client", validate_choice=False, default=NOTHING_CHOSEN,
         description="Every client account grouped into the client when the job runs.",
     )
-    tag_ids = SelectMultipleField("Tags", coerce=int, validate_choice=False)
+    tag_ids = IdListField("Tags", validate_choice=False)
     is_enabled = BooleanField("Enabled: runs on its schedule", default=True)
 
     def __init__(
@@ -196,15 +202,14 @@ def _definition_label(use: DefinitionUse) -> str:
 class JobBulkForm(FlaskForm):
     """An action over the jobs ticked in a list."""
 
-    job_ids = SelectMultipleField("Jobs", coerce=int, validate_choice=False)
+    job_ids = IdListField("Jobs", validate_choice=False)
     action = SelectField(
         "Action",
         choices=[("move", "Move"), ("tag", "Add tag"), ("untag", "Remove tag"),
                  ("enable", "Enable"), ("disable", "Disable")],
     )
-    tag_id = SelectField("Tag", coerce=int, validate_choice=False, validators=[Optional()])
-    target_id = SelectField("Move into", coerce=int, validate_choice=False,
-                            validators=[Optional()])
+    tag_id = IdField("Tag", validate_choice=False, validators=[Optional()])
+    target_id = IdField("Move into", validate_choice=False, validators=[Optional()])
     next = HiddenField()
 
 

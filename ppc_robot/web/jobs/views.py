@@ -74,6 +74,7 @@ from ppc_robot.web.jobs.forms import (
     ScheduleForm,
 )
 from ppc_robot.web.queue import runner_settings
+from ppc_robot.web.safety import safe_next
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 bp.before_request(require_login)
@@ -176,7 +177,7 @@ def bulk() -> ResponseReturnValue:
     tags = user_tags(session, current_user)
     form.tag_id.choices = [(t.id, t.name) for t in tags]
     form.target_id.choices = [(f.id, "\u2003" * d + f.name) for f, d in folder_tree(session, current_user)]
-    back = _safe_next(form.next.data)
+    back = safe_next(form.next.data, url_for("folders.index"))
     if form.validate_on_submit():
         action = form.action.data
         if not jobs:
@@ -243,12 +244,6 @@ def schedule_preview() -> ResponseReturnValue:
 def _preview(schedule: JobSchedule) -> SchedulePreview:
     """The schedule in words and its next five runs, the user's own time beside each."""
     return preview_schedule(schedule, current_user.time_zone, datetime.now(UTC))
-
-
-def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return url_for("folders.index")
 
 
 def _path(folder: Folder) -> Any:

@@ -10,6 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ppc_robot.lib.bounds import (
+    INTERVAL_MINUTES,
+    PLAN_LIMIT,
+    Bound,
+    OutOfRangeError,
+    check_number,
+)
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.limits import client_account_count, job_count
 from ppc_robot.lib.models import ClientAccount, Job, User, utcnow
@@ -25,6 +32,13 @@ DEFAULT_PLAN = {
     "min_schedule_interval_minutes": 60,
     "allows_slack": True,
     "max_invites": 0,
+}
+
+
+PLAN_REQUIRED = ("min_schedule_interval_minutes", "max_invites")  # the rest: None is unlimited
+PLAN_BOUNDS: dict[str, Bound] = {
+    "max_jobs": PLAN_LIMIT, "max_client_accounts": PLAN_LIMIT, "max_invites": PLAN_LIMIT,
+    "min_schedule_interval_minutes": INTERVAL_MINUTES,
 }
 
 
@@ -52,8 +66,13 @@ def default_plan(session: Session) -> Plan:
 def save_plan(session: Session, plan: Plan | None, **values: object) -> Plan:
     """Create (plan None) or update a plan; one plan at most is the default.
 
-    Raises PlanError when another plan has that name in any case (nothing is changed then).
+    Raises PlanError when another plan has that name in any case, OutOfRangeError for a limit
+    outside its bounds (nothing is changed then).
     """
+    for field, bound in PLAN_BOUNDS.items():
+        if field in PLAN_REQUIRED and field in values and values[field] is None:
+            raise OutOfRangeError(bound.message, field=field)
+        check_number(field, values.get(field), bound)  # type: ignore[arg-type]
     name = str(values.get("name", plan.name if plan else "")).strip()
     values = {**values, "name": name}
     taken = PlanError(f"A plan called “{name}” already exists.")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import BooleanField, Form, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, PasswordInput
 
+from ppc_robot.lib.bounds import Bound
+from ppc_robot.lib.fields import BoundedIntegerField
 from ppc_robot.lib.models import EmailMode, NotificationLevel, Platform
 from ppc_robot.lib.notifications import CATEGORY_NAMES
 from ppc_robot.lib.notifications.channels import SLACK_URL_MAX
@@ -79,10 +81,10 @@ class EmailChannelForm(_ChannelForm):
         (EmailMode.IMMEDIATE.value, "Immediately, one mail per notification"),
         (EmailMode.DIGEST.value, "Once a day, in a digest"),
     ], default=EmailMode.IMMEDIATE.value, validators=[InputRequired()])
-    digest_hour = IntegerField(
-        "Digest hour", [InputRequired(message="Enter an hour from 0 to 23."),
-                        NumberRange(min=0, max=23, message="Enter an hour from 0 to 23.")],
-        default=8, description="Hour of the day in your time zone when the digest is sent.",
+    digest_hour = BoundedIntegerField(
+        "Digest hour", [InputRequired(message="Give an hour from 0 to 23.")],
+        bound=Bound(0, 23, "an hour"), default=8,
+        description="Hour of the day in your time zone when the digest is sent.",
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ppc_robot.lib.bounds import parse_int
 from ppc_robot.lib.models import Notification, NotificationLevel, NotificationSnooze, Platform
 from ppc_robot.lib.notifications import BY_KEY
 from ppc_robot.lib.notifications.inbox import (
@@ -29,25 +29,23 @@ from ppc_robot.web.extensions import db
 from ppc_robot.web.filters import named_localtime
 from ppc_robot.web.notifications.blueprint import bp, title
 from ppc_robot.web.notifications.forms import NotificationFilterForm, NotificationSnoozeForm
+from ppc_robot.web.safety import query_int, safe_next
 
 __all__ = ["bp"]
 
+PAGE_MAX = 1_000_000
 SNOOZE_DURATIONS = {"1h": timedelta(hours=1), "1d": timedelta(days=1),
                     "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
 def _back(default: str) -> str:
     """`next` from the form when it is a path on this site, else `default`."""
-    target = request.form.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
-        return target
-    return default
+    return safe_next(request.form.get("next"), default)
 
 
 def _filters(form: NotificationFilterForm) -> NotificationFilters:
     def number(field: Any) -> int | None:
-        return int(field.data) if field.data and field.data.isdigit() else None
+        return parse_int(field.data)
 
     return NotificationFilters(
         level=NotificationLevel(form.level.data) if form.level.data else None,
@@ -69,7 +67,7 @@ def index() -> ResponseReturnValue:
         if field.errors:
             field.data = ""  # an unknown choice (someone else's id, a typo) filters nothing
     page = notification_page(session, current_user.id, _filters(form),
-                             page=request.args.get("page", 1, type=int),
+                             page=query_int("page", 1, minimum=1, maximum=PAGE_MAX),
                              per_page=current_app.config.get("PPC_ROBOT_PAGE_SIZE", 50))
     html = render_template("notifications/index.html", form=form, page=page,
                            filters=form.active(), unread=unread_count(session, current_user.id))
