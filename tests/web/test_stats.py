@@ -44,7 +44,7 @@ def test_the_login_pages_show_the_backfill_progress_and_stale_numbers(
     page = client.get(f"/accounts/{sandbox.id}").text
     listing = client.get("/accounts/").text
     assert f"statistics: {len(ids) - 2} of {len(ids)} accounts backfilled, through 2026-03" in page
-    assert "refreshed through 2026-08-04" in page
+    assert "updated through 2026-08-04" in page
     assert "1 stale: Sandbox refused the request." in page
     assert f"{len(ids) - 2} of {len(ids)} accounts backfilled" in listing
 
@@ -56,7 +56,7 @@ def test_refresh_now_makes_the_logins_accounts_due(client, session, engine, logi
     refresh_due_statistics(factory, StatsSettings(backfill_months=0), NOW)
     page = client.get(f"/accounts/{sandbox.id}").text
 
-    response = client.post(f"/accounts/{sandbox.id}/statistics/refresh",
+    response = client.post(f"/accounts/{sandbox.id}/statistics/update",
                            data={"csrf_token": csrf_token_from(page)})
 
     assert response.status_code == 302
@@ -64,7 +64,7 @@ def test_refresh_now_makes_the_logins_accounts_due(client, session, engine, logi
     states = session.scalars(select(StatsState)).all()
     assert states and all(s.next_refresh_at <= datetime.now(UTC) + timedelta(seconds=1)
                           for s in states)
-    assert "will be refreshed in a moment" in client.get(response.headers["Location"]).text
+    assert "will be updated in a moment" in client.get(response.headers["Location"]).text
 
 
 def test_refresh_now_of_someone_elses_login_is_not_found(client, login, user, other_user,
@@ -72,7 +72,7 @@ def test_refresh_now_of_someone_elses_login_is_not_found(client, login, user, ot
     login(user)
     page = client.get("/accounts/").text
 
-    response = client.post(f"/accounts/{other_workspace.service_account.id}/statistics/refresh",
+    response = client.post(f"/accounts/{other_workspace.service_account.id}/statistics/update",
                            data={"csrf_token": csrf_token_from(page)})
 
     assert response.status_code == 404

@@ -185,13 +185,13 @@ def sync(service_account_id: int) -> ResponseReturnValue:
     return redirect(url_for(".show", service_account_id=login.id))
 
 
-@bp.route("/<int:service_account_id>/statistics/refresh", methods=["POST"])
+@bp.route("/<int:service_account_id>/statistics/update", methods=["POST"])
 def refresh_statistics(service_account_id: int) -> ResponseReturnValue:
     login = owned(ServiceAccount, service_account_id)
     count = request_refresh(db.session(), login.id, utcnow())
     db.session.commit()
     wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
-    flash(f"Statistics of {count} client accounts will be refreshed in a moment.", "success")
+    flash(f"Statistics of {count} client accounts will be updated in a moment.", "success")
     return redirect(url_for(".show", service_account_id=login.id))
 
 
