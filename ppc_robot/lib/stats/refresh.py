@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ppc_robot.lib.accounts import AccountError, vault_from_config
@@ -138,14 +138,13 @@ def refresh_account(factory: sessionmaker[Session], settings: StatsSettings, log
     logins.note(item.login.service_account_id, None)
     with factory() as session:
         store_days(session, item.account, first, last, rows, now)
-        state = session.get_one(StatsState, item.account.client_account_id)
-        state.refreshed_at = now
-        state.refreshed_through = max(last, state.refreshed_through or last)
-        state.next_refresh_at = next_refresh_after(item.remote.time_zone, now,
-                                                   settings.settle_hours)
-        state.attempts = 0
-        state.last_error = None
-        state.last_error_at = None
+        through = StatsState.refreshed_through
+        session.execute(update(StatsState).where(
+            StatsState.client_account_id == item.account.client_account_id).values(
+            refreshed_at=now, attempts=0, last_error=None, last_error_at=None,
+            refreshed_through=case((through > last, through), else_=last),
+            next_refresh_at=next_refresh_after(item.remote.time_zone, now,
+                                               settings.settle_hours)))
         session.commit()
 
 

@@ -23,7 +23,6 @@ from ppc_robot.lib.models.stats import CAMPAIGN_ID_MAX, CAMPAIGN_NAME_MAX, Accou
 from ppc_robot.lib.platforms import ReportRow
 
 MICROS = 1_000_000
-ROWS_PER_STATEMENT = 500  # well under SQLite's bound-parameter limit at 11 columns a row
 METRICS = ("impressions", "clicks", "cost_micros", "conversions", "conversion_value_micros")
 
 
@@ -82,6 +81,9 @@ def collect(rows: Iterable[ReportRow], first: date, last: date) -> dict[tuple[st
     return totals
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}  # built once per dialect and table: statements are immutable
+
+
 def dialect_insert(session: Session, table: Table) -> Any:
     """INSERT of the session's dialect, which knows ON CONFLICT (SQLite and PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -93,12 +95,21 @@ def dialect_insert(session: Session, table: Table) -> Any:
 
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
            keys: Sequence[str]) -> None:
-    """Insert `rows`, or update the existing row of the same key with their values."""
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        statement = dialect_insert(session, table).values(rows[start:start + ROWS_PER_STATEMENT])
-        changed = {c.name: statement.excluded[c.name] for c in table.columns
-                   if c.name not in keys}
-        session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed))
+    """Insert `rows`, or update the existing row of the same key with their values.
+
+    One statement executed for many rows: compiled once and cached, unlike a multi-VALUES
+    insert, whose compilation per call would cost more than the writing.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = _UPSERTS.get((dialect, table.name))
+    if statement is None:
+        insert = dialect_insert(session, table)
+        changed = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
+        statement = insert.on_conflict_do_update(index_elements=list(keys), set_=changed)
+        _UPSERTS[(dialect, table.name)] = statement
+    session.execute(statement, list(rows))
 
 
 def store_days(session: Session, account: AccountRef, first: date, last: date,
