@@ -76,3 +76,36 @@ def test_refresh_now_of_someone_elses_login_is_not_found(client, login, user, ot
                            data={"csrf_token": csrf_token_from(page)})
 
     assert response.status_code == 404
+
+
+def test_the_demo_store_fills_within_a_minute_of_the_worker_starting(app, session) -> None:
+    import dataclasses
+    import time
+
+    from ppc_robot.lib.demo import seed_demo
+    from ppc_robot.lib.runner import EmbeddedWorker
+    from ppc_robot.lib.stats.claims import backfill_pending
+    from ppc_robot.web.queue import runner_settings, session_factory
+
+    demo = seed_demo(session)
+    session.commit()
+    count = len(session.scalars(select(ClientAccount.id).where(
+        ClientAccount.user_id == demo.user.id)).all())
+    settings = dataclasses.replace(runner_settings(app), tick_seconds=0.2)
+    worker = EmbeddedWorker(session_factory(app), settings).start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = session.scalars(select(StatsState)).all()
+            pending = session.scalars(select(StatsState.client_account_id)
+                                      .where(backfill_pending())).all()
+            session.rollback()
+            if len(states) == count and not pending and all(s.refreshed_at for s in states):
+                break
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+
+    states = session.scalars(select(StatsState)).all()
+    assert len(states) == count
+    assert all(s.refreshed_at and s.backfill_done_from == s.backfill_from for s in states)
