@@ -117,6 +117,7 @@ def link_sklik() -> ResponseReturnValue:
             form.token.errors.append(str(exc))
         else:
             db.session.commit()
+            wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
             flash(f"Sklik login “{login.name}” linked: {result.summary()}", "success")
             return redirect(url_for(".show", service_account_id=login.id))
     html = render_template("accounts/link_sklik.html", form=form)
