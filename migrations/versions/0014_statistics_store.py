@@ -68,6 +68,8 @@ def upgrade():
         sa.Column("backfill_done_from", sa.Date(), nullable=True),
         sa.Column("backfill_next_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("backfill_attempts", sa.Integer(), nullable=False,
+                  server_default=sa.text("0")),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["client_account_id"], ["robot_client_accounts.id"],

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ppc_robot.lib.accounts import link_service_account
 from ppc_robot.lib.credentials import Vault
@@ -15,7 +15,7 @@ from ppc_robot.lib.models import ClientAccount, ClientAccountStatus, Platform, S
 from ppc_robot.lib.models.stats import AccountDay, CampaignDay, StatsState
 from ppc_robot.lib.runner import RunnerSettings
 from ppc_robot.lib.runner.worker import housekeeping
-from ppc_robot.lib.stats import StatsSettings, refresh_due_statistics
+from ppc_robot.lib.stats import StatsSettings, create_missing_states, refresh_due_statistics
 from tests.factories import make_user
 from tests.stubs.google import Customer
 from tests.support import platforms as platform_fixtures
@@ -198,6 +198,10 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(factory, session, goog
             if len(seen) == 1:
                 google_stub.fail_next.append((400, {"queryError": "BAD_FIELD_NAME"}, None))
 
+    with factory() as writing:  # the backfill alone: the refresh's request would race the knob
+        create_missing_states(writing, NOW, settings)
+        writing.execute(update(StatsState).values(next_refresh_at=NOW + timedelta(days=1)))
+        writing.commit()
     google_stub.on_request = fail_second_chunk
     refresh_due_statistics(factory, settings, NOW)
     stopped = _state(factory, account_id)

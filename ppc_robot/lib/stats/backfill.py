@@ -48,7 +48,7 @@ def backfill_account(factory: sessionmaker[Session], settings: StatsSettings, lo
             store_days(session, item.account, first, last, rows, now)
             session.execute(update(StatsState).where(
                 StatsState.client_account_id == item.account.client_account_id).values(
-                backfill_done_from=first))
+                backfill_done_from=first, backfill_attempts=0))
             session.commit()
         stored += 1
 

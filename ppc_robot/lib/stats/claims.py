@@ -58,7 +58,7 @@ def create_missing_states(session: Session, now: datetime, settings: StatsSettin
                      "backfill_from": first if backfill else None,
                      "backfill_until": until if backfill else None,
                      "backfill_done_from": None, "backfill_next_at": now if backfill else None,
-                     "attempts": 0})
+                     "attempts": 0, "backfill_attempts": 0})
     for start in range(0, len(rows), 500):
         statement = dialect_insert(session, StatsState.__table__).values(rows[start:start + 500])
         session.execute(statement.on_conflict_do_nothing(index_elements=["client_account_id"]))

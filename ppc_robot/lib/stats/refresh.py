@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ppc_robot.lib.accounts import AccountError, vault_from_config
@@ -70,11 +70,10 @@ def refresh_due_statistics(session_factory: sessionmaker[Session], settings: Sta
         return report
     vault = _vault(settings)
     planned = Counter[int]()
-    states = _backfill_states(session_factory, backfills)
+    chunks = _backfill_requests(session_factory, backfills, settings)
     for item in work:
         planned[item.login.service_account_id] += (
-            chunks_left(*states[item.account.client_account_id], settings.chunk_months)
-            if item.kind == "backfill" else 1)
+            chunks.get(item.account.client_account_id, 0) if item.kind == "backfill" else 1)
     logins = Logins(session_factory, settings, vault, planned)
     in_flight = threading.Semaphore(settings.concurrency)
     # `concurrency` platform calls at a time, and twice as many threads: while one thread
@@ -103,15 +102,18 @@ def _vault(settings: StatsSettings) -> Vault | None:
         return None  # Sandbox logins need none; others fail with a sentence
 
 
-def _backfill_states(factory: sessionmaker[Session],
-                     ids: list[int]) -> dict[int, tuple]:  # type: ignore[type-arg]
+def _backfill_requests(factory: sessionmaker[Session], ids: list[int],
+                       settings: StatsSettings) -> dict[int, int]:
+    """How many requests each claimed backfill has left (the quota is planned with them)."""
     if not ids:
         return {}
     with factory() as session:
-        rows = session.execute(
-            StatsState.__table__.select().where(StatsState.client_account_id.in_(ids))).all()
-    return {row.client_account_id: (row.backfill_from, row.backfill_until,
-                                    row.backfill_done_from) for row in rows}
+        rows = session.execute(select(
+            StatsState.client_account_id, StatsState.backfill_from, StatsState.backfill_until,
+            StatsState.backfill_done_from).where(StatsState.client_account_id.in_(ids))).all()
+    return {client_account_id: chunks_left(first, until, done, settings.chunk_months)
+            for client_account_id, first, until, done in rows
+            if first is not None and until is not None}
 
 
 def _run(factory: sessionmaker[Session], settings: StatsSettings, logins: Logins,
@@ -158,14 +160,15 @@ def record_failure(factory: sessionmaker[Session], settings: StatsSettings, item
         state = session.get(StatsState, item.account.client_account_id)
         if state is None:
             return
-        attempts = state.attempts + 1
+        counter, column = (("attempts", "next_refresh_at") if item.kind == "refresh"
+                           else ("backfill_attempts", "backfill_next_at"))
+        attempts = getattr(state, counter) + 1
         retry_at = now + retry_delay(attempts, settings.retry_seconds, settings.retry_max_seconds)
         if isinstance(exc, QuotaExhaustedError):
             retry_at = max(exc.next_attempt_at, now)
-        column = "next_refresh_at" if item.kind == "refresh" else "backfill_next_at"
         session.execute(update(StatsState).where(
             StatsState.client_account_id == item.account.client_account_id).values(
-            {"attempts": attempts, "last_error": message[:2000], "last_error_at": now,
+            {counter: attempts, "last_error": message[:2000], "last_error_at": now,
              column: retry_at}))
         session.commit()
     logger.info("statistics of account %s failed (%s), again at %s",
