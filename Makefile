@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,3 +70,11 @@ bench-concurrency: $(STAMP)
 ## Benchmark (not a test): 20 writers for 60 s against flask run on SQLite; target 0 errors
 bench-contention: $(STAMP)
 	$(BIN)/python -m bench.contention
+
+## Benchmark (not a test): the store's daily refresh of 500 accounts, 200 ms answers, concurrency 8
+bench-stats-refresh: $(STAMP)
+	$(BIN)/python -m bench.stats refresh
+
+## Benchmark (not a test): the store's 13-month backfill of one account; platform requests
+bench-stats-backfill: $(STAMP)
+	$(BIN)/python -m bench.stats backfill

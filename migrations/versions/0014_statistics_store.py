@@ -66,7 +66,10 @@ def upgrade():
         sa.Column("backfill_from", sa.Date(), nullable=True),
         sa.Column("backfill_until", sa.Date(), nullable=True),
         sa.Column("backfill_done_from", sa.Date(), nullable=True),
+        sa.Column("backfill_next_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("backfill_attempts", sa.Integer(), nullable=False,
+                  server_default=sa.text("0")),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["client_account_id"], ["robot_client_accounts.id"],
@@ -76,6 +79,8 @@ def upgrade():
     )
     op.create_index("ix_robot_stats_states_next_refresh_at", "robot_stats_states",
                     ["next_refresh_at"])
+    op.create_index("ix_robot_stats_states_backfill_next_at", "robot_stats_states",
+                    ["backfill_next_at"])
     # A plain ADD COLUMN (no batch rebuild of a table others refer to).
     op.add_column("robot_clients", sa.Column("pacing_tolerance", sa.Numeric(5, 2), nullable=False,
                                              server_default=sa.text("10")))
@@ -83,6 +88,7 @@ def upgrade():
 
 def downgrade():
     op.drop_column("robot_clients", "pacing_tolerance")
+    op.drop_index("ix_robot_stats_states_backfill_next_at", table_name="robot_stats_states")
     op.drop_index("ix_robot_stats_states_next_refresh_at", table_name="robot_stats_states")
     op.drop_table("robot_stats_states")
     op.drop_table("robot_stats_campaign_days")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,11 +25,26 @@ from ppc_robot.lib.models import (
     User,
     utcnow,
 )
-from ppc_robot.lib.platforms.sandbox import SANDBOX_ACCOUNTS, SANDBOX_LOGIN
+from ppc_robot.lib.platforms import ReportRequest
+from ppc_robot.lib.platforms.sandbox import SANDBOX_ACCOUNTS, SANDBOX_LOGIN, SandboxClient
+from ppc_robot.lib.stats.schedule import add_months, zone_of
 from ppc_robot.lib.users import create_user, find_user_by_email
 
 DEMO_EMAIL = "demo@ppc-robot.local"
 
+
+
+# The demo's clients: (name, currency, Sandbox account, pace against the budget, targets).
+# Budgets follow this month's Sandbox spend, so one client overspends (its spend runs at 130 %
+# of the budget's pace), one underspends (65 %) and one is on target; the targets sit beside
+# the accounts' own recent figures (one met, one missed).
+DEMO_CLIENTS = (
+    ("Acme Shoes", "CZK", "sandbox-1001", Decimal("1.30"), {"target_cpa": Decimal("1.25")}),
+    ("Garden Centre Brno", "CZK", "sandbox-1003", Decimal("0.65"),
+     {"target_roas": Decimal("1.30")}),
+    ("Bike Rental Vienna", "EUR", "sandbox-1004", Decimal("1.00"),
+     {"target_pno": Decimal("0.90")}),
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,7 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
 
         existing.password_hash = hash_password(password)
         existing.email_verified_at = existing.email_verified_at or utcnow()
+        set_demo_goals(session, existing, utcnow())  # this month's budgets, on every start
         session.flush()
         return DemoLogin(existing, password, created=False)
 
@@ -71,11 +89,8 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
         for remote in SANDBOX_ACCOUNTS
     ]
     session.add_all(accounts)
-    acme = Client(user_id=user.id, name="Acme Shoes", currency="CZK")
-    session.add(acme)
     session.flush()
-    for account in accounts[:2]:
-        account.client_id = acme.id
+    set_demo_goals(session, user, utcnow())
 
     root = root_folder(session, user)
     clients = create_folder(session, root, "Clients")
@@ -134,3 +149,59 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
         job.next_run_at = utcnow()
     session.flush()
     return DemoLogin(user, password, created=True)
+
+
+def _sandbox_totals(external_id: str, first: date, last: date) -> tuple[Decimal, Decimal, Decimal]:
+    """Cost, conversions and conversion value of a Sandbox account over the days."""
+    remote = next(a for a in SANDBOX_ACCOUNTS if a.external_id == external_id)
+    cost = conversions = value = Decimal(0)
+    for row in SandboxClient().fetch_report(ReportRequest(remote, first, last, ("date",))):
+        cost += row.cost
+        conversions += row.conversions
+        value += row.conversion_value
+    return cost, conversions, value
+
+
+def month_forecast(external_id: str, today: date) -> Decimal:
+    """The account's spend this month at its month-to-date pace (yesterday's, linearly), as a
+    pacing view forecasts it; on the 1st, the whole month's Sandbox spend."""
+    first = today.replace(day=1)
+    month_days = (add_months(first, 1) - first).days
+    if today.day == 1:
+        return _sandbox_totals(external_id, first, add_months(first, 1) - timedelta(days=1))[0]
+    spent = _sandbox_totals(external_id, first, today - timedelta(days=1))[0]
+    return spent * month_days / (today.day - 1)
+
+
+def set_demo_goals(session: Session, user: User, now: datetime) -> list[Client]:
+    """Give the demo's clients their accounts, this month's budgets and their targets."""
+    accounts = {a.external_id: a for a in session.scalars(
+        select(ClientAccount).where(ClientAccount.user_id == user.id))}
+    clients = []
+    for name, currency, external_id, pace, targets in DEMO_CLIENTS:
+        account = accounts.get(external_id)
+        if account is None:
+            continue
+        client = session.scalar(select(Client).where(Client.user_id == user.id,
+                                                     Client.name == name))
+        if client is None:
+            client = Client(user_id=user.id, name=name, currency=currency)
+            session.add(client)
+            session.flush()
+        today = now.astimezone(zone_of(account.time_zone)).date()
+        client.monthly_budget = (month_forecast(external_id, today) / pace).quantize(Decimal("1"))
+        client.pacing_tolerance = Decimal(10)
+        cost, conversions, value = _sandbox_totals(external_id, today - timedelta(days=7),
+                                                   today - timedelta(days=1))
+        if "target_cpa" in targets and conversions:
+            client.target_cpa = (cost / conversions * targets["target_cpa"]).quantize(
+                Decimal("0.01"))
+        if "target_roas" in targets and cost:
+            client.target_roas = (value / cost * targets["target_roas"]).quantize(
+                Decimal("0.01"))
+        if "target_pno" in targets and value:
+            client.target_pno = (cost / value * targets["target_pno"]).quantize(Decimal("0.0001"))
+        account.client_id = client.id
+        clients.append(client)
+    session.flush()
+    return clients

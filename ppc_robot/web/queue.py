@@ -80,6 +80,17 @@ def enqueue_run(run_id: int) -> None:
     # Otherwise a `flask worker` process picks the queued run up at its next tick.
 
 
+def wake_housekeeping(app: Flask) -> None:
+    """Have the housekeeping run now (statistics refresh, syncs) instead of at its interval."""
+    if app.config["PPC_ROBOT_QUEUE"] == "celery":
+        app.extensions["celery"].send_task("ppc_robot.housekeeping")
+        return
+    worker: EmbeddedWorker | None = app.extensions.get("ppc_robot_worker")
+    if worker is not None:
+        worker.wake_housekeeping()
+    # Otherwise a `flask worker` process runs it at its next interval.
+
+
 def start_embedded_worker(app: Flask) -> EmbeddedWorker:
     import_task_modules(app)
     worker = EmbeddedWorker(session_factory(app), runner_settings(app)).start()

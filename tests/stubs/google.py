@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -200,8 +201,11 @@ class GoogleStub(StubServer):
                         "costMicros": str(cost), "conversions": conversions,
                         "conversionsValue": value}}
                     if "campaign.name" in fields:
-                        row["campaign"] = {"resourceName": f"customers/{customer_id}/campaigns/1",
-                                           "name": name}
+                        campaign_id = campaign_id_of(name)
+                        row["campaign"] = {
+                            "resourceName": f"customers/{customer_id}/campaigns/{campaign_id}",
+                            "name": name, **({"id": campaign_id} if "campaign.id" in fields
+                                             else {})}
                     # one ad group and one keyword per campaign, all on desktop, in this stand-in
                     if "ad_group.name" in fields:
                         row["adGroup"] = {"name": f"{name} — Core"}
@@ -250,6 +254,11 @@ class GoogleStub(StubServer):
             "manager": customer.manager, "descriptiveName": customer.name,
             "currencyCode": customer.currency, "timeZone": customer.time_zone,
             "id": customer.id, "status": customer.status}}
+
+
+def campaign_id_of(name: str) -> str:
+    """The stand-in's stable id of a campaign (an int64, sent as a JSON string)."""
+    return str(zlib.crc32(name.encode()) or 1)
 
 
 def _sum_by_date(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

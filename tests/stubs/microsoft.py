@@ -7,6 +7,7 @@ import io
 import itertools
 import secrets
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -197,6 +198,7 @@ class MicrosoftStub(StubServer):
             for day, impressions, clicks, spend, conversions, revenue in days:
                 if first <= day <= last:
                     values = {"TimePeriod": day.isoformat(), "CampaignName": name,
+                              "CampaignId": str(zlib.crc32(name.encode())),
                               "Impressions": str(impressions), "Clicks": str(clicks),
                               "Spend": spend, "Conversions": conversions, "Revenue": revenue,
                               "AccountId": account.id}

@@ -90,7 +90,11 @@ class StatsState(Base):
     backfill_from: Mapped[date | None] = mapped_column(Date)
     backfill_until: Mapped[date | None] = mapped_column(Date)
     backfill_done_from: Mapped[date | None] = mapped_column(Date)
+    # When the backfill's next chunk may be taken: a claim's lease, or the wait after a failure.
+    backfill_next_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    # Failures in a row of the daily refresh and of the backfill: each waits twice as long.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    backfill_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

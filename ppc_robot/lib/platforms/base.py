@@ -101,6 +101,9 @@ class ReportRow:
     ad_group: str | None = None
     keyword: str | None = None
     device: str | None = None
+    # The platform's own id of the campaign, when the campaign dimension was asked for and
+    # the platform names it (names change, ids do not): the statistics store keys on it.
+    campaign_id: str | None = None
     impressions: int = 0
     clicks: int = 0
     cost: Decimal = Decimal("0")

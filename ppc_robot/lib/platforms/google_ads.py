@@ -49,10 +49,10 @@ METRIC_FIELDS = ("metrics.impressions, metrics.clicks, metrics.cost_micros, "
                  "metrics.conversions, metrics.conversions_value")
 # The finest dimension asked for picks the resource queried, and with it the fields.
 RESOURCES = (
-    ("keyword", "keyword_view", ["campaign.name", "ad_group.name",
+    ("keyword", "keyword_view", ["campaign.id", "campaign.name", "ad_group.name",
                                  "ad_group_criterion.keyword.text"]),
-    ("ad_group", "ad_group", ["campaign.name", "ad_group.name"]),
-    ("campaign", "campaign", ["campaign.name"]),
+    ("ad_group", "ad_group", ["campaign.id", "campaign.name", "ad_group.name"]),
+    ("campaign", "campaign", ["campaign.id", "campaign.name"]),
 )
 DAILY_QUOTA_DELAY_SECONDS = 3600
 DEVELOPER_TOKEN = "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN"
@@ -176,6 +176,7 @@ class GoogleAdsClient:
             yield ReportRow(
                 date=date.fromisoformat(segments["date"]) if "date" in wanted else None,
                 campaign=(result.get("campaign") or {}).get("name") if level else None,
+                campaign_id=_campaign_id(result.get("campaign") or {}) if level else None,
                 ad_group=(result.get("adGroup") or {}).get("name")
                 if level in ("ad_group", "keyword") else None,
                 keyword=((result.get("adGroupCriterion") or {}).get("keyword") or {}).get("text")
@@ -266,6 +267,14 @@ class GoogleAdsClient:
                 continue
             raise error
         raise AssertionError("unreachable")
+
+
+def _campaign_id(campaign: dict[str, Any]) -> str | None:
+    """The campaign's id (an int64, so a JSON string), or the last part of its resource name."""
+    if campaign.get("id") not in (None, ""):
+        return str(campaign["id"])
+    name = str(campaign.get("resourceName") or "")
+    return name.rsplit("/", 1)[-1] or None if "/campaigns/" in name else None
 
 
 def _json_array_items(chunks: Iterator[str]) -> Iterator[dict[str, Any]]:

@@ -61,9 +61,10 @@ IANA_TO_MICROSOFT.update({"Europe/Bratislava": "BelgradeBratislavaBudapestLjublj
                           "Europe/Budapest": "BelgradeBratislavaBudapestLjubljanaPrague",
                           "Europe/Berlin": "AmsterdamBerlinBernRomeStockholmVienna"})
 REPORT_TYPES = (
-    ("keyword", "KeywordPerformanceReportRequest", ["CampaignName", "AdGroupName", "Keyword"]),
-    ("ad_group", "AdGroupPerformanceReportRequest", ["CampaignName", "AdGroupName"]),
-    ("campaign", "CampaignPerformanceReportRequest", ["CampaignName"]),
+    ("keyword", "KeywordPerformanceReportRequest",
+     ["CampaignId", "CampaignName", "AdGroupName", "Keyword"]),
+    ("ad_group", "AdGroupPerformanceReportRequest", ["CampaignId", "CampaignName", "AdGroupName"]),
+    ("campaign", "CampaignPerformanceReportRequest", ["CampaignId", "CampaignName"]),
 )
 METRIC_COLUMNS = ["Impressions", "Clicks", "Spend", "Conversions", "Revenue"]
 DEVELOPER_TOKEN = "PPC_ROBOT_MICROSOFT_DEVELOPER_TOKEN"
@@ -314,6 +315,7 @@ def _row(values: dict[str, str], level: str | None, wanted: set[str]) -> ReportR
     return ReportRow(
         date=date.fromisoformat(period[:10]) if "date" in wanted and period else None,
         campaign=values.get("CampaignName") if level else None,
+        campaign_id=values.get("CampaignId") or None if level else None,
         ad_group=values.get("AdGroupName") if level in ("ad_group", "keyword") else None,
         keyword=values.get("Keyword") if level == "keyword" else None,
         device=(values.get("DeviceType") or "").lower() or None if "device" in wanted else None,

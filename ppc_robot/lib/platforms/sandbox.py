@@ -43,6 +43,11 @@ def _rng(*parts: Any) -> random.Random:
     return random.Random(int.from_bytes(seed[:8], "big"))
 
 
+def _campaign_id(account: RemoteAccount, campaign: str) -> str:
+    """A campaign's stable numeric id, as platforms give one beside the name."""
+    return str(_rng("campaign", account.external_id, campaign).randint(10**8, 10**9 - 1))
+
+
 def _structure(account: RemoteAccount) -> list[tuple[str, list[str]]]:
     """A few campaigns with a few ad groups each, fixed per account."""
     rng = _rng("structure", account.external_id)
@@ -121,6 +126,7 @@ class SandboxClient:
         for key, sums in groups.items():
             yield ReportRow(
                 date=key[0], campaign=key[1], ad_group=key[2], keyword=key[3], device=key[4],
+                campaign_id=_campaign_id(account, key[1]) if key[1] else None,
                 impressions=sums[0], clicks=sums[1], cost=sums[2], conversions=sums[3],
                 conversion_value=sums[4],
             )

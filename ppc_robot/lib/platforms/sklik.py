@@ -152,6 +152,7 @@ class SklikClient:
             yield ReportRow(
                 date=_stat_date(stat.get("date")) if daily else None,
                 campaign=names["campaign"], ad_group=names["ad_group"], keyword=names["keyword"],
+                campaign_id=str(item["id"]) if level == "campaign" and "id" in item else None,
                 impressions=int(stat.get("impressions") or 0),
                 clicks=int(stat.get("clicks") or 0),
                 cost=_halers(stat.get("totalMoney")),

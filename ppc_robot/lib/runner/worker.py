@@ -59,7 +59,8 @@ def tick(factory: sessionmaker[Session], settings: RunnerSettings, enqueue: Enqu
 
 def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
                  *, now: datetime | None = None) -> None:
-    """The worker's other duties: deliver notifications and digests, sync due logins.
+    """The worker's other duties: deliver notifications and digests, sync due logins, keep
+    the statistics store fresh.
 
     Each part fails on its own: a broken SMTP server never stops account syncs or runs.
     """
@@ -85,6 +86,19 @@ def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
         sweep_work_folders(settings, now=now)
     except OSError:
         logger.exception("sweeping the runs' work folders failed")
+    try:
+        refresh_statistics(factory, settings, now=now)
+    except Exception:
+        logger.exception("statistics refresh failed")
+
+
+def refresh_statistics(factory: sessionmaker[Session], settings: RunnerSettings,
+                       *, now: datetime | None = None) -> None:
+    """The statistics store's step: daily re-pulls of settled days, and backfills."""
+    from ppc_robot.lib.stats import StatsSettings, refresh_due_statistics
+
+    refresh_due_statistics(factory, StatsSettings.from_config(settings.app_config),
+                           now or utcnow())
 
 
 def sweep_work_folders(settings: RunnerSettings, *, now: datetime | None = None) -> list[Path]:
@@ -113,6 +127,8 @@ class EmbeddedWorker:
         self._inflight: set[int] = set()
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        self._wake = threading.Event()  # interrupts the loop's wait: housekeeping at once
+        self._chores_wanted = False
         self._loop: threading.Thread | None = None
 
     def enqueue(self, run_id: int) -> None:
@@ -133,6 +149,11 @@ class EmbeddedWorker:
 
     def tick(self, *, now: datetime | None = None) -> list[int]:
         return tick(self.factory, self.settings, self.enqueue, now=now)
+
+    def wake_housekeeping(self) -> None:
+        """Run the housekeeping now rather than at its next interval (e.g. "Refresh now")."""
+        self._chores_wanted = True
+        self._wake.set()
 
     def idle(self) -> bool:
         with self._lock:
@@ -155,11 +176,14 @@ class EmbeddedWorker:
                     self.tick()
                 except Exception:
                     logger.exception("scheduler tick failed")
-                due = time.monotonic() - last_chores >= self.settings.housekeeping_seconds
+                due = (self._chores_wanted
+                       or time.monotonic() - last_chores >= self.settings.housekeeping_seconds)
                 if due and chores.acquire(blocking=False):
+                    self._chores_wanted = False
                     last_chores = time.monotonic()
                     threading.Thread(target=chore, name="housekeeping", daemon=True).start()
-                self._stopped.wait(self.settings.tick_seconds)
+                self._wake.wait(self.settings.tick_seconds)
+                self._wake.clear()
 
         self._loop = threading.Thread(target=loop, name="scheduler", daemon=True)
         self._loop.start()
@@ -168,6 +192,7 @@ class EmbeddedWorker:
 
     def stop(self, *, wait: bool = True) -> None:
         self._stopped.set()
+        self._wake.set()
         if self._loop is not None:
             self._loop.join(timeout=10)
         self._pool.shutdown(wait=wait, cancel_futures=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -31,6 +31,7 @@ from ppc_robot.lib.models import (
     ClientAccountTag,
     Platform,
     ServiceAccount,
+    utcnow,
 )
 from ppc_robot.lib.platforms.availability import (
     PlatformNotConfigured,
@@ -39,6 +40,7 @@ from ppc_robot.lib.platforms.availability import (
     require_configured,
 )
 from ppc_robot.lib.platforms.oauth import OAUTH_PLATFORMS
+from ppc_robot.lib.stats import request_refresh, store_progress
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.accounts.forms import (
     BulkTagForm,
@@ -54,6 +56,7 @@ from ppc_robot.web.accounts.platforms import (
     start_oauth,
 )
 from ppc_robot.web.extensions import db
+from ppc_robot.web.queue import wake_housekeeping
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 bp.before_request(require_login)
@@ -74,8 +77,10 @@ def index() -> ResponseReturnValue:
     jobs = {login.id: jobs_fed_by(session, login) for login in logins}
     oauth_links = [(Platform.GOOGLE_ADS, url_for(".link_google_ads")),
                    (Platform.MICROSOFT, url_for(".link_microsoft"))]
+    statistics = store_progress(session, [login.id for login in logins])
     return render_template("accounts/index.html", logins=logins, jobs=jobs,
-                           oauth_links=oauth_links, not_set_up=_not_set_up())
+                           oauth_links=oauth_links, not_set_up=_not_set_up(),
+                           statistics=statistics)
 
 
 @bp.route("/<int:service_account_id>")
@@ -85,7 +90,8 @@ def show(service_account_id: int) -> ResponseReturnValue:
     accounts = client_accounts_of(session, current_user,
                                   ClientAccountFilter(service_account_id=login.id))
     return render_template("accounts/show.html", login=login, accounts=accounts,
-                           jobs=jobs_fed_by(session, login))
+                           jobs=jobs_fed_by(session, login),
+                           statistics=store_progress(session, [login.id]))
 
 
 @bp.route("/link/sandbox", methods=["POST"])
@@ -93,6 +99,7 @@ def link_sandbox() -> ResponseReturnValue:
     login, result = link_service_account(db.session(), current_user, Platform.SANDBOX, {},
                                          vault=current_vault(), settings=current_settings())
     db.session.commit()
+    wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
     flash(f"Sandbox linked: {result.summary()}", "success")
     return redirect(url_for(".show", service_account_id=login.id))
 
@@ -111,6 +118,7 @@ def link_sklik() -> ResponseReturnValue:
             form.token.errors.append(str(exc))
         else:
             db.session.commit()
+            wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
             flash(f"Sklik login “{login.name}” linked: {result.summary()}", "success")
             return redirect(url_for(".show", service_account_id=login.id))
     html = render_template("accounts/link_sklik.html", form=form)
@@ -176,6 +184,16 @@ def sync(service_account_id: int) -> ResponseReturnValue:
     else:
         flash(f"Sync failed: {result.error} The client accounts were left as they were.",
               "danger")
+    return redirect(url_for(".show", service_account_id=login.id))
+
+
+@bp.route("/<int:service_account_id>/statistics/update", methods=["POST"])
+def refresh_statistics(service_account_id: int) -> ResponseReturnValue:
+    login = owned(ServiceAccount, service_account_id)
+    count = request_refresh(db.session(), login.id, utcnow())
+    db.session.commit()
+    wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
+    flash(f"Statistics of {count} client accounts will be updated in a moment.", "success")
     return redirect(url_for(".show", service_account_id=login.id))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -20,6 +20,7 @@ from ppc_robot.web.accounts.platforms import (
     take_oauth_flow,
 )
 from ppc_robot.web.extensions import db, login_manager
+from ppc_robot.web.queue import wake_housekeeping
 
 # Public so that no guard can bounce the provider's redirect; the view itself requires the
 # user who started the flow (his session holds the state).
@@ -70,5 +71,6 @@ def _callback(platform: Platform) -> ResponseReturnValue:
         flash(f"{platform.label} was not linked: {exc}", "danger")
         return redirect(link_page)
     db.session.commit()
+    wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
     flash(f"{platform.label} login “{login.name}” linked: {result.summary()}", "success")
     return redirect(url_for("accounts.show", service_account_id=login.id))
