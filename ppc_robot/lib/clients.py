@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ppc_robot.lib.bounds import MONEY, PNO, ROAS, check_number
+from ppc_robot.lib.bounds import MONEY, PERCENT, PNO, ROAS, check_number
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import Client, ClientAccount, Job, User, jobs_client_accounts
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
@@ -40,6 +40,7 @@ def save_client(
     target_cpa: Decimal | None = None,
     target_roas: Decimal | None = None,
     target_pno: Decimal | None = None,
+    pacing_tolerance: Decimal | None = None,
     client_accounts: Sequence[ClientAccount] | None = None,
 ) -> Client:
     """Create or update `client`; with `client_accounts`, they become exactly its accounts.
@@ -51,6 +52,7 @@ def save_client(
     check_number("target_cpa", target_cpa, MONEY)
     check_number("target_roas", target_roas, ROAS)
     check_number("target_pno", target_pno, PNO)
+    check_number("pacing_tolerance", pacing_tolerance, PERCENT)
     name = name.strip()[:ACCOUNT_NAME_MAX]
     clash = select(Client.id).where(Client.user_id == client.user_id, same_name(Client.name, name))
     if client.id is not None:
@@ -62,6 +64,8 @@ def save_client(
         client.name, client.currency = name, currency.upper()
         client.monthly_budget, client.target_cpa = monthly_budget, target_cpa
         client.target_roas, client.target_pno = target_roas, target_pno
+        if pacing_tolerance is not None:  # left blank: the client keeps the one it has
+            client.pacing_tolerance = pacing_tolerance
         session.add(client)
     if client_accounts is not None:
         if any(a.user_id != client.user_id for a in client_accounts):

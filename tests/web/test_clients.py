@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from ppc_robot.lib.models import Client, ClientAccount
@@ -54,3 +55,30 @@ def test_edit_moves_accounts_and_delete_keeps_them(client, session, submit, logi
     session.expunge_all()
     assert session.get(Client, client_id) is None
     assert session.get(ClientAccount, workspace.client_account.id) is not None
+
+
+@pytest.mark.parametrize("value", ["101", "-1", "nan", "1e308"])
+def test_a_pacing_tolerance_outside_0_to_100_percent_is_refused_beside_its_field(
+        submit, login, session, workspace, value) -> None:
+    login(workspace.user)
+
+    response = submit(f"/clients/{workspace.client.id}/edit",
+                      {"name": "Acme", "currency": "EUR", "pacing_tolerance": value})
+
+    assert response.status_code == 422
+    assert "Pacing tolerance" in response.text and "100" in response.text
+    session.expire_all()
+    assert session.get(Client, workspace.client.id).pacing_tolerance == Decimal(10)
+
+
+def test_a_pacing_tolerance_is_saved_and_a_blank_one_keeps_it(submit, login, session,
+                                                               workspace) -> None:
+    login(workspace.user)
+
+    submit(f"/clients/{workspace.client.id}/edit",
+           {"name": "Acme", "currency": "EUR", "pacing_tolerance": "15.5"})
+    session.expire_all()
+    assert session.get(Client, workspace.client.id).pacing_tolerance == Decimal("15.5")
+    submit(f"/clients/{workspace.client.id}/edit", {"name": "Acme", "currency": "EUR"})
+    session.expire_all()
+    assert session.get(Client, workspace.client.id).pacing_tolerance == Decimal("15.5")

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from ppc_robot.lib.bounds import PNO, ROAS
+from ppc_robot.lib.bounds import PERCENT, PNO, ROAS
 from ppc_robot.lib.fields import BoundedDecimalField, IdCheckboxesField, MoneyField
 from ppc_robot.lib.models import Client, ClientAccount
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
@@ -35,6 +35,10 @@ class ClientForm(FlaskForm):
                                       description="Conversion value ÷ cost, e.g. 4.5.")
     target_pno = BoundedDecimalField("Target PNO", [Optional()], bound=PNO, places=4,
                                      description="Cost ÷ conversion value, e.g. 0.15 for 15 %.")
+    pacing_tolerance = BoundedDecimalField(
+        "Pacing tolerance (%)", [Optional()], bound=PERCENT, places=2, default=10,
+        description="How far month-to-date spend may stray from the pro-rated budget before "
+                    "pacing shows amber or red and notifies, e.g. 10.")
     client_account_ids = IdCheckboxesField(
         "Client accounts",
         description="An account of another client moves to this one when you save.")

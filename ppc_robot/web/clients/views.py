@@ -55,7 +55,7 @@ def _form_page(client: Client, template: str) -> ResponseReturnValue:
             save_client(session, client, name=form.name.data, currency=form.currency.data,
                         monthly_budget=form.monthly_budget.data, target_cpa=form.target_cpa.data,
                         target_roas=form.target_roas.data, target_pno=form.target_pno.data,
-                        client_accounts=chosen)
+                        pacing_tolerance=form.pacing_tolerance.data, client_accounts=chosen)
         except ClientError as exc:
             db.session.rollback()
             form.name.errors.append(str(exc))
