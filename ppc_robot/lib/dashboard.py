@@ -161,6 +161,7 @@ class CurrencyTotal:
     forecast: Decimal = Decimal(0)
     yesterday: Figures = field(default_factory=Figures)
     last_7_days: Figures = field(default_factory=Figures)
+    cost_series: list[Decimal] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,10 @@ class PerformanceTable:
     @property
     def has_data(self) -> bool:
         return any(line.has_data for line in self.lines)
+
+    @property
+    def series_labels(self) -> list[str]:
+        return [day.isoformat() for day in self.series_days]
 
 
 def _none_last(value: Decimal | None, descending: bool) -> tuple[bool, Decimal]:
@@ -286,18 +291,20 @@ def period_figures(session: Session, window: MonthWindow, group: Sequence[Any],
     return list(session.execute(stmt))
 
 
-def daily_cost(session: Session, group: Sequence[Any], scope: Sequence[ColumnElement[bool]],
-               first: date, last: date) -> dict[tuple[Any, ...], dict[date, Decimal]]:
-    """Cost per day from `first` to `last` per `group` and currency, in one statement."""
+def daily_figures(session: Session, group: Sequence[Any], scope: Sequence[ColumnElement[bool]],
+                  first: date, last: date) -> dict[tuple[Any, ...], dict[date, Figures]]:
+    """Cost, conversions and value per day from `first` to `last` per `group` and currency, in
+    one statement."""
     stmt = (
-        select(*group, AccountDay.currency, AccountDay.day, func.sum(AccountDay.cost_micros))
+        select(*group, AccountDay.currency, AccountDay.day, func.sum(AccountDay.cost_micros),
+               func.sum(AccountDay.conversions), func.sum(AccountDay.conversion_value_micros))
         .join(ClientAccount, ClientAccount.id == AccountDay.client_account_id)
         .where(*scope, AccountDay.day >= first, AccountDay.day <= last)
         .group_by(*group, AccountDay.currency, AccountDay.day)
     )
-    series: dict[tuple[Any, ...], dict[date, Decimal]] = {}
-    for *keys, day, cost in session.execute(stmt):
-        series.setdefault(tuple(keys), {})[day] = money_from_micros(int(cost or 0))
+    series: dict[tuple[Any, ...], dict[date, Figures]] = {}
+    for *keys, day, cost, conversions, value in session.execute(stmt):
+        series.setdefault(tuple(keys), {})[day] = _figures(cost, conversions, value)
     return series
 
 
@@ -324,7 +331,7 @@ def store_freshness(session: Session, user_id: int, now: datetime,
     return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0)
 
 
-def _line(client: Client | None, currency: str, row: Any, series: dict[date, Decimal],
+def _line(client: Client | None, currency: str, row: Any, series: dict[date, Figures],
           days: list[date], window: MonthWindow) -> PerformanceLine:
     spend = money_from_micros(int(row.month_cost)) if row is not None else Decimal(0)
     week = (_figures(row.week_cost, row.week_conversions, row.week_value)
@@ -341,7 +348,7 @@ def _line(client: Client | None, currency: str, row: Any, series: dict[date, Dec
         yesterday=day, last_7_days=week,
         yesterday_signals=target_signals(day, client, same_currency=same_currency),
         last_7_days_signals=target_signals(week, client, same_currency=same_currency),
-        cost_series=[series.get(d, Decimal(0)) for d in days],
+        cost_series=[series[d].cost if d in series else Decimal(0) for d in days],
         has_data=row is not None,
         budget_elsewhere=bool(client is not None and client.monthly_budget and not same_currency),
     )
@@ -357,6 +364,8 @@ def currency_totals(lines: Sequence[PerformanceLine]) -> list[CurrencyTotal]:
         total.forecast += line.pacing.forecast
         total.yesterday += line.yesterday
         total.last_7_days += line.last_7_days
+        total.cost_series = ([a + b for a, b in zip(total.cost_series, line.cost_series, strict=True)]
+                             if total.cost_series else list(line.cost_series))
     return [totals[currency] for currency in sorted(totals)]
 
 
@@ -375,7 +384,7 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     rows = {(row.client_id, row.currency): row
             for row in period_figures(session, window, group, scope)}
     days = [window.through - timedelta(days=n) for n in range(SPARKLINE_DAYS - 1, -1, -1)]
-    series = daily_cost(session, group, scope, days[0], days[-1])
+    series = daily_figures(session, group, scope, days[0], days[-1])
     clients = {c.id: c for c in session.scalars(select(Client).where(Client.owned_by(user.id)))}
     keys = set(rows) | set(series)
     if tag_id is None:
