@@ -252,7 +252,8 @@ def _sum_if(condition: ColumnElement[bool], column: Any) -> Any:
     return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
 
 
-def _figures(cost: Any, conversions: Any, value: Any) -> Figures:
+def figures_from_sums(cost: Any, conversions: Any, value: Any) -> Figures:
+    """Figures from summed micros and conversions as the database returns them."""
     return Figures(money_from_micros(int(cost or 0)), Decimal(str(conversions or 0)),
                    money_from_micros(int(value or 0)))
 
@@ -304,7 +305,7 @@ def daily_figures(session: Session, group: Sequence[Any], scope: Sequence[Column
     )
     series: dict[tuple[Any, ...], dict[date, Figures]] = {}
     for *keys, day, cost, conversions, value in session.execute(stmt):
-        series.setdefault(tuple(keys), {})[day] = _figures(cost, conversions, value)
+        series.setdefault(tuple(keys), {})[day] = figures_from_sums(cost, conversions, value)
     return series
 
 
@@ -331,12 +332,13 @@ def store_freshness(session: Session, user_id: int, now: datetime,
     return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0)
 
 
-def _line(client: Client | None, currency: str, row: Any, series: dict[date, Figures],
+def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, Figures],
           days: list[date], window: MonthWindow) -> PerformanceLine:
+    """A line from a `period_figures` row (None: no statistics) and its daily figures."""
     spend = money_from_micros(int(row.month_cost)) if row is not None else Decimal(0)
-    week = (_figures(row.week_cost, row.week_conversions, row.week_value)
+    week = (figures_from_sums(row.week_cost, row.week_conversions, row.week_value)
             if row is not None else Figures())
-    day = (_figures(row.day_cost, row.day_conversions, row.day_value)
+    day = (figures_from_sums(row.day_cost, row.day_conversions, row.day_value)
            if row is not None else Figures())
     same_currency = client is not None and client.currency == currency
     budget = client.monthly_budget if same_currency and client is not None else None
@@ -391,7 +393,7 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
         # A client with no statistics yet still gets its line, in its own currency.
         with_data = {client_id for client_id, _ in keys}
         keys |= {(cid, c.currency) for cid, c in clients.items() if cid not in with_data}
-    lines = [_line(clients.get(client_id) if client_id is not None else None, currency,
+    lines = [performance_line(clients.get(client_id) if client_id is not None else None, currency,
                    rows.get((client_id, currency)), series.get((client_id, currency), {}),
                    days, window)
              for client_id, currency in keys if client_id is None or client_id in clients]
