@@ -169,7 +169,8 @@ def client_performance(session: Session, client: Client, accounts: Sequence[Clie
     details = []
     for currency in currencies:
         per_day = daily.get((currency,), {})
-        line = performance_line(client, currency, totals.get(currency), per_day, chart_days, window)
+        costs = {day: int(f.cost * 1_000_000) for day, f in per_day.items()}
+        line = performance_line(client, currency, totals.get(currency), costs, chart_days, window)
         budget = line.pacing.budget
         details.append(CurrencyDetail(
             line=line,

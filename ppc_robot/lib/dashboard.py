@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Float, Numeric, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.folders import root_folder
@@ -47,6 +47,7 @@ from ppc_robot.lib.pacing import (
     roas_signal,
 )
 
+ZERO = Decimal(0)
 SPARKLINE_DAYS = 30
 STALE_AFTER = timedelta(hours=36)  # a daily refresh missed by more than half a day
 STALE_LISTED = 10
@@ -249,7 +250,10 @@ def _sorted(lines: list[PerformanceLine], sort: str) -> list[PerformanceLine]:
 
 
 def _sum_if(condition: ColumnElement[bool], column: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+    total = func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+    # Conversions are Numeric: read back as they come (float on SQLite, Decimal on PostgreSQL)
+    # and made Decimal once per row in figures_from_sums, not by a per-value result processor.
+    return type_coerce(total, Float) if isinstance(column.type, Numeric) else total
 
 
 def figures_from_sums(cost: Any, conversions: Any, value: Any) -> Figures:
@@ -309,6 +313,22 @@ def daily_figures(session: Session, group: Sequence[Any], scope: Sequence[Column
     return series
 
 
+def daily_cost(session: Session, group: Sequence[Any], scope: Sequence[ColumnElement[bool]],
+               first: date, last: date) -> dict[tuple[Any, ...], dict[date, int]]:
+    """Cost in micros per day from `first` to `last` per `group` and currency (one statement;
+    integers only, as a few hundred sparklines need nothing else)."""
+    stmt = (
+        select(*group, AccountDay.currency, AccountDay.day, func.sum(AccountDay.cost_micros))
+        .join(ClientAccount, ClientAccount.id == AccountDay.client_account_id)
+        .where(*scope, AccountDay.day >= first, AccountDay.day <= last)
+        .group_by(*group, AccountDay.currency, AccountDay.day)
+    )
+    series: dict[tuple[Any, ...], dict[date, int]] = {}
+    for *keys, day, cost in session.execute(stmt):
+        series.setdefault(tuple(keys), {})[day] = int(cost or 0)
+    return series
+
+
 def store_freshness(session: Session, user_id: int, now: datetime,
                     account_ids: Sequence[int] | None = None) -> Freshness:
     """The oldest last refresh of the user's active accounts, and the accounts that are stale:
@@ -332,7 +352,7 @@ def store_freshness(session: Session, user_id: int, now: datetime,
     return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0)
 
 
-def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, Figures],
+def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, int],
           days: list[date], window: MonthWindow) -> PerformanceLine:
     """A line from a `period_figures` row (None: no statistics) and its daily figures."""
     spend = money_from_micros(int(row.month_cost)) if row is not None else Decimal(0)
@@ -350,7 +370,7 @@ def performance_line(client: Client | None, currency: str, row: Any, series: dic
         yesterday=day, last_7_days=week,
         yesterday_signals=target_signals(day, client, same_currency=same_currency),
         last_7_days_signals=target_signals(week, client, same_currency=same_currency),
-        cost_series=[series[d].cost if d in series else Decimal(0) for d in days],
+        cost_series=[money_from_micros(series[d]) if d in series else ZERO for d in days],
         has_data=row is not None,
         budget_elsewhere=bool(client is not None and client.monthly_budget and not same_currency),
     )
@@ -386,7 +406,7 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     rows = {(row.client_id, row.currency): row
             for row in period_figures(session, window, group, scope)}
     days = [window.through - timedelta(days=n) for n in range(SPARKLINE_DAYS - 1, -1, -1)]
-    series = daily_figures(session, group, scope, days[0], days[-1])
+    series = daily_cost(session, group, scope, days[0], days[-1])
     clients = {c.id: c for c in session.scalars(select(Client).where(Client.owned_by(user.id)))}
     keys = set(rows) | set(series)
     if tag_id is None:
