@@ -11,7 +11,9 @@ aggregate in SQL, whatever the number of clients).
 
 Data: `--accounts` accounts × `--days` days of AccountDay rows (~200,000 at full size) and
 `--campaigns` campaigns per account and day of CampaignDay rows (~4 million), written with the
-driver's executemany on SQLite and COPY on PostgreSQL. Results go to bench/output/dashboard.json.
+driver's executemany on SQLite and COPY on PostgreSQL, by default day by day as the daily refresh
+writes them (`--order account`: account by account, as a backfill does, the worst case for
+reading recent days). Results go to bench/output/dashboard-<database>-<order>-order.json.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def _bulk(connection: Connection, table: Any, columns: list[str], rows: Iterator
 
 
 def make_agency(app: Flask, email: str, *, clients: int, accounts: int, days: int,
-                campaigns: int) -> dict[str, Any]:
+                campaigns: int, order: str = "day") -> dict[str, Any]:
     """A user with `clients` clients holding `accounts` accounts (a tenth in no client), each
     with `days` days of account rows and `campaigns` campaign rows a day."""
     rng = random.Random(email)
@@ -163,27 +165,37 @@ def make_agency(app: Flask, email: str, *, clients: int, accounts: int, days: in
         dates = [first + timedelta(days=n) for n in range(days)]
         day_values: list[Any] = dates if postgres else [d.isoformat() for d in dates]
 
-        def campaign_rows() -> Iterator[tuple]:
-            for account_id, _ in account_ids:
-                scale = rng.randint(1, 20)
-                for c in range(campaigns):
-                    name = f"Campaign {c:02} of account {account_id}"
+        scales = {account_id: rng.randint(1, 20) for account_id, _ in account_ids}
+
+        def in_order() -> Iterator[tuple[int, str, Any]]:
+            # "day": as the daily refresh writes them, every account's row of a day together
+            # (the rows of recent days sit together on disk); "account": as a backfill writes
+            # one account's months at a time (a month's rows spread over the whole table).
+            if order == "day":
+                for day in day_values:
+                    for account_id, currency in account_ids:
+                        yield account_id, currency, day
+            else:
+                for account_id, currency in account_ids:
                     for day in day_values:
-                        cost = scale * rng.randint(20_000_000, 60_000_000) // (c + 1)
-                        conversions = rng.randint(0, 4)
-                        yield (account_id, f"c{c}", day, name, 1000, 40, cost,
-                               conversions, conversions * 55_000_000, stamp)
+                        yield account_id, currency, day
+
+        def campaign_rows() -> Iterator[tuple]:
+            for account_id, _, day in in_order():
+                for c in range(campaigns):
+                    cost = scales[account_id] * rng.randint(20_000_000, 60_000_000) // (c + 1)
+                    conversions = rng.randint(0, 4)
+                    yield (account_id, f"c{c}", day, f"Campaign {c:02} of account {account_id}",
+                           1000, 40, cost, conversions, conversions * 55_000_000, stamp)
 
         def account_rows() -> Iterator[tuple]:
             # Not the exact sums of the campaign rows (they are random too): the dashboard reads
             # only these, and writing them from the campaigns would cost a second pass.
-            for account_id, currency in account_ids:
-                scale = rng.randint(1, 20)
-                for day in day_values:
-                    cost = scale * rng.randint(200_000_000, 600_000_000)
-                    conversions = rng.randint(0, 30)
-                    yield (account_id, day, user_id, currency, 20_000, 800, cost, conversions,
-                           conversions * 55_000_000, stamp)
+            for account_id, currency, day in in_order():
+                cost = scales[account_id] * rng.randint(200_000_000, 600_000_000)
+                conversions = rng.randint(0, 30)
+                yield (account_id, day, user_id, currency, 20_000, 800, cost, conversions,
+                       conversions * 55_000_000, stamp)
 
         with engine.begin() as connection:
             written_accounts = _bulk(
@@ -216,6 +228,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--accounts", type=int, default=500)
     parser.add_argument("--days", type=int, default=395, help="13 months")
     parser.add_argument("--campaigns", type=int, default=20, help="per account")
+    parser.add_argument("--order", choices=("day", "account"), default="day",
+                        help="rows written day by day (daily refresh) or account by account "
+                             "(backfill: the worst case for reading recent days)")
     parser.add_argument("--seconds", type=float, default=10.0, help="per measured page")
     args = parser.parse_args(argv)
 
@@ -231,7 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     small = make_agency(app, "small@bench.test", clients=2, accounts=5, days=40, campaigns=3)
     big = make_agency(app, "big@bench.test", clients=args.clients, accounts=args.accounts,
-                      days=args.days, campaigns=args.campaigns)
+                      days=args.days, campaigns=args.campaigns, order=args.order)
     with app.app_context():
         _settle(db.engine)
         db.engine.dispose()
@@ -282,7 +297,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = {
         "database": database_url.split(":")[0],
         "clients": args.clients, "accounts": args.accounts, "days": args.days,
-        "campaigns_per_account": args.campaigns,
+        "campaigns_per_account": args.campaigns, "row_order": args.order,
         "account_days": big["account_days"], "campaign_days": big["campaign_days"],
         "build_seconds": round(built, 1),
         "requests_per_second": {name: round(rps, 1) for name, (rps, _) in totals.items()},
@@ -292,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "target": "dashboard ≥ 0.25 of the bare endpoint; equal statements at both sizes",
     }
     print(f"{args.clients} clients, {args.accounts} accounts, {args.days} days on "
-          f"{result['database']}")
+          f"{result['database']}, rows written in {args.order} order")
     print(f"{'page':38} {'req/s':>8} {'ratio':>7} {'SQL @' + small_label:>16} {'SQL @' + big_label:>18}")
     for name, (rps, _) in totals.items():
         counts = queries[name]
@@ -300,8 +315,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{counts[big_label]:>18}")
     output = Path("bench/output")
     output.mkdir(parents=True, exist_ok=True)
-    name = "dashboard-postgresql.json" if result["database"].startswith("postgresql") else \
-        "dashboard-sqlite.json"
+    database = "postgresql" if result["database"].startswith("postgresql") else "sqlite"
+    name = f"dashboard-{database}-{args.order}-order.json"
     (output / name).write_text(json.dumps(result, indent=2))
     return result
 

@@ -163,7 +163,10 @@ def client_performance(session: Session, client: Client, accounts: Sequence[Clie
             month_cost=0, week_cost=0, week_conversions=Decimal(0), week_value=0, day_cost=0,
             day_conversions=Decimal(0), day_value=0))
         for name in vars(total):
-            setattr(total, name, getattr(total, name) + (getattr(row, name) or 0))
+            value = getattr(row, name) or 0
+            # Conversions come back as floats (see dashboard._sum_if): exact again by their text.
+            setattr(total, name, getattr(total, name)
+                    + (Decimal(str(value)) if name.endswith("conversions") else int(value)))
     currencies = sorted(set(totals) | {key[0] for key in daily} or {client.currency})
     chart_days = [first + timedelta(days=n) for n in range(CHART_DAYS)]
     details = []
