@@ -131,3 +131,15 @@ def test_the_page_makes_as_many_statements_for_many_clients(client, session, log
 
     assert page.count('class="performance-line"') == 14
     assert big.count == small.count
+
+
+def test_names_are_escaped_in_the_rows(client, session, login, workspace):
+    _seed(session, workspace, days=2)
+    workspace.client.name = '<script>alert("x")</script>'
+    session.commit()
+    login(workspace.user)
+
+    page = client.get("/").text
+
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
