@@ -116,7 +116,7 @@ class ClientPerformance:
 
     @property
     def has_data(self) -> bool:
-        return any(account.has_data for account in self.accounts)
+        return any(detail.line.has_data for detail in self.currencies)
 
 
 def _month_series(window: MonthWindow, daily: dict[date, Figures],

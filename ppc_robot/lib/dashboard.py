@@ -354,7 +354,7 @@ def store_freshness(session: Session, user_id: int, now: datetime,
 
 
 def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, int],
-          days: list[date], window: MonthWindow) -> PerformanceLine:
+                     days: list[date], window: MonthWindow) -> PerformanceLine:
     """A line from a `period_figures` row (None: no statistics) and its daily figures."""
     spend = money_from_micros(int(row.month_cost)) if row is not None else Decimal(0)
     week = (figures_from_sums(row.week_cost, row.week_conversions, row.week_value)
@@ -372,7 +372,7 @@ def performance_line(client: Client | None, currency: str, row: Any, series: dic
         yesterday_signals=target_signals(day, client, same_currency=same_currency),
         last_7_days_signals=target_signals(week, client, same_currency=same_currency),
         cost_series=[money_from_micros(series[d]) if d in series else ZERO for d in days],
-        has_data=row is not None,
+        has_data=row is not None or bool(series),
         budget_elsewhere=bool(client is not None and client.monthly_budget and not same_currency),
     )
 
@@ -414,9 +414,9 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
         # A client with no statistics yet still gets its line, in its own currency.
         with_data = {client_id for client_id, _ in keys}
         keys |= {(cid, c.currency) for cid, c in clients.items() if cid not in with_data}
-    lines = [performance_line(clients.get(client_id) if client_id is not None else None, currency,
-                   rows.get((client_id, currency)), series.get((client_id, currency), {}),
-                   days, window)
+    lines = [performance_line(clients.get(client_id) if client_id is not None else None,
+                              currency, rows.get((client_id, currency)),
+                              series.get((client_id, currency), {}), days, window)
              for client_id, currency in keys if client_id is None or client_id in clients]
     chosen = sort_key(sort)
     lines = _sorted(lines, chosen)
