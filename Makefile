@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+NPM_STAMP := node_modules/.package-lock.json
+CHART_JS := static/vendor/chart.umd.js
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +16,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) assets
+
+# Browser assets (Chart.js) come from npm, pinned in package.json and package-lock.json, and are
+# copied into the git-ignored static/vendor/; Node and npm are installed with apt when missing.
+node:
+	@command -v npm >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
+
+$(NPM_STAMP): package.json package-lock.json | node
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+$(CHART_JS): $(NPM_STAMP)
+	mkdir -p $(dir $@)
+	cp node_modules/chart.js/dist/chart.umd.js $@
+
+assets: $(CHART_JS)
 
 ## Set up, migrate, seed the demo and serve on http://127.0.0.1:5000
-run: $(STAMP)
+run: $(STAMP) assets
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	PPC_ROBOT_START_WORKER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -37,11 +57,11 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test-sqlite: $(STAMP) chromium
+test-sqlite: $(STAMP) assets chromium
 	$(BIN)/python -m pytest
 
 # Under CI=true PostgreSQL is required: the run fails, never skips, when it does not answer.
-test-postgres: $(STAMP) chromium
+test-postgres: $(STAMP) assets chromium
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== the suite again on PostgreSQL =="; \
 		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest; \
@@ -78,3 +98,7 @@ bench-stats-refresh: $(STAMP)
 ## Benchmark (not a test): the store's 13-month backfill of one account; platform requests
 bench-stats-backfill: $(STAMP)
 	$(BIN)/python -m bench.stats backfill
+
+## Benchmark (not a test): the dashboard vs a bare endpoint, 200 clients / 500 accounts / 13 months
+bench-dashboard: $(STAMP)
+	$(BIN)/python -m bench.dashboard

@@ -1,14 +1,57 @@
-"""What the dashboard shows."""
+"""What the dashboard shows: counters, and each client's spend, pacing and targets.
+
+The performance table is read from the statistics store (`AccountDay`) in a fixed number of
+statements whatever the number of clients and accounts: one aggregate over the month and the
+last 7 days (conditional sums, grouped by client and currency), one for the 30-day cost series,
+one for the clients, two for the store's freshness. Money is never added across currencies: a
+client whose accounts report in two currencies gets a line per currency, and the totals are
+per currency.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Float, Numeric, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.folders import root_folder
-from ppc_robot.lib.models import ClientAccount, Folder, Job, ServiceAccount, User
+from ppc_robot.lib.models import (
+    AccountDay,
+    Client,
+    ClientAccount,
+    ClientAccountStatus,
+    Folder,
+    Job,
+    ServiceAccount,
+    StatsState,
+    User,
+    client_accounts_tags,
+)
+from ppc_robot.lib.pacing import (
+    MonthWindow,
+    Pacing,
+    Signal,
+    budget_pacing,
+    cpa,
+    cpa_signal,
+    money_from_micros,
+    month_window,
+    pno,
+    pno_signal,
+    roas,
+    roas_signal,
+)
+
+ZERO = Decimal(0)
+SPARKLINE_DAYS = 30
+STALE_AFTER = timedelta(hours=36)  # a daily refresh missed by more than half a day
+STALE_LISTED = 10
+DEFAULT_TOLERANCE = Decimal(10)
 
 
 @dataclass(frozen=True)
@@ -36,3 +79,346 @@ def dashboard_summary(session: Session, user: User) -> DashboardSummary:
         service_accounts=count(ServiceAccount),
         client_accounts=count(ClientAccount),
     )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Cost, conversions and conversion value over a period, in one currency."""
+
+    cost: Decimal = Decimal(0)
+    conversions: Decimal = Decimal(0)
+    value: Decimal = Decimal(0)
+
+    @property
+    def cpa(self) -> Decimal | None:
+        return cpa(self.cost, self.conversions)
+
+    @property
+    def roas(self) -> Decimal | None:
+        return roas(self.cost, self.value)
+
+    @property
+    def pno(self) -> Decimal | None:
+        return pno(self.cost, self.value)
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(self.cost + other.cost, self.conversions + other.conversions,
+                       self.value + other.value)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """CPA, ROAS and PNO against the client's targets."""
+
+    cpa: Signal = Signal.NONE
+    roas: Signal = Signal.NONE
+    pno: Signal = Signal.NONE
+
+
+def target_signals(figures: Figures, client: Client | None, *, same_currency: bool) -> Signals:
+    """Green/amber/red of `figures` against the client's targets (amber within its tolerance).
+
+    The CPA target is money in the client's currency: it colours only a line in that currency.
+    """
+    if client is None:
+        return Signals()
+    tolerance = client.pacing_tolerance if client.pacing_tolerance is not None else DEFAULT_TOLERANCE
+    return Signals(
+        cpa=cpa_signal(figures.cost, figures.conversions, client.target_cpa, tolerance)
+        if same_currency else Signal.NONE,
+        roas=roas_signal(figures.cost, figures.value, client.target_roas, tolerance),
+        pno=pno_signal(figures.cost, figures.value, client.target_pno, tolerance),
+    )
+
+
+@dataclass
+class PerformanceLine:
+    """One client (or the accounts in no client) in one currency."""
+
+    client: Client | None
+    currency: str
+    pacing: Pacing
+    yesterday: Figures
+    last_7_days: Figures
+    yesterday_signals: Signals
+    last_7_days_signals: Signals
+    cost_series: list[Decimal]
+    has_data: bool
+    # The client's budget is in another currency than this line's: it does not apply here.
+    budget_elsewhere: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.client.name if self.client is not None else "Accounts in no client"
+
+
+@dataclass
+class CurrencyTotal:
+    """The sum of the lines in one currency (never across currencies)."""
+
+    currency: str
+    month_spend: Decimal = Decimal(0)
+    budget: Decimal = Decimal(0)
+    forecast: Decimal = Decimal(0)
+    yesterday: Figures = field(default_factory=Figures)
+    last_7_days: Figures = field(default_factory=Figures)
+    cost_series: list[Decimal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StaleAccount:
+    client_account_id: int
+    name: str
+    refreshed_at: datetime | None
+    last_error: str | None
+
+    @property
+    def reason(self) -> str:
+        if self.last_error:
+            return self.last_error
+        if self.refreshed_at is None:
+            return "statistics are being collected"
+        return "not refreshed for more than a day"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the store is for the user's active accounts."""
+
+    accounts: int
+    refreshed: int
+    as_of: datetime | None  # the oldest last refresh: every refreshed account is at least this new
+    stale: Sequence[StaleAccount]
+    stale_count: int
+
+
+@dataclass
+class PerformanceTable:
+    window: MonthWindow
+    lines: list[PerformanceLine]
+    totals: list[CurrencyTotal]
+    freshness: Freshness
+    series_days: list[date]
+    sort: str
+
+    @property
+    def has_data(self) -> bool:
+        return any(line.has_data for line in self.lines)
+
+    @property
+    def series_labels(self) -> list[str]:
+        return [day.isoformat() for day in self.series_days]
+
+
+def _none_last(value: Decimal | None, descending: bool) -> tuple[bool, Decimal]:
+    missing = value is None
+    return (missing if not descending else not missing, value if value is not None else Decimal(0))
+
+
+# The sort keys a page may ask for (`?sort=spend`, `?sort=-spend` descending); anything else
+# falls back to the name.
+SORTS: dict[str, Callable[[PerformanceLine], Any]] = {
+    "name": lambda line: (line.client is None, line.name.casefold(), line.currency),
+    "spend": lambda line: line.pacing.spend,
+    "budget": lambda line: line.pacing.budget,
+    "pacing": lambda line: line.pacing.percent,
+    "forecast": lambda line: line.pacing.forecast,
+    "yesterday_cost": lambda line: line.yesterday.cost,
+    "cost_7d": lambda line: line.last_7_days.cost,
+    "conversions_7d": lambda line: line.last_7_days.conversions,
+    "cpa_7d": lambda line: line.last_7_days.cpa,
+    "roas_7d": lambda line: line.last_7_days.roas,
+    "pno_7d": lambda line: line.last_7_days.pno,
+}
+DEFAULT_SORT = "name"
+
+
+def sort_key(sort: str | None) -> str:
+    """`sort` when it names a known column (optionally with "-" for descending), else the name."""
+    if sort and sort.lstrip("-") in SORTS:
+        return sort
+    return DEFAULT_SORT
+
+
+def _sorted(lines: list[PerformanceLine], sort: str) -> list[PerformanceLine]:
+    descending = sort.startswith("-")
+    key = SORTS[sort.lstrip("-")]
+    if sort.lstrip("-") == "name":
+        return sorted(lines, key=key, reverse=descending)
+    lines = sorted(lines, key=SORTS["name"])  # ties stay in name order
+    return sorted(lines, key=lambda line: _none_last(key(line), descending), reverse=descending)
+
+
+def _sum_if(condition: ColumnElement[bool], column: Any) -> Any:
+    total = func.coalesce(func.sum(case((condition, column), else_=0)), 0)
+    # Conversions are Numeric: read back as they come (float on SQLite, Decimal on PostgreSQL)
+    # and made Decimal once per row in figures_from_sums, not by a per-value result processor.
+    return type_coerce(total, Float) if isinstance(column.type, Numeric) else total
+
+
+def figures_from_sums(cost: Any, conversions: Any, value: Any) -> Figures:
+    """Figures from summed micros and conversions as the database returns them."""
+    return Figures(money_from_micros(int(cost or 0)), Decimal(str(conversions or 0)),
+                   money_from_micros(int(value or 0)))
+
+
+def _scope(user_id: int, tag_id: int | None) -> list[ColumnElement[bool]]:
+    scope: list[ColumnElement[bool]] = [AccountDay.user_id == user_id]
+    if tag_id is not None:
+        scope.append(AccountDay.client_account_id.in_(
+            select(client_accounts_tags.c.client_account_id)
+            .where(client_accounts_tags.c.tag_id == tag_id)))
+    return scope
+
+
+def period_figures(session: Session, window: MonthWindow, group: Sequence[Any],
+                   scope: Sequence[ColumnElement[bool]]) -> list[Any]:
+    """One row per `group` (with the account's currency): month-to-date cost, and cost,
+    conversions and value of yesterday and of the last 7 days, in one statement."""
+    day = AccountDay.day
+    in_month = day >= window.month_start
+    in_week = day >= window.run_rate_start
+    yesterday = day == window.through
+    stmt = (
+        select(*group, AccountDay.currency,
+               _sum_if(in_month, AccountDay.cost_micros).label("month_cost"),
+               _sum_if(in_week, AccountDay.cost_micros).label("week_cost"),
+               _sum_if(in_week, AccountDay.conversions).label("week_conversions"),
+               _sum_if(in_week, AccountDay.conversion_value_micros).label("week_value"),
+               _sum_if(yesterday, AccountDay.cost_micros).label("day_cost"),
+               _sum_if(yesterday, AccountDay.conversions).label("day_conversions"),
+               _sum_if(yesterday, AccountDay.conversion_value_micros).label("day_value"))
+        .join(ClientAccount, ClientAccount.id == AccountDay.client_account_id)
+        .where(*scope, day >= min(window.month_start, window.run_rate_start),
+               day <= window.through)
+        .group_by(*group, AccountDay.currency)
+    )
+    return list(session.execute(stmt))
+
+
+def daily_figures(session: Session, group: Sequence[Any], scope: Sequence[ColumnElement[bool]],
+                  first: date, last: date) -> dict[tuple[Any, ...], dict[date, Figures]]:
+    """Cost, conversions and value per day from `first` to `last` per `group` and currency, in
+    one statement."""
+    stmt = (
+        select(*group, AccountDay.currency, AccountDay.day, func.sum(AccountDay.cost_micros),
+               func.sum(AccountDay.conversions), func.sum(AccountDay.conversion_value_micros))
+        .join(ClientAccount, ClientAccount.id == AccountDay.client_account_id)
+        .where(*scope, AccountDay.day >= first, AccountDay.day <= last)
+        .group_by(*group, AccountDay.currency, AccountDay.day)
+    )
+    series: dict[tuple[Any, ...], dict[date, Figures]] = {}
+    for *keys, day, cost, conversions, value in session.execute(stmt):
+        series.setdefault(tuple(keys), {})[day] = figures_from_sums(cost, conversions, value)
+    return series
+
+
+def daily_cost(session: Session, group: Sequence[Any], scope: Sequence[ColumnElement[bool]],
+               first: date, last: date) -> dict[tuple[Any, ...], dict[date, int]]:
+    """Cost in micros per day from `first` to `last` per `group` and currency (one statement;
+    integers only, as a few hundred sparklines need nothing else)."""
+    stmt = (
+        select(*group, AccountDay.currency, AccountDay.day, func.sum(AccountDay.cost_micros))
+        .join(ClientAccount, ClientAccount.id == AccountDay.client_account_id)
+        .where(*scope, AccountDay.day >= first, AccountDay.day <= last)
+        .group_by(*group, AccountDay.currency, AccountDay.day)
+    )
+    series: dict[tuple[Any, ...], dict[date, int]] = {}
+    # Through the connection: plain rows, without the ORM's per-row bookkeeping (thousands here).
+    for *keys, day, cost in session.connection().execute(stmt):
+        series.setdefault(tuple(keys), {})[day] = int(cost or 0)
+    return series
+
+
+def store_freshness(session: Session, user_id: int, now: datetime,
+                    account_ids: Sequence[int] | None = None) -> Freshness:
+    """The oldest last refresh of the user's active accounts, and the accounts that are stale:
+    failing, never refreshed yet, or not refreshed for `STALE_AFTER` (two statements)."""
+    where: list[ColumnElement[bool]] = [ClientAccount.user_id == user_id,
+                                        ClientAccount.status == ClientAccountStatus.ACTIVE]
+    if account_ids is not None:
+        where.append(ClientAccount.id.in_(account_ids))
+    stale_if = or_(StatsState.refreshed_at.is_(None), StatsState.last_error.is_not(None),
+                   StatsState.refreshed_at < now - STALE_AFTER)
+    joined = and_(StatsState.client_account_id == ClientAccount.id)
+    accounts, refreshed, oldest, stale_count = session.execute(
+        select(func.count(ClientAccount.id), func.count(StatsState.refreshed_at),
+               func.min(StatsState.refreshed_at), func.count(case((stale_if, 1))))
+        .select_from(ClientAccount).outerjoin(StatsState, joined).where(*where)).one()
+    stale = [StaleAccount(*row) for row in session.execute(
+        select(ClientAccount.id, ClientAccount.name, StatsState.refreshed_at,
+               StatsState.last_error)
+        .select_from(ClientAccount).outerjoin(StatsState, joined).where(*where, stale_if)
+        .order_by(StatsState.last_error.is_(None), ClientAccount.name).limit(STALE_LISTED))]
+    return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0)
+
+
+def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, int],
+                     days: list[date], window: MonthWindow) -> PerformanceLine:
+    """A line from a `period_figures` row (None: no statistics) and its daily figures."""
+    spend = money_from_micros(int(row.month_cost)) if row is not None else Decimal(0)
+    week = (figures_from_sums(row.week_cost, row.week_conversions, row.week_value)
+            if row is not None else Figures())
+    day = (figures_from_sums(row.day_cost, row.day_conversions, row.day_value)
+           if row is not None else Figures())
+    same_currency = client is not None and client.currency == currency
+    budget = client.monthly_budget if same_currency and client is not None else None
+    tolerance = (client.pacing_tolerance if client is not None and client.pacing_tolerance
+                 is not None else DEFAULT_TOLERANCE)
+    return PerformanceLine(
+        client=client, currency=currency,
+        pacing=budget_pacing(spend, week.cost, budget, tolerance, window),
+        yesterday=day, last_7_days=week,
+        yesterday_signals=target_signals(day, client, same_currency=same_currency),
+        last_7_days_signals=target_signals(week, client, same_currency=same_currency),
+        cost_series=[money_from_micros(series[d]) if d in series else ZERO for d in days],
+        has_data=row is not None or bool(series),
+        budget_elsewhere=bool(client is not None and client.monthly_budget and not same_currency),
+    )
+
+
+def currency_totals(lines: Sequence[PerformanceLine]) -> list[CurrencyTotal]:
+    """Per currency: the lines' spend, budgets, forecasts, yesterday and last 7 days."""
+    totals: dict[str, CurrencyTotal] = {}
+    for line in lines:
+        total = totals.setdefault(line.currency, CurrencyTotal(line.currency))
+        total.month_spend += line.pacing.spend
+        total.budget += line.pacing.budget or 0
+        total.forecast += line.pacing.forecast
+        total.yesterday += line.yesterday
+        total.last_7_days += line.last_7_days
+        total.cost_series = ([a + b for a, b in zip(total.cost_series, line.cost_series, strict=True)]
+                             if total.cost_series else list(line.cost_series))
+    return [totals[currency] for currency in sorted(totals)]
+
+
+def performance_table(session: Session, user: User, today: date, now: datetime, *,
+                      tag_id: int | None = None, sort: str | None = None) -> PerformanceTable:
+    """One line per client and currency (and one for accounts in no client): month to date
+    against the budget, yesterday and the last 7 days against the targets, 30 days of cost.
+
+    `today` is the viewer's calendar date; the figures run through the day before. With
+    `tag_id`, only accounts carrying that client-account tag count, and clients without such
+    accounts are left out. Five statements, whatever the number of clients and accounts.
+    """
+    window = month_window(today)
+    scope = _scope(user.id, tag_id)
+    group = [ClientAccount.client_id]
+    rows = {(row.client_id, row.currency): row
+            for row in period_figures(session, window, group, scope)}
+    days = [window.through - timedelta(days=n) for n in range(SPARKLINE_DAYS - 1, -1, -1)]
+    series = daily_cost(session, group, scope, days[0], days[-1])
+    clients = {c.id: c for c in session.scalars(select(Client).where(Client.owned_by(user.id)))}
+    keys = set(rows) | set(series)
+    if tag_id is None:
+        # A client with no statistics yet still gets its line, in its own currency.
+        with_data = {client_id for client_id, _ in keys}
+        keys |= {(cid, c.currency) for cid, c in clients.items() if cid not in with_data}
+    lines = [performance_line(clients.get(client_id) if client_id is not None else None,
+                              currency, rows.get((client_id, currency)),
+                              series.get((client_id, currency), {}), days, window)
+             for client_id, currency in keys if client_id is None or client_id in clients]
+    chosen = sort_key(sort)
+    lines = _sorted(lines, chosen)
+    return PerformanceTable(window, lines, currency_totals(lines),
+                            store_freshness(session, user.id, now), days, chosen)

@@ -74,6 +74,35 @@ def money(value: Decimal | int | float | None, currency: str = "") -> str:
     return f"{amount} {currency}".strip()
 
 
+def ratio(value: Decimal | None, places: int = 2) -> str:
+    """A ratio such as ROAS with `places` decimals, or a dash when there is none."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.{places}f}".replace(",", "\u202f")
+
+
+def percent(value: Decimal | None, places: int = 1) -> str:
+    """A share (0.15) as a percentage ("15.0 %"), or a dash when there is none."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value) * 100:,.{places}f}\u00a0%".replace(",", "\u202f")
+
+
+def sparkline_points(values: Sequence[Decimal | int | float], width: int = 120,
+                     height: int = 24) -> str:
+    """The `points` of an SVG polyline drawing `values` from left to right, 0 at the bottom.
+
+    Drawn here rather than in the template: a dashboard shows a few hundred of them.
+    """
+    if not values:
+        return ""
+    top = max(max(values), 0) or 1
+    step = width / max(len(values) - 1, 1)
+    pad = 1
+    return " ".join(f"{n * step:.1f},{pad + (height - 2 * pad) * (1 - float(v) / float(top)):.1f}"
+                    for n, v in enumerate(values))
+
+
 def tag_options(tags: Sequence[tuple[int, str, str]], selected: int | None = None) -> Markup:
     """`<option>`s of the user's tags (id, name, colour), `selected` marked.
 
@@ -124,5 +153,8 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(run_log)
     app.add_template_global(viewer_zone)
     app.add_template_filter(money)
+    app.add_template_filter(ratio)
+    app.add_template_filter(percent)
+    app.add_template_filter(sparkline_points)
     app.add_template_global(tag_options)
     app.add_template_global(template_url_for, "url_for")

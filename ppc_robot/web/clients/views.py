@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 
 from ppc_robot.lib.accounts import ClientAccountFilter, client_accounts_of, owned_client_accounts
 from ppc_robot.lib.bounds import OutOfRangeError
+from ppc_robot.lib.client_performance import client_performance
 from ppc_robot.lib.clients import (
     ClientError,
     accounts_moving_to,
@@ -17,7 +18,9 @@ from ppc_robot.lib.clients import (
     jobs_of_client,
     save_client,
 )
-from ppc_robot.lib.models import Client
+from ppc_robot.lib.models import Client, utcnow
+from ppc_robot.lib.pacing import local_today
+from ppc_robot.lib.times import zone_of
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.clients.forms import ClientForm
 from ppc_robot.web.extensions import db
@@ -36,8 +39,11 @@ def show(client_id: int) -> ResponseReturnValue:
     client = owned(Client, client_id)
     session = db.session()
     accounts = client_accounts_of(session, current_user, ClientAccountFilter(client_id=client.id))
+    now = utcnow()
+    performance = client_performance(session, client, accounts,
+                                     local_today(now, zone_of(current_user.time_zone)), now)
     return render_template("clients/show.html", client=client, accounts=accounts,
-                           jobs=jobs_of_client(session, client))
+                           jobs=jobs_of_client(session, client), performance=performance)
 
 
 def _form_page(client: Client, template: str) -> ResponseReturnValue:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ppc_robot.lib.dashboard import dashboard_summary
+from ppc_robot.lib.accounts import client_account_tags_of
+from ppc_robot.lib.dashboard import dashboard_summary, performance_table
+from ppc_robot.lib.models import utcnow
+from ppc_robot.lib.pacing import local_today
 from ppc_robot.lib.runs import dashboard_runs
+from ppc_robot.lib.times import zone_of
 from ppc_robot.web.access import require_login
+from ppc_robot.web.dashboard.rows import performance_rows
 from ppc_robot.web.extensions import db
 from ppc_robot.web.queue import runner_settings
 
 bp = Blueprint("dashboard", __name__)
 bp.before_request(require_login)
+bp.add_app_template_global(performance_rows)
 
 
 @bp.route("/")
@@ -24,4 +30,11 @@ def index() -> ResponseReturnValue:
     summary = dashboard_summary(session, current_user)
     grace = timedelta(seconds=runner_settings(current_app).start_grace_seconds)  # type: ignore[arg-type]
     runs = dashboard_runs(session, current_user.id, grace=grace)
-    return render_template("dashboard/index.html", summary=summary, runs=runs)
+    tags = client_account_tags_of(session, current_user)
+    tag_id = request.args.get("tag", type=int)
+    tag = next((t for t in tags if t.id == tag_id), None)  # only the user's own tags filter
+    now = utcnow()
+    table = performance_table(session, current_user, local_today(now, zone_of(current_user.time_zone)),
+                              now, tag_id=tag.id if tag else None, sort=request.args.get("sort"))
+    return render_template("dashboard/index.html", summary=summary, runs=runs, table=table,
+                           tags=tags, tag=tag, tag_choices=[(t.id, t.name, t.colour) for t in tags])

@@ -1,0 +1,93 @@
+"""The dashboard table's rows, joined in Python.
+
+A dashboard shows a line per client and currency, a few hundred for an agency, each with a
+pacing bar, ten figures against their targets and a sparkline; drawn through Jinja macros they
+cost more than the rest of the page together. The markup is that of `macros/stats.html`
+(pacing_bar, pacing_status, figures_cells, sparkline), which the client page still uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+from ppc_robot.lib.dashboard import Figures, PerformanceLine, Signals
+from ppc_robot.lib.pacing import Pacing
+from ppc_robot.web.filters import money, percent, ratio, sparkline_points, template_url_for
+
+DASH = "—"
+
+
+def _pacing_bar(pacing: Pacing, currency: str) -> str:
+    if pacing.budget is None or pacing.spent_share is None or pacing.expected is None:
+        return '<span class="text-muted small pacing-none">no budget</span>'
+    spent = float(pacing.spent_share)
+    scale = min(max(100.0, spent), 200.0)
+    fill = min(spent, scale) / scale * 100
+    mark = float(pacing.expected_share) / scale * 100
+    label = escape(f"{money(pacing.spend, currency)} of {money(pacing.budget, currency)}; "
+                   f"pro-rated to yesterday {money(pacing.expected, currency)}")
+    return (f'<svg class="pacing-bar" viewBox="0 0 100 12" preserveAspectRatio="none" role="img" '
+            f'aria-label="{label}"><title>{label}</title>'
+            f'<rect class="pacing-track" x="0" y="2" width="100" height="8"/>'
+            f'<rect class="pacing-fill pacing-{pacing.signal}" x="0" y="2" width="{fill:.1f}" '
+            f'height="8"/><line class="pacing-mark" x1="{mark:.1f}" x2="{mark:.1f}" y1="0" '
+            f'y2="12"/></svg>')
+
+
+def _pacing_status(pacing: Pacing) -> str:
+    if pacing.budget is None or pacing.percent is None:
+        return '<span class="text-muted">—</span>'
+    return (f'<span class="badge pacing-badge pacing-{pacing.signal}">{pacing.status.label} · '
+            f'{pacing.percent:.0f}&nbsp;%</span>')
+
+
+def _figures(figures: Figures, signals: Signals) -> str:
+    cpa = figures.cpa
+    return (f'<td class="text-end">{money(figures.cost)}</td>'
+            f'<td class="text-end">{ratio(figures.conversions, 1)}</td>'
+            f'<td class="text-end signal signal-{signals.cpa}">{money(cpa) if cpa is not None else DASH}</td>'
+            f'<td class="text-end signal signal-{signals.roas}">{ratio(figures.roas)}</td>'
+            f'<td class="text-end signal signal-{signals.pno}">{percent(figures.pno)}</td>')
+
+
+def _budget(line: PerformanceLine) -> str:
+    if line.pacing.budget is not None:
+        return money(line.pacing.budget)
+    if line.budget_elsewhere and line.client is not None:
+        currency = escape(line.client.currency)
+        return (f'<span class="text-muted small" title="The budget is in {currency}">'
+                f'in {currency}</span>')
+    return '<span class="text-muted small">no budget</span>'
+
+
+def performance_rows(lines: Sequence[PerformanceLine], series_label: str) -> Markup:
+    """The `<tr>`s of the dashboard's client table."""
+    rows = []
+    for line in lines:
+        currency = escape(line.currency)
+        name = escape(line.name)
+        if line.client is not None:
+            url = template_url_for("clients.show", client_id=line.client.id)
+            who = f'<a href="{url}">{name}</a>'
+        else:
+            who = f'<span class="text-muted">{name}</span>'
+        empty = "" if line.has_data else ' <span class="text-muted small">no statistics yet</span>'
+        spark = escape(f"{series_label}, {line.currency}")
+        rows.append(
+            f'<tr class="performance-line" data-currency="{currency}">'
+            f'<td>{who} <span class="badge text-bg-light border">{currency}</span>{empty}</td>'
+            f'<td>{_pacing_bar(line.pacing, line.currency)}'
+            f'<span class="small">{escape(money(line.pacing.spend, line.currency))}</span></td>'
+            f'<td class="text-end">{_budget(line)}</td>'
+            f'<td>{_pacing_status(line.pacing)}</td>'
+            f'<td class="text-end">{money(line.pacing.forecast)}</td>'
+            f'{_figures(line.yesterday, line.yesterday_signals)}'
+            f'{_figures(line.last_7_days, line.last_7_days_signals)}'
+            f'<td class="border-start"><svg class="sparkline" viewBox="0 0 120 24" '
+            f'preserveAspectRatio="none" role="img" aria-label="{spark}"><title>{spark}</title>'
+            f'<polyline points="{sparkline_points(line.cost_series)}"/></svg></td></tr>')
+    return Markup("".join(rows))
+
+
