@@ -238,3 +238,97 @@ def test_xlsx_has_totals_per_currency_colours_and_a_pacing_chart(session, factor
         assert _fill_of(archive, "xl/worksheets/sheet1.xml", f"{pacing_col}{over}") == "FFFFC7CE"
         assert _fill_of(archive, "xl/worksheets/sheet1.xml", f"{pacing_col}{under}") == "FFFFC7CE"
         assert _fill_of(archive, "xl/worksheets/sheet1.xml", f"{roas_col}{over}") == "FFFFC7CE"
+
+
+PRAGUE = "Europe/Prague"
+
+
+def at_half_past_midnight(day):
+    """The run's moment: 00:30 on `day` in Prague (22:30 or 23:30 UTC the day before)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime(day.year, day.month, day.day, 0, 30, tzinfo=ZoneInfo(PRAGUE)).astimezone(UTC)
+
+
+def open_notifications(session, name):
+    from ppc_robot.lib.models import Notification
+    from ppc_robot.lib.notifications import notification_type
+
+    kind = notification_type(name)
+    session.expire_all()
+    return session.scalars(select(Notification).where(
+        Notification.category == kind.category, Notification.code == kind.code)
+        .order_by(Notification.id)).all()
+
+
+def test_pacing_notifications_are_raised_once_and_resolved_across_a_month_with_a_dst_change(
+        session, factory, settings, sandbox):
+    user, _, accounts = sandbox
+    account = accounts[0]  # CZK, Prague
+    client = add_client(session, user, "Acme", "CZK", [account], monthly_budget=Decimal(1),
+                        pacing_tolerance=Decimal(10))
+    job = overview_job(session, user, client=client, notifications=True)
+    october = [date(2026, 10, 1) + timedelta(days=n) for n in range(31)]
+
+    def run_on(day):  # the job's day `day` shows the month through the day before
+        return run_job(session, factory, settings, job, at_half_past_midnight(day))
+
+    def on_track_budget(through):
+        spent, _, _ = sandbox_truth(account, through.replace(day=1), through)
+        return spent * 31 / through.day
+
+    # 2 … 25 October (through 1 … 24 October: the month's first day, DST ends on the 25th).
+    for day in october[1:25]:
+        run_on(day)
+    [over] = open_notifications(session, "budget_overspend")
+    assert over.resolved_at is None and over.occurrences == 24
+    assert over.created_at == at_half_past_midnight(october[1])
+
+    # 26 October, through the 25-hour day: on track, the overspend is resolved.
+    client.monthly_budget = on_track_budget(date(2026, 10, 25))
+    session.commit()
+    run_on(date(2026, 10, 26))
+    [over] = open_notifications(session, "budget_overspend")
+    assert over.resolved_at == at_half_past_midnight(date(2026, 10, 26))
+    assert open_notifications(session, "budget_underspend") == []
+
+    # 27 … 31 October: a budget far too large, under once.
+    client.monthly_budget = Decimal(10 ** 9)
+    session.commit()
+    for day in october[26:]:
+        run_on(day)
+    [under] = open_notifications(session, "budget_underspend")
+    assert under.resolved_at is None and under.occurrences == 5
+
+    # 1 November shows October whole (through its last day): spent exactly, resolved.
+    client.monthly_budget = on_track_budget(date(2026, 10, 31))
+    session.commit()
+    run_on(date(2026, 11, 1))
+    [under] = open_notifications(session, "budget_underspend")
+    assert under.resolved_at == at_half_past_midnight(date(2026, 11, 1))
+    [over] = open_notifications(session, "budget_overspend")  # never raised again
+    assert over.resolved_at is not None
+    # The account always spent: no "no spend" notification.
+    assert open_notifications(session, "budget_account_no_spend") == []
+
+
+def test_a_target_missed_n_days_in_a_row_is_raised_once_and_resolved(
+        session, factory, settings, sandbox):
+    user, _, accounts = sandbox
+    client = add_client(session, user, "Acme", "CZK", [accounts[0]],
+                        target_roas=Decimal(1000), pacing_tolerance=Decimal(10))
+    job = overview_job(session, user, client=client, notifications=True, target_days=3)
+
+    for offset in range(3):
+        run_job(session, factory, settings, job, SCHEDULED + timedelta(days=offset))
+    [missed] = open_notifications(session, "target_missed_days")
+    assert missed.occurrences == 3 and missed.resolved_at is None
+    assert missed.message_params["metric"] == "ROAS" and missed.message_params["days"] == 3
+
+    client.target_roas = Decimal("0.01")
+    session.commit()
+    run_job(session, factory, settings, job, SCHEDULED + timedelta(days=3))
+    [missed] = open_notifications(session, "target_missed_days")
+    assert missed.resolved_at is not None
+    # No budget: pacing is never notified.
+    assert open_notifications(session, "budget_overspend") == []
