@@ -332,3 +332,26 @@ def test_a_target_missed_n_days_in_a_row_is_raised_once_and_resolved(
     assert missed.resolved_at is not None
     # No budget: pacing is never notified.
     assert open_notifications(session, "budget_overspend") == []
+
+
+def test_the_demo_has_a_daily_overview_that_notifies_its_over_and_under_clients(
+        session, factory, settings):
+    from ppc_robot.lib.demo import seed_demo, set_demo_goals
+    from ppc_robot.lib.models import Job
+
+    demo = seed_demo(session)
+    now = datetime(2026, 11, 16, 5, 30, tzinfo=UTC)  # the job's day: 16 November
+    set_demo_goals(session, demo.user, now)  # the budgets of that month
+    session.commit()
+    [job] = session.scalars(select(Job).where(Job.user_id == demo.user.id,
+                                              Job.name.contains("daily overview"))).all()
+    assert job.definition.task_type == "accounts_overview"
+    assert job.definition.parameters["notifications"] is True
+    assert job.level is JobLevel.SERVICE_ACCOUNT and job.all_client_accounts
+
+    run_job(session, factory, settings, job, now)
+
+    [over] = open_notifications(session, "budget_overspend")
+    [under] = open_notifications(session, "budget_underspend")
+    assert over.message_params["client"] == "Acme Shoes"
+    assert under.message_params["client"] == "Garden Centre Brno"
