@@ -210,7 +210,8 @@ def test_xlsx_has_totals_per_currency_colours_and_a_pacing_chart(session, factor
     user, login, accounts = sandbox
     add_client(session, user, "Over", "CZK", [accounts[0]], monthly_budget=Decimal(1),
                target_roas=Decimal(1000))
-    add_client(session, user, "Garden", "CZK", [accounts[2]], monthly_budget=Decimal(10 ** 9))
+    add_client(session, user, "Garden", "CZK", [a for a in accounts if a.name == "Garden Centre Brno"],
+               monthly_budget=Decimal(10 ** 9))
     job = overview_job(session, user, login=login, output=OutputType.XLSX)
 
     run = run_job(session, factory, settings, job)
@@ -355,3 +356,43 @@ def test_the_demo_has_a_daily_overview_that_notifies_its_over_and_under_clients(
     [under] = open_notifications(session, "budget_underspend")
     assert over.message_params["client"] == "Acme Shoes"
     assert under.message_params["client"] == "Garden Centre Brno"
+
+
+def test_pacing_is_per_client_in_its_currency_and_totals_are_per_currency():
+    from ppc_robot.lib.pacing import PacingStatus
+    from ppc_robot.lib.reports.accounts_overview_table import (
+        ClientGoals,
+        OverviewAccount,
+        StoredDay,
+        compute_overview,
+    )
+
+    today = date(2026, 11, 11)  # through the 10th of a 30-day month: a third of the budget
+    accounts = [OverviewAccount(1, "CZ", "sandbox", "CZK", 7),
+                OverviewAccount(2, "SK", "sandbox", "EUR", 7),
+                OverviewAccount(3, "Other CZ", "sklik", "CZK", None),
+                OverviewAccount(4, "Vienna", "sandbox", "EUR", 8)]
+    clients = {7: ClientGoals(7, "Acme", "CZK", Decimal(3000), Decimal(10)),
+               8: ClientGoals(8, "Czech budget, euro account", "CZK", Decimal(3000), Decimal(10))}
+    days = {(account, date(2026, 11, d)): StoredDay(100_000_000, Decimal(1), 300_000_000)
+            for account in (1, 2, 3, 4) for d in range(1, 11)}
+
+    overview = compute_overview(accounts, clients, days, today)
+
+    kinds = [(r.kind, r.client, r.account, r.currency) for r in overview.rows]
+    assert kinds == [("account", "Acme", "CZ", "CZK"), ("account", "Acme", "SK", "EUR"),
+                     ("client", "Acme", "", "CZK"),
+                     ("account", "Czech budget, euro account", "Vienna", "EUR"),
+                     ("account", "", "Other CZ", "CZK"),
+                     ("total", "", "", "CZK"), ("total", "", "", "EUR")]
+    acme = overview.client_pacing[7]
+    # 1000 CZK spent of 1000 expected (3000 × 10/30): exactly on pace; the euro account is
+    # neither in the client's spend nor paced.
+    assert (acme.spend, acme.percent, acme.status) == (Decimal(1000), Decimal(100),
+                                                       PacingStatus.ON_TRACK)
+    assert overview.rows[0].pacing is acme and overview.rows[1].pacing is None
+    assert 8 not in overview.client_pacing  # no account in its currency: nothing to pace
+    totals = {r.currency: r.month.cost for r in overview.rows if r.kind == "total"}
+    assert totals == {"CZK": Decimal(2000), "EUR": Decimal(2000)}
+    values = overview.rows[0].values()
+    assert values["cpa"] == Decimal(100) and values["roas"] == Decimal(3)

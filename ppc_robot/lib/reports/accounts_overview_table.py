@@ -206,23 +206,24 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
         goals = clients.get(client_id) if client_id is not None else None
         if goals is None:
             continue
+        paced = [member for member in members if member.currency == goals.currency]
+        if not paced:  # none of its accounts here is in its currency: nothing to pace
+            continue
         client_row = OverviewRow("client", goals.name, "", "", goals.currency, client_id=client_id,
                                  goals=goals)
-        for member in members:
-            if member.currency == goals.currency:
-                client_row.yesterday.add(member.yesterday)
-                client_row.week.add(member.week)
-                client_row.month.add(member.month)
+        for member in paced:
+            client_row.yesterday.add(member.yesterday)
+            client_row.week.add(member.week)
+            client_row.month.add(member.month)
         pacing = budget_pacing(client_row.month.cost, client_row.week.cost, goals.budget,
                                goals.tolerance, window)
         client_pacing[client_id] = pacing
         client_row.pacing = pacing
         client_row.signals = _signals(client_row.month, goals, goals.currency) | {
             "pacing": pacing.signal}
-        for member in members:
-            if member.currency == goals.currency:
-                member.pacing = pacing
-                member.signals["pacing"] = pacing.signal
+        for member in paced:
+            member.pacing = pacing
+            member.signals["pacing"] = pacing.signal
         rows.append(client_row)
     rows.extend(totals[currency] for currency in sorted(totals))
     return Overview(window, rows, client_pacing)
