@@ -143,6 +143,29 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
     weekly.level = JobLevel.SERVICE_ACCOUNT
     weekly.service_account_id = login.id
     weekly.all_client_accounts = True
+    # The morning view as a file: every account of the login, budgets paced per client, with
+    # the budget and target notifications on (the demo's clients are over, under and on target).
+    accounts_overview = create_definition(
+        session,
+        user.id,
+        "accounts_overview",
+        name="Accounts overview",
+        output_type=OutputType.XLSX,
+        parameters={"notifications": True, "target_days": 3},
+    )
+    daily_overview = create_job(
+        session,
+        internal,
+        accounts_overview,
+        "All accounts — daily overview",
+        schedule_kind=ScheduleKind.DAILY,
+        schedule={"time": "06:30"},
+        time_zone="Europe/Prague",
+        tags=[key_tag],
+    )
+    daily_overview.level = JobLevel.SERVICE_ACCOUNT
+    daily_overview.service_account_id = login.id
+    daily_overview.all_client_accounts = True
     # The demo's scheduled jobs are due at once, so the worker produces their first outputs
     # within a minute of start; after that they follow their schedules.
     for job in session.scalars(select(Job).where(Job.user_id == user.id, Job.is_enabled.is_(True))):

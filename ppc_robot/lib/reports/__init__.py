@@ -13,6 +13,7 @@ in `shared/`, whose docstring says how to add a type.
 
 from __future__ import annotations
 
+from ppc_robot.lib.reports.accounts_overview import ACCOUNTS_OVERVIEW
 from ppc_robot.lib.reports.catalogue import (
     ParametersError,
     ReportError,
@@ -28,8 +29,10 @@ from ppc_robot.lib.reports.catalogue import (
 from ppc_robot.lib.reports.performance import PERFORMANCE
 
 register_report_type(PERFORMANCE)
+register_report_type(ACCOUNTS_OVERVIEW)
 
 __all__ = [
+    "ACCOUNTS_OVERVIEW",
     "PERFORMANCE",
     "ParametersError",
     "ReportError",

@@ -1,0 +1,191 @@
+"""Running the accounts overview: bring the store up to date, read it, write, notify.
+
+The overview reads the statistics store, not the platforms' reports. Before reading, each
+account's days of the period that the store lacks, or that are still inside the re-pull
+window (a day is re-pulled by the housekeeping for `repull_days` after it ends, as late
+conversions arrive), are pulled again in one request per account through the run's own
+platform clients (the shared fetch: quota, retries, missing accounts) and stored with the
+store's own `store_days`, so the overview's numbers are the platform's.
+
+Days are the job's calendar days: "yesterday" is the day before the run's day in the job's
+zone, for every account of the run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+
+from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType, utcnow
+from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.pacing import settled_day
+from ppc_robot.lib.platforms import ReportRequest
+from ppc_robot.lib.reports.accounts_overview_notify import notify
+from ppc_robot.lib.reports.accounts_overview_table import (
+    ClientGoals,
+    Overview,
+    OverviewAccount,
+    StoredDay,
+    compute_overview,
+    period_start,
+)
+from ppc_robot.lib.reports.accounts_overview_xlsx import write_overview_xlsx
+from ppc_robot.lib.reports.shared import (
+    AccountCall,
+    AccountToRead,
+    ReportRun,
+    TableLayout,
+    output_name,
+    register_report_run,
+    retried,
+)
+from ppc_robot.lib.runner import RunResult
+from ppc_robot.lib.stats import AccountRef, StatsSettings, store_days
+
+COLUMNS = [
+    Column("row", "Row"),
+    Column("client", "Client"),
+    Column("client_account", "Client account"),
+    Column("platform", "Platform"),
+    Column("currency", "Currency"),
+    Column("cost_yesterday", "Spend yesterday", ColumnKind.MONEY),
+    Column("cost_7_days", "Spend last 7 days", ColumnKind.MONEY),
+    Column("cost_month", "Spend month to date", ColumnKind.MONEY),
+    Column("budget", "Monthly budget", ColumnKind.MONEY),
+    Column("expected", "Budget pro-rated", ColumnKind.MONEY),
+    Column("pacing", "Pacing", ColumnKind.PERCENT),
+    Column("forecast", "Month-end forecast", ColumnKind.MONEY),
+    Column("conversions", "Conversions (month)", ColumnKind.DECIMAL),
+    Column("conversion_value", "Conversion value (month)", ColumnKind.MONEY),
+    Column("cpa", "CPA", ColumnKind.MONEY, better="lower"),
+    Column("target_cpa", "Target CPA", ColumnKind.MONEY),
+    Column("roas", "ROAS", ColumnKind.RATIO, better="higher"),
+    Column("target_roas", "Target ROAS", ColumnKind.RATIO),
+    Column("pno", "PNO", ColumnKind.PERCENT, better="lower"),
+    Column("target_pno", "Target PNO", ColumnKind.PERCENT),
+]
+TEXT = ("row", "client", "client_account", "platform", "currency")
+MONEY_PLACES = Decimal("0.01")
+RATIO_PLACES = Decimal("0.0001")
+
+
+def _stale_from(session: Any, account_id: int, first: date, through: date, now: datetime,
+                repull_days: int) -> date | None:
+    """The first day of `first`..`through` the store lacks or may still change; None if none."""
+    fetched = dict(session.execute(select(AccountDay.day, AccountDay.fetched_at).where(
+        AccountDay.client_account_id == account_id, AccountDay.day >= first,
+        AccountDay.day <= through)).all())
+    day = first
+    while day <= through:
+        fetched_at = fetched.get(day)
+        settles = datetime.combine(day + timedelta(days=1 + repull_days), time(0), tzinfo=UTC)
+        if fetched_at is None or fetched_at.replace(tzinfo=fetched_at.tzinfo or UTC) < settles:
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def _refresh(call: AccountCall, *, run: ReportRun, first: date, through: date,
+             repull_days: int, user_id: int) -> int:
+    """Pull and store the account's stale days (one request); returns the days stored."""
+    account = call.account
+    factory = run.context.session_factory
+    with factory() as session:
+        start = _stale_from(session, account.client_account_id, first, through, utcnow(),
+                            repull_days)
+    if start is None:
+        return 0
+    request = ReportRequest(account=account.remote(), date_from=start, date_to=through,
+                            dimensions=("date", "campaign"))
+
+    def attempt() -> list[Any]:
+        with call.slot:
+            return list(call.client().fetch_report(request))
+
+    rows = retried(attempt)
+    with factory() as session:  # the runner's own step: the account's days commit together
+        store_days(session, AccountRef(account.client_account_id, user_id, account.currency),
+                   start, through, rows, utcnow())
+        session.commit()
+    return (through - start).days + 1
+
+
+def _read(run: ReportRun, accounts: list[AccountToRead], first: date, through: date,
+          ) -> tuple[list[OverviewAccount], dict[int, ClientGoals], dict[tuple[int, date], StoredDay]]:
+    ids = [a.client_account_id for a in accounts]
+    with run.context.session_factory() as session:
+        owners = dict(session.execute(select(ClientAccount.id, ClientAccount.client_id).where(
+            ClientAccount.id.in_(ids))).all())
+        clients = {c.id: ClientGoals(c.id, c.name, c.currency, c.monthly_budget,
+                                     Decimal(c.pacing_tolerance), c.target_cpa, c.target_roas,
+                                     c.target_pno)
+                   for c in session.scalars(select(Client).where(
+                       Client.id.in_({v for v in owners.values() if v is not None})))}
+        days = {(account_id, day): StoredDay(cost, conversions, value)
+                for account_id, day, cost, conversions, value in session.execute(select(
+                    AccountDay.client_account_id, AccountDay.day, AccountDay.cost_micros,
+                    AccountDay.conversions, AccountDay.conversion_value_micros).where(
+                    AccountDay.client_account_id.in_(ids), AccountDay.day >= first,
+                    AccountDay.day <= through))}
+    read = [OverviewAccount(a.client_account_id, a.name, a.platform, a.currency,
+                            owners.get(a.client_account_id)) for a in accounts]
+    return read, clients, days
+
+
+def overview_frame(overview: Overview) -> pl.DataFrame:
+    """The rows as one frame (money rounded to cents, ratios to four places) for CSV/Sheets."""
+    records = []
+    for row in overview.rows:
+        values = row.values()
+        for column in COLUMNS:
+            value = values[column.name]
+            if isinstance(value, Decimal):
+                places = MONEY_PLACES if column.kind is ColumnKind.MONEY else RATIO_PLACES
+                values[column.name] = value.quantize(places)
+        records.append(values)
+    schema = {c.name: (pl.String if c.name in TEXT else pl.Decimal(38, 2)
+                       if c.kind is ColumnKind.MONEY else pl.Decimal(38, 4)) for c in COLUMNS}
+    return pl.DataFrame(records, schema=schema, orient="row")
+
+
+def execute_accounts_overview(run: ReportRun) -> RunResult:
+    """Refresh the stale days of the period, read the store, write the overview, notify."""
+    parameters = run.parameters
+    context = run.context
+    today = run.local_day
+    through = settled_day(today)
+    first = period_start(today, int(parameters.get("target_days") or 3))
+    stats = StatsSettings.from_config(context.settings.app_config)
+    accounts = run.accounts()
+    refreshed = run.fetch(accounts, lambda call: _refresh(
+        call, run=run, first=first, through=through, repull_days=stats.repull_days,
+        user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
+    readable = [account for account, _ in refreshed]
+    read, clients, days = _read(run, readable, first, through)
+    overview = compute_overview(read, clients, days, today)
+    notes = [f"Month {overview.window.month_start:%Y-%m} through {through.isoformat()}; "
+             "budget and pacing per client, totals per currency."]
+    if OutputType(context.output_type) is OutputType.XLSX:
+        name = output_name(context.output_path, context.job_name, today)
+        context.output_dir.mkdir(parents=True, exist_ok=True)
+        target = context.output_dir / f"{context.run_id}-{name}.xlsx"
+        partial = target.with_name(f".{target.name}.part")
+        write_overview_xlsx(partial, COLUMNS, overview, notes + [
+            f"Missing client account “{m.name}”: {m.reason}" for m in run.missing])
+        partial.replace(target)
+        output, state = str(target), None
+    else:
+        layout = TableLayout("Accounts overview", COLUMNS, notes=notes)
+        output, state = run.write(layout, iter([overview_frame(overview)]))
+    if parameters.get("notifications"):
+        notify(context, overview, read, days, int(parameters.get("target_days") or 3))
+    rows = sum(1 for r in overview.rows if r.kind == "account")
+    run.log(f"{rows} client accounts in the overview")
+    return run.done(rows=rows, output_file=output, output_state=state)
+
+
+register_report_run("accounts_overview", execute_accounts_overview)
