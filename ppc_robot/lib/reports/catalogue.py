@@ -139,9 +139,12 @@ def register_report_type(report_type: ReportType) -> ReportType:
     return report_type
 
 
+DEFAULT_TYPE = "performance"
+
+
 def report_types() -> list[ReportType]:
-    """Every registered report type, by label."""
-    return sorted(_REGISTRY.values(), key=lambda t: t.label)
+    """Every registered report type: the default one a new job starts with first, then by label."""
+    return sorted(_REGISTRY.values(), key=lambda t: (t.name != DEFAULT_TYPE, t.label))
 
 
 def get_report_type(name: str) -> ReportType:
