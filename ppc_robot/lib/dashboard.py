@@ -6,17 +6,38 @@ last 7 days (conditional sums, grouped by client and currency), one for the 30-d
 one for the clients, two for the store's freshness. Money is never added across currencies: a
 client whose accounts report in two currencies gets a line per currency, and the totals are
 per currency.
+
+With a `TableCache`, the computed table is kept per user and reused while its inputs stand
+still: the user's clients (every column), their accounts (client, currency, status, changes)
+with the store's refresh state (daily refresh, backfill, errors), the tag's accounts, the
+viewer's date and the sort. Those are read on every page in two small statements; any write
+that can change a figure (a refresh or backfill chunk moves its account's state in the same
+transaction) changes them, and the table is computed again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Numeric, and_, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    and_,
+    case,
+    exists,
+    func,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.folders import root_folder
@@ -200,6 +221,9 @@ class PerformanceTable:
     freshness: Freshness
     series_days: list[date]
     sort: str
+    # Presentation fragments of this very table (the web layer's rendered rows), kept with it
+    # in a TableCache and dropped with it.
+    fragments: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:
@@ -392,15 +416,97 @@ def currency_totals(lines: Sequence[PerformanceLine]) -> list[CurrencyTotal]:
     return [totals[currency] for currency in sorted(totals)]
 
 
+class TableCache:
+    """Computed performance tables, the newest `size` (user, date, tag, sort) kept, each with
+    the inputs it was computed from (thread-safe; one per process)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[Hashable, PerformanceTable]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, inputs: Hashable) -> PerformanceTable | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] != inputs:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: Hashable, inputs: Hashable, table: PerformanceTable) -> None:
+        with self._lock:
+            self._entries[key] = (inputs, table)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def table_inputs(session: Session, user_id: int, tag_id: int | None) -> Hashable:
+    """Everything the table's figures depend on besides the date and the sort, exactly (two
+    statements, plain rows): every column of the user's clients; per account its client,
+    currency, status and last change, its store state (last refresh, backfill progress, last
+    failure) and whether it carries the tag."""
+    client_columns = [c for c in Client.__table__.columns]
+    clients = session.connection().execute(
+        select(*client_columns).where(Client.user_id == user_id).order_by(Client.id)).all()
+    tagged: Any = (exists().where(client_accounts_tags.c.client_account_id == ClientAccount.id,
+                                  client_accounts_tags.c.tag_id == tag_id)
+                   if tag_id is not None else None)
+    accounts = session.connection().execute(
+        select(ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
+               ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
+               StatsState.refreshed_through, StatsState.backfill_done_from,
+               StatsState.last_error_at, *([tagged] if tagged is not None else []))
+        .select_from(ClientAccount)
+        .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
+        .where(ClientAccount.user_id == user_id).order_by(ClientAccount.id)).all()
+    return tuple(map(tuple, clients)), tuple(map(tuple, accounts))
+
+
+def _detached_copy(client: Client) -> Client:
+    """A transient copy of `client`'s columns: a cached line outlives the session it was read
+    in, and must not change with (or expire with) the session's instance."""
+    return Client(**{attr.key: getattr(client, attr.key)
+                     for attr in inspect(Client).column_attrs})
+
+
 def performance_table(session: Session, user: User, today: date, now: datetime, *,
-                      tag_id: int | None = None, sort: str | None = None) -> PerformanceTable:
+                      tag_id: int | None = None, sort: str | None = None,
+                      cache: TableCache | None = None) -> PerformanceTable:
     """One line per client and currency (and one for accounts in no client): month to date
     against the budget, yesterday and the last 7 days against the targets, 30 days of cost.
 
     `today` is the viewer's calendar date; the figures run through the day before. With
     `tag_id`, only accounts carrying that client-account tag count, and clients without such
     accounts are left out. Five statements, whatever the number of clients and accounts.
+
+    With `cache`: four statements while the table's inputs (`table_inputs`) stand still,
+    seven when they changed; the freshness is read each time (it depends on `now`).
     """
+    chosen = sort_key(sort)
+    if cache is None:
+        return _performance_table(session, user, today, now, tag_id, chosen, copies=False)
+    key = (user.id, today, tag_id, chosen)
+    inputs = table_inputs(session, user.id, tag_id)
+    cached = cache.get(key, inputs)
+    if cached is None:
+        cached = _performance_table(session, user, today, now, tag_id, chosen, copies=True)
+        cache.put(key, inputs, cached)
+        return cached
+    return PerformanceTable(cached.window, cached.lines, cached.totals,
+                            store_freshness(session, user.id, now), cached.series_days,
+                            cached.sort, cached.fragments)
+
+
+def _performance_table(session: Session, user: User, today: date, now: datetime,
+                       tag_id: int | None, chosen: str, *, copies: bool) -> PerformanceTable:
     window = month_window(today)
     scope = _scope(user.id, tag_id)
     group = [ClientAccount.client_id]
@@ -409,6 +515,8 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     days = [window.through - timedelta(days=n) for n in range(SPARKLINE_DAYS - 1, -1, -1)]
     series = daily_cost(session, group, scope, days[0], days[-1])
     clients = {c.id: c for c in session.scalars(select(Client).where(Client.owned_by(user.id)))}
+    if copies:
+        clients = {client_id: _detached_copy(c) for client_id, c in clients.items()}
     keys = set(rows) | set(series)
     if tag_id is None:
         # A client with no statistics yet still gets its line, in its own currency.
@@ -418,7 +526,6 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
                               currency, rows.get((client_id, currency)),
                               series.get((client_id, currency), {}), days, window)
              for client_id, currency in keys if client_id is None or client_id in clients]
-    chosen = sort_key(sort)
     lines = _sorted(lines, chosen)
     return PerformanceTable(window, lines, currency_totals(lines),
                             store_freshness(session, user.id, now), days, chosen)
