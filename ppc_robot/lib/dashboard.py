@@ -39,6 +39,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from ppc_robot.lib.folders import root_folder
 from ppc_robot.lib.models import (
@@ -453,17 +454,22 @@ def table_inputs(session: Session, user_id: int, tag_id: int | None) -> Hashable
     statements, plain rows): every column of the user's clients; per account its client,
     currency, status and last change, its store state (last refresh, backfill progress, last
     failure) and whether it carries the tag."""
-    client_columns = [c for c in Client.__table__.columns]
-    clients = session.connection().execute(
-        select(*client_columns).where(Client.user_id == user_id).order_by(Client.id)).all()
-    tagged: Any = (exists().where(client_accounts_tags.c.client_account_id == ClientAccount.id,
-                                  client_accounts_tags.c.tag_id == tag_id)
-                   if tag_id is not None else None)
-    accounts = session.connection().execute(
-        select(ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
-               ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
-               StatsState.refreshed_through, StatsState.backfill_done_from,
-               StatsState.last_error_at, *([tagged] if tagged is not None else []))
+    # Compared, never shown: read as the driver returns them (no per-value conversions).
+    def raw(*columns: Any) -> list[Any]:
+        return [type_coerce(column, NullType()) for column in columns]
+
+    connection = session.connection()
+    clients = connection.execute(
+        select(*raw(*Client.__table__.columns)).where(Client.user_id == user_id)
+        .order_by(Client.id)).all()
+    tagged: list[Any] = [exists().where(
+        client_accounts_tags.c.client_account_id == ClientAccount.id,
+        client_accounts_tags.c.tag_id == tag_id)] if tag_id is not None else []
+    accounts = connection.execute(
+        select(*raw(ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
+                    ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
+                    StatsState.refreshed_through, StatsState.backfill_done_from,
+                    StatsState.last_error_at), *tagged)
         .select_from(ClientAccount)
         .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
         .where(ClientAccount.user_id == user_id).order_by(ClientAccount.id)).all()

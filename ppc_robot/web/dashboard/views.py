@@ -15,7 +15,11 @@ from ppc_robot.lib.pacing import local_today
 from ppc_robot.lib.runs import dashboard_runs
 from ppc_robot.lib.times import zone_of
 from ppc_robot.web.access import require_login
-from ppc_robot.web.dashboard.rows import performance_rows, performance_table_rows
+from ppc_robot.web.dashboard.rows import (
+    performance_body,
+    performance_rows,
+    performance_table_rows,
+)
 from ppc_robot.web.extensions import db
 from ppc_robot.web.queue import runner_settings
 
@@ -23,6 +27,7 @@ bp = Blueprint("dashboard", __name__)
 bp.before_request(require_login)
 bp.add_app_template_global(performance_rows)
 bp.add_app_template_global(performance_table_rows)
+bp.add_app_template_global(performance_body)
 
 
 def table_cache() -> TableCache:
