@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -215,6 +215,9 @@ class Freshness:
     as_of: datetime | None  # the oldest last refresh: every refreshed account is at least this new
     stale: Sequence[StaleAccount]
     stale_count: int
+    # Until when these hold as `now` moves on (given the same refresh states): the moment the
+    # least recently refreshed of the accounts up to date passes STALE_AFTER; None: no end.
+    holds_until: datetime | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -369,16 +372,20 @@ def store_freshness(session: Session, user_id: int, now: datetime,
     stale_if = or_(StatsState.refreshed_at.is_(None), StatsState.last_error.is_not(None),
                    StatsState.refreshed_at < now - STALE_AFTER)
     joined = and_(StatsState.client_account_id == ClientAccount.id)
-    accounts, refreshed, oldest, stale_count = session.execute(
+    up_to_date = and_(StatsState.refreshed_at.is_not(None), StatsState.last_error.is_(None),
+                      StatsState.refreshed_at >= now - STALE_AFTER)
+    accounts, refreshed, oldest, stale_count, oldest_up_to_date = session.execute(
         select(func.count(ClientAccount.id), func.count(StatsState.refreshed_at),
-               func.min(StatsState.refreshed_at), func.count(case((stale_if, 1))))
+               func.min(StatsState.refreshed_at), func.count(case((stale_if, 1))),
+               func.min(case((up_to_date, StatsState.refreshed_at))))
         .select_from(ClientAccount).outerjoin(StatsState, joined).where(*where)).one()
     stale = [StaleAccount(*row) for row in session.execute(
         select(ClientAccount.id, ClientAccount.name, StatsState.refreshed_at,
                StatsState.last_error)
         .select_from(ClientAccount).outerjoin(StatsState, joined).where(*where, stale_if)
         .order_by(StatsState.last_error.is_(None), ClientAccount.name).limit(STALE_LISTED))]
-    return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0)
+    return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0,
+                     oldest_up_to_date + STALE_AFTER if oldest_up_to_date is not None else None)
 
 
 def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, int],
@@ -426,10 +433,12 @@ class TableCache:
 
     def __init__(self, size: int = 256) -> None:
         self.size = size
-        self._entries: OrderedDict[Hashable, tuple[Hashable, PerformanceTable]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, PerformanceTable, datetime]] = (
+            OrderedDict())
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, inputs: Hashable) -> PerformanceTable | None:
+    def get(self, key: Hashable, inputs: Hashable) -> tuple[PerformanceTable, datetime] | None:
+        """The table computed from `inputs` (and when its freshness was read), if kept."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -438,11 +447,12 @@ class TableCache:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return entry[1]
+            return entry[1], entry[2]
 
-    def put(self, key: Hashable, inputs: Hashable, table: PerformanceTable) -> None:
+    def put(self, key: Hashable, inputs: Hashable, table: PerformanceTable,
+            read_at: datetime) -> None:
         with self._lock:
-            self._entries[key] = (inputs, table)
+            self._entries[key] = (inputs, table, read_at)
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -496,8 +506,9 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     `tag_id`, only accounts carrying that client-account tag count, and clients without such
     accounts are left out. Five statements, whatever the number of clients and accounts.
 
-    With `cache`: four statements while the table's inputs (`table_inputs`) stand still,
-    seven when they changed; the freshness is read each time (it depends on `now`).
+    With `cache`: two statements while the table's inputs (`table_inputs`) stand still and
+    no account has become stale with time since (`Freshness.holds_until`; four when one has),
+    seven when they changed.
     """
     chosen = sort_key(sort)
     if cache is None:
@@ -507,11 +518,15 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     cached = cache.get(key, inputs)
     if cached is None:
         cached = _performance_table(session, user, today, now, tag_id, chosen, copies=True)
-        cache.put(key, inputs, cached)
+        cache.put(key, inputs, cached, now)
         return cached
-    return PerformanceTable(cached.window, cached.lines, cached.totals,
-                            store_freshness(session, user.id, now), cached.series_days,
-                            cached.sort, cached.fragments)
+    table, read_at = cached
+    freshness = table.freshness
+    holds = read_at <= now and (freshness.holds_until is None or now < freshness.holds_until)
+    if not holds:
+        freshness = store_freshness(session, user.id, now)
+        cache.put(key, inputs, replace(table, freshness=freshness), now)
+    return replace(table, freshness=freshness)
 
 
 def _performance_table(session: Session, user: User, today: date, now: datetime,
