@@ -17,6 +17,7 @@ transaction) changes them, and the table is computed again.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -28,8 +29,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Numeric,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -462,30 +465,40 @@ class TableCache:
             self._entries.clear()
 
 
+@functools.cache
+def _inputs_statements(tagged: bool) -> tuple[Any, Any]:
+    """The statements of `table_inputs`, built once (bound `user_id` and `tag_id`)."""
+
+    # Compared, never shown: read as the driver returns them (no per-value conversions).
+    def raw(*columns: Any) -> list[Any]:
+        return [type_coerce(column, NullType()) for column in columns]
+
+    user_id = bindparam("user_id", type_=Integer)
+    clients = (select(*raw(*Client.__table__.columns)).where(Client.user_id == user_id)
+               .order_by(Client.id))
+    tag: list[Any] = [exists().where(
+        client_accounts_tags.c.client_account_id == ClientAccount.id,
+        client_accounts_tags.c.tag_id == bindparam("tag_id", type_=Integer))] if tagged else []
+    accounts = (
+        select(*raw(ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
+                    ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
+                    StatsState.refreshed_through, StatsState.backfill_done_from,
+                    StatsState.last_error_at), *tag)
+        .select_from(ClientAccount)
+        .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
+        .where(ClientAccount.user_id == user_id).order_by(ClientAccount.id))
+    return clients, accounts
+
+
 def table_inputs(session: Session, user_id: int, tag_id: int | None) -> Hashable:
     """Everything the table's figures depend on besides the date and the sort, exactly (two
     statements, plain rows): every column of the user's clients; per account its client,
     currency, status and last change, its store state (last refresh, backfill progress, last
     failure) and whether it carries the tag."""
-    # Compared, never shown: read as the driver returns them (no per-value conversions).
-    def raw(*columns: Any) -> list[Any]:
-        return [type_coerce(column, NullType()) for column in columns]
-
+    clients_stmt, accounts_stmt = _inputs_statements(tag_id is not None)
     connection = session.connection()
-    clients = connection.execute(
-        select(*raw(*Client.__table__.columns)).where(Client.user_id == user_id)
-        .order_by(Client.id)).all()
-    tagged: list[Any] = [exists().where(
-        client_accounts_tags.c.client_account_id == ClientAccount.id,
-        client_accounts_tags.c.tag_id == tag_id)] if tag_id is not None else []
-    accounts = connection.execute(
-        select(*raw(ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
-                    ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
-                    StatsState.refreshed_through, StatsState.backfill_done_from,
-                    StatsState.last_error_at), *tagged)
-        .select_from(ClientAccount)
-        .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
-        .where(ClientAccount.user_id == user_id).order_by(ClientAccount.id)).all()
+    clients = connection.execute(clients_stmt, {"user_id": user_id}).all()
+    accounts = connection.execute(accounts_stmt, {"user_id": user_id, "tag_id": tag_id}).all()
     return tuple(map(tuple, clients)), tuple(map(tuple, accounts))
 
 
