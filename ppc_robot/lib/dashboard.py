@@ -8,7 +8,7 @@ client whose accounts report in two currencies gets a line per currency, and the
 per currency.
 
 With a `TableCache`, the computed table is kept per user and reused while its inputs stand
-still: the user's clients (every column), their accounts (client, currency, status, changes)
+still: the user's clients (their goals), their accounts (client, currency, status, changes)
 with the store's refresh state (daily refresh, backfill, errors), the tag's accounts, the
 viewer's date and the sort. Those are read on every page in two small statements; any write
 that can change a figure (a refresh or backfill chunk moves its account's state in the same
@@ -31,18 +31,22 @@ from sqlalchemy import (
     Float,
     Integer,
     Numeric,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     func,
     inspect,
+    literal,
+    null,
     or_,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from ppc_robot.lib.folders import root_folder
 from ppc_robot.lib.models import (
@@ -90,17 +94,22 @@ class DashboardSummary:
 
 
 def dashboard_summary(session: Session, user: User) -> DashboardSummary:
-    """Counts of the user's things, in one statement (a subquery each)."""
+    """The root folder and counts of the user's things, in one statement (a subquery each)."""
 
     def count(model: type, *where: object) -> Any:
         return (select(func.count()).select_from(model).where(model.owned_by(user.id), *where)
                 .scalar_subquery())
 
-    folders, jobs, enabled_jobs, service_accounts, client_accounts = session.execute(select(
-        count(Folder), count(Job), count(Job, Job.is_enabled.is_(True)), count(ServiceAccount),
-        count(ClientAccount))).one()
+    root = (select(Folder.id).where(Folder.user_id == user.id, Folder.parent_id.is_(None))
+            .scalar_subquery())
+    root_id, folders, jobs, enabled_jobs, service_accounts, client_accounts = session.execute(
+        select(root, count(Folder), count(Job), count(Job, Job.is_enabled.is_(True)),
+               count(ServiceAccount), count(ClientAccount))).one()
+    if root_id is None:  # created on first use
+        root_id = root_folder(session, user).id
+        folders = (folders or 0) + 1
     return DashboardSummary(
-        root_folder_id=root_folder(session, user).id,
+        root_folder_id=root_id,
         folders=(folders or 0) - 1,
         jobs=jobs or 0,
         enabled_jobs=enabled_jobs or 0,
@@ -466,40 +475,43 @@ class TableCache:
 
 
 @functools.cache
-def _inputs_statements(tagged: bool) -> tuple[Any, Any]:
-    """The statements of `table_inputs`, built once (bound `user_id` and `tag_id`)."""
-
-    # Compared, never shown: read as the driver returns them (no per-value conversions).
-    def raw(*columns: Any) -> list[Any]:
-        return [type_coerce(column, NullType()) for column in columns]
-
+def _inputs_statement(tagged: bool) -> Any:
+    """The statement of `table_inputs`, built once (bound `user_id` and `tag_id`): the clients'
+    and the accounts' rows in one UNION ALL, every value as text (compared, never shown)."""
     user_id = bindparam("user_id", type_=Integer)
-    clients = (select(*raw(*Client.__table__.columns)).where(Client.user_id == user_id)
-               .order_by(Client.id))
+    client_columns = [Client.id, *(c for c in Client.__table__.columns
+                                   if c.key not in ("id", "user_id", "created_at"))]
     tag: list[Any] = [exists().where(
         client_accounts_tags.c.client_account_id == ClientAccount.id,
-        client_accounts_tags.c.tag_id == bindparam("tag_id", type_=Integer))] if tagged else []
-    accounts = (
-        select(*raw(ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
-                    ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
-                    StatsState.refreshed_through, StatsState.backfill_done_from,
-                    StatsState.last_error_at), *tag)
-        .select_from(ClientAccount)
-        .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
-        .where(ClientAccount.user_id == user_id).order_by(ClientAccount.id))
-    return clients, accounts
+        client_accounts_tags.c.tag_id == bindparam("tag_id", type_=Integer))
+        .correlate(ClientAccount)] if tagged else []
+    account_columns = [ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
+                       ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
+                       StatsState.refreshed_through, StatsState.backfill_done_from,
+                       StatsState.last_error_at, *tag]
+    width = max(len(client_columns), len(account_columns))
+
+    def texts(kind: int, columns: list[Any]) -> list[Any]:
+        values = [cast(column, String) for column in columns]
+        values += [null()] * (width - len(columns))
+        return [literal(kind).label("kind"),
+                *(value.label(f"value_{n}") for n, value in enumerate(values))]
+
+    clients = select(*texts(0, client_columns)).where(Client.user_id == user_id)
+    accounts = (select(*texts(1, account_columns)).select_from(ClientAccount)
+                .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
+                .where(ClientAccount.user_id == user_id))
+    both = union_all(clients, accounts).subquery()
+    return select(*both.c).order_by(both.c.kind, both.c.value_0)  # clients, accounts; by id
 
 
 def table_inputs(session: Session, user_id: int, tag_id: int | None) -> Hashable:
-    """Everything the table's figures depend on besides the date and the sort, exactly (two
-    statements, plain rows): every column of the user's clients; per account its client,
+    """Everything the table's figures depend on besides the date and the sort, exactly (one
+    statement, plain rows): the columns of the user's clients; per account its client,
     currency, status and last change, its store state (last refresh, backfill progress, last
     failure) and whether it carries the tag."""
-    clients_stmt, accounts_stmt = _inputs_statements(tag_id is not None)
-    connection = session.connection()
-    clients = connection.execute(clients_stmt, {"user_id": user_id}).all()
-    accounts = connection.execute(accounts_stmt, {"user_id": user_id, "tag_id": tag_id}).all()
-    return tuple(map(tuple, clients)), tuple(map(tuple, accounts))
+    return tuple(map(tuple, session.connection().execute(
+        _inputs_statement(tag_id is not None), {"user_id": user_id, "tag_id": tag_id})))
 
 
 def _detached_copy(client: Client) -> Client:
@@ -519,9 +531,9 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     `tag_id`, only accounts carrying that client-account tag count, and clients without such
     accounts are left out. Five statements, whatever the number of clients and accounts.
 
-    With `cache`: two statements while the table's inputs (`table_inputs`) stand still and
-    no account has become stale with time since (`Freshness.holds_until`; four when one has),
-    seven when they changed.
+    With `cache`: one statement while the table's inputs (`table_inputs`) stand still and
+    no account has become stale with time since (`Freshness.holds_until`; three when one has),
+    six when they changed.
     """
     chosen = sort_key(sort)
     if cache is None:
