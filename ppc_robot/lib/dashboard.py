@@ -40,12 +40,11 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    null,
     or_,
     select,
     type_coerce,
-    union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.folders import root_folder
@@ -474,10 +473,25 @@ class TableCache:
             self._entries.clear()
 
 
+def _row_text(columns: Sequence[Any]) -> Any:
+    """One row's values as one unambiguous text: "|" between values, "~" for NULL, free text
+    with its length in front."""
+    parts: list[Any] = []
+    for column in columns:
+        value = func.coalesce(cast(column, String), "~")
+        if isinstance(column.type, String) and (column.type.length or 0) > 3:
+            value = func.coalesce(cast(func.length(column), String) + ":" + column, "~")
+        parts.append(value)
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "|" + part
+    return text
+
+
 @functools.cache
-def _inputs_statement(tagged: bool) -> Any:
-    """The statement of `table_inputs`, built once (bound `user_id` and `tag_id`): the clients'
-    and the accounts' rows in one UNION ALL, every value as text (compared, never shown)."""
+def _inputs_statement(tagged: bool, dialect: str) -> Any:
+    """The statement of `table_inputs`, built once per dialect (bound `user_id` and `tag_id`):
+    the clients' rows and the accounts' rows, each folded into one text by the database."""
     user_id = bindparam("user_id", type_=Integer)
     client_columns = [Client.id, *(c for c in Client.__table__.columns
                                    if c.key not in ("id", "user_id", "created_at"))]
@@ -489,29 +503,34 @@ def _inputs_statement(tagged: bool) -> Any:
                        ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
                        StatsState.refreshed_through, StatsState.backfill_done_from,
                        StatsState.last_error_at, *tag]
-    width = max(len(client_columns), len(account_columns))
-
-    def texts(kind: int, columns: list[Any]) -> list[Any]:
-        values = [cast(column, String) for column in columns]
-        values += [null()] * (width - len(columns))
-        return [literal(kind).label("kind"),
-                *(value.label(f"value_{n}") for n, value in enumerate(values))]
-
-    clients = select(*texts(0, client_columns)).where(Client.user_id == user_id)
-    accounts = (select(*texts(1, account_columns)).select_from(ClientAccount)
+    clients = select(_row_text(client_columns).label("row"), Client.id.label("id")).where(
+        Client.user_id == user_id)
+    accounts = (select(_row_text(account_columns).label("row"), ClientAccount.id.label("id"))
+                .select_from(ClientAccount)
                 .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
                 .where(ClientAccount.user_id == user_id))
-    both = union_all(clients, accounts).subquery()
-    return select(*both.c).order_by(both.c.kind, both.c.value_0)  # clients, accounts; by id
+
+    def folded(rows: Any) -> Any:
+        if dialect == "postgresql":
+            rows = rows.subquery()
+            return select(func.string_agg(rows.c.row, aggregate_order_by(
+                literal(";"), rows.c.id))).scalar_subquery()
+        # SQLite concatenates in the order its subquery hands the rows (only a cache miss
+        # if it ever did not).
+        rows = rows.order_by("id").subquery()
+        return select(func.group_concat(rows.c.row, ";")).scalar_subquery()
+
+    return select(folded(clients), folded(accounts))
 
 
 def table_inputs(session: Session, user_id: int, tag_id: int | None) -> Hashable:
-    """Everything the table's figures depend on besides the date and the sort, exactly (one
-    statement, plain rows): the columns of the user's clients; per account its client,
+    """Everything the table's figures depend on besides the date and the sort, exactly, as
+    text (one statement, one row): the goals of the user's clients; per account its client,
     currency, status and last change, its store state (last refresh, backfill progress, last
     failure) and whether it carries the tag."""
-    return tuple(map(tuple, session.connection().execute(
-        _inputs_statement(tag_id is not None), {"user_id": user_id, "tag_id": tag_id})))
+    statement = _inputs_statement(tag_id is not None, session.get_bind().dialect.name)
+    return tuple(session.connection().execute(
+        statement, {"user_id": user_id, "tag_id": tag_id}).one())
 
 
 def _detached_copy(client: Client) -> Client:
