@@ -442,7 +442,7 @@ class TableCache:
     """Computed performance tables, the newest `size` (user, date, tag, sort) kept, each with
     the inputs it was computed from (thread-safe; one per process)."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 64) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, tuple[Hashable, PerformanceTable, datetime]] = (
             OrderedDict())
