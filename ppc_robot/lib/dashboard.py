@@ -6,17 +6,45 @@ last 7 days (conditional sums, grouped by client and currency), one for the 30-d
 one for the clients, two for the store's freshness. Money is never added across currencies: a
 client whose accounts report in two currencies gets a line per currency, and the totals are
 per currency.
+
+With a `TableCache`, the computed table is kept per user and reused while its inputs stand
+still: the user's clients (their goals), their accounts (client, currency, status, changes)
+with the store's refresh state (daily refresh, backfill, errors), the tag's accounts, the
+viewer's date and the sort. Those are read on every page in two small statements; any write
+that can change a figure (a refresh or backfill chunk moves its account's state in the same
+transaction) changes them, and the table is computed again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Numeric, and_, case, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.folders import root_folder
@@ -65,19 +93,27 @@ class DashboardSummary:
 
 
 def dashboard_summary(session: Session, user: User) -> DashboardSummary:
-    """Counts of the user's things, in one query each."""
+    """The root folder and counts of the user's things, in one statement (a subquery each)."""
 
-    def count(model: type, *where: object) -> int:
-        stmt = select(func.count()).select_from(model).where(model.owned_by(user.id), *where)
-        return session.scalar(stmt) or 0
+    def count(model: type, *where: object) -> Any:
+        return (select(func.count()).select_from(model).where(model.owned_by(user.id), *where)
+                .scalar_subquery())
 
+    root = (select(Folder.id).where(Folder.user_id == user.id, Folder.parent_id.is_(None))
+            .scalar_subquery())
+    root_id, folders, jobs, enabled_jobs, service_accounts, client_accounts = session.execute(
+        select(root, count(Folder), count(Job), count(Job, Job.is_enabled.is_(True)),
+               count(ServiceAccount), count(ClientAccount))).one()
+    if root_id is None:  # created on first use
+        root_id = root_folder(session, user).id
+        folders = (folders or 0) + 1
     return DashboardSummary(
-        root_folder_id=root_folder(session, user).id,
-        folders=count(Folder) - 1,
-        jobs=count(Job),
-        enabled_jobs=count(Job, Job.is_enabled.is_(True)),
-        service_accounts=count(ServiceAccount),
-        client_accounts=count(ClientAccount),
+        root_folder_id=root_id,
+        folders=(folders or 0) - 1,
+        jobs=jobs or 0,
+        enabled_jobs=enabled_jobs or 0,
+        service_accounts=service_accounts or 0,
+        client_accounts=client_accounts or 0,
     )
 
 
@@ -190,6 +226,9 @@ class Freshness:
     as_of: datetime | None  # the oldest last refresh: every refreshed account is at least this new
     stale: Sequence[StaleAccount]
     stale_count: int
+    # Until when these hold as `now` moves on (given the same refresh states): the moment the
+    # least recently refreshed of the accounts up to date passes STALE_AFTER; None: no end.
+    holds_until: datetime | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -200,6 +239,9 @@ class PerformanceTable:
     freshness: Freshness
     series_days: list[date]
     sort: str
+    # Presentation fragments of this very table (the web layer's rendered rows), kept with it
+    # in a TableCache and dropped with it.
+    fragments: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:
@@ -341,16 +383,20 @@ def store_freshness(session: Session, user_id: int, now: datetime,
     stale_if = or_(StatsState.refreshed_at.is_(None), StatsState.last_error.is_not(None),
                    StatsState.refreshed_at < now - STALE_AFTER)
     joined = and_(StatsState.client_account_id == ClientAccount.id)
-    accounts, refreshed, oldest, stale_count = session.execute(
+    up_to_date = and_(StatsState.refreshed_at.is_not(None), StatsState.last_error.is_(None),
+                      StatsState.refreshed_at >= now - STALE_AFTER)
+    accounts, refreshed, oldest, stale_count, oldest_up_to_date = session.execute(
         select(func.count(ClientAccount.id), func.count(StatsState.refreshed_at),
-               func.min(StatsState.refreshed_at), func.count(case((stale_if, 1))))
+               func.min(StatsState.refreshed_at), func.count(case((stale_if, 1))),
+               func.min(case((up_to_date, StatsState.refreshed_at))))
         .select_from(ClientAccount).outerjoin(StatsState, joined).where(*where)).one()
     stale = [StaleAccount(*row) for row in session.execute(
         select(ClientAccount.id, ClientAccount.name, StatsState.refreshed_at,
                StatsState.last_error)
         .select_from(ClientAccount).outerjoin(StatsState, joined).where(*where, stale_if)
         .order_by(StatsState.last_error.is_(None), ClientAccount.name).limit(STALE_LISTED))]
-    return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0)
+    return Freshness(accounts or 0, refreshed or 0, oldest, stale, stale_count or 0,
+                     oldest_up_to_date + STALE_AFTER if oldest_up_to_date is not None else None)
 
 
 def performance_line(client: Client | None, currency: str, row: Any, series: dict[date, int],
@@ -392,15 +438,143 @@ def currency_totals(lines: Sequence[PerformanceLine]) -> list[CurrencyTotal]:
     return [totals[currency] for currency in sorted(totals)]
 
 
+class TableCache:
+    """Computed performance tables, the newest `size` (user, date, tag, sort) kept, each with
+    the inputs it was computed from (thread-safe; one per process)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[Hashable, PerformanceTable, datetime]] = (
+            OrderedDict())
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, inputs: Hashable) -> tuple[PerformanceTable, datetime] | None:
+        """The table computed from `inputs` (and when its freshness was read), if kept."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] != inputs:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1], entry[2]
+
+    def put(self, key: Hashable, inputs: Hashable, table: PerformanceTable,
+            read_at: datetime) -> None:
+        with self._lock:
+            self._entries[key] = (inputs, table, read_at)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _row_text(columns: Sequence[Any]) -> Any:
+    """One row's values as one unambiguous text: "|" between values, "~" for NULL, free text
+    with its length in front."""
+    parts: list[Any] = []
+    for column in columns:
+        value = func.coalesce(cast(column, String), "~")
+        if isinstance(column.type, String) and (column.type.length or 0) > 3:
+            value = func.coalesce(cast(func.length(column), String) + ":" + column, "~")
+        parts.append(value)
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "|" + part
+    return text
+
+
+@functools.cache
+def _inputs_statement(tagged: bool, dialect: str) -> Any:
+    """The statement of `table_inputs`, built once per dialect (bound `user_id` and `tag_id`):
+    the clients' rows and the accounts' rows, each folded into one text by the database."""
+    user_id = bindparam("user_id", type_=Integer)
+    client_columns = [Client.id, *(c for c in Client.__table__.columns
+                                   if c.key not in ("id", "user_id", "created_at"))]
+    tag: list[Any] = [exists().where(
+        client_accounts_tags.c.client_account_id == ClientAccount.id,
+        client_accounts_tags.c.tag_id == bindparam("tag_id", type_=Integer))
+        .correlate(ClientAccount)] if tagged else []
+    account_columns = [ClientAccount.id, ClientAccount.client_id, ClientAccount.currency,
+                       ClientAccount.status, ClientAccount.updated_at, StatsState.refreshed_at,
+                       StatsState.refreshed_through, StatsState.backfill_done_from,
+                       StatsState.last_error_at, *tag]
+    clients = select(_row_text(client_columns).label("row"), Client.id.label("id")).where(
+        Client.user_id == user_id)
+    accounts = (select(_row_text(account_columns).label("row"), ClientAccount.id.label("id"))
+                .select_from(ClientAccount)
+                .outerjoin(StatsState, StatsState.client_account_id == ClientAccount.id)
+                .where(ClientAccount.user_id == user_id))
+
+    def folded(rows: Any) -> Any:
+        if dialect == "postgresql":
+            rows = rows.subquery()
+            return select(func.string_agg(rows.c.row, aggregate_order_by(
+                literal(";"), rows.c.id))).scalar_subquery()
+        # SQLite concatenates in the order its subquery hands the rows (only a cache miss
+        # if it ever did not).
+        rows = rows.order_by("id").subquery()
+        return select(func.group_concat(rows.c.row, ";")).scalar_subquery()
+
+    return select(folded(clients), folded(accounts))
+
+
+def table_inputs(session: Session, user_id: int, tag_id: int | None) -> Hashable:
+    """Everything the table's figures depend on besides the date and the sort, exactly, as
+    text (one statement, one row): the goals of the user's clients; per account its client,
+    currency, status and last change, its store state (last refresh, backfill progress, last
+    failure) and whether it carries the tag."""
+    statement = _inputs_statement(tag_id is not None, session.get_bind().dialect.name)
+    return tuple(session.connection().execute(
+        statement, {"user_id": user_id, "tag_id": tag_id}).one())
+
+
+def _detached_copy(client: Client) -> Client:
+    """A transient copy of `client`'s columns: a cached line outlives the session it was read
+    in, and must not change with (or expire with) the session's instance."""
+    return Client(**{attr.key: getattr(client, attr.key)
+                     for attr in inspect(Client).column_attrs})
+
+
 def performance_table(session: Session, user: User, today: date, now: datetime, *,
-                      tag_id: int | None = None, sort: str | None = None) -> PerformanceTable:
+                      tag_id: int | None = None, sort: str | None = None,
+                      cache: TableCache | None = None) -> PerformanceTable:
     """One line per client and currency (and one for accounts in no client): month to date
     against the budget, yesterday and the last 7 days against the targets, 30 days of cost.
 
     `today` is the viewer's calendar date; the figures run through the day before. With
     `tag_id`, only accounts carrying that client-account tag count, and clients without such
     accounts are left out. Five statements, whatever the number of clients and accounts.
+
+    With `cache`: one statement while the table's inputs (`table_inputs`) stand still and
+    no account has become stale with time since (`Freshness.holds_until`; three when one has),
+    six when they changed.
     """
+    chosen = sort_key(sort)
+    if cache is None:
+        return _performance_table(session, user, today, now, tag_id, chosen, copies=False)
+    key = (user.id, today, tag_id, chosen)
+    inputs = table_inputs(session, user.id, tag_id)
+    cached = cache.get(key, inputs)
+    if cached is None:
+        cached = _performance_table(session, user, today, now, tag_id, chosen, copies=True)
+        cache.put(key, inputs, cached, now)
+        return cached
+    table, read_at = cached
+    freshness = table.freshness
+    holds = read_at <= now and (freshness.holds_until is None or now < freshness.holds_until)
+    if not holds:
+        freshness = store_freshness(session, user.id, now)
+        cache.put(key, inputs, replace(table, freshness=freshness), now)
+    return replace(table, freshness=freshness)
+
+
+def _performance_table(session: Session, user: User, today: date, now: datetime,
+                       tag_id: int | None, chosen: str, *, copies: bool) -> PerformanceTable:
     window = month_window(today)
     scope = _scope(user.id, tag_id)
     group = [ClientAccount.client_id]
@@ -409,6 +583,8 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
     days = [window.through - timedelta(days=n) for n in range(SPARKLINE_DAYS - 1, -1, -1)]
     series = daily_cost(session, group, scope, days[0], days[-1])
     clients = {c.id: c for c in session.scalars(select(Client).where(Client.owned_by(user.id)))}
+    if copies:
+        clients = {client_id: _detached_copy(c) for client_id, c in clients.items()}
     keys = set(rows) | set(series)
     if tag_id is None:
         # A client with no statistics yet still gets its line, in its own currency.
@@ -418,7 +594,6 @@ def performance_table(session: Session, user: User, today: date, now: datetime, 
                               currency, rows.get((client_id, currency)),
                               series.get((client_id, currency), {}), days, window)
              for client_id, currency in keys if client_id is None or client_id in clients]
-    chosen = sort_key(sort)
     lines = _sorted(lines, chosen)
     return PerformanceTable(window, lines, currency_totals(lines),
                             store_freshness(session, user.id, now), days, chosen)

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import insert
 
-from ppc_robot.lib.dashboard import performance_table, sort_key
-from ppc_robot.lib.models import Client, ClientAccountTag
+from ppc_robot.lib.dashboard import TableCache, performance_table, sort_key
+from ppc_robot.lib.models import AccountDay, Client, ClientAccountTag, client_accounts_tags
 from ppc_robot.lib.pacing import PacingStatus, Signal
 from tests.factories import make_client_account, make_service_account, make_workspace
 from tests.support.stats import make_account_day, make_stats_state
@@ -200,3 +201,140 @@ def test_the_number_of_statements_does_not_grow_with_clients(session, count_quer
 
     assert len(table.lines) == 17
     assert big.count == small.count == 5
+
+
+# The cache of computed tables: reused while its inputs stand still, never stale.
+
+def _cached(session, agency, cache, *, now=NOW, today=TODAY, **options):
+    return performance_table(session, agency["user"], today, now, cache=cache, **options)
+
+
+def _states(session, agency, refreshed_at=NOW - timedelta(hours=1)):
+    states = {name: make_stats_state(session, agency[name], refreshed_at=refreshed_at)
+              for name in ("acme_account", "beta_eur", "beta_czk", "loose")}
+    session.commit()
+    return states
+
+
+def test_a_cached_table_is_reused_and_equals_the_computed_one(session, agency, count_queries):
+    _states(session, agency)
+    cache = TableCache()
+    first = _cached(session, agency, cache)
+    with count_queries() as reused:
+        again = _cached(session, agency, cache)
+    computed = performance_table(session, agency["user"], TODAY, NOW)
+
+    assert again.lines is first.lines and reused.count == 1
+    assert [(x.name, x.currency, x.pacing, x.yesterday, x.last_7_days, x.cost_series)
+            for x in again.lines] == [
+        (x.name, x.currency, x.pacing, x.yesterday, x.last_7_days, x.cost_series)
+        for x in computed.lines]
+    assert again.totals == computed.totals and again.freshness == computed.freshness
+
+
+def test_a_refresh_shows_at_once(session, agency):
+    states = _states(session, agency)
+    cache = TableCache()
+    assert _line(_cached(session, agency, cache), "Acme", "CZK").yesterday.cost == D(100)
+
+    day = session.get(AccountDay, (agency["acme_account"].id, date(2026, 3, 10)))
+    day.cost_micros = 250_000_000
+    states["acme_account"].refreshed_at = NOW  # the refresh's transaction moves both
+    session.commit()
+
+    acme = _line(_cached(session, agency, cache), "Acme", "CZK")
+    assert acme.yesterday.cost == D(250) and acme.pacing.spend == D(1150)
+
+
+def test_a_backfilled_chunk_shows_at_once(session, agency):
+    states = _states(session, agency)
+    cache = TableCache()
+    assert _line(_cached(session, agency, cache), "Beta", "EUR").pacing.spend == D(21)
+
+    make_account_day(session, agency["beta_eur"], date(2026, 3, 2), cost=9)
+    states["beta_eur"].backfill_done_from = date(2026, 1, 1)
+    session.commit()
+
+    assert _line(_cached(session, agency, cache), "Beta", "EUR").pacing.spend == D(30)
+
+
+def test_a_failed_refresh_shows_at_once(session, agency):
+    states = _states(session, agency)
+    cache = TableCache()
+    assert _cached(session, agency, cache).freshness.stale_count == 0
+
+    states["beta_czk"].last_error, states["beta_czk"].last_error_at = "Sandbox answered 503.", NOW
+    session.commit()
+
+    freshness = _cached(session, agency, cache).freshness
+    assert freshness.stale_count == 1 and freshness.stale[0].reason == "Sandbox answered 503."
+
+
+def test_a_client_edit_shows_at_once(session, agency):
+    _states(session, agency)
+    cache = TableCache()
+    assert _line(_cached(session, agency, cache), "Beta", "EUR").pacing.budget == D(1000)
+
+    agency["beta"].monthly_budget = D(2000)
+    agency["beta"].target_roas = D(1)
+    agency["acme"].name = "Acme Renamed"
+    session.delete(agency["gamma"])
+    session.commit()
+
+    table = _cached(session, agency, cache)
+    beta = _line(table, "Beta", "EUR")
+    assert beta.pacing.budget == D(2000) and beta.last_7_days_signals.roas == Signal.GREEN
+    assert {x.name for x in table.lines} == {"Acme Renamed", "Beta", "Accounts in no client"}
+
+
+def test_an_account_moved_to_a_client_shows_at_once(session, agency):
+    _states(session, agency)
+    cache = TableCache()
+    assert _line(_cached(session, agency, cache), "Accounts in no client", "USD")
+
+    agency["loose"].client_id = agency["acme"].id
+    session.commit()
+
+    table = _cached(session, agency, cache)
+    assert {(x.name, x.currency) for x in table.lines} == {
+        ("Acme", "CZK"), ("Acme", "USD"), ("Beta", "EUR"), ("Beta", "CZK"), ("Gamma", "EUR")}
+
+
+def test_a_tagged_account_shows_at_once_under_its_tag(session, agency):
+    _states(session, agency)
+    tag = session.query(ClientAccountTag).filter_by(user_id=agency["user"].id).one()
+    cache = TableCache()
+    assert [x.name for x in _cached(session, agency, cache, tag_id=tag.id).lines] == ["Acme"]
+
+    session.execute(insert(client_accounts_tags).values(
+        client_account_id=agency["beta_eur"].id, tag_id=tag.id))
+    session.commit()
+
+    table = _cached(session, agency, cache, tag_id=tag.id)
+    assert [(x.name, x.currency) for x in table.lines] == [("Acme", "CZK"), ("Beta", "EUR")]
+
+
+def test_accounts_turn_stale_with_time_in_a_cached_table(session, agency):
+    _states(session, agency, refreshed_at=NOW - timedelta(hours=35))
+    cache = TableCache()
+    assert _cached(session, agency, cache).freshness.stale_count == 0
+    assert _cached(session, agency, cache, now=NOW + timedelta(minutes=59)).freshness.stale_count == 0
+
+    later = _cached(session, agency, cache, now=NOW + timedelta(hours=1, seconds=1))
+
+    assert later.freshness.stale_count == 4
+    assert later.freshness == performance_table(
+        session, agency["user"], TODAY, NOW + timedelta(hours=1, seconds=1)).freshness
+
+
+def test_the_next_day_sort_and_tag_are_tables_of_their_own(session, agency):
+    _states(session, agency)
+    cache = TableCache(size=2)
+    today = _cached(session, agency, cache)
+    tomorrow = _cached(session, agency, cache, today=TODAY + timedelta(days=1))
+    by_spend = _cached(session, agency, cache, sort="-spend")
+
+    assert tomorrow.window.through == date(2026, 3, 11) and today.window.through == date(2026, 3, 10)
+    assert by_spend.sort == "-spend" and by_spend.lines[0].name == "Acme"
+    assert len(cache._entries) == 2  # the oldest was dropped
+    assert _cached(session, agency, cache).lines is not today.lines

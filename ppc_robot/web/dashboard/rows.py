@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask import render_template
 from markupsafe import Markup, escape
 
-from ppc_robot.lib.dashboard import Figures, PerformanceLine, Signals
+from ppc_robot.lib.dashboard import Figures, PerformanceLine, PerformanceTable, Signals
+from ppc_robot.lib.models import ClientAccountTag
 from ppc_robot.lib.pacing import Pacing
 from ppc_robot.web.filters import money, percent, ratio, sparkline_points, template_url_for
 
@@ -91,3 +93,22 @@ def performance_rows(lines: Sequence[PerformanceLine], series_label: str) -> Mar
     return Markup("".join(rows))
 
 
+def performance_table_rows(table: PerformanceTable, series_label: str) -> Markup:
+    """`performance_rows` of the table's lines, drawn once per table: a table reused from the
+    dashboard's cache keeps its rows with it (its lines, and so its rows, never change)."""
+    key = f"rows:{series_label}"
+    rows = table.fragments.get(key)
+    if rows is None:
+        rows = table.fragments[key] = performance_rows(table.lines, series_label)
+    return rows
+
+
+def performance_body(table: PerformanceTable, tag: ClientAccountTag | None) -> Markup:
+    """The charts and the table of the dashboard (`dashboard/_performance_body.html`), drawn
+    once per table: a table reused from the dashboard's cache (computed for one tag) keeps it."""
+    key = f"body:{tag.id if tag is not None else ''}"
+    body = table.fragments.get(key)
+    if body is None:
+        body = table.fragments[key] = Markup(render_template(
+            "dashboard/_performance_body.html", table=table, tag=tag))
+    return body
