@@ -12,6 +12,8 @@ from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import ClientAccountStatus
 
 DIMENSIONS = ("date", "campaign", "ad_group", "keyword", "device")
+# The entities whose landing pages the URL checker reads (`PlatformClient.landing_pages`).
+LANDING_PAGE_ENTITIES = ("ad", "ad_mobile", "keyword", "sitelink")
 METRICS = ("impressions", "clicks", "cost", "conversions", "conversion_value")
 
 
@@ -129,6 +131,26 @@ class ReportRequest:
             raise ValueError("date_to is before date_from")
 
 
+@dataclass(frozen=True)
+class LandingPage:
+    """One place an account sends clicks to: a final URL of an ad, keyword or sitelink.
+
+    `url` is what a click lands on, as the platform builds it: the final URL with the final-URL
+    suffix appended and the platform's placeholders (`{lpurl}`, `{keyword}`…) resolved or
+    stripped as the platform documents. Removed entities are never listed; paused ones carry
+    `paused=True` (their campaign or ad group paused counts too).
+    """
+
+    url: str
+    entity_type: str  # one of LANDING_PAGE_ENTITIES
+    entity_id: str
+    campaign_id: str | None = None
+    campaign: str | None = None
+    ad_group_id: str | None = None
+    ad_group: str | None = None
+    paused: bool = False
+
+
 class PlatformClient(Protocol):
     """One service account's connection to its platform."""
 
@@ -142,6 +164,12 @@ class PlatformClient(Protocol):
 
     def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
         """Rows for one client account, streamed page by page."""
+        ...
+
+    def landing_pages(
+        self, account: RemoteAccount, entities: Sequence[str] = LANDING_PAGE_ENTITIES
+    ) -> Iterator[LandingPage]:
+        """Every landing page of the account's entities of the given types (see LandingPage)."""
         ...
 
     def updated_credentials(self) -> dict[str, Any] | None:
