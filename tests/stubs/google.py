@@ -22,6 +22,16 @@ BETWEEN = re.compile(r"segments\.date BETWEEN '(\d{4}-\d{2}-\d{2})' AND '(\d{4}-
 
 
 @dataclass
+class Entity:
+    """A campaign, ad group, ad, keyword or sitelink asset link of the landing-page world: its
+    GAQL fields by name (`campaign.id`, `ad_group_ad.ad.final_urls`…), as Google stores them."""
+
+    resource: str  # campaign, ad_group, ad_group_ad, ad_group_criterion, *_asset
+    fields: dict[str, Any]
+    parent: str | None = None  # the id of its ad group, or campaign (for ad groups, links)
+
+
+@dataclass
 class Customer:
     id: str
     name: str
@@ -33,6 +43,9 @@ class Customer:
     # campaign name → [(day, impressions, clicks, cost_micros, conversions, value)]
     campaigns: dict[str, list[tuple[date, int, int, int, float, float]]] = field(
         default_factory=dict)
+    # The landing-page world: campaigns, ad groups, ads, keywords and sitelink links.
+    entities: list[Entity] = field(default_factory=list)
+    final_url_suffix: str = ""
 
 
 class GoogleStub(StubServer):
@@ -175,6 +188,9 @@ class GoogleStub(StubServer):
             return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "UNEXPECTED_END_OF_QUERY"})
         fields = [f.strip() for f in match.group("fields").split(",")]
         resource = match.group("resource")
+        if resource in LANDING_RESOURCES:
+            return self._landing(self.customers[customer_id], resource, fields,
+                                 match.group("where") or "")
         known = {"customer_client", "customer", "campaign", "ad_group", "keyword_view"}
         if resource not in known:
             return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "INVALID_RESOURCE_NAME"})
@@ -232,6 +248,39 @@ class GoogleStub(StubServer):
             answer.body = whole[:-1] + (b"," if self.cut_stream_after else b"")
         return answer
 
+    def _landing(self, customer: Customer, resource: str, fields: list[str],
+                 where: str) -> Response:
+        """Attribute queries of the landing-page resources: rows joined with their ad group,
+        campaign and customer, filtered by the WHERE conditions, streamed in batches of 2."""
+        unknown = [f for f in fields if f.split(".")[0] not in LANDING_RESOURCES[resource]
+                   or f not in SELECTABLE]
+        if unknown:
+            return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "UNRECOGNIZED_FIELD"},
+                              message=f"Unrecognized field in the query: '{unknown[0]}'.")
+        try:
+            conditions = _conditions(where)
+        except ValueError:
+            return _ads_error(400, "INVALID_ARGUMENT", {"queryError": "UNEXPECTED_INPUT"})
+        by_id = {(e.resource, str(e.fields.get(f"{e.resource}.id"))): e for e in customer.entities
+                 if e.resource in ("campaign", "ad_group")}
+        rows = []
+        for entity in customer.entities:
+            if entity.resource != resource:
+                continue
+            flat = {"customer.final_url_suffix": customer.final_url_suffix, **entity.fields}
+            group = by_id.get(("ad_group", str(entity.parent))) if resource in (
+                "ad_group_ad", "ad_group_criterion", "ad_group_asset") else None
+            campaign_id = group.parent if group else entity.parent
+            campaign = by_id.get(("campaign", str(campaign_id)))
+            for parent in (group, campaign):
+                if parent is not None:
+                    flat.update(parent.fields)
+            if all(_holds(condition, flat) for condition in conditions):
+                rows.append(_project(flat, fields))
+        batches = [rows[i:i + 2] for i in range(0, len(rows), 2)]
+        return Response.json([{"results": b, "fieldMask": ",".join(_camel(f) for f in fields),
+                               "requestId": "stub"} for b in batches])
+
     def _reachable(self, customer_id: str, login: str) -> bool:
         if customer_id not in self.customers:
             return False
@@ -254,6 +303,75 @@ class GoogleStub(StubServer):
             "manager": customer.manager, "descriptiveName": customer.name,
             "currencyCode": customer.currency, "timeZone": customer.time_zone,
             "id": customer.id, "status": customer.status}}
+
+
+# Resources of the landing-page queries and the resources whose fields each may select.
+LANDING_RESOURCES = {
+    "ad_group_ad": {"customer", "campaign", "ad_group", "ad_group_ad"},
+    "ad_group_criterion": {"customer", "campaign", "ad_group", "ad_group_criterion"},
+    "customer_asset": {"customer", "customer_asset", "asset"},
+    "campaign_asset": {"customer", "campaign", "campaign_asset", "asset"},
+    "ad_group_asset": {"customer", "campaign", "ad_group", "ad_group_asset", "asset"},
+}
+_URLS = ("final_urls", "final_url_suffix", "url_custom_parameters")
+SELECTABLE = {
+    "customer.final_url_suffix",
+    *(f"campaign.{f}" for f in ("id", "name", "status", "final_url_suffix",
+                                "url_custom_parameters")),
+    *(f"ad_group.{f}" for f in ("id", "name", "status", "final_url_suffix",
+                                "url_custom_parameters")),
+    "ad_group_ad.status", "ad_group_ad.ad.id", "ad_group_ad.ad.final_mobile_urls",
+    *(f"ad_group_ad.ad.{f}" for f in _URLS),
+    "ad_group_criterion.criterion_id", "ad_group_criterion.status", "ad_group_criterion.type",
+    "ad_group_criterion.negative", "ad_group_criterion.keyword.text",
+    "ad_group_criterion.final_mobile_urls", *(f"ad_group_criterion.{f}" for f in _URLS),
+    "asset.id", "asset.sitelink_asset.link_text", *(f"asset.{f}" for f in _URLS),
+    *(f"{link}.{f}" for link in ("customer_asset", "campaign_asset", "ad_group_asset")
+      for f in ("status", "field_type")),
+}
+CONDITION = re.compile(r"^\s*([\w.]+)\s*(!=|=)\s*'?([\w]+)'?\s*$")
+
+
+def _conditions(where: str) -> list[tuple[str, str, str]]:
+    found = []
+    for part in re.split(r"\s+AND\s+", where.strip(), flags=re.IGNORECASE) if where else []:
+        match = CONDITION.match(part)
+        if not match:
+            raise ValueError(f"stand-in cannot read the condition {part!r}")
+        found.append((match.group(1), match.group(2), match.group(3)))
+    return found
+
+
+def _holds(condition: tuple[str, str, str], flat: dict[str, Any]) -> bool:
+    name, operator, literal = condition
+    value = flat.get(name)
+    text = str(value).upper() if isinstance(value, bool) else str(value or "")
+    return (text == literal) == (operator == "=")
+
+
+def _camel(path: str) -> str:
+    return ".".join(part.split("_")[0] + "".join(w.title() for w in part.split("_")[1:])
+                    for part in path.split("."))
+
+
+def _project(flat: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """The proto3 JSON of the selected fields: camelCase, nested, int64 ids as strings, empty
+    values left out."""
+    row: dict[str, Any] = {}
+    for name in fields:
+        value = flat.get(name)
+        if value in (None, "", []):
+            continue
+        if name.endswith((".id", ".criterion_id")):
+            value = str(value)
+        if name.endswith("url_custom_parameters"):
+            value = [{"key": k, "value": v} for k, v in value.items()]
+        *path, last = _camel(name).split(".")
+        target = row
+        for part in path:
+            target = target.setdefault(part, {})
+        target[last] = value
+    return row
 
 
 def campaign_id_of(name: str) -> str:

@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,10 +15,12 @@ import httpx
 
 from ppc_robot.lib.models import ClientAccountStatus, Platform, utcnow
 from ppc_robot.lib.platforms.base import (
+    LANDING_PAGE_ENTITIES,
     AccessDeniedError,
     BadRequestError,
     Identity,
     InvalidCredentialsError,
+    LandingPage,
     PlatformError,
     PlatformSettingsError,
     QuotaExhaustedError,
@@ -32,6 +34,7 @@ from ppc_robot.lib.platforms.base import (
     to_decimal,
 )
 from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, with_retries
+from ppc_robot.lib.platforms.landing import custom_parameters, first_suffix, landing_url, urls
 from ppc_robot.lib.platforms.oauth import AccessTokens, OAuthProvider
 from ppc_robot.lib.platforms.settings import PlatformSettings
 
@@ -53,6 +56,40 @@ RESOURCES = (
                                  "ad_group_criterion.keyword.text"]),
     ("ad_group", "ad_group", ["campaign.id", "campaign.name", "ad_group.name"]),
     ("campaign", "campaign", ["campaign.id", "campaign.name"]),
+)
+# Landing pages: one GAQL query per entity kind, removed entities (and those under a removed
+# campaign or ad group) filtered out by Google. The suffix and custom parameters of the ad group
+# and campaign come along, as the more specific level overrides the less.
+_PARENTS = ("customer.final_url_suffix, campaign.id, campaign.name, campaign.status, "
+            "campaign.final_url_suffix, campaign.url_custom_parameters")
+_GROUP = ("ad_group.id, ad_group.name, ad_group.status, ad_group.final_url_suffix, "
+          "ad_group.url_custom_parameters")
+_LIVE = "campaign.status != 'REMOVED'"
+_LIVE_GROUP = f"{_LIVE} AND ad_group.status != 'REMOVED'"
+LANDING_QUERIES = (
+    ("ad", f"SELECT {_PARENTS}, {_GROUP}, ad_group_ad.status, ad_group_ad.ad.id, "
+           "ad_group_ad.ad.final_urls, ad_group_ad.ad.final_mobile_urls, "
+           "ad_group_ad.ad.final_url_suffix, ad_group_ad.ad.url_custom_parameters "
+           f"FROM ad_group_ad WHERE ad_group_ad.status != 'REMOVED' AND {_LIVE_GROUP}"),
+    ("keyword", f"SELECT {_PARENTS}, {_GROUP}, ad_group_criterion.criterion_id, "
+                "ad_group_criterion.status, ad_group_criterion.keyword.text, "
+                "ad_group_criterion.final_urls, ad_group_criterion.final_url_suffix, "
+                "ad_group_criterion.url_custom_parameters FROM ad_group_criterion "
+                "WHERE ad_group_criterion.type = 'KEYWORD' AND ad_group_criterion.negative = FALSE "
+                f"AND ad_group_criterion.status != 'REMOVED' AND {_LIVE_GROUP}"),
+)
+_ASSET = ("asset.id, asset.final_urls, asset.final_url_suffix, asset.url_custom_parameters, "
+          "asset.sitelink_asset.link_text")
+SITELINK_QUERIES = (
+    ("customer_asset", f"SELECT customer.final_url_suffix, customer_asset.status, {_ASSET} "
+                       "FROM customer_asset WHERE customer_asset.field_type = 'SITELINK' "
+                       "AND customer_asset.status != 'REMOVED'"),
+    ("campaign_asset", f"SELECT {_PARENTS}, campaign_asset.status, {_ASSET} FROM campaign_asset "
+                       "WHERE campaign_asset.field_type = 'SITELINK' "
+                       f"AND campaign_asset.status != 'REMOVED' AND {_LIVE}"),
+    ("ad_group_asset", f"SELECT {_PARENTS}, {_GROUP}, ad_group_asset.status, {_ASSET} "
+                       "FROM ad_group_asset WHERE ad_group_asset.field_type = 'SITELINK' "
+                       f"AND ad_group_asset.status != 'REMOVED' AND {_LIVE_GROUP}"),
 )
 DAILY_QUOTA_DELAY_SECONDS = 3600
 DEVELOPER_TOKEN = "PPC_ROBOT_GOOGLE_ADS_DEVELOPER_TOKEN"
@@ -190,6 +227,31 @@ class GoogleAdsClient:
                 conversion_value=to_decimal(metrics.get("conversionsValue")),
             )
 
+    def landing_pages(self, account: RemoteAccount,
+                      entities: Sequence[str] = LANDING_PAGE_ENTITIES) -> Iterator[LandingPage]:
+        """Final URLs of ads (and their mobile final URLs), of keywords that have their own, and
+        of sitelink assets linked to the account, its campaigns and ad groups.
+
+        The URL is the final URL with the most specific final-URL suffix appended (ad or
+        keyword, else ad group, campaign, account); `{_name}` custom parameters and the ids
+        ValueTrack knows before the click (`{campaignid}`, `{adgroupid}`, `{creative}`,
+        `{keyword}`) are filled in, other ValueTrack parameters stripped. Tracking templates
+        (`{lpurl}`…) only wrap the click in a redirect to this URL and are not followed.
+        """
+        wanted = set(entities)
+        queries = [(kind, q) for kind, q in LANDING_QUERIES
+                   if kind in wanted or (kind == "ad" and "ad_mobile" in wanted)]
+        if "sitelink" in wanted:
+            queries += list(SITELINK_QUERIES)
+        for kind, query in queries:
+            for result in self._landing_rows(account, query):
+                yield from _landing_pages(kind, result, wanted)
+
+    def _landing_rows(self, account: RemoteAccount, query: str) -> Iterator[dict[str, Any]]:
+        customer = _digits(account.external_id)
+        login = account.extra.get("login_customer_id") or self._manager_of(customer)
+        return self._results(self._open_stream(customer, query, login))
+
     def _manager_of(self, customer: str) -> str:
         """The manager to log in through, from the hierarchy walked once per client."""
         with self._lock:
@@ -275,6 +337,52 @@ def _campaign_id(campaign: dict[str, Any]) -> str | None:
         return str(campaign["id"])
     name = str(campaign.get("resourceName") or "")
     return name.rsplit("/", 1)[-1] or None if "/campaigns/" in name else None
+
+
+def _landing_pages(kind: str, row: dict[str, Any], wanted: set[str]) -> Iterator[LandingPage]:
+    """The landing pages of one searchStream row of a LANDING_QUERIES or SITELINK_QUERIES query."""
+    campaign, group = row.get("campaign") or {}, row.get("adGroup") or {}
+    statuses = [campaign.get("status"), group.get("status")]
+    values = {"campaignid": str(campaign.get("id") or ""), "adgroupid": str(group.get("id") or "")}
+    suffixes = [group.get("finalUrlSuffix"), campaign.get("finalUrlSuffix"),
+                (row.get("customer") or {}).get("finalUrlSuffix")]
+    levels = [_custom(group), _custom(campaign)]
+    if kind == "ad":
+        link = row.get("adGroupAd") or {}
+        entity, entity_id = link.get("ad") or {}, str((link.get("ad") or {}).get("id", ""))
+        values["creative"] = entity_id
+        found = [("ad", u) for u in urls(entity.get("finalUrls")) if "ad" in wanted]
+        found += [("ad_mobile", u) for u in urls(entity.get("finalMobileUrls"))
+                  if "ad_mobile" in wanted]
+    elif kind == "keyword":
+        link = entity = row.get("adGroupCriterion") or {}
+        entity_id = str(entity.get("criterionId", ""))
+        values["keyword"] = str((entity.get("keyword") or {}).get("text") or "")
+        found = [("keyword", u) for u in urls(entity.get("finalUrls"))]
+    else:  # a sitelink asset, linked at the account, campaign or ad group
+        link = row.get(_camel(kind)) or {}
+        entity = row.get("asset") or {}
+        entity_id = str(entity.get("id", ""))
+        found = [("sitelink", u) for u in urls(entity.get("finalUrls"))]
+    statuses.append(link.get("status"))
+    suffix = first_suffix(entity.get("finalUrlSuffix"), *suffixes)
+    values.update(custom_parameters(_custom(entity), *levels))
+    for entity_type, url in found:
+        yield LandingPage(
+            url=landing_url(url, suffix, values), entity_type=entity_type, entity_id=entity_id,
+            campaign_id=_campaign_id(campaign) if campaign else None,
+            campaign=campaign.get("name"), ad_group_id=str(group["id"]) if "id" in group else None,
+            ad_group=group.get("name"), paused="PAUSED" in statuses)
+
+
+def _custom(entity: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(str(p.get("key", "")), str(p.get("value", "")))
+            for p in entity.get("urlCustomParameters") or [] if p.get("key")]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _json_array_items(chunks: Iterator[str]) -> Iterator[dict[str, Any]]:
