@@ -6,6 +6,7 @@ import pytest
 
 from ppc_robot.lib.models import Platform
 from ppc_robot.lib.platforms import (
+    AccessDeniedError,
     InvalidCredentialsError,
     PlatformSettingsError,
     RateLimitedError,
@@ -16,10 +17,12 @@ from ppc_robot.lib.platforms import (
 from ppc_robot.lib.platforms.base import LandingPage
 from ppc_robot.lib.platforms.landing import append_suffix, landing_url, resolve_placeholders
 from tests.stubs.google import Entity, GoogleStub
+from tests.stubs.sklik import SklikStub
 from tests.support import platforms as platform_fixtures
-from tests.support.platforms import google_settings
+from tests.support.platforms import SKLIK_TOKEN, google_settings, stub_settings
 
 google_stub = platform_fixtures.google_stub
+sklik_stub = platform_fixtures.sklik_stub
 GOOGLE_CLIENT = RemoteAccount("1234567890", "Client s.r.o.", "CZK", "Europe/Prague",
                               extra={"login_customer_id": "1112223333"})
 
@@ -204,3 +207,119 @@ def test_google_each_landing_query_passes_the_quota_limiter(google_stub: GoogleS
     list(client.landing_pages(GOOGLE_CLIENT))
 
     assert len(calls) == len([r for r in google_stub.requests if r.path.startswith("/v")]) == 5
+
+
+# --- Sklik -----------------------------------------------------------------------------------
+
+SKLIK_ESHOP = RemoteAccount("132256", "eshop@example.cz", "CZK", "Europe/Prague")
+
+
+def _sklik_world(stub: SklikStub) -> None:
+    stub.list_limit = 2  # every list is read in several pages
+    shop = stub.accounts[132256]
+    shop.entity_campaigns = {1: {"name": "Brand"}, 2: {"name": "Sale", "status": "suspend"},
+                             3: {"name": "Old", "deleted": True}}
+    shop.entity_groups = {10: {"campaign": 1, "name": "Core"},
+                          11: {"campaign": 1, "name": "Resting", "status": "suspend"},
+                          12: {"campaign": 3, "name": "Old group"},
+                          13: {"campaign": 1, "name": "Gone", "deleted": True},
+                          14: {"campaign": 2, "name": "Sale group"}}
+    shop.ads = [
+        {"id": 100, "group": 10, "finalUrl": "https://zahrada.example/sekacky?kw={keyword}&a=1",
+         "mobileFinalUrl": "https://m.zahrada.example/sekacky"},
+        {"id": 101, "group": 10, "finalUrl": "https://zahrada.example/akce", "status": "suspend"},
+        {"id": 102, "group": 10, "finalUrl": "https://zahrada.example/smazano", "deleted": True},
+        {"id": 103, "group": 11, "finalUrl": "https://zahrada.example/odpocinek"},
+        {"id": 104, "group": 12, "finalUrl": "https://zahrada.example/stara-kampan"},
+        {"id": 105, "group": 13, "finalUrl": "https://zahrada.example/smazana-sestava"},
+        {"id": 106, "group": 14, "finalUrl": "https://zahrada.example/vyprodej"},
+    ]
+    shop.keywords = [
+        {"id": 200, "group": 10, "name": "sekačky", "finalUrl": "https://zahrada.example/kw"},
+        {"id": 201, "group": 10, "name": "zahrada"},
+        {"id": 202, "group": 10, "name": "staré", "finalUrl": "https://zahrada.example/x",
+         "deleted": True},
+    ]
+    shop.sitelinks = [
+        {"id": 300, "name": "Kontakt", "url": "https://zahrada.example/kontakt"},
+        {"id": 301, "name": "Doprava", "url": "https://zahrada.example/doprava",
+         "status": "suspend"},
+        {"id": 302, "name": "Staré", "url": "https://zahrada.example/stare", "deleted": True},
+    ]
+
+
+def _sklik(stub: SklikStub, **settings: object):
+    return make_client(Platform.SKLIK, {"token": SKLIK_TOKEN}, stub_settings(
+        sklik_url=stub.base_url, **settings))
+
+
+def _core(entity_type: str, entity_id: str, url: str, paused: bool = False,
+          group: tuple[str, str] = ("10", "Core")) -> LandingPage:
+    return LandingPage(url, entity_type, entity_id, "1", "Brand", *group, paused=paused)
+
+
+def test_sklik_lists_every_landing_page_page_by_page(sklik_stub: SklikStub) -> None:
+    _sklik_world(sklik_stub)
+
+    pages = list(_sklik(sklik_stub).landing_pages(SKLIK_ESHOP))
+
+    assert pages == [
+        _core("ad", "100", "https://zahrada.example/sekacky?a=1"),
+        _core("ad_mobile", "100", "https://m.zahrada.example/sekacky"),
+        _core("ad", "101", "https://zahrada.example/akce", paused=True),
+        _core("ad", "103", "https://zahrada.example/odpocinek", True, ("11", "Resting")),
+        LandingPage("https://zahrada.example/vyprodej", "ad", "106", "2", "Sale", "14",
+                    "Sale group", paused=True),
+        _core("keyword", "200", "https://zahrada.example/kw"),
+        LandingPage("https://zahrada.example/kontakt", "sitelink", "300"),
+        LandingPage("https://zahrada.example/doprava", "sitelink", "301", paused=True),
+    ]
+    lists = [(r.path.rsplit("/", 1)[-1], r.json()[2]["offset"], r.json()[0]["userId"])
+             for r in sklik_stub.requests if r.path.endswith(".list")]
+    assert lists == [("ads.list", 0, 132256), ("ads.list", 2, 132256), ("ads.list", 4, 132256),
+                     ("ads.list", 6, 132256), ("keywords.list", 0, 132256),
+                     ("keywords.list", 2, 132256), ("sitelinks.list", 0, 132256),
+                     ("sitelinks.list", 2, 132256)]
+
+
+def test_sklik_reads_only_the_lists_asked_for(sklik_stub: SklikStub) -> None:
+    _sklik_world(sklik_stub)
+
+    pages = list(_sklik(sklik_stub).landing_pages(SKLIK_ESHOP, ("keyword",)))
+
+    assert pages == [_core("keyword", "200", "https://zahrada.example/kw")]
+    assert not [r for r in sklik_stub.requests if r.path.endswith(("ads.list", "sitelinks.list"))]
+
+
+def test_sklik_landing_errors_map_like_reports(sklik_stub: SklikStub) -> None:
+    _sklik_world(sklik_stub)
+    sklik_stub.fail_calls = {"keywords.list": [("http", 429)]}
+    assert len(list(_sklik(sklik_stub).landing_pages(SKLIK_ESHOP, ("keyword",)))) == 1
+
+    sklik_stub.fail_calls = {"ads.list": [("http", 429)] * 3}
+    with pytest.raises(RateLimitedError):
+        list(_sklik(sklik_stub).landing_pages(SKLIK_ESHOP))
+
+    sklik_stub.fail_calls = {"ads.list": [("http", 503)] * 3}
+    with pytest.raises(TemporaryError):
+        list(_sklik(sklik_stub).landing_pages(SKLIK_ESHOP))
+
+    with pytest.raises(InvalidCredentialsError):
+        list(make_client(Platform.SKLIK, {"token": "wrong"}, stub_settings(
+            sklik_url=sklik_stub.base_url)).landing_pages(SKLIK_ESHOP))
+
+    stranger = RemoteAccount("999", "not managed", "CZK", "Europe/Prague")
+    with pytest.raises(AccessDeniedError):
+        list(_sklik(sklik_stub).landing_pages(stranger))
+
+
+def test_sklik_each_list_call_passes_the_quota_limiter(sklik_stub: SklikStub) -> None:
+    _sklik_world(sklik_stub)
+    calls: list[int] = []
+    client = make_client(Platform.SKLIK, {"token": SKLIK_TOKEN},
+                         stub_settings(sklik_url=sklik_stub.base_url),
+                         before_call=lambda: calls.append(1))
+
+    list(client.landing_pages(SKLIK_ESHOP))
+
+    assert len(calls) == len(sklik_stub.requests) == 10  # login, api.limits and 8 pages

@@ -20,6 +20,14 @@ class SklikAccount:
     # campaign name → list of (day, impressions, clicks, totalMoney in halers, conversions,
     # conversionValue in halers)
     campaigns: dict[str, list[tuple[date, int, int, int, int, int]]] = field(default_factory=dict)
+    # The landing-page world, as `<entity>.list` reads it: campaigns and groups by id with
+    # their `name`, `status` ("active" / "suspend") and `deleted`; groups name their
+    # `campaign`, ads and keywords their `group`; every entity its own `id`.
+    entity_campaigns: dict[int, dict[str, Any]] = field(default_factory=dict)
+    entity_groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ads: list[dict[str, Any]] = field(default_factory=list)
+    keywords: list[dict[str, Any]] = field(default_factory=list)
+    sitelinks: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SklikStub(StubServer):
@@ -39,6 +47,7 @@ class SklikStub(StubServer):
         self.fail_next: list[Any] = []
         self.fail_calls: dict[str, list[Any]] = {}
         self.stats_data_limit = 100
+        self.list_limit = 100  # `global.list` of api.limits: the most items a list page holds
         self.omit_total_count = False  # createReport answers without `totalCount`
         self._ids = itertools.count(1000)
 
@@ -125,7 +134,7 @@ class SklikStub(StubServer):
         return Response.json(answer)
 
     def _api_limits(self, login: int, account: SklikAccount, params: list[Any]) -> dict[str, Any]:
-        return {"batchCallLimits": [{"name": "global.list", "limit": 100}],
+        return {"batchCallLimits": [{"name": "global.list", "limit": self.list_limit}],
                 "statsDataLimit": self.stats_data_limit}
 
     def _client_get(self, login: int, account: SklikAccount, params: list[Any]) -> dict[str, Any]:
@@ -210,6 +219,47 @@ class SklikStub(StubServer):
             else:
                 rows.append({"id": index + 1, "name": name, "status": "active", "stats": stats})
         return {"report": rows}
+
+
+    def _ads_list(self, login: int, account: SklikAccount, params: list[Any]) -> dict[str, Any]:
+        return self._listing("ads", account.ads, account, params)
+
+    def _keywords_list(self, login: int, account: SklikAccount,
+                       params: list[Any]) -> dict[str, Any]:
+        return self._listing("keywords", account.keywords, account, params)
+
+    def _sitelinks_list(self, login: int, account: SklikAccount,
+                        params: list[Any]) -> dict[str, Any]:
+        return self._listing("sitelinks", account.sitelinks, account, params)
+
+    def _listing(self, name: str, items: list[dict[str, Any]], account: SklikAccount,
+                 params: list[Any]) -> dict[str, Any]:
+        """A page of `<entity>.list`: only the display columns asked for, parents' columns as
+        nested objects (`group.name` → `{"group": {"name": …}}`), `totalCount` of them all."""
+        options = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        offset, limit = int(options.get("offset", 0)), int(options.get("limit", 100))
+        columns = options.get("displayColumns") or ["id"]
+        if limit > self.list_limit:
+            return {"status": 400, "statusMessage": "Too many items requested",
+                    "diagnostics": [{"id": "limit", "message": "global.list exceeded"}]}
+        page = []
+        for item in items[offset:offset + limit]:
+            group = account.entity_groups.get(item.get("group"), {})
+            campaign = account.entity_campaigns.get(group.get("campaign"), {})
+            whole = {"id": item["id"], "status": "active", "deleted": False, **item,
+                     "group": {"id": item.get("group"), **group},
+                     "campaign": {"id": group.get("campaign"), **campaign}}
+            row: dict[str, Any] = {}
+            for column in columns:
+                parent, _, key = column.partition(".")
+                if key:
+                    value = whole.get(parent, {}).get(key)
+                    if value is not None:
+                        row.setdefault(parent, {})[key] = value
+                elif whole.get(column) is not None:
+                    row[column] = whole[column]
+            page.append(row)
+        return {name: page, "totalCount": len(items)}
 
 
 def _stat(day: str | None, values: tuple[int, ...]) -> dict[str, Any]:

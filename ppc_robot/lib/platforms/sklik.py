@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,10 +12,12 @@ import httpx
 
 from ppc_robot.lib.models import ClientAccountStatus
 from ppc_robot.lib.platforms.base import (
+    LANDING_PAGE_ENTITIES,
     AccessDeniedError,
     BadRequestError,
     Identity,
     InvalidCredentialsError,
+    LandingPage,
     PlatformError,
     PlatformSettingsError,
     RateLimitedError,
@@ -26,6 +28,7 @@ from ppc_robot.lib.platforms.base import (
     to_decimal,
 )
 from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, send, with_retries
+from ppc_robot.lib.platforms.landing import landing_url, urls
 from ppc_robot.lib.platforms.settings import PlatformSettings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,21 @@ ENTITIES = (
     ("keyword", "keywords", ["id", "name", "group.name", "campaign.name"]),
     ("ad_group", "groups", ["id", "name", "campaign.name"]),
     ("campaign", "campaigns", ["id", "name"]),
+)
+
+# Landing pages: the `<entity>.list` methods, paged by offset and limit (at most the
+# `global.list` batch limit of `api.limits`). A deleted entity, or one in a deleted group or
+# campaign, is skipped; `status` "suspend" at any level is paused.
+DEFAULT_LIST_LIMIT = 100
+_PARENT_COLUMNS = ["group.id", "group.name", "group.status", "group.deleted", "campaign.id",
+                   "campaign.name", "campaign.status", "campaign.deleted"]
+LANDING_LISTS = (
+    ("ads", ["id", "finalUrl", "mobileFinalUrl", "status", "deleted", *_PARENT_COLUMNS],
+     (("ad", "finalUrl"), ("ad_mobile", "mobileFinalUrl"))),
+    ("keywords", ["id", "name", "finalUrl", "status", "deleted", *_PARENT_COLUMNS],
+     (("keyword", "finalUrl"),)),
+    # Sitelinks belong to the account and are shared by its campaigns and groups.
+    ("sitelinks", ["id", "name", "url", "status", "deleted"], (("sitelink", "url"),)),
 )
 
 
@@ -160,6 +178,43 @@ class SklikClient:
                 conversion_value=_halers(stat.get("conversionValue")),
             )
 
+    def landing_pages(self, account: RemoteAccount,
+                      entities: Sequence[str] = LANDING_PAGE_ENTITIES) -> Iterator[LandingPage]:
+        """Final URLs of ads (and mobile final URLs), of keywords that have their own, and of
+        the account's sitelinks. Sklik has no final-URL suffix; `{…}` parameters are filled at
+        click time, so they are stripped (see landing.py)."""
+        wanted = set(entities)
+        user_id = int(account.external_id)
+        limit: int | None = None
+        for entity, columns, fields in LANDING_LISTS:
+            kinds = [(kind, name) for kind, name in fields if kind in wanted]
+            if not kinds:
+                continue
+            limit = limit or self._list_limit()
+            for item in self._listing(entity, columns, user_id, limit):
+                yield from _landing_pages(item, kinds)
+
+    def _listing(self, entity: str, columns: list[str], user_id: int,
+                 limit: int) -> Iterator[dict[str, Any]]:
+        """Every item of `<entity>.list`, page by page; `totalCount` says when all were read."""
+        offset = 0
+        while True:
+            answer = self._call(f"{entity}.list", {},
+                                {"offset": offset, "limit": limit, "displayColumns": columns},
+                                user_id=user_id)
+            page = answer.get(entity) or []
+            yield from page
+            offset += limit
+            total = answer.get("totalCount")
+            if len(page) < limit or (isinstance(total, int) and offset >= total):
+                return
+
+    def _list_limit(self) -> int:
+        limits = self._call("api.limits").get("batchCallLimits") or []
+        found = next((item.get("limit") for item in limits
+                      if isinstance(item, dict) and item.get("name") == "global.list"), None)
+        return int(found) if str(found or "").isdigit() else DEFAULT_LIST_LIMIT
+
     def _stats_data_limit(self) -> int:
         answer = self._call("api.limits")
         return int(answer.get("statsDataLimit") or DEFAULT_STATS_DATA_LIMIT)
@@ -214,6 +269,27 @@ class SklikClient:
                 logger.info("sklik %s answered 206 with diagnostics", method)
             return answer
         raise _error(method, response, answer)
+
+
+def _landing_pages(item: dict[str, Any], kinds: list[tuple[str, str]]) -> Iterator[LandingPage]:
+    """The landing pages of one listed ad, keyword or sitelink; none when anything is deleted."""
+
+    def field(name: str) -> Any:
+        if name in item:
+            return item[name]
+        parent, _, key = name.partition(".")
+        return (item.get(parent) or {}).get(key) if key else None
+
+    if any(field(f"{level}deleted") for level in ("", "group.", "campaign.")):
+        return
+    paused = any(field(f"{level}status") == "suspend" for level in ("", "group.", "campaign."))
+    ids = {name: str(field(name)) if field(name) is not None else None
+           for name in ("group.id", "campaign.id")}
+    for kind, name in kinds:
+        for url in urls(field(name)):
+            yield LandingPage(landing_url(url), kind, str(item.get("id", "")),
+                              ids["campaign.id"], field("campaign.name"), ids["group.id"],
+                              field("group.name"), paused=paused)
 
 
 class _SessionExpired(PlatformError):
