@@ -21,6 +21,28 @@ CLIENT_SECRET = "stub-ms-secret"
 
 
 @dataclass
+class MsAdGroup:
+    """An ad group of Campaign Management; `ads` and `keywords` in their REST JSON shape."""
+
+    id: str
+    name: str
+    status: str = "Active"
+    fields: dict[str, Any] = field(default_factory=dict)  # FinalUrlSuffix, UrlCustomParameters
+    ads: list[dict[str, Any]] = field(default_factory=list)
+    keywords: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class MsCampaign:
+    id: str
+    name: str
+    status: str = "Active"
+    campaign_type: str = "Search"
+    fields: dict[str, Any] = field(default_factory=dict)
+    ad_groups: list[MsAdGroup] = field(default_factory=list)
+
+
+@dataclass
 class MsAccount:
     id: str
     name: str
@@ -30,6 +52,10 @@ class MsAccount:
     status: str = "Active"
     # campaign name → [(day, impressions, clicks, spend text, conversions text, revenue text)]
     campaigns: dict[str, list[tuple[date, int, int, str, str, str]]] = field(default_factory=dict)
+    # Campaign Management: the campaign tree, and ad extensions with the (AssociationType,
+    # EntityId) pairs they are associated with.
+    entity_campaigns: list[MsCampaign] = field(default_factory=list)
+    extensions: list[tuple[dict[str, Any], list[tuple[str, str]]]] = field(default_factory=list)
 
 
 class MicrosoftStub(StubServer):
@@ -94,11 +120,16 @@ class MicrosoftStub(StubServer):
             "/CustomerManagement/v13/Accounts/Search": self._search,
             "/Reporting/v13/GenerateReport/Submit": self._submit,
             "/Reporting/v13/GenerateReport/Poll": self._poll,
+            "/CampaignManagement/v13/Campaigns/QueryByAccountId": self._campaigns,
+            "/CampaignManagement/v13/AdGroups/QueryByCampaignId": self._ad_groups,
+            "/CampaignManagement/v13/Ads/QueryByAdGroupId": self._ads,
+            "/CampaignManagement/v13/Keywords/QueryByAdGroupId": self._keywords,
+            "/CampaignManagement/v13/AdExtensionsAssociations/Query": self._associations,
         }
         route = routes.get(request.path)
         if route is None or request.method != "POST":
             return Response(404, b"")
-        if request.path.startswith("/Reporting/"):
+        if request.path.startswith(("/Reporting/", "/CampaignManagement/")):
             account_id = request.header("customeraccountid")
             account = next((a for a in self.accounts if a.id == account_id), None)
             if account is None or request.header("customerid") != account.parent_customer_id:
@@ -134,6 +165,61 @@ class MicrosoftStub(StubServer):
         code = "M.stubcode-" + secrets.token_urlsafe(8)
         self.codes[code] = query
         return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+
+    # --- Campaign Management ----------------------------------------------------------
+
+    def _account(self, request: Request) -> MsAccount:
+        return next(a for a in self.accounts if a.id == request.header("customeraccountid"))
+
+    def _campaigns(self, body: dict[str, Any], request: Request) -> Response:
+        account = self._account(request)
+        if str(body.get("AccountId")) != account.id or not body.get("CampaignType"):
+            return _fault(400, 1100)
+        types = set(str(body["CampaignType"]).split())
+        return Response.json({"Campaigns": [
+            {"Id": c.id, "Name": c.name, "Status": c.status, "CampaignType": c.campaign_type,
+             "BudgetType": "DailyBudgetStandard", "DailyBudget": 25.0, **c.fields}
+            for c in account.entity_campaigns if c.campaign_type in types]})
+
+    def _ad_groups(self, body: dict[str, Any], request: Request) -> Response:
+        campaign = next((c for c in self._account(request).entity_campaigns
+                         if c.id == str(body.get("CampaignId"))), None)
+        if campaign is None:
+            return _fault(400, 1100)
+        return Response.json({"AdGroups": [{"Id": g.id, "Name": g.name, "Status": g.status,
+                                            **g.fields} for g in campaign.ad_groups]})
+
+    def _group(self, body: dict[str, Any], request: Request) -> MsAdGroup | None:
+        return next((g for c in self._account(request).entity_campaigns for g in c.ad_groups
+                     if g.id == str(body.get("AdGroupId"))), None)
+
+    def _ads(self, body: dict[str, Any], request: Request) -> Response:
+        group = self._group(body, request)
+        if group is None or not body.get("AdTypes"):
+            return _fault(400, 1201)
+        return Response.json({"Ads": [a for a in group.ads if a["Type"] in body["AdTypes"]]})
+
+    def _keywords(self, body: dict[str, Any], request: Request) -> Response:
+        group = self._group(body, request)
+        if group is None:
+            return _fault(400, 1201)
+        return Response.json({"Keywords": group.keywords})
+
+    def _associations(self, body: dict[str, Any], request: Request) -> Response:
+        account = self._account(request)
+        wanted = set(str(body.get("AdExtensionType") or "").split())
+        if str(body.get("AccountId")) != account.id or not wanted:
+            return _fault(400, 1100)
+        level = body.get("AssociationType")
+        collections = []
+        for entity_id in body.get("EntityIds") or []:
+            collections.append({"AdExtensionAssociations": [
+                {"AdExtension": extension, "AssociationType": level,
+                 "EditorialStatus": "Active", "EntityId": str(entity_id)}
+                for extension, links in account.extensions
+                if extension["Type"] in wanted and (level, str(entity_id)) in links] or None})
+        return Response.json({"AdExtensionAssociationCollection": collections,
+                              "PartialErrors": None})
 
     def _user(self, body: dict[str, Any], request: Request) -> Response:
         return Response.json({"User": {"Id": self.user_id, "UserName": "ppc@agency.example",

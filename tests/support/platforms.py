@@ -88,6 +88,7 @@ def microsoft_stub() -> Iterator[MicrosoftStub]:
 def microsoft_settings(stub: MicrosoftStub, **extra: object) -> PlatformSettings:
     return stub_settings(
         microsoft_customer_url=stub.url, microsoft_reporting_url=stub.url,
+        microsoft_campaign_url=stub.url,
         microsoft_developer_token=MS_DEVELOPER_TOKEN,
         microsoft_oauth_authorize_url=stub.url + "/common/oauth2/v2.0/authorize",
         microsoft_oauth_token_url=stub.url + "/common/oauth2/v2.0/token",

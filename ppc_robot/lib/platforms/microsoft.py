@@ -1,5 +1,6 @@
 """Microsoft Advertising through its REST API (v13): OAuth refresh, the accounts the user
-reaches, and the reporting flow (submit, poll, download the zipped CSV)."""
+reaches, the reporting flow (submit, poll, download the zipped CSV), and the landing pages of
+ads, keywords and sitelinks from Campaign Management."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import IO, Any
 
@@ -18,10 +19,12 @@ import httpx
 
 from ppc_robot.lib.models import ClientAccountStatus, Platform
 from ppc_robot.lib.platforms.base import (
+    LANDING_PAGE_ENTITIES,
     AccessDeniedError,
     BadRequestError,
     Identity,
     InvalidCredentialsError,
+    LandingPage,
     PlatformError,
     PlatformSettingsError,
     RateLimitedError,
@@ -32,6 +35,7 @@ from ppc_robot.lib.platforms.base import (
     to_decimal,
 )
 from ppc_robot.lib.platforms.http import make_http, retry_after_seconds, send, with_retries
+from ppc_robot.lib.platforms.landing import custom_parameters, first_suffix, landing_url, urls
 from ppc_robot.lib.platforms.oauth import AccessTokens, OAuthProvider
 from ppc_robot.lib.platforms.settings import PlatformSettings
 
@@ -68,7 +72,13 @@ REPORT_TYPES = (
 )
 METRIC_COLUMNS = ["Impressions", "Clicks", "Spend", "Conversions", "Revenue"]
 DEVELOPER_TOKEN = "PPC_ROBOT_MICROSOFT_DEVELOPER_TOKEN"
-ADDRESSES = "PPC_ROBOT_MICROSOFT_CUSTOMER_URL / PPC_ROBOT_MICROSOFT_REPORTING_URL"
+ADDRESSES = ("PPC_ROBOT_MICROSOFT_CUSTOMER_URL / PPC_ROBOT_MICROSOFT_REPORTING_URL / "
+             "PPC_ROBOT_MICROSOFT_CAMPAIGN_URL")
+# Landing pages (Campaign Management): the ad types with final URLs of search campaigns, and
+# the statuses that keep an entity from serving without removing it.
+AD_TYPES = ["ExpandedText", "ResponsiveSearch"]
+PAUSED_STATUSES = {"Paused", "BudgetAndManualPaused", "Suspended", "Expired"}
+ASSOCIATION_IDS_PER_CALL = 100
 # Fault codes of the user's login: 109 AuthenticationTokenExpired (after a refresh),
 # 108 UserCompromised, 120 UserLoginAccessDenied (merged into another login),
 # 122 PersonalIdentityNotAvailable (a work account is needed). 106 UserIsNotAuthorized is
@@ -154,6 +164,63 @@ class MicrosoftClient:
         with self._download(url) as archive:
             yield from _rows(archive, level, wanted)
 
+    def landing_pages(self, account: RemoteAccount,
+                      entities: Sequence[str] = LANDING_PAGE_ENTITIES) -> Iterator[LandingPage]:
+        """Final URLs (and mobile final URLs) of the ads and keywords of the account's search
+        campaigns, and of sitelink extensions associated with the account, its campaigns and
+        ad groups; deleted ones skipped.
+
+        The most specific FinalUrlSuffix (entity, ad group, campaign) is appended; `{_name}`
+        custom parameters (entity, then ad group, then campaign) and the ids known before the
+        click (`{CampaignId}`, `{AdGroupId}`, `{AdId}`, `{OrderItemId}`, `{keyword}`) are
+        filled in, any other `{…}` stripped. Tracking templates (`{lpurl}`) are not followed.
+        """
+        wanted = set(entities)
+        customer = account.extra.get("parent_customer_id") or self._parent_of(account.external_id)
+        headers = {"CustomerId": customer, "CustomerAccountId": account.external_id}
+        campaigns = [c for c in self._call(self._campaign("Campaigns/QueryByAccountId"), {
+            "AccountId": account.external_id, "CampaignType": "Search"}, headers).get(
+            "Campaigns") or [] if c.get("Status") != "Deleted"]
+        groups = [(campaign, group) for campaign in campaigns for group in self._call(
+            self._campaign("AdGroups/QueryByCampaignId"), {"CampaignId": str(campaign["Id"])},
+            headers).get("AdGroups") or [] if group.get("Status") != "Deleted"]
+        ad_kinds = [(k, f) for k, f in (("ad", "FinalUrls"), ("ad_mobile", "FinalMobileUrls"))
+                    if k in wanted]
+        for campaign, group in groups:
+            body = {"AdGroupId": str(group["Id"])}
+            if ad_kinds:
+                for ad in self._call(self._campaign("Ads/QueryByAdGroupId"),
+                                     {**body, "AdTypes": AD_TYPES}, headers).get("Ads") or []:
+                    yield from _landing_pages(ad, ad_kinds, campaign, group,
+                                              {"AdId": str(ad.get("Id", ""))})
+            if "keyword" in wanted:
+                for keyword in self._call(self._campaign("Keywords/QueryByAdGroupId"), body,
+                                          headers).get("Keywords") or []:
+                    yield from _landing_pages(keyword, [("keyword", "FinalUrls")], campaign, group,
+                                              {"OrderItemId": str(keyword.get("Id", "")),
+                                               "keyword": str(keyword.get("Text") or "")})
+        if "sitelink" in wanted:
+            owners = [("Account", {account.external_id: ({}, {})}),
+                      ("Campaign", {str(c["Id"]): (c, {}) for c in campaigns}),
+                      ("AdGroup", {str(g["Id"]): (c, g) for c, g in groups})]
+            for level, by_id in owners:
+                yield from self._sitelinks(account.external_id, level, by_id, headers)
+
+    def _sitelinks(self, account_id: str, level: str,
+                   by_id: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+                   headers: dict[str, str]) -> Iterator[LandingPage]:
+        ids = list(by_id)
+        for start in range(0, len(ids), ASSOCIATION_IDS_PER_CALL):
+            answer = self._call(self._campaign("AdExtensionsAssociations/Query"), {
+                "AccountId": account_id, "AdExtensionType": "SitelinkAdExtension",
+                "AssociationType": level, "EntityIds": ids[start:start + ASSOCIATION_IDS_PER_CALL],
+            }, headers)
+            for collection in answer.get("AdExtensionAssociationCollection") or []:
+                for association in (collection or {}).get("AdExtensionAssociations") or []:
+                    campaign, group = by_id.get(str(association.get("EntityId")), ({}, {}))
+                    yield from _landing_pages(association.get("AdExtension") or {},
+                                              [("sitelink", "FinalUrls")], campaign, group, {})
+
     def _wait_for(self, report_id: str, headers: dict[str, str]) -> str | None:
         for attempt in range(max(self._settings.report_poll_attempts, 1)):
             if attempt:
@@ -195,6 +262,10 @@ class MicrosoftClient:
     def _customer(self, path: str) -> str:
         return f"{self._settings.microsoft_customer_url.rstrip('/')}/CustomerManagement/v13/{path}"
 
+    def _campaign(self, path: str) -> str:
+        return (f"{self._settings.microsoft_campaign_url.rstrip('/')}/CampaignManagement/v13/"
+                f"{path}")
+
     def _reporting(self, path: str) -> str:
         return f"{self._settings.microsoft_reporting_url.rstrip('/')}/Reporting/v13/{path}"
 
@@ -225,6 +296,30 @@ class MicrosoftClient:
                 continue
             raise _error(response, codes, answer)
         raise AssertionError("unreachable")
+
+
+def _landing_pages(entity: dict[str, Any], kinds: list[tuple[str, str]], campaign: dict[str, Any],
+                   group: dict[str, Any], values: dict[str, str]) -> Iterator[LandingPage]:
+    """The landing pages of one ad, keyword or sitelink extension under its ad group and
+    campaign (empty for the account's own sitelinks); nothing when it is deleted."""
+    if entity.get("Status") == "Deleted":
+        return
+    values = {"CampaignId": str(campaign.get("Id") or ""), "AdGroupId": str(group.get("Id") or ""),
+              **values, **custom_parameters(_custom(entity), _custom(group), _custom(campaign))}
+    suffix = first_suffix(entity.get("FinalUrlSuffix"), group.get("FinalUrlSuffix"),
+                          campaign.get("FinalUrlSuffix"))
+    paused = any(e.get("Status") in PAUSED_STATUSES for e in (entity, group, campaign))
+    for kind, name in kinds:
+        for url in urls(entity.get(name)):
+            yield LandingPage(
+                landing_url(url, suffix, values), kind, str(entity.get("Id", "")),
+                str(campaign["Id"]) if campaign.get("Id") else None, campaign.get("Name"),
+                str(group["Id"]) if group.get("Id") else None, group.get("Name"), paused=paused)
+
+
+def _custom(entity: dict[str, Any]) -> list[tuple[str, str]]:
+    parameters = (entity.get("UrlCustomParameters") or {}).get("Parameters") or []
+    return [(str(p.get("Key")), str(p.get("Value") or "")) for p in parameters if p.get("Key")]
 
 
 def _date(day: date) -> dict[str, int]:

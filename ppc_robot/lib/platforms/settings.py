@@ -22,6 +22,7 @@ class PlatformSettings:
     google_client_secret: str = ""
     microsoft_customer_url: str = "https://clientcenter.api.bingads.microsoft.com"
     microsoft_reporting_url: str = "https://reporting.api.bingads.microsoft.com"
+    microsoft_campaign_url: str = "https://campaign.api.bingads.microsoft.com"
     microsoft_developer_token: str = ""
     microsoft_oauth_authorize_url: str = (
         "https://login.microsoftonline.com/common/oauth2/v2.0/authorize")
