@@ -332,3 +332,17 @@ def test_every_platform_client_lists_landing_pages(platform: Platform) -> None:
     client = make_client(platform, {"refresh_token": "r", "token": "t"}, stub_settings())
 
     assert callable(getattr(client, "landing_pages", None))
+
+
+def test_google_asks_the_hierarchy_again_when_the_stored_manager_lost_the_account(
+        google_stub: GoogleStub) -> None:
+    _google_world(google_stub)
+    moved = RemoteAccount("1234567890", "Client s.r.o.", "CZK", "Europe/Prague",
+                          extra={"login_customer_id": "9990001111"})
+
+    pages = list(_google(google_stub).landing_pages(moved, ("keyword",)))
+
+    assert [p.entity_id for p in pages] == ["41", "45"]
+    keyword_queries = [r.header("login-customer-id") for r in google_stub.requests
+                       if r.path.endswith("searchStream") and "ad_group_criterion" in r.body.decode()]
+    assert keyword_queries == ["9990001111", "1112223333"]

@@ -249,8 +249,15 @@ class GoogleAdsClient:
 
     def _landing_rows(self, account: RemoteAccount, query: str) -> Iterator[dict[str, Any]]:
         customer = _digits(account.external_id)
-        login = account.extra.get("login_customer_id") or self._manager_of(customer)
-        return self._results(self._open_stream(customer, query, login))
+        stored = account.extra.get("login_customer_id")
+        login = stored or self._manager_of(customer)
+        try:
+            response = self._open_stream(customer, query, login)
+        except AccessDeniedError:
+            if not stored or self._manager_of(customer) == login:  # moved: as fetch_report
+                raise
+            response = self._open_stream(customer, query, self._manager_of(customer))
+        return self._results(response)
 
     def _manager_of(self, customer: str) -> str:
         """The manager to log in through, from the hierarchy walked once per client."""
