@@ -321,8 +321,11 @@ def test_sklik_each_list_call_passes_the_quota_limiter(sklik_stub: SklikStub) ->
                          before_call=lambda: calls.append(1))
 
     list(client.landing_pages(SKLIK_ESHOP))
+    garden = RemoteAccount("132257", "garden@example.cz", "CZK", "Europe/Prague")
+    assert list(client.landing_pages(garden)) == []
 
-    assert len(calls) == len(sklik_stub.requests) == 10  # login, api.limits and 8 pages
+    assert len(calls) == len(sklik_stub.requests) == 13  # login, api.limits once, 8 + 3 pages
+    assert len([r for r in sklik_stub.requests if r.path.endswith("api.limits")]) == 1
 
 
 # --- every adapter -----------------------------------------------------------------------------

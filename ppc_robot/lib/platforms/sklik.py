@@ -86,6 +86,7 @@ class SklikClient:
         self._http = make_http(settings, settings.sklik_url.rstrip("/") + "/")
         self._session: str | None = None
         self._before_call = before_call or (lambda: None)
+        self._list_limit_value: int | None = None  # api.limits' global.list, read once
 
     def updated_credentials(self) -> dict[str, Any] | None:
         return None
@@ -185,13 +186,11 @@ class SklikClient:
         click time, so they are stripped (see landing.py)."""
         wanted = set(entities)
         user_id = int(account.external_id)
-        limit: int | None = None
         for entity, columns, fields in LANDING_LISTS:
             kinds = [(kind, name) for kind, name in fields if kind in wanted]
             if not kinds:
                 continue
-            limit = limit or self._list_limit()
-            for item in self._listing(entity, columns, user_id, limit):
+            for item in self._listing(entity, columns, user_id, self._list_limit()):
                 yield from _landing_pages(item, kinds)
 
     def _listing(self, entity: str, columns: list[str], user_id: int,
@@ -210,10 +209,13 @@ class SklikClient:
                 return
 
     def _list_limit(self) -> int:
-        limits = self._call("api.limits").get("batchCallLimits") or []
-        found = next((item.get("limit") for item in limits
-                      if isinstance(item, dict) and item.get("name") == "global.list"), None)
-        return int(found) if str(found or "").isdigit() else DEFAULT_LIST_LIMIT
+        if self._list_limit_value is None:
+            limits = self._call("api.limits").get("batchCallLimits") or []
+            found = next((item.get("limit") for item in limits
+                          if isinstance(item, dict) and item.get("name") == "global.list"), None)
+            self._list_limit_value = (int(found) if str(found or "").isdigit()
+                                      else DEFAULT_LIST_LIMIT)
+        return self._list_limit_value
 
     def _stats_data_limit(self) -> int:
         answer = self._call("api.limits")
