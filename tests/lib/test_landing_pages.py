@@ -15,7 +15,12 @@ from ppc_robot.lib.platforms import (
     make_client,
 )
 from ppc_robot.lib.platforms.base import LandingPage
-from ppc_robot.lib.platforms.landing import append_suffix, landing_url, resolve_placeholders
+from ppc_robot.lib.platforms.landing import (
+    append_suffix,
+    landing_url,
+    planned_calls,
+    resolve_placeholders,
+)
 from tests.stubs.google import Entity, GoogleStub
 from tests.stubs.sklik import SklikStub
 from tests.support import platforms as platform_fixtures
@@ -207,6 +212,7 @@ def test_google_each_landing_query_passes_the_quota_limiter(google_stub: GoogleS
     list(client.landing_pages(GOOGLE_CLIENT))
 
     assert len(calls) == len([r for r in google_stub.requests if r.path.startswith("/v")]) == 5
+    assert planned_calls(Platform.GOOGLE_ADS, ("ad", "ad_mobile", "keyword", "sitelink"), 1) == 5
 
 
 # --- Sklik -----------------------------------------------------------------------------------
@@ -326,6 +332,22 @@ def test_sklik_each_list_call_passes_the_quota_limiter(sklik_stub: SklikStub) ->
 
     assert len(calls) == len(sklik_stub.requests) == 13  # login, api.limits once, 8 + 3 pages
     assert len([r for r in sklik_stub.requests if r.path.endswith("api.limits")]) == 1
+    # planned: api.limits and one page a list of each account; the login and the 5 further
+    # pages were counted as they happened
+    assert planned_calls(Platform.SKLIK, ("ad", "keyword", "sitelink"), 2) == 1 + 2 * 3
+
+
+@pytest.mark.parametrize(("platform", "entities", "accounts", "calls"), [
+    (Platform.GOOGLE_ADS, ("ad_mobile",), 3, 3),
+    (Platform.GOOGLE_ADS, ("keyword", "sitelink"), 2, 8),
+    (Platform.SKLIK, ("ad", "ad_mobile"), 4, 5),
+    (Platform.MICROSOFT, ("ad", "sitelink"), 2, 4),
+    (Platform.MICROSOFT, ("keyword",), 0, 0),
+    (Platform.SANDBOX, ("ad",), 5, 0),
+    (Platform.GOOGLE_ADS, (), 5, 0),
+])
+def test_planned_calls_are_the_fewest_a_listing_makes(platform, entities, accounts, calls) -> None:
+    assert planned_calls(platform, entities, accounts) == calls
 
 
 # --- every adapter -----------------------------------------------------------------------------

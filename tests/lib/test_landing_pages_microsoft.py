@@ -15,6 +15,7 @@ from ppc_robot.lib.platforms import (
     make_client,
 )
 from ppc_robot.lib.platforms.base import LandingPage
+from ppc_robot.lib.platforms.landing import planned_calls
 from tests.stubs.microsoft import MicrosoftStub, MsAdGroup, MsCampaign
 from tests.support import platforms as platform_fixtures
 from tests.support.platforms import microsoft_settings
@@ -181,3 +182,4 @@ def test_microsoft_each_landing_call_passes_the_quota_limiter(
 
     api = [r for r in microsoft_stub.requests if r.path.startswith("/CampaignManagement/")]
     assert len(calls) == len(api) == 1 + 2 + 2 * 3 + 3  # campaigns, groups, ads+keywords, links
+    assert planned_calls(Platform.MICROSOFT, ("ad", "keyword", "sitelink"), 1) == 2 <= len(api)

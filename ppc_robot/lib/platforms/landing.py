@@ -11,9 +11,11 @@ parameter left empty by that is dropped whole, as the page would see it without 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
+
+from ppc_robot.lib.models import Platform
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -91,3 +93,26 @@ def urls(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [value]
     return [str(u).strip() for u in value or [] if str(u or "").strip()]
+
+
+def planned_calls(platform: Platform, entities: Sequence[str], accounts: int) -> int:
+    """The fewest API calls `landing_pages` makes for `accounts` client accounts of one login,
+    for the quota limiter's `plan()` (calls beyond it are counted one by one as they happen).
+
+    Google Ads: one searchStream per query (ads, keywords, three sitelink levels). Sklik:
+    `api.limits` once per login, then at least one page per list. Microsoft: the campaigns of
+    each account, and its account-level sitelink associations; ad groups, ads, keywords and
+    the other association levels depend on how many campaigns and groups there are.
+    """
+    wanted = set(entities)
+    ads, keywords, sitelinks = (bool(wanted & {"ad", "ad_mobile"}), "keyword" in wanted,
+                                "sitelink" in wanted)
+    if accounts < 1 or not (ads or keywords or sitelinks):
+        return 0
+    if platform is Platform.GOOGLE_ADS:
+        return accounts * (ads + keywords + 3 * sitelinks)
+    if platform is Platform.SKLIK:
+        return 1 + accounts * (ads + keywords + sitelinks)
+    if platform is Platform.MICROSOFT:
+        return accounts * (1 + sitelinks)
+    return 0
