@@ -345,6 +345,8 @@ def _conditions(where: str) -> list[tuple[str, str, str]]:
 def _holds(condition: tuple[str, str, str], flat: dict[str, Any]) -> bool:
     name, operator, literal = condition
     value = flat.get(name)
+    if value is None and literal in ("TRUE", "FALSE"):
+        value = False  # proto3: an unset boolean is false
     text = str(value).upper() if isinstance(value, bool) else str(value or "")
     return (text == literal) == (operator == "=")
 
