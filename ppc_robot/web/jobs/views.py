@@ -343,6 +343,7 @@ def _submit(editor: _Editor) -> Job | None:
         level=JobLevel(form.level.data), service_account=editor.service_account,
         client=editor.client,
         output_path=form.output_path.data or "", is_enabled=form.is_enabled.data,
+        email_recipients=form.recipients(current_user.email),
     )
     try:
         definition_settings = None
@@ -387,6 +388,7 @@ def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
             "is_enabled": True, "schedule_time": "07:00", "schedule_minute": 0,
             "schedule_day": 1, "level": JobLevel.CLIENT_ACCOUNT.value,
             "service_account_id": NOTHING_CHOSEN, "client_id": NOTHING_CHOSEN,
+            "email_output": False, "email_recipients": current_user.email,
         }
     params = job.schedule or {}
     return {
@@ -402,7 +404,8 @@ def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
         "schedule_minute": params.get("minute", 0), "schedule_time": params.get("time", "07:00"),
         "schedule_weekdays": params.get("weekdays", []), "schedule_day": params.get("day", 1),
         "schedule_cron": params.get("cron", ""), "time_zone": job.time_zone,
-        "is_enabled": job.is_enabled,
+        "is_enabled": job.is_enabled, "email_output": bool(job.email_recipients),
+        "email_recipients": "\n".join(job.email_recipients or [current_user.email]),
     }
 
 
