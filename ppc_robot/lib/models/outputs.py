@@ -53,5 +53,10 @@ class OutputDelivery(Base, OwnedByUser):
     def has_link(self) -> bool:
         return self.link_token_hash is not None
 
+    def link_works(self, now: datetime) -> bool:
+        """True while the mailed download link opens the file: neither withdrawn nor expired."""
+        return (self.has_link and self.link_revoked_at is None
+                and self.link_expires_at is not None and self.link_expires_at > now)
+
     def __repr__(self) -> str:
         return f"<OutputDelivery {self.id} run={self.run_id} {self.status}>"
