@@ -50,6 +50,7 @@ from ppc_robot.lib.reports import (
     ReportError,
     ReportType,
     current_parameters,
+    describe_definition,
     get_report_type,
     report_types,
     validate_form,
@@ -68,6 +69,7 @@ from ppc_robot.web.extensions import db
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
+    OUTPUT_TYPES,
     ConfirmForm,
     JobBulkForm,
     JobForm,
@@ -101,17 +103,12 @@ def show(job_id: int) -> ResponseReturnValue:
     job = job_with_parts(db.session(), owned(Job, job_id).id, current_user)
     assert job is not None
     schedule = JobSchedule.of(job)
-    try:
-        report: ReportType | None = get_report_type(job.definition.task_type)
-        parameters = current_parameters(
-            job.definition.task_type, job.definition.task_type_version, job.definition.parameters
-        )
-    except ReportError:
-        report, parameters = None, job.definition.parameters
+    definition = describe_definition(job.definition.task_type, job.definition.task_type_version,
+                                     job.definition.parameters)
     preview = _preview(schedule)
     accounts = accounts_of_job(db.session(), job)
     return render_template(
-        "jobs/show.html", job=job, report=report, parameters=parameters,
+        "jobs/show.html", job=job, definition=definition, output_types=dict(OUTPUT_TYPES),
         schedule_words=preview.words, runs=preview.runs if job.is_enabled else [],
         accounts=accounts, accounts_warning=accounts_warning(accounts),
         sharing=definition_job_count(db.session(), job.definition),
