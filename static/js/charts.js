@@ -4,7 +4,7 @@
 //   {"labels": ["2026-03-01", …],            calendar days (no time zone: shown as they are)
 //    "unit": "CZK",                           the left axis's unit (a currency, or "" for counts)
 //    "unit2": "CZK",                          the right axis's unit, when a series uses it
-//    "titles": {"y": "Cost (CZK)", "y2": "Clicks"},   axis titles (default: the unit)
+//    "titles": {"x": "Day", "y": "Cost (CZK)", "y2": "Clicks"},   axis titles (y: default the unit)
 //    "series": [{"label": "Cost", "values": [..], "type": "bar"|"line", "axis": "y"|"y2",
 //                "dashed": false, "colour": "#0d6efd", "percent": false}]}
 (() => {
@@ -62,7 +62,8 @@
     const scales = {
       x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 10,
                     callback: (_value, index) => dayFormat.format(day(spec.labels[index])) },
-           grid: { display: false } },
+           grid: { display: false },
+           title: { display: Boolean(titles.x), text: titles.x || "" } },
       y: axisOptions("y", "left"),
     };
     if (datasets.some((d) => d.yAxisID === "y2")) scales.y2 = axisOptions("y2", "right");

@@ -87,6 +87,6 @@ def test_the_preview_sums_each_series_by_day_with_units_and_axis_titles(tmp_path
     chart = json.loads((tmp_path / preview_name(7)).read_text())["chart"]
     assert chart["labels"] == ["2026-11-01", "2026-11-02"]
     assert (chart["unit"], chart["unit2"]) == ("CZK", "")
-    assert chart["titles"] == {"y": "Cost (CZK)", "y2": "Clicks"}
+    assert chart["titles"] == {"x": "Day", "y": "Cost (CZK)", "y2": "Clicks"}
     assert [(s["label"], s["axis"], s["values"]) for s in chart["series"]] == [
         ("Cost", "y", [2.25, 1.5]), ("Clicks", "y2", [14.0, 3.0])]

@@ -60,7 +60,7 @@ def test_run_now_queues_a_run_and_its_page_shows_the_preview_and_download(app, c
     chart = json.loads(re.search(r'<script type="application/json" id="run-chart-data">(.*?)</script>',
                                  page.text, re.S).group(1))
     currency = job.client_accounts[0].currency
-    assert chart["titles"] == {"y": f"Cost ({currency})", "y2": "Clicks"}
+    assert chart["titles"] == {"x": "Day", "y": f"Cost ({currency})", "y2": "Clicks"}
     assert len(chart["labels"]) == 7 and [s["axis"] for s in chart["series"]] == ["y", "y2"]
     assert page.text.count("<tr>") == 8  # header + 7 days
     assert download.status_code == 200

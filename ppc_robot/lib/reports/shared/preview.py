@@ -98,7 +98,7 @@ class Preview:
         names = [s.column for s in self.series]
         table = pl.concat(self._series_sums).group_by("date").agg(
             [pl.col(n).sum() for n in names]).sort("date")
-        titles: dict[str, str] = {}
+        titles: dict[str, str] = {"x": "Day"}
         units: dict[str, str] = {}
         for series in self.series:
             if series.axis not in titles:
