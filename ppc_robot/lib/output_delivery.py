@@ -76,11 +76,13 @@ class OutputMailConfig:
     link_days: float = 7.0
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], instance_path: Path) -> OutputMailConfig:
+    def from_config(cls, config: Mapping[str, Any], instance_path: Path,
+                    outputs_dir: Path | None = None) -> OutputMailConfig:
         """From the app's config: PPC_ROBOT_OUTPUT_ATTACH_MAX_MB, PPC_ROBOT_OUTPUT_LINK_DAYS."""
         return cls(
             delivery=DeliveryConfig.from_config(config, instance_path),
-            outputs_dir=Path(config.get("PPC_ROBOT_OUTPUTS_DIR") or instance_path / "outputs"),
+            outputs_dir=outputs_dir or Path(config.get("PPC_ROBOT_OUTPUTS_DIR")
+                                            or instance_path / "outputs"),
             link_secret=str(config["SECRET_KEY"]),
             attach_max_bytes=int(float(config.get("PPC_ROBOT_OUTPUT_ATTACH_MAX_MB") or 10) * MEGABYTE),
             link_days=float(config.get("PPC_ROBOT_OUTPUT_LINK_DAYS") or 7),

@@ -250,3 +250,22 @@ def test_a_worker_killed_mid_delivery_leaves_exactly_one_mail(
     assert [m["To"] for m in holding_smtp.messages] == ["client@example.test"]
     [delivery] = stored(session, run)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+
+
+def test_the_workers_housekeeping_sends_the_output_mails(session, session_factory, owner, outputs,
+                                                         smtp_server):
+    from ppc_robot.lib.credentials import generate_key
+    from ppc_robot.lib.runner.worker import housekeeping
+
+    run = planned_run(session, owner, job_mailing(session, owner), outputs)
+    config = {**smtp_server.config(), "SECRET_KEY": SECRET, "PPC_ROBOT_CREDENTIALS_KEY": generate_key(),
+              "PPC_ROBOT_BASE_URL": "https://robot.example.test",
+              "PPC_ROBOT_OUTPUT_ATTACH_MAX_MB": "0.0001"}  # about 100 bytes: the file goes as a link
+
+    housekeeping(session_factory, RunnerSettings(outputs_dir=outputs, app_config=config,
+                                                 instance_path=outputs.parent))
+
+    [message] = smtp_server.messages
+    assert message["To"] == owner.email
+    token = link_in(message).rsplit("/", 1)[1]
+    assert open_link(session, token, SECRET).run_id == run.id

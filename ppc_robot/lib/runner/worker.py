@@ -76,7 +76,8 @@ def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
     except Exception:
         logger.exception("notification delivery failed")
     try:
-        deliver_outputs(factory, OutputMailConfig.from_config(config, instance), now=now)
+        deliver_outputs(factory, OutputMailConfig.from_config(config, instance, settings.outputs_dir),
+                        now=now)
     except Exception:
         logger.exception("output delivery failed")
     try:
