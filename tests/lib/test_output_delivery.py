@@ -269,3 +269,58 @@ def test_the_workers_housekeeping_sends_the_output_mails(session, session_factor
     assert message["To"] == owner.email
     token = link_in(message).rsplit("/", 1)[1]
     assert open_link(session, token, SECRET).run_id == run.id
+
+
+def test_a_google_sheet_is_mailed_as_its_address(session, session_factory, owner, outputs,
+                                                 smtp_server):
+    job = job_mailing(session, owner)
+    run = JobRun(user_id=owner.id, job_id=job.id, status=RunStatus.SUCCEEDED, scheduled_at=utcnow(),
+                 finished_at=utcnow(), output_file="https://docs.google.com/spreadsheets/d/abc123")
+    session.add(run)
+    session.commit()
+    plan_output_deliveries(session, run, job)
+    session.commit()
+
+    deliver_outputs(session_factory, output_config(smtp_server.port, outputs))
+
+    [message] = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "https://docs.google.com/spreadsheets/d/abc123" in text and LINK_PATH not in text
+    assert list(message.iter_attachments()) == []
+    [delivery] = stored(session, run)
+    assert (delivery.status, delivery.link_token_hash) == (DeliveryStatus.SENT, None)
+
+
+def test_two_workers_at_once_send_each_mail_once(session, session_factory, owner, outputs,
+                                                 smtp_server):
+    import threading
+
+    run = planned_run(session, owner, job_mailing(session, owner, *(f"r{n}@example.test"
+                                                                    for n in range(6))), outputs)
+    config = output_config(smtp_server.port, outputs)
+    start = threading.Barrier(2)
+    reports = []
+
+    def worker():
+        start.wait()
+        reports.append(deliver_outputs(session_factory, config))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(r.sent for r in reports) == 6
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(f"r{n}@example.test" for n in range(6))
+    assert {d.status for d in stored(session, run)} == {DeliveryStatus.SENT}
+
+
+def test_a_duplicated_job_mails_the_same_recipients(session, owner):
+    from ppc_robot.lib.jobs.editing import duplicate_job
+
+    job = job_mailing(session, owner, "client@example.test")
+
+    copy = duplicate_job(session, job)
+
+    assert copy.email_recipients == ["client@example.test"]

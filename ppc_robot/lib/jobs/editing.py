@@ -429,6 +429,7 @@ def duplicate_job(session: Session, job: Job, *, now: datetime | None = None) ->
         is_enabled=False,
         next_run_at=None,
         output_path="",
+        email_recipients=list(job.email_recipients or []),
     )
     tags, accounts = list(job.tags), list(job.client_accounts)
     session.add(copy)
