@@ -211,6 +211,10 @@ def _deliver_one(session_factory: SessionFactory, config: OutputMailConfig, deli
                 send_mail(config.delivery.mail, mail)
             except (MailError, ValueError) as exc:
                 error = exc
+            except Exception as exc:  # the delivery boundary, as above
+                logger.exception("output delivery %s failed unexpectedly", delivery_id)
+                error = MailError(f"an unexpected error stopped the delivery "
+                                  f"({type(exc).__name__})", temporary=True)
         _begin_write(session)
         if error is None:
             delivery.status = DeliveryStatus.SENT
