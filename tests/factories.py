@@ -25,6 +25,7 @@ from ppc_robot.lib.models import (
     NotificationDelivery,
     NotificationLevel,
     NotificationSnooze,
+    OutputDelivery,
     Platform,
     ServiceAccount,
     Tag,
@@ -115,6 +116,7 @@ class Workspace:
     snooze: NotificationSnooze
     plan: Plan
     invite: Invite
+    output_delivery: OutputDelivery
 
     def ids(self) -> dict[str, int]:
         """Object ids by the URL argument names that address them."""
@@ -136,6 +138,7 @@ class Workspace:
             "snooze_id": self.snooze.id,
             "plan_id": self.plan.id,
             "invite_id": self.invite.id,
+            "output_delivery_id": self.output_delivery.id,
         }
 
 
@@ -176,11 +179,13 @@ def make_workspace(session: Session, **user_overrides: Any) -> Workspace:
     session.add_all([delivery, snooze])
     plan = make_plan(session)
     invite = make_invite(session, user)
+    output_delivery = OutputDelivery(user_id=user.id, run_id=run.id, recipient=user.email)
+    session.add(output_delivery)
     session.flush()
     return Workspace(
         user, root, folder, subfolder, tag, job.definition, job, service_account,
         client_account, client_account_tag, client, run, notification, channel, delivery, snooze,
-        plan, invite,
+        plan, invite, output_delivery=output_delivery,
     )
 
 

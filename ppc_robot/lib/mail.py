@@ -58,12 +58,20 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Mail:
     to: str
     subject: str
     text: str
     html: str | None = None
     message_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 def build_message(settings: MailSettings, mail: Mail) -> EmailMessage:
@@ -82,6 +90,12 @@ def build_message(settings: MailSettings, mail: Mail) -> EmailMessage:
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
+    for attachment in mail.attachments:
+        if "\r" in attachment.filename or "\n" in attachment.filename:
+            raise ValueError("line break in an attachment's name")
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                               filename=attachment.filename)
     return message
 
 

@@ -67,6 +67,7 @@ class Preview:
     chart_labels: list[str]
     chart_values: list[float]
     chart_label: str
+    chart: dict[str, Any] | None = None
 
 
 def preview_name(run_id: int) -> str:
@@ -83,8 +84,13 @@ def preview_of(outputs_dir: Path, run: JobRun) -> Preview | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
+    chart = data.get("chart")
+    if chart is None and len(data["chart_values"]) > 1:  # a preview saved before the axes came
+        chart = {"labels": data["chart_labels"], "titles": {"y": data["chart_label"]},
+                 "series": [{"label": data["chart_label"], "values": data["chart_values"],
+                             "type": "line"}]}
     return Preview(data["header"], data["rows"], data["chart_labels"], data["chart_values"],
-                   data["chart_label"])
+                   data["chart_label"], chart)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 # The routes whose last segment is a token (tests check every `<token>` route is listed).
-TOKEN_ROUTES = ("/password/reset/", "/invite/", "/email/confirm/")
+TOKEN_ROUTES = ("/password/reset/", "/invite/", "/email/confirm/", "/output-link/")
 _TOKEN_IN_PATH = re.compile(
     "(" + "|".join(re.escape(route) for route in TOKEN_ROUTES) + r")[^\s\"'?#/\[\]]+"
 )

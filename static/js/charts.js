@@ -4,6 +4,7 @@
 //   {"labels": ["2026-03-01", …],            calendar days (no time zone: shown as they are)
 //    "unit": "CZK",                           the left axis's unit (a currency, or "" for counts)
 //    "unit2": "CZK",                          the right axis's unit, when a series uses it
+//    "titles": {"x": "Day", "y": "Cost (CZK)", "y2": "Clicks"},   axis titles (y: default the unit)
 //    "series": [{"label": "Cost", "values": [..], "type": "bar"|"line", "axis": "y"|"y2",
 //                "dashed": false, "colour": "#0d6efd", "percent": false}]}
 (() => {
@@ -28,6 +29,7 @@
     if (!source) return;
     const spec = JSON.parse(source.textContent);
     const units = { y: spec.unit || "", y2: spec.unit2 || "" };
+    const titles = spec.titles || {};
     const percentAxis = { y: false, y2: false };
     const datasets = spec.series.map((series, index) => {
       const axis = series.axis || "y";
@@ -53,14 +55,15 @@
       position,
       beginAtZero: true,
       grid: { drawOnChartArea: position === "left" },
-      title: { display: Boolean(units[axis]) || percentAxis[axis],
-               text: percentAxis[axis] ? "%" : units[axis] },
+      title: { display: Boolean(titles[axis] || units[axis]) || percentAxis[axis],
+               text: titles[axis] || (percentAxis[axis] ? "%" : units[axis]) },
       ticks: { callback: (value) => amount(value, "", percentAxis[axis]) },
     });
     const scales = {
       x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 10,
                     callback: (_value, index) => dayFormat.format(day(spec.labels[index])) },
-           grid: { display: false } },
+           grid: { display: false },
+           title: { display: Boolean(titles.x), text: titles.x || "" } },
       y: axisOptions("y", "left"),
     };
     if (datasets.some((d) => d.yAxisID === "y2")) scales.y2 = axisOptions("y2", "right");

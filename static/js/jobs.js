@@ -72,3 +72,14 @@ document.querySelectorAll("[data-select-all]").forEach((box) => {
 document.querySelectorAll("select[data-auto-submit]").forEach((select) => {
   select.addEventListener("change", () => select.form.submit());
 });
+
+// The recipients of the output's e-mail show while the e-mail is ticked.
+(() => {
+  const box = document.querySelector("form.job-editor #email_output");
+  const recipients = document.querySelector("form.job-editor #email_recipients");
+  if (!box || !recipients) return;
+  const wrapper = recipients.closest(".mb-3") || recipients.parentElement;
+  const show = () => wrapper.classList.toggle("d-none", !box.checked);
+  box.addEventListener("change", show);
+  show();
+})();

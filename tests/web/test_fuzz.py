@@ -24,6 +24,7 @@ FORMLESS = {
     "/email/confirm", "/password/reset",  # need a link's token in the session
     "/jobs/<int:job_id>/detach",  # offered only for a shared definition
     "/settings/email/confirm-again",  # offered only while the address is unconfirmed
+    "/runs/mail/<int:output_delivery_id>/revoke",  # offered only while a mailed link works
 }
 # Counted per address and per account by design: a refused login or reset request is recorded.
 COUNTERS = {"web_login_failures": {"*"}}

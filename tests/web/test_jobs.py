@@ -226,9 +226,10 @@ def test_every_demo_job_page_and_editor_renders_with_upgraded_parameters(app, cl
 
     assert len(jobs) == 5
     assert all(page.status_code == 200 for page in pages)
-    assert "(version 1)" in pages[0].text  # stored as saved, shown upgraded
+    assert "Saved with version 1" in pages[0].text  # stored as saved, shown upgraded
     weekly = next(job for job in jobs if "weekly" in job.name)
-    assert "client_account" in client.get(f"/jobs/{weekly.id}").text
+    assert re.search(r"Rows by</dt>\s*<dd class=\"col-sm-8\">[^<]*Client account",
+                     client.get(f"/jobs/{weekly.id}").text)
     assert "Weekly on Monday at 08:00 (Europe/Prague)" in client.get("/folders/search?q=weekly").text
 
 

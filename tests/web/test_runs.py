@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -55,7 +56,12 @@ def test_run_now_queues_a_run_and_its_page_shows_the_preview_and_download(app, c
     page = client.get(f"/runs/{run.id}")
     download = client.get(f"/runs/{run.id}/download")
 
-    assert "First rows" in page.text and "<svg" in page.text and "Download the output" in page.text
+    assert "First rows" in page.text and "Download the output" in page.text
+    chart = json.loads(re.search(r'<script type="application/json" id="run-chart-data">(.*?)</script>',
+                                 page.text, re.S).group(1))
+    currency = job.client_accounts[0].currency
+    assert chart["titles"] == {"x": "Day", "y": f"Cost ({currency})", "y2": "Clicks"}
+    assert len(chart["labels"]) == 7 and [s["axis"] for s in chart["series"]] == ["y", "y2"]
     assert page.text.count("<tr>") == 8  # header + 7 days
     assert download.status_code == 200
     assert re.search(r'attachment; filename="?Acme daily \d{4}-\d\d-\d\d\.xlsx', download.headers["Content-Disposition"])

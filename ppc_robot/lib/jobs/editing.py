@@ -82,6 +82,8 @@ class JobSettings:
     tags: Sequence[Tag] = ()
     output_path: str = ""
     is_enabled: bool = True
+    # Addresses the finished output is mailed to (lib.output_delivery); None leaves them as they are.
+    email_recipients: Sequence[str] | None = None
 
 
 def _now(now: datetime | None) -> datetime:
@@ -263,6 +265,7 @@ def create_job(
     time_zone: str = "UTC",
     tags: Sequence[Tag] = (),
     output_path: str = "",
+    email_recipients: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Job:
     """A job in `folder` running `definition`, its next run computed.
@@ -282,6 +285,7 @@ def create_job(
         schedule=dict(plan.params),
         time_zone=plan.time_zone,
         output_path=output_path,
+        email_recipients=list(email_recipients),
         is_enabled=True,
         next_run_at=next_run_after(plan, _now(now)),
     )
@@ -358,6 +362,8 @@ def save_job(
     job.is_enabled = settings.is_enabled
     job.next_run_at = next_run_after(plan, _now(now)) if settings.is_enabled else None
     job.tags = list(settings.tags)
+    if settings.email_recipients is not None:
+        job.email_recipients = list(settings.email_recipients)
     _set_level(job, level, settings)
     session.flush()
     logger.info("job %s saved with definition %s (user %s)", job.id, definition.id, user.id)
@@ -423,6 +429,7 @@ def duplicate_job(session: Session, job: Job, *, now: datetime | None = None) ->
         is_enabled=False,
         next_run_at=None,
         output_path="",
+        email_recipients=list(job.email_recipients or []),
     )
     tags, accounts = list(job.tags), list(job.client_accounts)
     session.add(copy)

@@ -32,6 +32,7 @@ from ppc_robot.lib.models.notifications import (
     NotificationLevel,
     NotificationSnooze,
 )
+from ppc_robot.lib.models.outputs import OutputDelivery
 from ppc_robot.lib.models.quotas import PlatformQuota
 from ppc_robot.lib.models.stats import AccountDay, CampaignDay, StatsState
 from ppc_robot.lib.models.tags import ClientAccountTag, Tag, client_accounts_tags, jobs_tags
@@ -61,6 +62,7 @@ __all__ = [
     "NotificationDelivery",
     "NotificationLevel",
     "NotificationSnooze",
+    "OutputDelivery",
     "OutputType",
     "Owned",
     "OwnedByUser",

@@ -154,6 +154,8 @@ class Job(Base, OwnedByUser):
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     output_path: Mapped[str] = mapped_column(String(OUTPUT_PATH_MAX), default="")
     output_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Addresses the finished output is e-mailed to after every run; empty: not e-mailed.
+    email_recipients: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_run_status: Mapped[RunStatus | None] = mapped_column(str_enum(RunStatus))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -186,6 +186,12 @@ def _add_chart(workbook: Any, worksheet: Any, sheet: Sheet, name: str, last_row:
         "categories": f"={quoted}!{xl_rowcol_to_cell(1, x, True, True)}:{xl_rowcol_to_cell(last_row, x, True, True)}",
         "values": f"={quoted}!{xl_rowcol_to_cell(1, y, True, True)}:{xl_rowcol_to_cell(last_row, y, True, True)}",
     })
-    chart.set_title({"name": f"{sheet.columns[y].label} over time"})
+    metric = sheet.columns[y]
+    unit = sheet.currency if metric.kind is ColumnKind.MONEY and sheet.currency else ""
+    chart.set_title({"name": f"{metric.label} over time"})
+    chart.set_x_axis({"name": sheet.columns[x].label, "date_axis": True,
+                      "num_format": "yyyy-mm-dd", "major_tick_mark": "outside"})
+    chart.set_y_axis({"name": f"{metric.label} ({unit})" if unit else metric.label,
+                      "major_gridlines": {"visible": True}})
     chart.set_legend({"none": True})
     worksheet.insert_chart(1, len(sheet.columns) + 1, chart)

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import DateField, DecimalField, Form
+from wtforms import BooleanField, DateField, DecimalField, Field, Form, SelectFieldBase
 
 from ppc_robot.lib.errors import PpcRobotError
 
@@ -90,6 +90,41 @@ class ReportParametersForm(Form):
     def validate_parameters(self) -> bool:
         return True
 
+    def described(self) -> list[tuple[str, str]]:
+        """(field label, value in words) for every field holding a value, in the form's order.
+
+        Generic, so every report type gets it: a choice by its label, several by theirs, yes or
+        no, a date written out. A type may override `describe_field` for a field of its own.
+        """
+        words = [(form_field.label.text, self.describe_field(form_field)) for form_field in self]
+        return [(label, text) for label, text in words if text]
+
+    def describe_field(self, form_field: Field) -> str:
+        """One field's value as a person says it; empty when it holds nothing."""
+        value = form_field.data
+        if isinstance(form_field, BooleanField):
+            return "Yes" if value else "No"
+        if value is None or value == "" or value == []:
+            return ""
+        if isinstance(form_field, SelectFieldBase):
+            labels = {str(choice[0]): str(choice[1]) for choice in _flat_choices(form_field.choices)}
+            chosen = value if isinstance(value, list | tuple) else [value]
+            return ", ".join(labels.get(str(v), str(v)) for v in chosen)
+        if isinstance(value, date):
+            return f"{value.day} {value:%B %Y}"
+        if isinstance(value, Decimal):
+            return f"{value:,}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return str(value)
+
+
+def _flat_choices(choices: Any) -> list[Any]:
+    """WTForms choices as one list, whether plain or grouped ({group: [(value, label)]})."""
+    if isinstance(choices, Mapping):
+        return [choice for group in choices.values() for choice in group]
+    return list(choices or [])
+
 
 @dataclass(frozen=True)
 class ReportType:
@@ -109,6 +144,10 @@ class ReportType:
         """The parameters form, from posted data or from stored (current-version) parameters."""
         stored = self.form_class.objects_of(parameters or self.default_parameters())
         return self.form_class(formdata=formdata, data=stored, prefix=prefix)
+
+    def describe(self, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Stored (current-version) parameters in words: (what, value) pairs for the job page."""
+        return self.form(parameters=parameters).described()
 
     def upgrade(self, version: int, parameters: Mapping[str, Any]) -> Parameters:
         """Parameters saved for `version`, brought to the current version step by step.
@@ -192,6 +231,32 @@ def validate_form(report_type: ReportType, form: ReportParametersForm,
     if not (form.validate() and form.validate_parameters()):
         raise ParametersError(_errors_of(form))
     return form.parameters()
+
+
+@dataclass(frozen=True)
+class DefinitionWords:
+    """A definition as the job page says it: its report, its parameters in words, and the
+    newer version of its report type when there is one (None otherwise)."""
+
+    label: str
+    parameters: list[tuple[str, str]]
+    newer_version: int | None = None
+
+
+def describe_definition(task_type: str, version: int,
+                        parameters: Mapping[str, Any]) -> DefinitionWords:
+    """The parameters in words, upgraded as a run would read them; a type this code does not
+    know (or cannot upgrade) shows its stored names and values as they are."""
+    try:
+        report_type = get_report_type(task_type)
+        words = report_type.describe(report_type.upgrade(version, parameters))
+    except ReportError:
+        raw = [(name.replace("_", " ").capitalize(),
+                ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+               for name, value in parameters.items() if value not in (None, "", [])]
+        return DefinitionWords(task_type, raw)
+    newer = report_type.version if version < report_type.version else None
+    return DefinitionWords(report_type.label, words, newer)
 
 
 def current_parameters(task_type: str, version: int, parameters: Mapping[str, Any]) -> Parameters:

@@ -34,6 +34,7 @@ from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
 from ppc_robot.lib.reports.shared import (
     AccountCall,
     AccountToRead,
+    ChartSeries,
     Preview,
     ReportRun,
     TableLayout,
@@ -155,8 +156,33 @@ def _preview(table: ReportTable, parameters: dict[str, Any]) -> Preview:
     metric = parameters["metrics"][0]
     columns = _columns(table.has_previous, parameters, show_currency=len(table.currencies) > 1)
     currency = table.currencies[0] if len(table.currencies) == 1 else ""
-    return Preview(columns, currency, chart_metric=metric if "date" in table.keys else None,
-                   chart_label=LABELS.get(metric, metric))
+    by_day = "date" in table.keys
+    return Preview(columns, currency, chart_metric=metric if by_day else None,
+                   chart_label=LABELS.get(metric, metric),
+                   chart_series=chart_series(parameters["metrics"], has_previous=table.has_previous,
+                                             currency=currency) if by_day else ())
+
+
+CHART_MONEY = ("cost", "conversion_value")
+CHART_COUNTS = ("clicks", "impressions", "conversions")
+
+
+def chart_series(metrics: Sequence[str], *, has_previous: bool, currency: str) -> list[ChartSeries]:
+    """The run page's chart: the first money metric on the left axis (only in one currency:
+    amounts of several are never added), the first count on its own right axis, and each one's
+    comparison period dashed. Only metrics that add up by day (a ratio summed over accounts
+    would be wrong)."""
+    money = [m for m in metrics if m in CHART_MONEY] if currency else []
+    counts = [m for m in metrics if m in CHART_COUNTS]
+    chosen = (money[:1] + counts[:1]) if money else counts[:2]
+    series = []
+    for axis, metric in zip(("y", "y2"), chosen, strict=False):
+        is_money = metric in CHART_MONEY
+        series.append(ChartSeries(metric, LABELS[metric], axis, is_money=is_money))
+        if has_previous:
+            series.append(ChartSeries(f"{metric}_previous", f"{LABELS[metric]} (before)", axis,
+                                      is_money=is_money, is_dashed=True))
+    return series
 
 
 def _write(run: ReportRun, table: ReportTable, parameters: dict[str, Any], period: Period,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ppc_robot.lib.models import Job, JobRun, utcnow
 from ppc_robot.lib.models.jobs import jobs_client_accounts
 from ppc_robot.lib.notifications import emit, resolve
+from ppc_robot.lib.output_delivery import plan_output_deliveries
 from ppc_robot.lib.runner.lifecycle import (
     Claim,
     ErrorClass,
@@ -240,6 +241,7 @@ def _record(factory: sessionmaker[Session], claim: Claim, context: RunContext,
             job = session.get_one(Job, context.job_id)
             if result.output_state is not None:
                 job.output_state = result.output_state
+            plan_output_deliveries(session, session.get_one(JobRun, context.run_id), job)
             resolve(session, context.user_id, "report_failed", job_id=context.job_id)
             for account in result.missing:
                 emit(session, context.user_id, "account_missing_from_report", job_id=context.job_id,

@@ -59,13 +59,14 @@ def tick(factory: sessionmaker[Session], settings: RunnerSettings, enqueue: Enqu
 
 def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
                  *, now: datetime | None = None) -> None:
-    """The worker's other duties: deliver notifications and digests, sync due logins, keep
+    """The worker's other duties: deliver notifications, digests and output mails, sync due logins, keep
     the statistics store fresh.
 
     Each part fails on its own: a broken SMTP server never stops account syncs or runs.
     """
     from ppc_robot.lib.accounts import sync_due_service_accounts, vault_from_config
     from ppc_robot.lib.notifications.delivery import DeliveryConfig, run_deliveries
+    from ppc_robot.lib.output_delivery import OutputMailConfig, deliver_outputs
     from ppc_robot.lib.platforms import PlatformSettings
 
     config = settings.app_config
@@ -74,6 +75,11 @@ def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
         run_deliveries(factory, DeliveryConfig.from_config(config, instance), now=now)
     except Exception:
         logger.exception("notification delivery failed")
+    try:
+        deliver_outputs(factory, OutputMailConfig.from_config(config, instance, settings.outputs_dir),
+                        now=now)
+    except Exception:
+        logger.exception("output delivery failed")
     try:
         with factory() as session:
             sync_due_service_accounts(

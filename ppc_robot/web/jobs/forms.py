@@ -14,6 +14,8 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
+    ValidationError,
 )
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -31,6 +33,8 @@ from ppc_robot.lib.models import (
     Tag,
 )
 from ppc_robot.lib.models.jobs import DEFINITION_NAME_MAX, JOB_NAME_MAX, OUTPUT_PATH_MAX
+from ppc_robot.lib.models.outputs import RECIPIENTS_MAX
+from ppc_robot.lib.output_delivery import RecipientsError, parse_recipients
 from ppc_robot.lib.reports import report_types
 from ppc_robot.lib.schedules import WEEKDAY_NAMES, JobSchedule, time_zone_names
 from ppc_robot.web.folders.forms import strip_whitespace
@@ -143,6 +147,12 @@ class JobForm(FlaskForm, ScheduleForm):
     )
     tag_ids = IdListField("Tags", validate_choice=False)
     is_enabled = BooleanField("Enabled: runs on its schedule", default=True)
+    email_output = BooleanField("E-mail the finished output after every run")
+    email_recipients = TextAreaField(
+        "Recipients", [Length(max=RECIPIENTS_MAX * 260)], render_kw={"rows": 3},
+        description=f"One address per line or separated by commas, at most {RECIPIENTS_MAX}; "
+                    "empty sends it to you. Large files arrive as a download link.",
+    )
 
     def __init__(
         self,
@@ -168,6 +178,19 @@ class JobForm(FlaskForm, ScheduleForm):
         self.client_id.choices = [(NOTHING_CHOSEN, "Choose a client…")] + [
             (client.id, f"{client.name} ({_accounts(count)})") for client, count in clients
         ]
+
+    def validate_email_recipients(self, field: TextAreaField) -> None:
+        if self.email_output.data:
+            try:
+                parse_recipients(field.data or "")
+            except RecipientsError as exc:
+                raise ValidationError(str(exc)) from exc
+
+    def recipients(self, owner_email: str) -> list[str]:
+        """Whom the output is mailed to: none when off, the owner when the list is empty."""
+        if not self.email_output.data:
+            return []
+        return parse_recipients(self.email_recipients.data or "") or [owner_email]
 
     def posted_ids(self) -> dict[str, list[int]]:
         """The ids the form sent, whatever else is wrong with it (for owned())."""

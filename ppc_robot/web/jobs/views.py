@@ -50,6 +50,7 @@ from ppc_robot.lib.reports import (
     ReportError,
     ReportType,
     current_parameters,
+    describe_definition,
     get_report_type,
     report_types,
     validate_form,
@@ -68,6 +69,7 @@ from ppc_robot.web.extensions import db
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
+    OUTPUT_TYPES,
     ConfirmForm,
     JobBulkForm,
     JobForm,
@@ -101,17 +103,12 @@ def show(job_id: int) -> ResponseReturnValue:
     job = job_with_parts(db.session(), owned(Job, job_id).id, current_user)
     assert job is not None
     schedule = JobSchedule.of(job)
-    try:
-        report: ReportType | None = get_report_type(job.definition.task_type)
-        parameters = current_parameters(
-            job.definition.task_type, job.definition.task_type_version, job.definition.parameters
-        )
-    except ReportError:
-        report, parameters = None, job.definition.parameters
+    definition = describe_definition(job.definition.task_type, job.definition.task_type_version,
+                                     job.definition.parameters)
     preview = _preview(schedule)
     accounts = accounts_of_job(db.session(), job)
     return render_template(
-        "jobs/show.html", job=job, report=report, parameters=parameters,
+        "jobs/show.html", job=job, definition=definition, output_types=dict(OUTPUT_TYPES),
         schedule_words=preview.words, runs=preview.runs if job.is_enabled else [],
         accounts=accounts, accounts_warning=accounts_warning(accounts),
         sharing=definition_job_count(db.session(), job.definition),
@@ -343,6 +340,7 @@ def _submit(editor: _Editor) -> Job | None:
         level=JobLevel(form.level.data), service_account=editor.service_account,
         client=editor.client,
         output_path=form.output_path.data or "", is_enabled=form.is_enabled.data,
+        email_recipients=form.recipients(current_user.email),
     )
     try:
         definition_settings = None
@@ -387,6 +385,7 @@ def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
             "is_enabled": True, "schedule_time": "07:00", "schedule_minute": 0,
             "schedule_day": 1, "level": JobLevel.CLIENT_ACCOUNT.value,
             "service_account_id": NOTHING_CHOSEN, "client_id": NOTHING_CHOSEN,
+            "email_output": False, "email_recipients": current_user.email,
         }
     params = job.schedule or {}
     return {
@@ -402,7 +401,8 @@ def _initial_data(job: Job | None, folder: Folder) -> dict[str, Any]:
         "schedule_minute": params.get("minute", 0), "schedule_time": params.get("time", "07:00"),
         "schedule_weekdays": params.get("weekdays", []), "schedule_day": params.get("day", 1),
         "schedule_cron": params.get("cron", ""), "time_zone": job.time_zone,
-        "is_enabled": job.is_enabled,
+        "is_enabled": job.is_enabled, "email_output": bool(job.email_recipients),
+        "email_recipients": "\n".join(job.email_recipients or [current_user.email]),
     }
 
 

@@ -17,11 +17,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from ppc_robot.lib.models import Job, JobRun, RunStatus
+from ppc_robot.lib.models import Job, JobRun, OutputDelivery, RunStatus, utcnow
+from ppc_robot.lib.output_delivery import deliveries_of_run, revoke_link
 from ppc_robot.lib.runs import RunError, output_path, preview_of, request_run
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
 from ppc_robot.web.queue import enqueue_run, runner_settings
+from ppc_robot.web.runs.forms import RevokeLinkForm
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 bp.before_request(require_login)
@@ -53,7 +55,19 @@ def show(run_id: int) -> ResponseReturnValue:
     outputs = _outputs_dir()
     return render_template("runs/show.html", run=run, job=run.job, finished=run.status in FINISHED,
                            preview=preview_of(outputs, run),
-                           downloadable=output_path(run, outputs) is not None)
+                           downloadable=output_path(run, outputs) is not None,
+                           deliveries=deliveries_of_run(db.session(), run),
+                           revoke_form=RevokeLinkForm(), now=utcnow())
+
+
+@bp.route("/mail/<int:output_delivery_id>/revoke", methods=["POST"])
+def revoke(output_delivery_id: int) -> ResponseReturnValue:
+    delivery = owned(OutputDelivery, output_delivery_id)
+    if RevokeLinkForm().validate_on_submit():
+        revoke_link(db.session(), delivery)
+        db.session.commit()
+        flash(f"The download link sent to {delivery.recipient} no longer works.", "success")
+    return redirect(url_for(".show", run_id=delivery.run_id))
 
 
 @bp.route("/<int:run_id>/status")

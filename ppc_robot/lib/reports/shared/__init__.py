@@ -51,7 +51,7 @@ from ppc_robot.lib.reports.shared.outputs import (
     write_table,
     xlsx_rows,
 )
-from ppc_robot.lib.reports.shared.preview import Preview
+from ppc_robot.lib.reports.shared.preview import ChartSeries, Preview
 from ppc_robot.lib.reports.shared.run import ReportRun, register_report_run, report_parameters
 from ppc_robot.lib.reports.shared.workdir import work_folder
 
@@ -60,6 +60,7 @@ __all__ = [
     "AccountToRead",
     "Fetched",
     "Logins",
+    "ChartSeries",
     "Preview",
     "ReportRun",
     "TableLayout",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,16 +32,30 @@ def shown(column: Column, value: Any, currency: str) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class ChartSeries:
+    """A column summed per `date` and drawn on the run page's chart (static/js/charts.js)."""
+
+    column: str
+    label: str
+    axis: str = "y"  # "y" on the left, "y2" on the right
+    is_money: bool = False
+    is_dashed: bool = False  # the comparison period
+
+
 class Preview:
-    """First rows and, given `chart_metric`, that column summed per `date`, for the job page.
+    """First rows and, given `chart_metric`, that column summed per `date`, for the job page;
+    given `chart_series`, those columns per `date` as the run page's chart.
 
     Noted from the report's frames on their way to the output (`watch`), so the table is read
     once; `currency` is the money columns' currency, empty when the table has several.
     """
 
     def __init__(self, columns: list[Column], currency: str, *, chart_metric: str | None = None,
-                 chart_label: str = "") -> None:
+                 chart_label: str = "", chart_series: Sequence[ChartSeries] = ()) -> None:
         self.columns = columns
+        self.series = list(chart_series)
+        self._series_sums: list[pl.DataFrame] = []
         self.currency = currency
         self.metric = chart_metric
         self.chart_label = chart_label
@@ -57,6 +72,9 @@ class Preview:
                               for row in frame.head(PREVIEW_ROWS - len(self.rows)).select(names).iter_rows()]
             if self.metric is not None:
                 self._sums.append(frame.group_by("date").agg(pl.col(self.metric).cast(pl.Float64).sum()))
+            if self.series:
+                self._series_sums.append(frame.group_by("date").agg(
+                    [pl.col(s.column).cast(pl.Float64).sum() for s in self.series]))
             yield frame
 
     def save(self, context: RunContext) -> None:
@@ -70,4 +88,28 @@ class Preview:
         target = context.output_dir / preview_name(context.run_id)
         target.write_text(json.dumps({"header": [c.label for c in self.columns], "rows": self.rows,
                                       "chart_labels": labels, "chart_values": values,
-                                      "chart_label": self.chart_label}), encoding="utf-8")
+                                      "chart_label": self.chart_label,
+                                      "chart": self._chart()}), encoding="utf-8")
+
+    def _chart(self) -> dict[str, Any] | None:
+        """The chart in static/js/charts.js's terms: days, units, axis titles and series."""
+        if not self.series or not self._series_sums:
+            return None
+        names = [s.column for s in self.series]
+        table = pl.concat(self._series_sums).group_by("date").agg(
+            [pl.col(n).sum() for n in names]).sort("date")
+        titles: dict[str, str] = {"x": "Day"}
+        units: dict[str, str] = {}
+        for series in self.series:
+            if series.axis not in titles:
+                unit = self.currency if series.is_money else ""
+                units[series.axis] = unit
+                titles[series.axis] = f"{series.label} ({unit})" if unit else series.label
+        return {
+            "labels": [d.isoformat() for d in table.get_column("date").to_list()],
+            "unit": units.get("y", ""), "unit2": units.get("y2", ""), "titles": titles,
+            "series": [{"label": s.label, "axis": s.axis, "type": "line", "dashed": s.is_dashed,
+                        "colour": "#0d6efd" if s.axis == "y" else "#fd7e14",
+                        "values": [round(v or 0.0, 4) for v in table.get_column(s.column).to_list()]}
+                       for s in self.series],
+        }

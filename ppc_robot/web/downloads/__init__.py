@@ -1,0 +1,3 @@
+from ppc_robot.web.downloads.views import bp
+
+__all__ = ["bp"]
