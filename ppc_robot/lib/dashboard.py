@@ -92,18 +92,25 @@ class DashboardSummary:
     client_accounts: int
 
 
-def dashboard_summary(session: Session, user: User) -> DashboardSummary:
-    """The root folder and counts of the user's things, in one statement (a subquery each)."""
+@functools.cache
+def _summary_statement() -> Any:
+    """The statement of `dashboard_summary` (bound `user_id`), built once."""
+    user_id = bindparam("user_id", type_=Integer)
 
     def count(model: type, *where: object) -> Any:
-        return (select(func.count()).select_from(model).where(model.owned_by(user.id), *where)
+        return (select(func.count()).select_from(model).where(model.owned_by(user_id), *where)
                 .scalar_subquery())
 
-    root = (select(Folder.id).where(Folder.user_id == user.id, Folder.parent_id.is_(None))
+    root = (select(Folder.id).where(Folder.user_id == user_id, Folder.parent_id.is_(None))
             .scalar_subquery())
-    root_id, folders, jobs, enabled_jobs, service_accounts, client_accounts = session.execute(
-        select(root, count(Folder), count(Job), count(Job, Job.is_enabled.is_(True)),
-               count(ServiceAccount), count(ClientAccount))).one()
+    return select(root, count(Folder), count(Job), count(Job, Job.is_enabled.is_(True)),
+                  count(ServiceAccount), count(ClientAccount))
+
+
+def dashboard_summary(session: Session, user: User) -> DashboardSummary:
+    """The root folder and counts of the user's things, in one statement (a subquery each)."""
+    root_id, folders, jobs, enabled_jobs, service_accounts, client_accounts = (
+        session.connection().execute(_summary_statement(), {"user_id": user.id}).one())
     if root_id is None:  # created on first use
         root_id = root_folder(session, user).id
         folders = (folders or 0) + 1
