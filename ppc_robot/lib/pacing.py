@@ -15,6 +15,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 MICROS = Decimal(1_000_000)
@@ -146,6 +147,38 @@ def roas(cost: Decimal, value: Decimal) -> Decimal | None:
 def pno(cost: Decimal, value: Decimal) -> Decimal | None:
     """Cost ÷ conversion value (0.15 is 15 %); None without conversion value."""
     return cost / value if value else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Cost, conversions and conversion value over a period, in one currency."""
+
+    cost: Decimal = Decimal(0)
+    conversions: Decimal = Decimal(0)
+    value: Decimal = Decimal(0)
+
+    @property
+    def cpa(self) -> Decimal | None:
+        return cpa(self.cost, self.conversions)
+
+    @property
+    def roas(self) -> Decimal | None:
+        return roas(self.cost, self.value)
+
+    @property
+    def pno(self) -> Decimal | None:
+        return pno(self.cost, self.value)
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(self.cost + other.cost, self.conversions + other.conversions,
+                       self.value + other.value)
+
+
+def figures_from_sums(cost_micros: Any, conversions: Any, value_micros: Any) -> Figures:
+    """Figures from micros and conversions as the database returns them: sums may be None, and
+    conversions a float (SQLite), made exact by their text."""
+    return Figures(money_from_micros(int(cost_micros or 0)), Decimal(str(conversions or 0)),
+                   money_from_micros(int(value_micros or 0)))
 
 
 def _lower_is_better(actual: Decimal | None, target: Decimal | None, spent: bool,

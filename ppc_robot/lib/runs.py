@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -100,17 +101,41 @@ class DashboardRuns:
     overdue: Sequence[Job]
 
 
+@functools.cache
+def _dashboard_runs_statement(limit: int) -> Any:
+    """The three lists of `dashboard_runs` in one statement (bound `user_id` and `since`), built
+    once: each list's job ids with its number (0 failing, 1 upcoming, 2 overdue), then the jobs."""
+    user_id = bindparam("user_id")
+    since = bindparam("since")
+    scheduled = ((Job.user_id == user_id) & Job.is_enabled.is_(True)
+                 & (Job.schedule_kind != ScheduleKind.MANUAL))
+    attention = Job.last_run_status.in_([RunStatus.FAILED, RunStatus.PARTIAL])
+    lists = [
+        select(Job.id, literal(0).label("list")).where(Job.user_id == user_id, attention)
+        .order_by(Job.last_run_at.desc()),
+        select(Job.id, literal(1).label("list")).where(scheduled, Job.next_run_at >= since)
+        .order_by(Job.next_run_at),
+        select(Job.id, literal(2).label("list")).where(scheduled, Job.next_run_at < since)
+        .order_by(Job.next_run_at),
+    ]
+    # Each limited list in a subquery of its own: SQLite allows no LIMIT inside a UNION.
+    limited = [stmt.limit(limit).subquery() for stmt in lists]
+    picked = union_all(*(select(sub.c.id, sub.c.list) for sub in limited)).subquery()
+    return select(Job, picked.c.list).join(picked, picked.c.id == Job.id)
+
+
 def dashboard_runs(session: Session, user_id: int, *, grace: timedelta = timedelta(minutes=10),
                    now: datetime | None = None, limit: int = 10) -> DashboardRuns:
     """Jobs whose last run failed or left accounts out, the next scheduled runs, and jobs whose
-    run is overdue (nothing ran)."""
+    run is overdue (nothing ran), in one statement."""
     now = now or utcnow()
-    scheduled = (Job.user_id == user_id) & Job.is_enabled.is_(True) & (Job.schedule_kind != ScheduleKind.MANUAL)
-    attention = Job.last_run_status.in_([RunStatus.FAILED, RunStatus.PARTIAL])
-    failing = session.scalars(select(Job).where(Job.user_id == user_id, attention)
-                              .order_by(Job.last_run_at.desc()).limit(limit)).all()
-    upcoming = session.scalars(select(Job).where(scheduled, Job.next_run_at >= now - grace)
-                               .order_by(Job.next_run_at).limit(limit)).all()
-    overdue = session.scalars(select(Job).where(scheduled, Job.next_run_at < now - grace)
-                              .order_by(Job.next_run_at).limit(limit)).all()
+    lists: tuple[list[Job], list[Job], list[Job]] = ([], [], [])
+    rows = session.execute(_dashboard_runs_statement(limit),
+                           {"user_id": user_id, "since": now - grace})
+    for job, number in rows:
+        lists[number].append(job)
+    failing, upcoming, overdue = lists
+    failing.sort(key=lambda job: job.last_run_at or now, reverse=True)
+    upcoming.sort(key=lambda job: job.next_run_at or now)
+    overdue.sort(key=lambda job: job.next_run_at or now)
     return DashboardRuns(failing, upcoming, overdue)

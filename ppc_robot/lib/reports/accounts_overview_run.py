@@ -37,6 +37,7 @@ from ppc_robot.lib.reports.accounts_overview_xlsx import write_overview_xlsx
 from ppc_robot.lib.reports.shared import (
     AccountCall,
     AccountToRead,
+    Preview,
     ReportRun,
     TableLayout,
     output_name,
@@ -169,6 +170,9 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
     overview = compute_overview(read, clients, days, today)
     notes = [f"Month {overview.window.month_start:%Y-%m} through {through.isoformat()}; "
              "budget and pacing per client, totals per currency."]
+    frame = overview_frame(overview)
+    currencies = sorted({a.currency for a in read})
+    preview = Preview(COLUMNS, currencies[0] if len(currencies) == 1 else "")
     if OutputType(context.output_type) is OutputType.XLSX:
         name = output_name(context.output_path, context.job_name, today)
         context.output_dir.mkdir(parents=True, exist_ok=True)
@@ -178,9 +182,11 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
             f"Missing client account “{m.name}”: {m.reason}" for m in run.missing])
         partial.replace(target)
         output, state = str(target), None
+        list(preview.watch(iter([frame])))  # the XLSX is written apart: the preview notes the rows
+        preview.save(context)
     else:
         layout = TableLayout("Accounts overview", COLUMNS, notes=notes)
-        output, state = run.write(layout, iter([overview_frame(overview)]))
+        output, state = run.write(layout, iter([frame]), preview=preview)
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")

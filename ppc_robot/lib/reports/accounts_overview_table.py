@@ -21,17 +21,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ppc_robot.lib.pacing import (
+    Figures,
     MonthWindow,
     Pacing,
     Signal,
     budget_pacing,
-    cpa,
     cpa_signal,
-    money_from_micros,
+    figures_from_sums,
     month_window,
-    pno,
     pno_signal,
-    roas,
     roas_signal,
 )
 
@@ -70,23 +68,6 @@ class StoredDay:
 
 
 @dataclass
-class Figures:
-    cost: Decimal = ZERO
-    conversions: Decimal = ZERO
-    value: Decimal = ZERO
-
-    def add(self, other: Figures) -> None:
-        self.cost += other.cost
-        self.conversions += other.conversions
-        self.value += other.value
-
-    @classmethod
-    def of(cls, day: StoredDay) -> Figures:
-        return cls(money_from_micros(day.cost_micros), Decimal(day.conversions),
-                   money_from_micros(day.value_micros))
-
-
-@dataclass
 class OverviewRow:
     kind: str  # "account", "client" or "total"
     client: str
@@ -117,9 +98,9 @@ class OverviewRow:
             "pacing": pacing.percent / 100 if pacing and pacing.percent is not None else None,
             "forecast": pacing.forecast if pacing and pacing.budget else None,
             "conversions": self.month.conversions, "conversion_value": self.month.value,
-            "cpa": cpa(self.month.cost, self.month.conversions),
-            "roas": roas(self.month.cost, self.month.value),
-            "pno": pno(self.month.cost, self.month.value),
+            "cpa": self.month.cpa,
+            "roas": self.month.roas,
+            "pno": self.month.pno,
             "target_cpa": goals.target_cpa if goals and same else None,
             "target_roas": goals.target_roas if goals else None,
             "target_pno": goals.target_pno if goals else None,
@@ -142,6 +123,10 @@ def period_start(today: date, target_days: int) -> date:
     window = month_window(today)
     return min(window.month_start, window.run_rate_start,
                window.through - timedelta(days=target_days - 1))
+
+
+def _figures(day: StoredDay) -> Figures:
+    return figures_from_sums(day.cost_micros, day.conversions, day.value_micros)
 
 
 def _signals(figures: Figures, goals: ClientGoals | None, currency: str) -> dict[str, Signal]:
@@ -172,13 +157,13 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
         while day <= window.through:
             stored = days.get((account_id, day))
             if stored is not None:
-                figures = Figures.of(stored)
+                figures = _figures(stored)
                 if day == window.through:
-                    yesterday.add(figures)
+                    yesterday += figures
                 if day >= window.run_rate_start:
-                    week.add(figures)
+                    week += figures
                 if day >= window.month_start:
-                    month.add(figures)
+                    month += figures
             day += timedelta(days=1)
         return yesterday, week, month
 
@@ -198,9 +183,9 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
         groups.setdefault(goals.client_id if goals else None, []).append(row)
         total = totals.setdefault(account.currency, OverviewRow(
             "total", "", "", "", account.currency))
-        total.yesterday.add(yesterday)
-        total.week.add(week)
-        total.month.add(month)
+        total.yesterday += yesterday
+        total.week += week
+        total.month += month
     for client_id, members in groups.items():
         rows.extend(members)
         goals = clients.get(client_id) if client_id is not None else None
@@ -212,9 +197,9 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
         client_row = OverviewRow("client", goals.name, "", "", goals.currency, client_id=client_id,
                                  goals=goals)
         for member in paced:
-            client_row.yesterday.add(member.yesterday)
-            client_row.week.add(member.week)
-            client_row.month.add(member.month)
+            client_row.yesterday += member.yesterday
+            client_row.week += member.week
+            client_row.month += member.month
         pacing = budget_pacing(client_row.month.cost, client_row.week.cost, goals.budget,
                                goals.tolerance, window)
         client_pacing[client_id] = pacing
@@ -247,11 +232,9 @@ def missed_targets(goals: ClientGoals, accounts: Iterable[OverviewAccount],
         for account_id in ids:
             stored = days.get((account_id, day))
             if stored is not None:
-                figures.add(Figures.of(stored))
+                figures += _figures(stored)
         signals = _signals(figures, goals, goals.currency)
-        values = {"cpa": cpa(figures.cost, figures.conversions),
-                  "roas": roas(figures.cost, figures.value),
-                  "pno": pno(figures.cost, figures.value)}
+        values = {"cpa": figures.cpa, "roas": figures.roas, "pno": figures.pno}
         for metric in streak:
             if signals.get(metric) in (Signal.AMBER, Signal.RED):
                 streak[metric] += 1
