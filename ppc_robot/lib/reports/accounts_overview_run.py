@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType, utcnow
 from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.outputs.columns import SUM, Ratio
 from ppc_robot.lib.pacing import settled_day
 from ppc_robot.lib.platforms import ReportRequest
 from ppc_robot.lib.reports.accounts_overview_notify import notify
@@ -52,22 +53,27 @@ COLUMNS = [
     Column("client_account", "Client account"),
     Column("platform", "Platform"),
     Column("currency", "Currency"),
-    Column("cost_yesterday", "Spend yesterday", ColumnKind.MONEY),
-    Column("cost_7_days", "Spend last 7 days", ColumnKind.MONEY),
-    Column("cost_month", "Spend month to date", ColumnKind.MONEY),
+    Column("cost_yesterday", "Spend yesterday", ColumnKind.MONEY, total=SUM),
+    Column("cost_7_days", "Spend last 7 days", ColumnKind.MONEY, total=SUM),
+    Column("cost_month", "Spend month to date", ColumnKind.MONEY, total=SUM),
+    # A client's budget, pacing and forecast repeat on each of its accounts: no total.
     Column("budget", "Monthly budget", ColumnKind.MONEY),
     Column("expected", "Budget pro-rated", ColumnKind.MONEY),
     Column("pacing", "Pacing", ColumnKind.PERCENT),
     Column("forecast", "Month-end forecast", ColumnKind.MONEY),
-    Column("conversions", "Conversions (month)", ColumnKind.DECIMAL),
-    Column("conversion_value", "Conversion value (month)", ColumnKind.MONEY),
-    Column("cpa", "CPA", ColumnKind.MONEY, better="lower"),
+    Column("conversions", "Conversions (month)", ColumnKind.DECIMAL, total=SUM),
+    Column("conversion_value", "Conversion value (month)", ColumnKind.MONEY, total=SUM),
+    Column("cpa", "CPA", ColumnKind.MONEY, better="lower", total=Ratio("cost_month", "conversions")),
     Column("target_cpa", "Target CPA", ColumnKind.MONEY),
-    Column("roas", "ROAS", ColumnKind.RATIO, better="higher"),
+    Column("roas", "ROAS", ColumnKind.RATIO, better="higher",
+           total=Ratio("conversion_value", "cost_month")),
     Column("target_roas", "Target ROAS", ColumnKind.RATIO),
-    Column("pno", "PNO", ColumnKind.PERCENT, better="lower"),
+    Column("pno", "PNO", ColumnKind.PERCENT, better="lower",
+           total=Ratio("cost_month", "conversion_value")),
     Column("target_pno", "Target PNO", ColumnKind.PERCENT),
 ]
+# The totals sum the account rows (a client row repeats its accounts' sums).
+COUNTED = ("row", "Account")
 TEXT = ("row", "client", "client_account", "platform", "currency")
 MONEY_PLACES = Decimal("0.01")
 RATIO_PLACES = Decimal("0.0001")
@@ -136,19 +142,21 @@ def _read(run: ReportRun, accounts: list[AccountToRead], first: date, through: d
     return read, clients, days
 
 
-def overview_frame(overview: Overview) -> pl.DataFrame:
-    """The rows as one frame (money rounded to cents, ratios to four places) for CSV/Sheets."""
+def overview_frame(overview: Overview, *, rounded: bool = True) -> pl.DataFrame:
+    """The rows as one frame (money rounded to cents, ratios to four places) for CSV/Sheets;
+    not `rounded`, the values as computed (what the XLSX writes)."""
     records = []
     for row in overview.rows:
         values = row.values()
         for column in COLUMNS:
             value = values[column.name]
-            if isinstance(value, Decimal):
+            if rounded and isinstance(value, Decimal):
                 places = MONEY_PLACES if column.kind is ColumnKind.MONEY else RATIO_PLACES
                 values[column.name] = value.quantize(places)
         records.append(values)
     schema = {c.name: (pl.String if c.name in TEXT else pl.Decimal(38, 2)
-                       if c.kind is ColumnKind.MONEY else pl.Decimal(38, 4)) for c in COLUMNS}
+                       if rounded and c.kind is ColumnKind.MONEY else pl.Decimal(38, 4 if rounded else 12))
+              for c in COLUMNS}
     return pl.DataFrame(records, schema=schema, orient="row")
 
 
@@ -174,12 +182,12 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
         context.output_dir.mkdir(parents=True, exist_ok=True)
         target = context.output_dir / f"{context.run_id}-{name}.xlsx"
         partial = target.with_name(f".{target.name}.part")
-        write_overview_xlsx(partial, COLUMNS, overview, notes + [
+        write_overview_xlsx(partial, COLUMNS, overview, overview_frame(overview, rounded=False), COUNTED, notes + [
             f"Missing client account “{m.name}”: {m.reason}" for m in run.missing])
         partial.replace(target)
         output, state = str(target), None
     else:
-        layout = TableLayout("Accounts overview", COLUMNS, notes=notes)
+        layout = TableLayout("Accounts overview", COLUMNS, notes=notes, count_where=COUNTED)
         output, state = run.write(layout, iter([overview_frame(overview)]))
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))

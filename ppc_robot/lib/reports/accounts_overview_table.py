@@ -6,8 +6,8 @@ client's currency) is compared with the month-to-date spend of all its accounts 
 currency* in the report. Each account row repeats its client's budget, pacing and forecast
 (so a sorted or filtered sheet still shows them), and a client row after the client's accounts
 sums them. An account in another currency than its client's gets no pacing (money is never
-converted), nor does an account without a client. Totals are per currency, of account rows
-only, never summed across currencies.
+converted), nor does an account without a client. The totals per currency (of account rows
+only, never across currencies) are the outputs' shared ones (lib/outputs/totals.py).
 
 Conversions, conversion value, CPA, ROAS and PNO are month to date, coloured against the
 client's targets with the client's pacing tolerance (lib/pacing.py's signals).
@@ -88,7 +88,7 @@ class Figures:
 
 @dataclass
 class OverviewRow:
-    kind: str  # "account", "client" or "total"
+    kind: str  # "account" or "client"
     client: str
     account: str
     platform: str
@@ -107,7 +107,7 @@ class OverviewRow:
         pacing, goals = self.pacing, self.goals
         same = goals is not None and goals.currency == self.currency
         return {
-            "row": {"account": "Account", "client": "Client", "total": "Total"}[self.kind],
+            "row": {"account": "Account", "client": "Client"}[self.kind],
             "client": self.client, "client_account": self.account, "platform": self.platform,
             "currency": self.currency,
             "cost_yesterday": self.yesterday.cost, "cost_7_days": self.week.cost,
@@ -134,7 +134,7 @@ class Overview:
 
     @property
     def currencies(self) -> list[str]:
-        return sorted({r.currency for r in self.rows if r.kind == "total"})
+        return sorted({r.currency for r in self.rows if r.kind == "account"})
 
 
 def period_start(today: date, target_days: int) -> date:
@@ -160,11 +160,10 @@ def _signals(figures: Figures, goals: ClientGoals | None, currency: str) -> dict
 def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, ClientGoals],
                      days: Mapping[tuple[int, date], StoredDay], today: date) -> Overview:
     """The overview's rows for a run on `today` (the job's day): accounts by client, a client
-    row after each client's accounts, then a total per currency."""
+    row after each client's accounts."""
     window = month_window(today)
     rows: list[OverviewRow] = []
     client_pacing: dict[int, Pacing] = {}
-    totals: dict[str, OverviewRow] = {}
 
     def sums(account_id: int) -> tuple[Figures, Figures, Figures]:
         yesterday, week, month = Figures(), Figures(), Figures()
@@ -196,11 +195,6 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
                           client_account_id=account.client_account_id, goals=goals)
         row.signals = _signals(month, goals, account.currency)
         groups.setdefault(goals.client_id if goals else None, []).append(row)
-        total = totals.setdefault(account.currency, OverviewRow(
-            "total", "", "", "", account.currency))
-        total.yesterday.add(yesterday)
-        total.week.add(week)
-        total.month.add(month)
     for client_id, members in groups.items():
         rows.extend(members)
         goals = clients.get(client_id) if client_id is not None else None
@@ -225,7 +219,6 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
             member.pacing = pacing
             member.signals["pacing"] = pacing.signal
         rows.append(client_row)
-    rows.extend(totals[currency] for currency in sorted(totals))
     return Overview(window, rows, client_pacing)
 
 

@@ -19,6 +19,7 @@ import polars as pl
 
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.outputs.columns import SUM, Change, Difference, Ratio, Total
 from ppc_robot.lib.platforms import PlatformClient, ReportRequest
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.performance_table import (
@@ -120,6 +121,27 @@ KINDS = {
     "pno": ColumnKind.PERCENT,
 }
 BETTER = {"cpa": "lower", "pno": "lower", "roas": "higher"}
+# How each metric totals: sums, and ratios recomputed from the sums (never averaged).
+RATIOS = {
+    "ctr": ("clicks", "impressions", Decimal(1)), "cpc": ("cost", "clicks", Decimal(1)),
+    "cpm": ("cost", "impressions", Decimal(1000)), "conversion_rate": ("conversions", "clicks", Decimal(1)),
+    "cpa": ("cost", "conversions", Decimal(1)), "roas": ("conversion_value", "cost", Decimal(1)),
+    "pno": ("cost", "conversion_value", Decimal(1)),
+}
+
+
+def _total(metric: str, suffix: str = "") -> Total:
+    if metric in RATIOS:
+        numerator, denominator, scale = RATIOS[metric]
+        return Ratio(numerator + suffix, denominator + suffix, scale)
+    return SUM
+
+
+def total_inputs(has_previous: bool) -> list[Column]:
+    """The base metrics the totals' ratios read, shown or not (the frames always carry them)."""
+    suffixes = ("", "_previous") if has_previous else ("",)
+    return [Column(m + s, f"{LABELS[m]}{' (before)' if s else ''}", KINDS[m], total=SUM)
+            for s in suffixes for m in BASE]
 
 
 def _columns(has_previous: bool, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
@@ -127,12 +149,17 @@ def _columns(has_previous: bool, parameters: dict[str, Any], *, show_currency: b
     columns = [Column(n, LABELS.get(n, n), KINDS.get(n, ColumnKind.TEXT)) for n in names]
     for metric in parameters["metrics"]:
         kind = KINDS.get(metric, ColumnKind.DECIMAL)
-        columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric)))
+        columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric),
+                              total=_total(metric)))
         if has_previous:
-            columns.append(Column(f"{metric}_previous", f"{LABELS[metric]} (before)", kind))
+            previous = f"{metric}_previous"
+            columns.append(Column(previous, f"{LABELS[metric]} (before)", kind,
+                                  total=_total(metric, "_previous")))
             change_kind = ColumnKind.DECIMAL if kind is ColumnKind.MONEY else kind
-            columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind))
-            columns.append(Column(f"{metric}_change_pct", f"{LABELS[metric]} change %", ColumnKind.PERCENT))
+            columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind,
+                                  total=Difference(metric, previous)))
+            columns.append(Column(f"{metric}_change_pct", f"{LABELS[metric]} change %", ColumnKind.PERCENT,
+                                  total=Change(metric, previous)))
     return columns
 
 
@@ -173,6 +200,7 @@ def _write(run: ReportRun, table: ReportTable, parameters: dict[str, Any], perio
         # A sheet per account (the table has its rows by account, as a dimension or not).
         sheet_per="client_account" if per_account else None,
         sheet_columns=_columns(table.has_previous, parameters, show_currency=False) if per_account else None,
+        total_inputs=total_inputs(table.has_previous),
     )
     return run.write(layout, table.frames(), preview=preview)
 

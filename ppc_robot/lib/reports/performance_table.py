@@ -142,11 +142,14 @@ class ReportTable:
         return self.keys + [m + s for m in self.metrics for s in suffixes]
 
     def frames(self) -> Iterator[pl.DataFrame]:
-        """The report's rows in order, a slice at a time, with every column of `columns`."""
+        """The report's rows in order, a slice at a time, with every column of `columns` and
+        the base metrics (the totals' ratios read them, shown or not)."""
+        suffixes = ("", "_previous") if self.has_previous else ("",)
+        columns = self.columns + [m + s for s in suffixes for m in BASE if m + s not in self.columns]
         for part in self._ordered():
             # Derived and change columns make a row several times wider: a slice at a time.
             for piece in part.iter_slices(SLICE_ROWS):
-                yield _finish(piece, self.metrics, self.has_previous).select(self.columns)
+                yield _finish(piece, self.metrics, self.has_previous).select(columns)
 
 
 def _finish(part: pl.DataFrame, metrics: Sequence[str], has_previous: bool) -> pl.DataFrame:
@@ -183,8 +186,11 @@ def compute(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], period
     descending = sort_by is not None and parameters.get("sort_order") != "asc"
     grouped, rows, currencies = _group(raw, raw_rows, parameters, keys, sort_by, period, comparison, work)
 
+    # Several currencies: never ranked as one; each currency's rows in order, one after another.
+    currency_first = len(currencies) > 1
+
     def ordered() -> Iterator[pl.DataFrame]:
-        return _in_order(grouped, rows, keys, sort_by, descending)
+        return _in_order(grouped, rows, keys, sort_by, descending, currency_first=currency_first)
 
     limit = int(parameters["row_limit"]) if parameters.get("row_limit") else None
     if limit is not None and limit < rows:
@@ -249,17 +255,19 @@ def _group(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], keys: l
 
 
 def _in_order(files: list[Path], rows: int, keys: list[str], sort_by: str | None,
-              descending: bool) -> Iterator[pl.DataFrame]:
+              descending: bool, *, currency_first: bool = False) -> Iterator[pl.DataFrame]:
     """Pass 2: the grouped rows in the report's order, a range of the sort column at a time.
 
-    The order: the sort column (nulls last), then the keys in their order, ascending.
+    The order: the currency first when `currency_first`, then the sort column (nulls last),
+    then the keys in their order, ascending.
     """
     if not files:
         return
     grouped = pl.scan_ipc(files)
     first = sort_by or keys[0]
-    order = [first] + [k for k in keys if k != first]
-    directions = [descending] + [False] * (len(order) - 1)
+    lead = ["currency"] if currency_first and first != "currency" else []
+    order = lead + [first] + [k for k in keys if k != first and k not in lead]
+    directions = [False] * len(lead) + [descending] + [False] * (len(order) - 1 - len(lead))
     schema = grouped.collect_schema()
 
     def compared(name: str) -> pl.Expr:
