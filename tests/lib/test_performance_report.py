@@ -233,8 +233,10 @@ def test_sorting_by_a_time_dimension_the_report_does_not_show_orders_by_its_rows
                      metrics=["clicks"], date_range="last_7_days", sort_by="date")
 
     assert run.status == RunStatus.SUCCEEDED, run.error_message
-    campaigns = list(pl.read_csv(run.output_file)["Campaign"])
-    assert campaigns == sorted(campaigns) and len(campaigns) == run.rows > 1
+    table = pl.read_csv(run.output_file)
+    rows = list(zip(table.get_column("Currency", default=pl.Series([""] * table.height)),
+                    table["Campaign"], strict=True))
+    assert rows == sorted(rows) and len(rows) == run.rows > 1  # by campaign within each currency
 
 
 def test_xlsx_gets_the_floats_python_makes_of_the_decimals():
