@@ -21,8 +21,8 @@ from ppc_robot.lib.exchange_rates import (
 from ppc_robot.lib.models import ExchangeRate
 from ppc_robot.lib.runner import RunnerSettings
 from ppc_robot.lib.runner.worker import housekeeping
-from tests.support import runs as run_fixtures
 from tests.stubs.ecb import EcbStub, feed_xml
+from tests.support import runs as run_fixtures
 
 factory = run_fixtures.factory
 AFTER_NEW_YEAR = datetime(2027, 1, 4, 18, 0, tzinfo=UTC)
@@ -95,7 +95,8 @@ def test_a_table_days_behind_reads_the_last_90_days(session, factory, ecb):
     (date(2026, 4, 3), date(2026, 4, 2)),  # Good Friday
     (date(2026, 4, 6), date(2026, 4, 2)),  # Easter Monday: still Thursday's
 ])
-def test_a_day_takes_its_rate_or_the_last_one_published_before_it(factory, ecb, day, published):
+def test_a_day_takes_its_rate_or_the_last_one_published_before_it(session, factory, ecb, day,
+                                                                   published):
     table = rates_for_run(factory, config(ecb), ["CZK"], [day], "EUR", now=AFTER_NEW_YEAR)
 
     czk = ecb.rates[published]["CZK"]
@@ -103,7 +104,7 @@ def test_a_day_takes_its_rate_or_the_last_one_published_before_it(factory, ecb, 
     assert table.rate(day, "CZK") == czk
 
 
-def test_czk_to_usd_is_a_cross_rate_through_the_euro_each_day_at_its_own_rate(factory, ecb):
+def test_czk_to_usd_is_a_cross_rate_through_the_euro_each_day_at_its_own_rate(session, factory, ecb):
     ecb.rates[date(2026, 11, 19)] = {"CZK": Decimal("24.335"), "USD": Decimal("1.0420")}
     ecb.rates[date(2026, 11, 20)] = {"CZK": Decimal("24.290"), "USD": Decimal("1.0466")}
     days = [date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21)]
@@ -124,7 +125,7 @@ def test_a_missing_rate_is_fetched_once_then_refused_clearly(session, factory, e
     assert session.scalar(select(func.count()).select_from(ExchangeRate)) > 0
 
 
-def test_an_unreachable_ecb_fails_the_run_with_the_missing_rate(factory, ecb):
+def test_an_unreachable_ecb_fails_the_run_with_the_missing_rate(session, factory, ecb):
     ecb.down = True
 
     with pytest.raises(ExchangeRateError, match="No ECB rate for CZK on 2026-11-20"):
