@@ -134,7 +134,7 @@ def test_sandbox_overview_equals_the_platforms_sums_per_account(session, factory
     acme_cz = by_account[accounts[0].name]
     assert money(acme_cz["Monthly budget"]) == Decimal(50000)
     [client_row] = [r for r in rows if r["Row"] == "Client"]
-    assert client_row["Client"] == "Acme" and client_row["Pacing"] == acme_cz["Pacing"]
+    assert client_row["Client"] == "Acme" and client_row["Pacing (%)"] == acme_cz["Pacing (%)"]
     assert money(client_row["Spend month to date"]) == money(acme_cz["Spend month to date"])
     # CSV stays plain data: the totals are in the XLSX, the spreadsheet and the preview.
     assert not [r for r in rows if r["Row"] == "Total"]

@@ -15,6 +15,7 @@ class ColumnKind(enum.StrEnum):
     MONEY = "money"
     PERCENT = "percent"
     RATIO = "ratio"
+    RATE = "rate"  # an exchange rate: six decimals
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ NUMBER_FORMATS = {
     ColumnKind.DECIMAL: "#,##0.00",
     ColumnKind.PERCENT: "0.00%",
     ColumnKind.RATIO: "0.00",
+    ColumnKind.RATE: "0.000000",
     ColumnKind.DATE: "yyyy-mm-dd",
 }
 SHEET_NAME_MAX = 31

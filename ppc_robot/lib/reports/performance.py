@@ -11,6 +11,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ppc_robot.lib.bounds import COUNT, Bound
+from ppc_robot.lib.exchange_rates import ECB_CURRENCIES
 from ppc_robot.lib.fields import BoundedDecimalField, BoundedIntegerField, MoneyField
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
 
@@ -60,6 +61,7 @@ COMPARISONS = [
 ]
 SORT_ORDERS = [("desc", "Highest first"), ("asc", "Lowest first")]
 SHEETS = [("merged", "All accounts in one sheet"), ("per_account", "One sheet per account")]
+REPORTING_CURRENCIES = [("", "Each account's own currency")] + [(c, c) for c in sorted(ECB_CURRENCIES)]
 ROW_LIMIT_MAX = 100_000
 ROW_LIMIT = Bound(1, ROW_LIMIT_MAX, "a row limit")
 
@@ -103,6 +105,11 @@ class PerformanceParametersForm(ReportParametersForm):
                     "the client-account dimension); a CSV or Google Sheet gets a client-account column.",
     )
 
+    reporting_currency = SelectField(
+        "Reporting currency", choices=REPORTING_CURRENCIES, default="",
+        description="Converts all money to this currency at the European Central Bank's rate of "
+                    "each day; the original currency and the rate stay in the report.")
+
     def validate_parameters(self) -> bool:
         ok = True
         if self.date_range.data == "custom":
@@ -142,6 +149,7 @@ def default_parameters() -> Parameters:
         "sort_order": "desc",
         "row_limit": None,
         "sheets": "merged",
+        "reporting_currency": "",
     }
 
 

@@ -119,7 +119,7 @@ def write_table(context: RunContext, layout: TableLayout, frames: Iterator[pl.Da
     else:
         delimiter = str(context.settings.app_config.get("PPC_ROBOT_CSV_DELIMITER") or ",")
         write_csv(partial, layout.columns, rows_of(frames, names), delimiter=delimiter,
-                  last_row=partial_note(missing))
+                  last_row=partial_note(missing), currency=layout.currency)
     partial.replace(target)
     return str(target), None
 

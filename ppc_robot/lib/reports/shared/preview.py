@@ -25,6 +25,8 @@ def shown(column: Column, value: Any, currency: str) -> str:
         return f"{Decimal(value):,.2f} {currency}".replace(",", "\u202f").strip()
     if column.kind is ColumnKind.PERCENT:
         return f"{float(value) * 100:.2f} %"
+    if column.kind is ColumnKind.RATE:
+        return f"{Decimal(value):.6f}"
     if column.kind in (ColumnKind.RATIO, ColumnKind.DECIMAL):
         return f"{float(value):,.2f}".replace(",", "\u202f")
     if column.kind is ColumnKind.INTEGER:
