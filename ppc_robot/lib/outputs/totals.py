@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from ppc_robot.lib.outputs.columns import Change, Column, ColumnKind, Difference, Ratio, Sum
+from ppc_robot.lib.outputs.columns import Change, Column, Difference, Ratio, Sum
 
 TOTAL_LABEL = "Total"
 
@@ -155,11 +155,13 @@ class Totals:
 
     def cells(self, row: TotalsRow, columns: Sequence[Column]) -> tuple[Any, ...]:
         """The totals row as cells of `columns`: "Total" in the first column, the currency in
-        the currency column, the totals under the columns that have them."""
+        the currency column (both in the first when it is the currency column), the totals
+        under the columns that have them."""
         cells: list[Any] = []
         for index, column in enumerate(columns):
-            if index == 0:
-                cells.append(TOTAL_LABEL)
+            if index == 0:  # the label; with the currency when this is the currency column
+                cells.append(f"{TOTAL_LABEL} {row.currency}" if column.name == self.currency_column
+                             and row.currency else TOTAL_LABEL)
             elif column.name == self.currency_column:
                 cells.append(row.currency)
             elif column.total is None:
@@ -177,6 +179,3 @@ def _ratio(numerator: Decimal | None, denominator: Decimal | None, scale: Decima
     except InvalidOperation:
         return None
 
-
-def is_money(column: Column) -> bool:
-    return column.kind is ColumnKind.MONEY
