@@ -15,6 +15,13 @@ from ppc_robot.lib.models import OutputType, RunStatus
 from ppc_robot.lib.platforms import RemoteAccount, ReportRequest
 from ppc_robot.lib.platforms.sandbox import SandboxClient
 from ppc_robot.lib.runner import RunnerSettings
+from tests.lib.test_accounts_overview import (
+    add_client,
+    overview_job,
+    read_csv,
+    run_job,
+    sandbox_truth,
+)
 from tests.lib.test_performance_report import run_report
 from tests.stubs.ecb import EcbStub
 from tests.support import runs as run_fixtures
@@ -119,3 +126,34 @@ def test_a_currency_the_ecb_has_no_rate_for_fails_the_run_after_one_fetch(
     assert run.status == RunStatus.FAILED
     assert "No ECB rate for CZK on 2026-11-18" in run.error_message
     assert len(ecb.requests) == 1
+
+
+def test_the_accounts_overview_converts_each_day_and_paces_every_account_of_a_client(
+        session, factory, settings, sandbox, ecb):
+    user, login, accounts = sandbox
+    add_client(session, user, "Acme", "CZK", accounts[:2], monthly_budget=Decimal(50000))
+    job = overview_job(session, user, login=login, reporting_currency="EUR")
+
+    run = run_job(session, factory, settings, job)
+
+    rows = read_csv(run.output_file)
+    by_account = {r["Client account"]: r for r in rows if r["Row"] == "Account"}
+    yesterday = date(2026, 11, 24)
+    for account in accounts:
+        row = by_account[account.name]
+        expected = Decimal(0)
+        day = date(2026, 11, 1)
+        while day <= yesterday:
+            cost, _, _ = sandbox_truth(account, day, day)
+            czk = published_rate(ecb, day, "CZK")
+            expected += cost / czk if account.currency == "CZK" else cost
+            day += timedelta(days=1)
+        assert (row["Currency"], row["Original currency"]) == ("EUR", account.currency)
+        assert abs(Decimal(row["Spend month to date"]) - expected) <= Decimal("0.006"), account.name
+    acme_cz, acme_sk = by_account[accounts[0].name], by_account[accounts[1].name]
+    # 50 000 CZK at the last day's rate; both accounts (CZK and EUR) now count against it.
+    budget = (Decimal(50000) / published_rate(ecb, yesterday, "CZK")).quantize(CENT)
+    assert Decimal(acme_cz["Monthly budget"]) == Decimal(acme_sk["Monthly budget"]) == budget
+    assert acme_sk["Pacing (%)"] == acme_cz["Pacing (%)"] != ""
+    assert Decimal("0.03") < Decimal(acme_cz["Rate to EUR"]) < Decimal("0.05")
+    assert acme_sk["Rate to EUR"] == "1.000000"

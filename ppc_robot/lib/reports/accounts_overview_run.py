@@ -25,6 +25,7 @@ from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import SUM, Ratio
 from ppc_robot.lib.pacing import settled_day
 from ppc_robot.lib.platforms import ReportRequest
+from ppc_robot.lib.reports.accounts_overview_currency import in_reporting_currency
 from ppc_robot.lib.reports.accounts_overview_notify import notify
 from ppc_robot.lib.reports.accounts_overview_table import (
     ClientGoals,
@@ -74,9 +75,20 @@ COLUMNS = [
 ]
 # The totals sum the account rows (a client row repeats its accounts' sums).
 COUNTED = ("row", "Account")
-TEXT = ("row", "client", "client_account", "platform", "currency")
+TEXT = ("row", "client", "client_account", "platform", "currency", "original_currency")
+
+
+def overview_columns(reporting_currency: str = "") -> list[Column]:
+    """The overview's columns; in a reporting currency, each account's own currency and rate
+    after the currency."""
+    if not reporting_currency:
+        return COLUMNS
+    at = [c.name for c in COLUMNS].index("currency") + 1
+    return COLUMNS[:at] + [Column("original_currency", "Original currency"),
+                           Column("rate", f"Rate to {reporting_currency}", ColumnKind.RATE)] + COLUMNS[at:]
 MONEY_PLACES = Decimal("0.01")
 RATIO_PLACES = Decimal("0.0001")
+RATE_PLACES = Decimal("0.000001")
 
 
 def _stale_from(session: Any, account_id: int, first: date, through: date, now: datetime,
@@ -142,21 +154,23 @@ def _read(run: ReportRun, accounts: list[AccountToRead], first: date, through: d
     return read, clients, days
 
 
-def overview_frame(overview: Overview, *, rounded: bool = True) -> pl.DataFrame:
+def overview_frame(overview: Overview, columns: list[Column] = COLUMNS, *,
+                   rounded: bool = True) -> pl.DataFrame:
     """The rows as one frame (money rounded to cents, ratios to four places) for CSV/Sheets;
     not `rounded`, the values as computed (what the XLSX writes)."""
     records = []
     for row in overview.rows:
         values = row.values()
-        for column in COLUMNS:
+        for column in columns:
             value = values[column.name]
             if rounded and isinstance(value, Decimal):
-                places = MONEY_PLACES if column.kind is ColumnKind.MONEY else RATIO_PLACES
+                places = (MONEY_PLACES if column.kind is ColumnKind.MONEY else RATE_PLACES
+                          if column.kind is ColumnKind.RATE else RATIO_PLACES)
                 values[column.name] = value.quantize(places)
-        records.append(values)
+        records.append({c.name: values[c.name] for c in columns})
     schema = {c.name: (pl.String if c.name in TEXT else pl.Decimal(38, 2)
                        if rounded and c.kind is ColumnKind.MONEY else pl.Decimal(38, 4 if rounded else 12))
-              for c in COLUMNS}
+              for c in columns}
     return pl.DataFrame(records, schema=schema, orient="row")
 
 
@@ -174,7 +188,14 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
         user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
     readable = [account for account, _ in refreshed]
     read, clients, days = _read(run, readable, first, through)
-    overview = compute_overview(read, clients, days, today)
+    reporting = str(parameters.get("reporting_currency") or "")
+    columns = overview_columns(reporting)
+    if reporting:
+        converted = in_reporting_currency(run, read, clients, days, first, through, reporting)
+        overview = compute_overview(converted.accounts, converted.clients, converted.days, today)
+        converted.annotate(overview)
+    else:
+        overview = compute_overview(read, clients, days, today)
     notes = [f"Month {overview.window.month_start:%Y-%m} through {through.isoformat()}; "
              "budget and pacing per client, totals per currency."]
     if OutputType(context.output_type) is OutputType.XLSX:
@@ -182,13 +203,14 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
         context.output_dir.mkdir(parents=True, exist_ok=True)
         target = context.output_dir / f"{context.run_id}-{name}.xlsx"
         partial = target.with_name(f".{target.name}.part")
-        write_overview_xlsx(partial, COLUMNS, overview, overview_frame(overview, rounded=False), COUNTED, notes + [
+        write_overview_xlsx(partial, columns, overview, overview_frame(overview, columns, rounded=False),
+                            COUNTED, notes + [
             f"Missing client account “{m.name}”: {m.reason}" for m in run.missing])
         partial.replace(target)
         output, state = str(target), None
     else:
-        layout = TableLayout("Accounts overview", COLUMNS, notes=notes, count_where=COUNTED)
-        output, state = run.write(layout, iter([overview_frame(overview)]))
+        layout = TableLayout("Accounts overview", columns, notes=notes, count_where=COUNTED)
+        output, state = run.write(layout, iter([overview_frame(overview, columns)]))
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")

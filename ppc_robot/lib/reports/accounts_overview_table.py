@@ -101,6 +101,9 @@ class OverviewRow:
     pacing: Pacing | None = None
     goals: ClientGoals | None = None
     signals: dict[str, Signal] = field(default_factory=dict)
+    # In a reporting currency: the account's own currency and its month's effective rate.
+    original_currency: str = ""
+    rate: Decimal | None = None
 
     def values(self) -> dict[str, object]:
         """The row's cells by column name (money as Decimal, ratios as Decimal fractions)."""
@@ -110,6 +113,7 @@ class OverviewRow:
             "row": {"account": "Account", "client": "Client"}[self.kind],
             "client": self.client, "client_account": self.account, "platform": self.platform,
             "currency": self.currency,
+            "original_currency": self.original_currency, "rate": self.rate,
             "cost_yesterday": self.yesterday.cost, "cost_7_days": self.week.cost,
             "cost_month": self.month.cost,
             "budget": pacing.budget if pacing else None,
