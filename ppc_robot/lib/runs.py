@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ class Preview:
     chart_labels: list[str]
     chart_values: list[float]
     chart_label: str
+    totals: list[list[Any]] = field(default_factory=list)  # a totals row per currency
 
 
 def preview_name(run_id: int) -> str:
@@ -84,7 +85,7 @@ def preview_of(outputs_dir: Path, run: JobRun) -> Preview | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     return Preview(data["header"], data["rows"], data["chart_labels"], data["chart_values"],
-                   data["chart_label"])
+                   data["chart_label"], data.get("totals", []))
 
 
 @dataclass(frozen=True)

@@ -172,3 +172,23 @@ def test_overview_xlsx_totals_sum_the_account_rows_per_currency_as_recalculated(
         value = sum(number(r["Conversion value (month)"]) for r in members)
         assert close(number(total["ROAS"]), value / cost) and close(number(total["PNO"]), cost / value)
         assert total["Monthly budget"] == ""  # a client's budget is not added up
+
+
+def test_the_overview_preview_ends_with_the_totals_per_currency(
+        session, factory, overview_settings, sandbox):
+    from tests.lib.test_accounts_overview import read_csv
+
+    user, login, accounts = sandbox
+    job = overview_job(session, user, login=login)
+
+    run = run_job(session, factory, overview_settings, job)
+
+    rows = [r for r in read_csv(run.output_file) if r["Row"] == "Account"]
+    preview = json.loads(preview_path(overview_settings.outputs_dir, run).read_text(encoding="utf-8"))
+    spend = preview["header"].index("Spend month to date")
+    shown = {row[4]: row[spend] for row in preview["totals"]}
+    assert [row[0] for row in preview["totals"]] == ["Total", "Total"]
+    for currency in ("CZK", "EUR"):
+        expected = sum(Decimal(r["Spend month to date"]) for r in rows if r["Currency"] == currency)
+        amount, unit = shown[currency].replace("\u202f", "").split(" ")
+        assert (Decimal(amount), unit) == (expected, currency)

@@ -57,6 +57,8 @@ def test_run_now_queues_a_run_and_its_page_shows_the_preview_and_download(app, c
 
     assert "First rows" in page.text and "<svg" in page.text and "Download the output" in page.text
     assert page.text.count("<tr>") == 8  # header + 7 days
+    footer = re.search(r"<tfoot>(.*?)</tfoot>", page.text, re.S)
+    assert footer and "<td>Total</td>" in footer.group(1)  # the totals row under the preview
     assert download.status_code == 200
     assert re.search(r'attachment; filename="?Acme daily \d{4}-\d\d-\d\d\.xlsx', download.headers["Content-Disposition"])
     assert download.data[:2] == b"PK"

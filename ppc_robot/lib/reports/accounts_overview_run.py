@@ -39,6 +39,7 @@ from ppc_robot.lib.reports.accounts_overview_xlsx import write_overview_xlsx
 from ppc_robot.lib.reports.shared import (
     AccountCall,
     AccountToRead,
+    Preview,
     ReportRun,
     TableLayout,
     output_name,
@@ -198,19 +199,24 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
         overview = compute_overview(read, clients, days, today)
     notes = [f"Month {overview.window.month_start:%Y-%m} through {through.isoformat()}; "
              "budget and pacing per client, totals per currency."]
+    layout = TableLayout("Accounts overview", columns, notes=notes, count_where=COUNTED)
+    preview = Preview(columns, "")
     if OutputType(context.output_type) is OutputType.XLSX:
         name = output_name(context.output_path, context.job_name, today)
         context.output_dir.mkdir(parents=True, exist_ok=True)
         target = context.output_dir / f"{context.run_id}-{name}.xlsx"
         partial = target.with_name(f".{target.name}.part")
         write_overview_xlsx(partial, columns, overview, overview_frame(overview, columns, rounded=False),
-                            COUNTED, notes + [
-            f"Missing client account “{m.name}”: {m.reason}" for m in run.missing])
+                            COUNTED, notes + [f"Missing client account “{m.name}”: {m.reason}"
+                                              for m in run.missing])
         partial.replace(target)
         output, state = str(target), None
+        preview.totals = layout.totals(columns, None)
+        for _ in preview.watch(iter([overview_frame(overview, columns)])):
+            pass
+        preview.save(context)
     else:
-        layout = TableLayout("Accounts overview", columns, notes=notes, count_where=COUNTED)
-        output, state = run.write(layout, iter([overview_frame(overview, columns)]))
+        output, state = run.write(layout, iter([overview_frame(overview, columns)]), preview=preview)
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")
