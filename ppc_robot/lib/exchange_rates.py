@@ -25,11 +25,11 @@ from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, cast, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ppc_robot.lib.errors import PpcRobotError
-from ppc_robot.lib.models import ExchangeRate, utcnow
+from ppc_robot.lib.models import ExchangeRate, JobDefinition, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -177,10 +177,22 @@ def _aware(value: datetime | None) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo("UTC"))
 
 
+def rates_wanted(session: Session) -> bool:
+    """Whether any job reports in one currency: only then does the housekeeping ask the ECB
+    (an installation that never converts never calls it; a first run fetches for itself)."""
+    stored = cast(JobDefinition.parameters, String)  # parameters are JSON written by json.dumps
+    return session.scalar(select(JobDefinition.id).where(
+        stored.like('%"reporting_currency": "%'),
+        stored.not_like('%"reporting_currency": ""%')).limit(1)) is not None
+
+
 def refresh_exchange_rates(factory: sessionmaker[Session], config: Mapping[str, Any],
                            now: datetime | None = None) -> int:
-    """The housekeeping's step: bring the rates up to date (its own session and commit)."""
+    """The housekeeping's step: bring the rates up to date while some job reports in one
+    currency (its own session and commit); returns the rows added."""
     with factory() as session:
+        if not rates_wanted(session):
+            return 0
         added = update_exchange_rates(session, EcbSettings.from_config(config), now or utcnow())
         session.commit()
     return added

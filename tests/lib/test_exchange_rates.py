@@ -19,8 +19,10 @@ from ppc_robot.lib.exchange_rates import (
     update_exchange_rates,
 )
 from ppc_robot.lib.models import ExchangeRate
+from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import RunnerSettings
 from ppc_robot.lib.runner.worker import housekeeping
+from tests.factories import make_definition, make_user
 from tests.stubs.ecb import EcbStub, feed_xml
 from tests.support import runs as run_fixtures
 
@@ -43,8 +45,16 @@ def config(ecb):
     return {"PPC_ROBOT_ECB_URL": ecb.url}
 
 
-def test_housekeeping_fills_the_table_from_the_ecb_history(session, factory, ecb, tmp_path):
+def test_housekeeping_fills_the_table_from_the_ecb_history_once_a_job_converts(
+        session, factory, ecb, tmp_path):
     settings = RunnerSettings(outputs_dir=tmp_path / "outputs", app_config=config(ecb))
+    user = make_user(session)
+    make_definition(session, user, parameters=default_parameters())  # each account's own currency
+    session.commit()
+    housekeeping(factory, settings, now=AFTER_NEW_YEAR)
+    assert ecb.requests == []  # nobody converts: the ECB is not asked
+    make_definition(session, user, parameters=default_parameters() | {"reporting_currency": "EUR"})
+    session.commit()
 
     housekeeping(factory, settings, now=AFTER_NEW_YEAR)
 
