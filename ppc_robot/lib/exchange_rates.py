@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import String, cast, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ppc_robot.lib.errors import PpcRobotError
@@ -286,6 +287,8 @@ def rates_for_run(factory: sessionmaker[Session], config: Mapping[str, Any],
             session.commit()
     except EcbFeedError as exc:
         logger.warning("ECB rates could not be fetched for a run: %s", exc)
+    except IntegrityError:
+        logger.info("ECB rates stored meanwhile by another process")
     with factory() as session:
         table = read_rates(session, currencies, first, last, target)
     table.check(days, currencies)

@@ -157,3 +157,20 @@ def test_the_accounts_overview_converts_each_day_and_paces_every_account_of_a_cl
     assert acme_sk["Pacing (%)"] == acme_cz["Pacing (%)"] != ""
     assert Decimal("0.03") < Decimal(acme_cz["Rate to EUR"]) < Decimal("0.05")
     assert acme_sk["Rate to EUR"] == "1.000000"
+
+
+def test_overview_notifications_in_a_reporting_currency_state_converted_amounts(
+        session, factory, settings, sandbox, ecb):
+    from tests.lib.test_accounts_overview import open_notifications
+
+    user, login, accounts = sandbox
+    add_client(session, user, "Acme", "CZK", accounts[:2], monthly_budget=Decimal(100))
+    job = overview_job(session, user, login=login, reporting_currency="EUR", notifications=True)
+
+    run_job(session, factory, settings, job)
+
+    [over] = open_notifications(session, "budget_overspend")
+    assert over.message_params["client"] == "Acme"
+    assert over.message_params["spent"].endswith(" EUR") and "EUR pro-rated of" in over.message_params["budget"]
+    budget = (Decimal(100) / published_rate(ecb, date(2026, 11, 24), "CZK")).quantize(CENT)
+    assert over.message_params["budget"].endswith(f"of {budget} EUR")

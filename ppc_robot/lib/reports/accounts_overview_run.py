@@ -193,7 +193,9 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
     columns = overview_columns(reporting)
     if reporting:
         converted = in_reporting_currency(run, read, clients, days, first, through, reporting)
-        overview = compute_overview(converted.accounts, converted.clients, converted.days, today)
+        # Notifications read the same converted figures as the overview.
+        read, clients, days = converted.accounts, converted.clients, converted.days
+        overview = compute_overview(read, clients, days, today)
         converted.annotate(overview)
     else:
         overview = compute_overview(read, clients, days, today)
