@@ -47,6 +47,8 @@ LOOKBACK_DAYS = 14
 ECB_CURRENCIES = ("EUR", "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "GBP", "HKD", "HUF",
                   "IDR", "ILS", "INR", "ISK", "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP",
                   "PLN", "RON", "SEK", "SGD", "THB", "TRY", "USD", "ZAR")
+# The choices of a report's "Reporting currency" parameter ("": each account's own).
+REPORTING_CURRENCIES = [("", "Each account's own currency")] + [(c, c) for c in sorted(ECB_CURRENCIES)]
 _CUBE = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}Cube"
 
 

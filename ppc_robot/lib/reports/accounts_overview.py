@@ -12,9 +12,9 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
 from ppc_robot.lib.bounds import Bound
+from ppc_robot.lib.exchange_rates import REPORTING_CURRENCIES
 from ppc_robot.lib.fields import BoundedIntegerField
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
-from ppc_robot.lib.reports.performance import REPORTING_CURRENCIES
 
 TARGET_DAYS = Bound(1, 31, "a number of days")
 DEFAULT_TARGET_DAYS = 3

@@ -11,7 +11,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ppc_robot.lib.bounds import COUNT, Bound
-from ppc_robot.lib.exchange_rates import ECB_CURRENCIES
+from ppc_robot.lib.exchange_rates import REPORTING_CURRENCIES
 from ppc_robot.lib.fields import BoundedDecimalField, BoundedIntegerField, MoneyField
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
 
@@ -61,7 +61,6 @@ COMPARISONS = [
 ]
 SORT_ORDERS = [("desc", "Highest first"), ("asc", "Lowest first")]
 SHEETS = [("merged", "All accounts in one sheet"), ("per_account", "One sheet per account")]
-REPORTING_CURRENCIES = [("", "Each account's own currency")] + [(c, c) for c in sorted(ECB_CURRENCIES)]
 ROW_LIMIT_MAX = 100_000
 ROW_LIMIT = Bound(1, ROW_LIMIT_MAX, "a row limit")
 
