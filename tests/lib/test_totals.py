@@ -192,3 +192,34 @@ def test_the_overview_preview_ends_with_the_totals_per_currency(
         expected = sum(Decimal(r["Spend month to date"]) for r in rows if r["Currency"] == currency)
         amount, unit = shown[currency].replace("\u202f", "").split(" ")
         assert (Decimal(amount), unit) == (expected, currency)
+
+
+@pytest.mark.parametrize("currencies", [("CZK", "CZK", "EUR", "EUR"), ("CZK", "EUR", "CZK", "EUR")])
+def test_xlsx_totals_per_currency_in_blocks_or_interleaved_as_libreoffice_recalculates(
+        tmp_path, currencies):
+    from ppc_robot.lib.outputs import Sheet, write_xlsx
+
+    columns = [Column("campaign", "Campaign"), Column("currency", "Currency"),
+               Column("clicks", "Clicks", ColumnKind.INTEGER, total=SUM),
+               Column("cost", "Cost", ColumnKind.MONEY, total=SUM),
+               Column("cpc", "CPC", ColumnKind.MONEY, total=Ratio("cost", "clicks"))]
+    rows = [(f"C{n}", currency, 10 * (n + 1), Decimal(100 + n), Decimal(100 + n) / (10 * (n + 1)))
+            for n, currency in enumerate(currencies)]
+    frame = pl.DataFrame(rows, schema={"campaign": pl.String, "currency": pl.String, "clicks": pl.Int64,
+                                       "cost": pl.Decimal(38, 6), "cpc": pl.Decimal(38, 6)}, orient="row")
+    totals = Totals(columns)
+    totals.add(frame)
+    path = tmp_path / "totals.xlsx"
+
+    write_xlsx(path, [Sheet("Table", columns, rows, totals=totals)])
+
+    table = recalculated_with_libreoffice(path, tmp_path)
+    found = {r[1]: r for r in table if r and r[0] == "Total"}
+    for currency in ("CZK", "EUR"):
+        mine = [r for r in rows if r[1] == currency]
+        clicks, cost = sum(r[2] for r in mine), sum(r[3] for r in mine)
+        assert int(found[currency][2]) == clicks
+        assert close(number(found[currency][3]), float(cost))
+        assert close(number(found[currency][4]), float(cost / clicks))
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert (b"OFFSET(" in sheet) is (currencies[1] == "EUR")  # interleaved rows: tested one by one

@@ -148,13 +148,30 @@ class SheetWriter:
             for index, column in enumerate(sheet.columns)
         ]
         self.last_row = 0
+        # Where each currency's rows are (first, last), while they come one block per currency;
+        # None once a currency comes back after another (the totals then test each row).
+        names = [c.name for c in sheet.columns]
+        currency_column = sheet.totals.currency_column if sheet.totals is not None else "currency"
+        self._currency_at = names.index(currency_column) if currency_column in names else None
+        self._blocks: dict[Any, list[int]] | None = {}
+        self._block: list[int] | None = None
+        self._block_currency: Any = object()
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows (tuples in column order) after those already written; None leaves a cell empty."""
         worksheet, plan = self._worksheet, self._plan
         number, string = _WRITE_NUMBER, _WRITE_STRING
         row_number = self.last_row
+        at = self._currency_at
         for row_number, row in enumerate(rows, start=self.last_row + 1):
+            if at is not None and self._blocks is not None:
+                if row[at] == self._block_currency and self._block is not None:
+                    self._block[1] = row_number
+                elif row[at] in self._blocks:
+                    self._blocks = None
+                else:
+                    self._block_currency = row[at]
+                    self._block = self._blocks[row[at]] = [row_number, row_number]
             for index, kind, fmt in plan:
                 value = row[index]
                 if value is None:
@@ -179,7 +196,6 @@ class SheetWriter:
             _colour_against_goals(worksheet, sheet, last_row, good, bad)
             _add_chart(self._workbook, worksheet, sheet, self._name, last_row)
 
-
     def _write_totals(self) -> int:
         """A totals row per currency under the data: SUBTOTAL formulas, so a filter changes
         them, each with its computed value cached for viewers that do not recalculate.
@@ -194,7 +210,14 @@ class SheetWriter:
         for offset, row in enumerate(rows, start=1):
             number = last + offset
             cells = totals.cells(row, columns)
-            conditions = total_conditions(totals, row.currency, index_of, several=len(rows) > 1)
+            block = self._blocks.get(row.currency) if self._blocks is not None else None
+            if len(rows) > 1 and block is not None and totals.count_where is None:
+                # The currency's rows are one block (the table is sorted by currency first):
+                # a plain SUBTOTAL over it, light for a large sheet.
+                span, conditions = (block[0], block[1]), []
+            else:
+                span = (1, last)
+                conditions = total_conditions(totals, row.currency, index_of, several=len(rows) > 1)
             for index, (column, cell) in enumerate(zip(columns, cells, strict=True)):
                 _index, _kind, fmt = self._plan[index]
                 if column.total is None or index == 0:
@@ -202,7 +225,7 @@ class SheetWriter:
                         self._worksheet.write_string(number, index, neutralise_formula(str(cell)),
                                                      self._label)
                     continue
-                formula = total_formula(column, index, number, last, index_of, conditions)
+                formula = total_formula(column, index, number, span, index_of, conditions)
                 cached: Any = float(cell) if cell is not None else ""
                 self._worksheet.write_formula(number, index, formula, fmt, cached)
         return len(rows)
@@ -226,27 +249,30 @@ def _cell(row: int, column: int, absolute: bool = False) -> str:
     return xl_rowcol_to_cell(row, column, absolute, absolute)
 
 
-def total_formula(column: Column, index: int, row: int, last: int, index_of: dict[str, int],
-                   conditions: list[tuple[int, str]]) -> str:
-    """The formula of one totals cell (row `row`, data in rows 1..`last`)."""
+def total_formula(column: Column, index: int, row: int, rows: tuple[int, int],
+                  index_of: dict[str, int], conditions: list[tuple[int, str]]) -> str:
+    """The formula of one totals cell in row `row`, summing the data rows `rows` (first, last)
+    that pass `conditions`."""
     spec = column.total
+    top, bottom = rows
 
     def at(name: str) -> str:
         return _cell(row, index_of[name])
 
     if isinstance(spec, Sum):
-        span = f"{_cell(1, index, True)}:{_cell(last, index, True)}"
+        span = f"{_cell(top, index, True)}:{_cell(bottom, index, True)}"
         if not conditions:
             return f"=SUBTOTAL(9,{span})"
-        first = _cell(1, index, True)
+        first = _cell(top, index, True)
         tests = "".join(
-            f',--({_cell(1, c, True)}:{_cell(last, c, True)}="{value.replace(chr(34), chr(34) * 2)}")'
+            f',--({_cell(top, c, True)}:{_cell(bottom, c, True)}="{value.replace(chr(34), chr(34) * 2)}")'
             for c, value in conditions)
         return f"=SUMPRODUCT(SUBTOTAL(9,OFFSET({first},ROW({span})-ROW({first}),0)){tests})"
     if isinstance(spec, Ratio):
-        top, bottom = at(spec.numerator), at(spec.denominator)
+        numerator, denominator = at(spec.numerator), at(spec.denominator)
         scale = "" if spec.scale == 1 else f"*{spec.scale}"
-        return f'=IF(OR({top}="",{bottom}="",{bottom}=0),"",{top}{scale}/{bottom})'
+        return (f'=IF(OR({numerator}="",{denominator}="",{denominator}=0),"",'
+                f'{numerator}{scale}/{denominator})')
     if isinstance(spec, Difference):
         a, b = at(spec.minuend), at(spec.subtrahend)
         return f'=IF(OR({a}="",{b}=""),"",{a}-{b})'

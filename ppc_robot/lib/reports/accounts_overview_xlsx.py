@@ -94,7 +94,7 @@ def _write_totals(sheet: object, columns: Sequence[Column], frame: pl.DataFrame,
                     sheet.write_string(number, index, neutralise_formula(str(cell)), style)  # type: ignore[attr-defined]
                 continue
             sheet.write_formula(number, index,  # type: ignore[attr-defined]
-                                total_formula(column, index, number, last, index_of, conditions),
+                                total_formula(column, index, number, (1, last), index_of, conditions),
                                 style, float(cell) if cell is not None else "")
     return len(rows)
 
