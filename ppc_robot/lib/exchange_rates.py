@@ -16,6 +16,7 @@ network: a document type declaration (entities) is refused before parsing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -189,15 +190,27 @@ def rates_wanted(session: Session) -> bool:
         stored.not_like('%"reporting_currency": ""%')).limit(1)) is not None
 
 
+_last_failure: list[float] = []  # when this process last failed to read the ECB (monotonic)
+
+
 def refresh_exchange_rates(factory: sessionmaker[Session], config: Mapping[str, Any],
                            now: datetime | None = None) -> int:
     """The housekeeping's step: bring the rates up to date while some job reports in one
     currency (its own session and commit); returns the rows added."""
+    settings = EcbSettings.from_config(config)
+    if _last_failure and time.monotonic() - _last_failure[-1] < settings.refresh_seconds:
+        return 0  # the ECB failed recently: not again at every housekeeping
     with factory() as session:
         if not rates_wanted(session):
             return 0
-        added = update_exchange_rates(session, EcbSettings.from_config(config), now or utcnow())
+        try:
+            added = update_exchange_rates(session, settings, now or utcnow())
+        except EcbFeedError as exc:
+            _last_failure[:] = [time.monotonic()]
+            logger.warning("ECB rates not updated: %s", exc)
+            return 0
         session.commit()
+    _last_failure.clear()
     return added
 
 

@@ -152,3 +152,24 @@ def test_the_parser_reads_the_ecb_format_and_refuses_entities():
         parse_ecb_xml(bomb)
     with pytest.raises(EcbFeedError, match="no rates"):
         parse_ecb_xml(b"<Envelope/>")
+
+
+def test_housekeeping_survives_an_unreachable_ecb_and_waits_before_asking_again(
+        session, factory, ecb, tmp_path, caplog, monkeypatch):
+    from ppc_robot.lib import exchange_rates
+
+    monkeypatch.setattr(exchange_rates, "_last_failure", [])  # this process's memory, this test only
+    settings = RunnerSettings(outputs_dir=tmp_path / "outputs", app_config=config(ecb))
+    make_definition(session, make_user(session), parameters=default_parameters() | {"reporting_currency": "USD"})
+    session.commit()
+    ecb.down = True
+
+    housekeeping(factory, settings, now=AFTER_NEW_YEAR)
+    housekeeping(factory, settings, now=AFTER_NEW_YEAR)
+
+    assert len(ecb.requests) == 1  # not again until PPC_ROBOT_ECB_REFRESH_SECONDS have passed
+    assert "ECB rates not updated: The ECB answered 503" in caplog.text
+    exchange_rates._last_failure.clear()  # as if the wait had passed
+    ecb.down = False
+    housekeeping(factory, settings, now=AFTER_NEW_YEAR)
+    assert session.scalar(select(func.count()).select_from(ExchangeRate)) == 3 * len(ecb.rates)
