@@ -2,7 +2,7 @@
 recipient, with the download link's hashed token
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-04 03:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0014"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

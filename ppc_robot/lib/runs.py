@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ class Preview:
     chart_values: list[float]
     chart_label: str
     chart: dict[str, Any] | None = None
+    totals: list[list[Any]] = field(default_factory=list)  # a totals row per currency
 
 
 def preview_name(run_id: int) -> str:
@@ -91,7 +92,7 @@ def preview_of(outputs_dir: Path, run: JobRun) -> Preview | None:
                  "series": [{"label": data["chart_label"], "values": data["chart_values"],
                              "type": "line"}]}
     return Preview(data["header"], data["rows"], data["chart_labels"], data["chart_values"],
-                   data["chart_label"], chart)
+                   data["chart_label"], chart, data.get("totals", []))
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,9 @@ def test_the_overview_goes_to_the_spreadsheet_with_totals_per_currency(
     assert len(accounts_rows) == len(accounts)
     assert totals == {currency: sum((Decimal(str(r[spend])) for r in accounts_rows if r[4] == currency),
                                     Decimal(0)) for currency in {a.currency for a in accounts}}
+    # Ratios from the sums of the account rows, never an average of the rows' ratios.
+    value, roas = header.index("Conversion value (month)"), header.index("ROAS")
+    for total in (r for r in table[1:] if r and r[0] == "Total"):
+        members = [r for r in accounts_rows if r[4] == total[4]]
+        cost = sum(Decimal(str(r[spend])) for r in members)
+        assert abs(Decimal(str(total[roas])) - sum(Decimal(str(r[value])) for r in members) / cost) < Decimal("1E-9")

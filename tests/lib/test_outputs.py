@@ -67,9 +67,9 @@ def test_csv_is_utf8_with_the_chosen_delimiter_and_no_formulas(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith("\ufeff".encode())
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Date;Campaign;Clicks;Cost;CTR;CPA"
+    assert lines[0] == "Date;Campaign;Clicks;Cost;CTR (%);CPA"  # percent, the unit in the header
     assert lines[1].split(";")[1] == "\"'=HYPERLINK(\"\"http://evil\"\")\""
-    assert lines[2] == "2026-11-02;Brand — CZ;95;999.99;0.0288;120.00"
+    assert lines[2] == "2026-11-02;Brand — CZ;95;999.99;2.88;120.00"
 
 
 @settings(max_examples=200)
@@ -107,3 +107,21 @@ def test_sheets_fed_rows_in_turns_equal_sheets_written_one_after_the_other(tmp_p
 
     assert workbook.rows == len(first) + len(second)
     assert sheets_xml(tmp_path / "turns.xlsx") == sheets_xml(tmp_path / "whole.xlsx")
+
+
+def test_csv_money_has_its_currencys_minor_unit_and_ratios_two_decimals(tmp_path):
+    path = tmp_path / "report.csv"
+    columns = [Column("currency", "Currency"), Column("cost", "Cost", ColumnKind.MONEY),
+               Column("roas", "ROAS", ColumnKind.RATIO), Column("pno", "PNO", ColumnKind.PERCENT),
+               Column("conversions", "Conversions", ColumnKind.DECIMAL)]
+    rows = [("CZK", Decimal("3891.130000"), 4.5, 0.22, Decimal("12.000000")),
+            ("JPY", Decimal("52340.500000"), 0.456789, 0.123456, Decimal("2.345678")),
+            ("KWD", Decimal("12.345600"), None, None, Decimal("0"))]
+
+    write_csv(path, columns, rows)
+
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines == ["Currency,Cost,ROAS,PNO (%),Conversions",
+                     "CZK,3891.13,4.50,22.00,12",
+                     "JPY,52341,0.46,12.35,2.35",  # yen have no minor unit
+                     "KWD,12.346,,,0"]  # fils: three decimals

@@ -53,3 +53,33 @@ def read_workbook(path: Path) -> dict[str, list[list[str]]]:
                     cells[column] = text or ""
             sheets[sheet.get("name")] = rows
     return sheets
+
+
+RECALCULATE_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">\
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculated_with_libreoffice(xlsx_path: Path, tmp_path: Path) -> list[list[str]]:
+    """The first sheet as LibreOffice computes it: every formula recalculated on load (not the
+    values cached in the file), cells as raw values (not as formatted), hidden columns included."""
+    import csv
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise AssertionError("LibreOffice is not installed: `make test` installs libreoffice-calc.")
+    profile = tmp_path / "lo-recalc"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALCULATE_ON_LOAD, encoding="utf-8")
+    out = tmp_path / "lo-out"
+    subprocess.run([office, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false",
+                    "--outdir", str(out), str(xlsx_path)], check=True, capture_output=True, timeout=120)
+    with (out / (xlsx_path.stem + ".csv")).open(encoding="utf-8") as handle:
+        return list(csv.reader(handle))

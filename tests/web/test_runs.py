@@ -63,6 +63,8 @@ def test_run_now_queues_a_run_and_its_page_shows_the_preview_and_download(app, c
     assert chart["titles"] == {"x": "Day", "y": f"Cost ({currency})", "y2": "Clicks"}
     assert len(chart["labels"]) == 7 and [s["axis"] for s in chart["series"]] == ["y", "y2"]
     assert page.text.count("<tr>") == 8  # header + 7 days
+    footer = re.search(r"<tfoot>(.*?)</tfoot>", page.text, re.S)
+    assert footer and "<td>Total</td>" in footer.group(1)  # the totals row under the preview
     assert download.status_code == 200
     assert re.search(r'attachment; filename="?Acme daily \d{4}-\d\d-\d\d\.xlsx', download.headers["Content-Disposition"])
     assert download.data[:2] == b"PK"

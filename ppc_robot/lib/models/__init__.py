@@ -34,6 +34,7 @@ from ppc_robot.lib.models.notifications import (
 )
 from ppc_robot.lib.models.outputs import OutputDelivery
 from ppc_robot.lib.models.quotas import PlatformQuota
+from ppc_robot.lib.models.rates import ExchangeRate
 from ppc_robot.lib.models.stats import AccountDay, CampaignDay, StatsState
 from ppc_robot.lib.models.tags import ClientAccountTag, Tag, client_accounts_tags, jobs_tags
 from ppc_robot.lib.models.users import User
@@ -51,6 +52,7 @@ __all__ = [
     "ClientAccountTag",
     "DeliveryStatus",
     "EmailMode",
+    "ExchangeRate",
     "Folder",
     "FolderPath",
     "Job",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 class ColumnKind(enum.StrEnum):
@@ -14,6 +15,41 @@ class ColumnKind(enum.StrEnum):
     MONEY = "money"
     PERCENT = "percent"
     RATIO = "ratio"
+    RATE = "rate"  # an exchange rate: six decimals
+
+
+@dataclass(frozen=True)
+class Sum:
+    """The column totals as the sum of its rows (an additive metric)."""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """The column totals as `scale` × total of `numerator` / total of `denominator`."""
+
+    numerator: str
+    denominator: str
+    scale: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """The column totals as total of `minuend` − total of `subtrahend` (a change)."""
+
+    minuend: str
+    subtrahend: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """The column totals as (total of `current` − total of `previous`) / total of `previous`."""
+
+    current: str
+    previous: str
+
+
+SUM = Sum()
+Total = Sum | Ratio | Difference | Change
 
 
 @dataclass(frozen=True)
@@ -23,6 +59,8 @@ class Column:
     kind: ColumnKind = ColumnKind.TEXT
     # For colouring against a client's goal: "lower" (CPA, PNO) or "higher" (ROAS) is better.
     better: str | None = None
+    # How the column's totals row is computed (lib/outputs/totals.py); None: no total.
+    total: Total | None = None
 
     @property
     def width(self) -> int:

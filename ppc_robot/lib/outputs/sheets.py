@@ -53,7 +53,8 @@ def _cell(column: Column, value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return float(value)
+        # A total of counts comes as Decimal: still a whole number in the sheet.
+        return int(value) if column.kind is ColumnKind.INTEGER else float(value)
     return value
 
 

@@ -13,13 +13,23 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from ppc_robot.lib.outputs.columns import Column, ColumnKind, neutralise_formula
+from ppc_robot.lib.outputs.columns import (
+    Change,
+    Column,
+    ColumnKind,
+    Difference,
+    Ratio,
+    Sum,
+    neutralise_formula,
+)
+from ppc_robot.lib.outputs.totals import Totals
 
 NUMBER_FORMATS = {
     ColumnKind.INTEGER: "#,##0",
     ColumnKind.DECIMAL: "#,##0.00",
     ColumnKind.PERCENT: "0.00%",
     ColumnKind.RATIO: "0.00",
+    ColumnKind.RATE: "0.000000",
     ColumnKind.DATE: "yyyy-mm-dd",
 }
 SHEET_NAME_MAX = 31
@@ -37,6 +47,10 @@ class Sheet:
     chart_metric: str | None = None  # chart this column over the date column
     goals: dict[str, Decimal] = field(default_factory=dict)  # column name → target value
     notes: Sequence[str] = ()
+    # Totals rows under the data (filled while the rows are written, read when the file closes);
+    # the last `hidden_columns` columns are inputs of the totals, written but hidden.
+    totals: Totals | None = None
+    hidden_columns: int = 0
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
@@ -72,6 +86,7 @@ class XlsxFile:
         self._formats = {kind: self._workbook.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
         self._good = self._workbook.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
         self._bad = self._workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self._bold = self._workbook.add_format({"bold": True, "top": 1})
         self._taken: set[str] = set()
         self._sheets: list[SheetWriter] = []
         self.rows = 0
@@ -79,7 +94,7 @@ class XlsxFile:
     def add_sheet(self, sheet: Sheet) -> SheetWriter:
         """A new sheet with the header of `sheet` (its rows are not read: give them to `write`)."""
         writer = SheetWriter(self._workbook, sheet, sheet_name(sheet.name, self._taken), self._header,
-                             self._formats)
+                             self._formats | {ColumnKind.TEXT: self._bold})
         self._sheets.append(writer)
         return writer
 
@@ -118,9 +133,12 @@ class SheetWriter:
         self._workbook, self._sheet, self._name = workbook, sheet, name
         self._worksheet = worksheet = workbook.add_worksheet(name)
         money = workbook.add_format({"num_format": f'#,##0.00 "{sheet.currency}"' if sheet.currency else "#,##0.00"})
+        first_hidden = len(sheet.columns) - sheet.hidden_columns
         for index, column in enumerate(sheet.columns):
-            worksheet.set_column(index, index, column.width)
+            worksheet.set_column(index, index, column.width, None,
+                                 {"hidden": True} if index >= first_hidden else None)
             worksheet.write_string(0, index, column.label, header)
+        self._label = formats[ColumnKind.TEXT]
         worksheet.freeze_panes(1, 0)
         # Per column: how its values are written, with which number format.
         self._plan = [
@@ -130,13 +148,30 @@ class SheetWriter:
             for index, column in enumerate(sheet.columns)
         ]
         self.last_row = 0
+        # Where each currency's rows are (first, last), while they come one block per currency;
+        # None once a currency comes back after another (the totals then test each row).
+        names = [c.name for c in sheet.columns]
+        currency_column = sheet.totals.currency_column if sheet.totals is not None else "currency"
+        self._currency_at = names.index(currency_column) if currency_column in names else None
+        self._blocks: dict[Any, list[int]] | None = {}
+        self._block: list[int] | None = None
+        self._block_currency: Any = object()
 
     def write(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows (tuples in column order) after those already written; None leaves a cell empty."""
         worksheet, plan = self._worksheet, self._plan
         number, string = _WRITE_NUMBER, _WRITE_STRING
         row_number = self.last_row
+        at = self._currency_at
         for row_number, row in enumerate(rows, start=self.last_row + 1):
+            if at is not None and self._blocks is not None:
+                if row[at] == self._block_currency and self._block is not None:
+                    self._block[1] = row_number
+                elif row[at] in self._blocks:
+                    self._blocks = None
+                else:
+                    self._block_currency = row[at]
+                    self._block = self._blocks[row[at]] = [row_number, row_number]
             for index, kind, fmt in plan:
                 value = row[index]
                 if value is None:
@@ -153,12 +188,97 @@ class SheetWriter:
 
     def finish(self, good: Any, bad: Any) -> None:
         worksheet, sheet, last_row = self._worksheet, self._sheet, self.last_row
-        for offset, note in enumerate(sheet.notes, start=2):
+        below = self._write_totals() if last_row else 0
+        for offset, note in enumerate(sheet.notes, start=2 + below):
             worksheet.write_string(last_row + offset, 0, neutralise_formula(note))
         if last_row:
-            worksheet.autofilter(0, 0, last_row, len(sheet.columns) - 1)
+            worksheet.autofilter(0, 0, last_row, len(sheet.columns) - 1 - sheet.hidden_columns)
             _colour_against_goals(worksheet, sheet, last_row, good, bad)
             _add_chart(self._workbook, worksheet, sheet, self._name, last_row)
+
+    def _write_totals(self) -> int:
+        """A totals row per currency under the data: SUBTOTAL formulas, so a filter changes
+        them, each with its computed value cached for viewers that do not recalculate.
+        Returns the number of rows written."""
+        totals = self._sheet.totals
+        if totals is None or not totals.has_totals:
+            return 0
+        rows = totals.rows()
+        columns = self._sheet.columns
+        index_of = {c.name: i for i, c in enumerate(columns)}
+        last = self.last_row
+        for offset, row in enumerate(rows, start=1):
+            number = last + offset
+            cells = totals.cells(row, columns)
+            block = self._blocks.get(row.currency) if self._blocks is not None else None
+            if len(rows) > 1 and block is not None and totals.count_where is None:
+                # The currency's rows are one block (the table is sorted by currency first):
+                # a plain SUBTOTAL over it, light for a large sheet.
+                span, conditions = (block[0], block[1]), []
+            else:
+                span = (1, last)
+                conditions = total_conditions(totals, row.currency, index_of, several=len(rows) > 1)
+            for index, (column, cell) in enumerate(zip(columns, cells, strict=True)):
+                _index, _kind, fmt = self._plan[index]
+                if column.total is None or index == 0:
+                    if cell is not None:
+                        self._worksheet.write_string(number, index, neutralise_formula(str(cell)),
+                                                     self._label)
+                    continue
+                formula = total_formula(column, index, number, span, index_of, conditions)
+                cached: Any = float(cell) if cell is not None else ""
+                self._worksheet.write_formula(number, index, formula, fmt, cached)
+        return len(rows)
+
+
+def total_conditions(totals: Totals, currency: str, index_of: dict[str, int], *,
+                     several: bool) -> list[tuple[int, str]]:
+    """Which rows a totals row sums, as (column index, value) tests: its currency's when the
+    sheet has `several`, and those of `totals.count_where`. With a test, the sum counts the
+    visible rows that pass it (the SUMPRODUCT/SUBTOTAL/OFFSET idiom); without, a SUBTOTAL."""
+    conditions = []
+    currency_index = index_of.get(totals.currency_column)
+    if several and currency_index is not None:
+        conditions.append((currency_index, currency))
+    if totals.count_where is not None and totals.count_where[0] in index_of:
+        conditions.append((index_of[totals.count_where[0]], totals.count_where[1]))
+    return conditions
+
+
+def _cell(row: int, column: int, absolute: bool = False) -> str:
+    return xl_rowcol_to_cell(row, column, absolute, absolute)
+
+
+def total_formula(column: Column, index: int, row: int, rows: tuple[int, int],
+                  index_of: dict[str, int], conditions: list[tuple[int, str]]) -> str:
+    """The formula of one totals cell in row `row`, summing the data rows `rows` (first, last)
+    that pass `conditions`."""
+    spec = column.total
+    top, bottom = rows
+
+    def at(name: str) -> str:
+        return _cell(row, index_of[name])
+
+    if isinstance(spec, Sum):
+        span = f"{_cell(top, index, True)}:{_cell(bottom, index, True)}"
+        if not conditions:
+            return f"=SUBTOTAL(9,{span})"
+        first = _cell(top, index, True)
+        tests = "".join(
+            f',--({_cell(top, c, True)}:{_cell(bottom, c, True)}="{value.replace(chr(34), chr(34) * 2)}")'
+            for c, value in conditions)
+        return f"=SUMPRODUCT(SUBTOTAL(9,OFFSET({first},ROW({span})-ROW({first}),0)){tests})"
+    if isinstance(spec, Ratio):
+        numerator, denominator = at(spec.numerator), at(spec.denominator)
+        scale = "" if spec.scale == 1 else f"*{spec.scale}"
+        return (f'=IF(OR({numerator}="",{denominator}="",{denominator}=0),"",'
+                f'{numerator}{scale}/{denominator})')
+    if isinstance(spec, Difference):
+        a, b = at(spec.minuend), at(spec.subtrahend)
+        return f'=IF(OR({a}="",{b}=""),"",{a}-{b})'
+    assert isinstance(spec, Change)
+    a, b = at(spec.current), at(spec.previous)
+    return f'=IF(OR({a}="",{b}="",{b}=0),"",({a}-{b})/{b})'
 
 
 def _colour_against_goals(worksheet: Any, sheet: Sheet, last_row: int, good: Any, bad: Any) -> None:

@@ -8,10 +8,11 @@ Only its parameters live here; the computation is in accounts_overview_table.py 
 
 from __future__ import annotations
 
-from wtforms import BooleanField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
 from ppc_robot.lib.bounds import Bound
+from ppc_robot.lib.exchange_rates import REPORTING_CURRENCIES
 from ppc_robot.lib.fields import BoundedIntegerField
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
 
@@ -29,6 +30,11 @@ class AccountsOverviewParametersForm(ReportParametersForm):
     target_days = BoundedIntegerField(
         "Days in a row before a missed target is notified", validators=[Optional()],
         bound=TARGET_DAYS, default=DEFAULT_TARGET_DAYS)
+    reporting_currency = SelectField(
+        "Reporting currency", choices=REPORTING_CURRENCIES, default="",
+        description="Converts all money to this currency at the European Central Bank's rate of "
+                    "each day (budgets and targets at the last day's); each account keeps its own "
+                    "currency and rate beside it.")
 
     def parameters(self) -> Parameters:
         result = super().parameters()
@@ -38,7 +44,7 @@ class AccountsOverviewParametersForm(ReportParametersForm):
 
 
 def default_parameters() -> Parameters:
-    return {"notifications": False, "target_days": DEFAULT_TARGET_DAYS}
+    return {"notifications": False, "target_days": DEFAULT_TARGET_DAYS, "reporting_currency": ""}
 
 
 ACCOUNTS_OVERVIEW = ReportType(

@@ -22,8 +22,10 @@ from sqlalchemy import select
 
 from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType, utcnow
 from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.outputs.columns import SUM, Ratio
 from ppc_robot.lib.pacing import settled_day
 from ppc_robot.lib.platforms import ReportRequest
+from ppc_robot.lib.reports.accounts_overview_currency import in_reporting_currency
 from ppc_robot.lib.reports.accounts_overview_notify import notify
 from ppc_robot.lib.reports.accounts_overview_table import (
     ClientGoals,
@@ -53,25 +55,41 @@ COLUMNS = [
     Column("client_account", "Client account"),
     Column("platform", "Platform"),
     Column("currency", "Currency"),
-    Column("cost_yesterday", "Spend yesterday", ColumnKind.MONEY),
-    Column("cost_7_days", "Spend last 7 days", ColumnKind.MONEY),
-    Column("cost_month", "Spend month to date", ColumnKind.MONEY),
+    Column("cost_yesterday", "Spend yesterday", ColumnKind.MONEY, total=SUM),
+    Column("cost_7_days", "Spend last 7 days", ColumnKind.MONEY, total=SUM),
+    Column("cost_month", "Spend month to date", ColumnKind.MONEY, total=SUM),
+    # A client's budget, pacing and forecast repeat on each of its accounts: no total.
     Column("budget", "Monthly budget", ColumnKind.MONEY),
     Column("expected", "Budget pro-rated", ColumnKind.MONEY),
     Column("pacing", "Pacing", ColumnKind.PERCENT),
     Column("forecast", "Month-end forecast", ColumnKind.MONEY),
-    Column("conversions", "Conversions (month)", ColumnKind.DECIMAL),
-    Column("conversion_value", "Conversion value (month)", ColumnKind.MONEY),
-    Column("cpa", "CPA", ColumnKind.MONEY, better="lower"),
+    Column("conversions", "Conversions (month)", ColumnKind.DECIMAL, total=SUM),
+    Column("conversion_value", "Conversion value (month)", ColumnKind.MONEY, total=SUM),
+    Column("cpa", "CPA", ColumnKind.MONEY, better="lower", total=Ratio("cost_month", "conversions")),
     Column("target_cpa", "Target CPA", ColumnKind.MONEY),
-    Column("roas", "ROAS", ColumnKind.RATIO, better="higher"),
+    Column("roas", "ROAS", ColumnKind.RATIO, better="higher",
+           total=Ratio("conversion_value", "cost_month")),
     Column("target_roas", "Target ROAS", ColumnKind.RATIO),
-    Column("pno", "PNO", ColumnKind.PERCENT, better="lower"),
+    Column("pno", "PNO", ColumnKind.PERCENT, better="lower",
+           total=Ratio("cost_month", "conversion_value")),
     Column("target_pno", "Target PNO", ColumnKind.PERCENT),
 ]
-TEXT = ("row", "client", "client_account", "platform", "currency")
+# The totals sum the account rows (a client row repeats its accounts' sums).
+COUNTED = ("row", "Account")
+TEXT = ("row", "client", "client_account", "platform", "currency", "original_currency")
+
+
+def overview_columns(reporting_currency: str = "") -> list[Column]:
+    """The overview's columns; in a reporting currency, each account's own currency and rate
+    after the currency."""
+    if not reporting_currency:
+        return COLUMNS
+    at = [c.name for c in COLUMNS].index("currency") + 1
+    return COLUMNS[:at] + [Column("original_currency", "Original currency"),
+                           Column("rate", f"Rate to {reporting_currency}", ColumnKind.RATE)] + COLUMNS[at:]
 MONEY_PLACES = Decimal("0.01")
 RATIO_PLACES = Decimal("0.0001")
+RATE_PLACES = Decimal("0.000001")
 
 
 def _stale_from(session: Any, account_id: int, first: date, through: date, now: datetime,
@@ -137,19 +155,23 @@ def _read(run: ReportRun, accounts: list[AccountToRead], first: date, through: d
     return read, clients, days
 
 
-def overview_frame(overview: Overview) -> pl.DataFrame:
-    """The rows as one frame (money rounded to cents, ratios to four places) for CSV/Sheets."""
+def overview_frame(overview: Overview, columns: list[Column] = COLUMNS, *,
+                   rounded: bool = True) -> pl.DataFrame:
+    """The rows as one frame (money rounded to cents, ratios to four places) for CSV/Sheets;
+    not `rounded`, the values as computed (what the XLSX writes)."""
     records = []
     for row in overview.rows:
         values = row.values()
-        for column in COLUMNS:
+        for column in columns:
             value = values[column.name]
-            if isinstance(value, Decimal):
-                places = MONEY_PLACES if column.kind is ColumnKind.MONEY else RATIO_PLACES
+            if rounded and isinstance(value, Decimal):
+                places = (MONEY_PLACES if column.kind is ColumnKind.MONEY else RATE_PLACES
+                          if column.kind is ColumnKind.RATE else RATIO_PLACES)
                 values[column.name] = value.quantize(places)
-        records.append(values)
+        records.append({c.name: values[c.name] for c in columns})
     schema = {c.name: (pl.String if c.name in TEXT else pl.Decimal(38, 2)
-                       if c.kind is ColumnKind.MONEY else pl.Decimal(38, 4)) for c in COLUMNS}
+                       if rounded and c.kind is ColumnKind.MONEY else pl.Decimal(38, 4 if rounded else 12))
+              for c in columns}
     return pl.DataFrame(records, schema=schema, orient="row")
 
 
@@ -167,26 +189,36 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
         user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
     readable = [account for account, _ in refreshed]
     read, clients, days = _read(run, readable, first, through)
-    overview = compute_overview(read, clients, days, today)
+    reporting = str(parameters.get("reporting_currency") or "")
+    columns = overview_columns(reporting)
+    if reporting:
+        converted = in_reporting_currency(run, read, clients, days, first, through, reporting)
+        # Notifications read the same converted figures as the overview.
+        read, clients, days = converted.accounts, converted.clients, converted.days
+        overview = compute_overview(read, clients, days, today)
+        converted.annotate(overview)
+    else:
+        overview = compute_overview(read, clients, days, today)
     notes = [f"Month {overview.window.month_start:%Y-%m} through {through.isoformat()}; "
              "budget and pacing per client, totals per currency."]
-    frame = overview_frame(overview)
-    currencies = sorted({a.currency for a in read})
-    preview = Preview(COLUMNS, currencies[0] if len(currencies) == 1 else "")
+    layout = TableLayout("Accounts overview", columns, notes=notes, count_where=COUNTED)
+    preview = Preview(columns, "")
     if OutputType(context.output_type) is OutputType.XLSX:
         name = output_name(context.output_path, context.job_name, today)
         context.output_dir.mkdir(parents=True, exist_ok=True)
         target = context.output_dir / f"{context.run_id}-{name}.xlsx"
         partial = target.with_name(f".{target.name}.part")
-        write_overview_xlsx(partial, COLUMNS, overview, notes + [
-            f"Missing client account “{m.name}”: {m.reason}" for m in run.missing])
+        write_overview_xlsx(partial, columns, overview, overview_frame(overview, columns, rounded=False),
+                            COUNTED, notes + [f"Missing client account “{m.name}”: {m.reason}"
+                                              for m in run.missing])
         partial.replace(target)
         output, state = str(target), None
-        list(preview.watch(iter([frame])))  # the XLSX is written apart: the preview notes the rows
+        preview.totals = layout.totals(columns, None)
+        for _ in preview.watch(iter([overview_frame(overview, columns)])):
+            pass
         preview.save(context)
     else:
-        layout = TableLayout("Accounts overview", COLUMNS, notes=notes)
-        output, state = run.write(layout, iter([frame]), preview=preview)
+        output, state = run.write(layout, iter([overview_frame(overview, columns)]), preview=preview)
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")

@@ -6,8 +6,8 @@ client's currency) is compared with the month-to-date spend of all its accounts 
 currency* in the report. Each account row repeats its client's budget, pacing and forecast
 (so a sorted or filtered sheet still shows them), and a client row after the client's accounts
 sums them. An account in another currency than its client's gets no pacing (money is never
-converted), nor does an account without a client. Totals are per currency, of account rows
-only, never summed across currencies.
+converted), nor does an account without a client. The totals per currency (of account rows
+only, never across currencies) are the outputs' shared ones (lib/outputs/totals.py).
 
 Conversions, conversion value, CPA, ROAS and PNO are month to date, coloured against the
 client's targets with the client's pacing tolerance (lib/pacing.py's signals).
@@ -21,15 +21,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ppc_robot.lib.pacing import (
-    Figures,
     MonthWindow,
     Pacing,
     Signal,
     budget_pacing,
+    cpa,
     cpa_signal,
-    figures_from_sums,
+    money_from_micros,
     month_window,
+    pno,
     pno_signal,
+    roas,
     roas_signal,
 )
 
@@ -68,8 +70,25 @@ class StoredDay:
 
 
 @dataclass
+class Figures:
+    cost: Decimal = ZERO
+    conversions: Decimal = ZERO
+    value: Decimal = ZERO
+
+    def add(self, other: Figures) -> None:
+        self.cost += other.cost
+        self.conversions += other.conversions
+        self.value += other.value
+
+    @classmethod
+    def of(cls, day: StoredDay) -> Figures:
+        return cls(money_from_micros(day.cost_micros), Decimal(day.conversions),
+                   money_from_micros(day.value_micros))
+
+
+@dataclass
 class OverviewRow:
-    kind: str  # "account", "client" or "total"
+    kind: str  # "account" or "client"
     client: str
     account: str
     platform: str
@@ -82,15 +101,19 @@ class OverviewRow:
     pacing: Pacing | None = None
     goals: ClientGoals | None = None
     signals: dict[str, Signal] = field(default_factory=dict)
+    # In a reporting currency: the account's own currency and its month's effective rate.
+    original_currency: str = ""
+    rate: Decimal | None = None
 
     def values(self) -> dict[str, object]:
         """The row's cells by column name (money as Decimal, ratios as Decimal fractions)."""
         pacing, goals = self.pacing, self.goals
         same = goals is not None and goals.currency == self.currency
         return {
-            "row": {"account": "Account", "client": "Client", "total": "Total"}[self.kind],
+            "row": {"account": "Account", "client": "Client"}[self.kind],
             "client": self.client, "client_account": self.account, "platform": self.platform,
             "currency": self.currency,
+            "original_currency": self.original_currency, "rate": self.rate,
             "cost_yesterday": self.yesterday.cost, "cost_7_days": self.week.cost,
             "cost_month": self.month.cost,
             "budget": pacing.budget if pacing else None,
@@ -98,9 +121,9 @@ class OverviewRow:
             "pacing": pacing.percent / 100 if pacing and pacing.percent is not None else None,
             "forecast": pacing.forecast if pacing and pacing.budget else None,
             "conversions": self.month.conversions, "conversion_value": self.month.value,
-            "cpa": self.month.cpa,
-            "roas": self.month.roas,
-            "pno": self.month.pno,
+            "cpa": cpa(self.month.cost, self.month.conversions),
+            "roas": roas(self.month.cost, self.month.value),
+            "pno": pno(self.month.cost, self.month.value),
             "target_cpa": goals.target_cpa if goals and same else None,
             "target_roas": goals.target_roas if goals else None,
             "target_pno": goals.target_pno if goals else None,
@@ -115,7 +138,7 @@ class Overview:
 
     @property
     def currencies(self) -> list[str]:
-        return sorted({r.currency for r in self.rows if r.kind == "total"})
+        return sorted({r.currency for r in self.rows if r.kind == "account"})
 
 
 def period_start(today: date, target_days: int) -> date:
@@ -123,10 +146,6 @@ def period_start(today: date, target_days: int) -> date:
     window = month_window(today)
     return min(window.month_start, window.run_rate_start,
                window.through - timedelta(days=target_days - 1))
-
-
-def _figures(day: StoredDay) -> Figures:
-    return figures_from_sums(day.cost_micros, day.conversions, day.value_micros)
 
 
 def _signals(figures: Figures, goals: ClientGoals | None, currency: str) -> dict[str, Signal]:
@@ -145,11 +164,10 @@ def _signals(figures: Figures, goals: ClientGoals | None, currency: str) -> dict
 def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, ClientGoals],
                      days: Mapping[tuple[int, date], StoredDay], today: date) -> Overview:
     """The overview's rows for a run on `today` (the job's day): accounts by client, a client
-    row after each client's accounts, then a total per currency."""
+    row after each client's accounts."""
     window = month_window(today)
     rows: list[OverviewRow] = []
     client_pacing: dict[int, Pacing] = {}
-    totals: dict[str, OverviewRow] = {}
 
     def sums(account_id: int) -> tuple[Figures, Figures, Figures]:
         yesterday, week, month = Figures(), Figures(), Figures()
@@ -157,13 +175,13 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
         while day <= window.through:
             stored = days.get((account_id, day))
             if stored is not None:
-                figures = _figures(stored)
+                figures = Figures.of(stored)
                 if day == window.through:
-                    yesterday += figures
+                    yesterday.add(figures)
                 if day >= window.run_rate_start:
-                    week += figures
+                    week.add(figures)
                 if day >= window.month_start:
-                    month += figures
+                    month.add(figures)
             day += timedelta(days=1)
         return yesterday, week, month
 
@@ -181,11 +199,6 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
                           client_account_id=account.client_account_id, goals=goals)
         row.signals = _signals(month, goals, account.currency)
         groups.setdefault(goals.client_id if goals else None, []).append(row)
-        total = totals.setdefault(account.currency, OverviewRow(
-            "total", "", "", "", account.currency))
-        total.yesterday += yesterday
-        total.week += week
-        total.month += month
     for client_id, members in groups.items():
         rows.extend(members)
         goals = clients.get(client_id) if client_id is not None else None
@@ -197,9 +210,9 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
         client_row = OverviewRow("client", goals.name, "", "", goals.currency, client_id=client_id,
                                  goals=goals)
         for member in paced:
-            client_row.yesterday += member.yesterday
-            client_row.week += member.week
-            client_row.month += member.month
+            client_row.yesterday.add(member.yesterday)
+            client_row.week.add(member.week)
+            client_row.month.add(member.month)
         pacing = budget_pacing(client_row.month.cost, client_row.week.cost, goals.budget,
                                goals.tolerance, window)
         client_pacing[client_id] = pacing
@@ -210,7 +223,6 @@ def compute_overview(accounts: Sequence[OverviewAccount], clients: Mapping[int, 
             member.pacing = pacing
             member.signals["pacing"] = pacing.signal
         rows.append(client_row)
-    rows.extend(totals[currency] for currency in sorted(totals))
     return Overview(window, rows, client_pacing)
 
 
@@ -232,9 +244,11 @@ def missed_targets(goals: ClientGoals, accounts: Iterable[OverviewAccount],
         for account_id in ids:
             stored = days.get((account_id, day))
             if stored is not None:
-                figures += _figures(stored)
+                figures.add(Figures.of(stored))
         signals = _signals(figures, goals, goals.currency)
-        values = {"cpa": figures.cpa, "roas": figures.roas, "pno": figures.pno}
+        values = {"cpa": cpa(figures.cost, figures.conversions),
+                  "roas": roas(figures.cost, figures.value),
+                  "pno": pno(figures.cost, figures.value)}
         for metric in streak:
             if signals.get(metric) in (Signal.AMBER, Signal.RED):
                 streak[metric] += 1

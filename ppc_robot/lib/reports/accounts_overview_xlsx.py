@@ -9,15 +9,17 @@ cell), not streamed like the performance report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import xlsxwriter
 
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import neutralise_formula
-from ppc_robot.lib.outputs.xlsx import NUMBER_FORMATS
+from ppc_robot.lib.outputs.totals import Totals
+from ppc_robot.lib.outputs.xlsx import NUMBER_FORMATS, total_conditions, total_formula
 from ppc_robot.lib.pacing import Signal
 from ppc_robot.lib.reports.accounts_overview_table import Overview
 
@@ -27,7 +29,9 @@ COLOURED = {"pacing": "pacing", "cpa": "cpa", "roas": "roas", "pno": "pno"}
 
 
 def write_overview_xlsx(path: Path, columns: Sequence[Column], overview: Overview,
-                        notes: Sequence[str]) -> None:
+                        frame: pl.DataFrame, counted: tuple[str, str], notes: Sequence[str]) -> None:
+    """The workbook; `frame` holds the rows' values and the totals (a row per currency, the
+    shared ones) sum those whose `counted` column has its value."""
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     cache: dict[tuple[str, str, Signal, bool], object] = {}
 
@@ -64,12 +68,35 @@ def write_overview_xlsx(path: Path, columns: Sequence[Column], overview: Overvie
                 sheet.write_string(number, index, neutralise_formula(str(value)), cell)
             else:
                 sheet.write_number(number, index, float(value), cell)
-    for offset, note in enumerate(notes, start=2):
+    below = _write_totals(sheet, columns, frame, counted, number, fmt) if number else 0
+    for offset, note in enumerate(notes, start=2 + below):
         sheet.write_string(number + offset, 0, neutralise_formula(note))
     if number:
         sheet.autofilter(0, 0, number, len(columns) - 1)
     _pacing_chart(workbook, overview)
     workbook.close()
+
+
+def _write_totals(sheet: object, columns: Sequence[Column], frame: pl.DataFrame,
+                  counted: tuple[str, str], last: int, fmt: Callable[..., object]) -> int:
+    """A totals row per currency under the rows (SUBTOTAL formulas with cached values)."""
+    totals = Totals(columns, count_where=counted)
+    totals.add(frame)
+    rows = totals.rows()
+    index_of = {c.name: i for i, c in enumerate(columns)}
+    for offset, row in enumerate(rows, start=1):
+        number = last + offset
+        conditions = total_conditions(totals, row.currency, index_of, several=len(rows) > 1)
+        for index, (column, cell) in enumerate(zip(columns, totals.cells(row, columns), strict=True)):
+            style = fmt(column.kind, row.currency, Signal.NONE, True)
+            if column.total is None or index == 0:
+                if cell is not None:
+                    sheet.write_string(number, index, neutralise_formula(str(cell)), style)  # type: ignore[attr-defined]
+                continue
+            sheet.write_formula(number, index,  # type: ignore[attr-defined]
+                                total_formula(column, index, number, (1, last), index_of, conditions),
+                                style, float(cell) if cell is not None else "")
+    return len(rows)
 
 
 def _pacing_chart(workbook: xlsxwriter.Workbook, overview: Overview) -> None:

@@ -11,6 +11,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ppc_robot.lib.bounds import COUNT, Bound
+from ppc_robot.lib.exchange_rates import REPORTING_CURRENCIES
 from ppc_robot.lib.fields import BoundedDecimalField, BoundedIntegerField, MoneyField
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
 
@@ -103,6 +104,11 @@ class PerformanceParametersForm(ReportParametersForm):
                     "the client-account dimension); a CSV or Google Sheet gets a client-account column.",
     )
 
+    reporting_currency = SelectField(
+        "Reporting currency", choices=REPORTING_CURRENCIES, default="",
+        description="Converts all money to this currency at the European Central Bank's rate of "
+                    "each day; the original currency and the rate stay in the report.")
+
     def validate_parameters(self) -> bool:
         ok = True
         if self.date_range.data == "custom":
@@ -142,6 +148,7 @@ def default_parameters() -> Parameters:
         "sort_order": "desc",
         "row_limit": None,
         "sheets": "merged",
+        "reporting_currency": "",
     }
 
 

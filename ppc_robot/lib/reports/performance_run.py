@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from datetime import timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import partial
 from typing import Any
 
 import polars as pl
 
+from ppc_robot.lib.exchange_rates import ExchangeRateError, RateTable, rates_for_run
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.outputs.columns import SUM, Change, Difference, Ratio, Total
 from ppc_robot.lib.platforms import PlatformClient, ReportRequest
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.performance_table import (
@@ -41,9 +44,10 @@ from ppc_robot.lib.reports.shared import (
     register_report_run,
     retried,
 )
-from ppc_robot.lib.runner import RunResult
+from ppc_robot.lib.runner import ErrorClass, RunFailed, RunResult
 
 CHUNK_ROWS = 10_000
+CONVERTED = ("cost", "conversion_value")  # the money a reporting currency converts
 PLATFORM_DIMENSIONS = ("date", "campaign", "ad_group", "keyword", "device")
 TEXT_COLUMNS = ("campaign", "ad_group", "keyword", "device")
 
@@ -53,8 +57,23 @@ def _micros(value: Decimal) -> int:
     return int(value * MICROS)
 
 
+def _converted(columns: dict[str, list[Any]], currency: str,
+               rates: RateTable | None) -> tuple[dict[str, list[Any]], str, str | None]:
+    """The chunk's money in the reporting currency, each day at its rate (kept to the micro,
+    rounded to the currency's minor unit only at output), the original cost beside it; returns
+    the columns, their currency and the original one (None when not converted)."""
+    if rates is None:
+        return columns, currency, None
+    factors = {day: rates.factor(day, currency) for day in set(columns["date"])}
+    converted = dict(columns, cost_original=columns["cost"])
+    for name in CONVERTED:
+        converted[name] = [int((Decimal(micros) * factors[day]).to_integral_value(ROUND_HALF_EVEN))
+                           for micros, day in zip(columns[name], columns["date"], strict=True)]
+    return converted, rates.target, currency
+
+
 def _chunks(account: AccountToRead, request: ReportRequest, client: PlatformClient,
-            in_flight: threading.Semaphore) -> Iterator[pl.DataFrame]:
+            in_flight: threading.Semaphore, rates: RateTable | None = None) -> Iterator[pl.DataFrame]:
     columns: dict[str, list[Any]] = {name: [] for name in PLATFORM_DIMENSIONS + BASE}
     appenders = [(row_list.append, name, name in MONEY_COLUMNS)
                  for name, row_list in columns.items()]
@@ -64,31 +83,37 @@ def _chunks(account: AccountToRead, request: ReportRequest, client: PlatformClie
                 value = getattr(row, name)
                 append(_micros(value) if is_money else value)
             if len(columns["date"]) >= CHUNK_ROWS:
-                yield _frame(columns, account.name, account.platform, account.currency)
+                yield _frame(*_converted(columns, account.currency, rates), account.name, account.platform)
                 columns = {name: [] for name in columns}
                 appenders = [(row_list.append, name, name in MONEY_COLUMNS)
                              for name, row_list in columns.items()]
     if columns["date"]:
-        yield _frame(columns, account.name, account.platform, account.currency)
+        yield _frame(*_converted(columns, account.currency, rates), account.name, account.platform)
 
 
-def _frame(columns: dict[str, list[Any]], account: str, platform: str, currency: str) -> pl.DataFrame:
-    """One chunk of platform rows: money as integer micros, repeated texts as categoricals."""
-    frame = pl.DataFrame(columns, schema={
+def _frame(columns: dict[str, list[Any]], currency: str, original: str | None, account: str,
+           platform: str) -> pl.DataFrame:
+    """One chunk of platform rows: money as integer micros, repeated texts as categoricals;
+    converted to a reporting currency, with the original currency and cost."""
+    schema = {
         "date": pl.Date, "campaign": pl.String, "ad_group": pl.String, "keyword": pl.String,
         "device": pl.String, "impressions": pl.Int64, "clicks": pl.Int64, "cost": pl.Int64,
         "conversions": pl.Int64, "conversion_value": pl.Int64,
-    })
+    }
+    if original is not None:
+        schema["cost_original"] = pl.Int64
+    frame = pl.DataFrame(columns, schema=schema)
     return frame.with_columns(
         [pl.col(name).cast(pl.Categorical) for name in TEXT_COLUMNS]
         + [pl.lit(account, pl.Categorical).alias("client_account"),
            pl.lit(platform, pl.Categorical).alias("platform"),
            pl.lit(currency, pl.Categorical).alias("currency")]
+        + ([pl.lit(original, pl.Categorical).alias("original_currency")] if original is not None else [])
     )
 
 
 def _fetch(call: AccountCall, *, periods: Sequence[Period], dimensions: Sequence[str],
-           spill: Spill) -> list[Chunk]:
+           spill: Spill, rates: RateTable | None = None) -> list[Chunk]:
     """All rows of one account over `periods`, spilled to disk; rate limits and 5xx are retried."""
     wanted = [d for d in PLATFORM_DIMENSIONS if d in dimensions or d == "date"]
     chunks: list[Chunk] = []
@@ -100,7 +125,7 @@ def _fetch(call: AccountCall, *, periods: Sequence[Period], dimensions: Sequence
             # Kept only when the whole period arrived: a retry must not count rows twice.
             period_chunks: list[Chunk] = []
             try:
-                for frame in _chunks(call.account, request, call.client(), call.slot):
+                for frame in _chunks(call.account, request, call.client(), call.slot, rates):
                     period_chunks.append(spill.write(frame))
             except Exception:
                 spill.discard(period_chunks)
@@ -121,19 +146,50 @@ KINDS = {
     "pno": ColumnKind.PERCENT,
 }
 BETTER = {"cpa": "lower", "pno": "lower", "roas": "higher"}
+# How each metric totals: sums, and ratios recomputed from the sums (never averaged).
+RATIOS = {
+    "ctr": ("clicks", "impressions", Decimal(1)), "cpc": ("cost", "clicks", Decimal(1)),
+    "cpm": ("cost", "impressions", Decimal(1000)), "conversion_rate": ("conversions", "clicks", Decimal(1)),
+    "cpa": ("cost", "conversions", Decimal(1)), "roas": ("conversion_value", "cost", Decimal(1)),
+    "pno": ("cost", "conversion_value", Decimal(1)),
+}
+
+
+def _total(metric: str, suffix: str = "") -> Total:
+    if metric in RATIOS:
+        numerator, denominator, scale = RATIOS[metric]
+        return Ratio(numerator + suffix, denominator + suffix, scale)
+    return SUM
+
+
+def total_inputs(has_previous: bool) -> list[Column]:
+    """The base metrics the totals' ratios read, shown or not (the frames always carry them)."""
+    suffixes = ("", "_previous") if has_previous else ("",)
+    return [Column(m + s, f"{LABELS[m]}{' (before)' if s else ''}", KINDS[m], total=SUM)
+            for s in suffixes for m in BASE]
 
 
 def _columns(has_previous: bool, parameters: dict[str, Any], *, show_currency: bool) -> list[Column]:
-    names = list(parameters["dimensions"]) + (["currency"] if show_currency else [])
+    target = parameters.get("reporting_currency") or ""
+    names = list(parameters["dimensions"]) + (["currency"] if show_currency or target else [])
     columns = [Column(n, LABELS.get(n, n), KINDS.get(n, ColumnKind.TEXT)) for n in names]
+    if target:  # where each row's money came from, and at what rate
+        columns += [Column("original_currency", "Original currency"),
+                    Column("rate", f"Rate to {target}", ColumnKind.RATE),
+                    Column("cost_original", "Cost in original currency", ColumnKind.DECIMAL)]
     for metric in parameters["metrics"]:
         kind = KINDS.get(metric, ColumnKind.DECIMAL)
-        columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric)))
+        columns.append(Column(metric, LABELS[metric], kind, better=BETTER.get(metric),
+                              total=_total(metric)))
         if has_previous:
-            columns.append(Column(f"{metric}_previous", f"{LABELS[metric]} (before)", kind))
+            previous = f"{metric}_previous"
+            columns.append(Column(previous, f"{LABELS[metric]} (before)", kind,
+                                  total=_total(metric, "_previous")))
             change_kind = ColumnKind.DECIMAL if kind is ColumnKind.MONEY else kind
-            columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind))
-            columns.append(Column(f"{metric}_change_pct", f"{LABELS[metric]} change %", ColumnKind.PERCENT))
+            columns.append(Column(f"{metric}_change", f"{LABELS[metric]} change", change_kind,
+                                  total=Difference(metric, previous)))
+            columns.append(Column(f"{metric}_change_pct", f"{LABELS[metric]} change %", ColumnKind.PERCENT,
+                                  total=Change(metric, previous)))
     return columns
 
 
@@ -199,8 +255,25 @@ def _write(run: ReportRun, table: ReportTable, parameters: dict[str, Any], perio
         # A sheet per account (the table has its rows by account, as a dimension or not).
         sheet_per="client_account" if per_account else None,
         sheet_columns=_columns(table.has_previous, parameters, show_currency=False) if per_account else None,
+        total_inputs=total_inputs(table.has_previous),
     )
     return run.write(layout, table.frames(), preview=preview)
+
+
+def _rates(run: ReportRun, accounts: Sequence[AccountToRead], periods: Sequence[Period]) -> RateTable | None:
+    """The ECB rates converting the accounts' money to the reporting currency on every day of
+    the periods; None without a reporting currency. Raises RunFailed naming a missing rate."""
+    target = run.parameters.get("reporting_currency") or ""
+    if not target or not accounts:
+        return None
+    days = [p.first + timedelta(days=n) for p in periods for n in range((p.last - p.first).days + 1)]
+    try:
+        rates = rates_for_run(run.context.session_factory, run.context.settings.app_config,
+                              {a.currency for a in accounts}, days, target)
+    except ExchangeRateError as exc:
+        raise RunFailed(str(exc), ErrorClass.DATA) from exc
+    run.log(f"money converted to {target} at the ECB's reference rates")
+    return rates
 
 
 def execute_performance(run: ReportRun) -> RunResult:
@@ -215,14 +288,15 @@ def execute_performance(run: ReportRun) -> RunResult:
     if parameters.get("sheets") == "per_account" and "client_account" not in parameters["dimensions"]:
         # One sheet per account: the rows by account, whether or not it is a column as well.
         keyed = parameters | {"dimensions": [*parameters["dimensions"], "client_account"]}
+    rates = _rates(run, accounts, periods)
     with run.work_folder() as work:
         fetch = partial(_fetch, periods=periods, dimensions=parameters["dimensions"],
-                        spill=Spill(work / "rows"))
+                        spill=Spill(work / "rows"), rates=rates)
         fetched = run.fetch(accounts, fetch, calls_per_account=len(periods),
                             describe=lambda chunks: f"{sum(c.rows for c in chunks)} rows")
         chunks = [chunk for _, account_chunks in fetched for chunk in account_chunks]
-        raw = pl.scan_ipc([c.path for c in chunks]) if chunks else _frame(
-            {n: [] for n in PLATFORM_DIMENSIONS + BASE}, "", "", "").lazy()
+        raw = pl.scan_ipc([c.path for c in chunks]) if chunks else _frame(*_converted(
+            {n: [] for n in PLATFORM_DIMENSIONS + BASE}, "", rates), "", "").lazy()
         table = compute(raw, sum(c.rows for c in chunks), keyed, period, comparison, work)
         output, state = _write(run, table, parameters, period, _preview(table, keyed))
     run.log(f"{table.height} rows written")

@@ -78,11 +78,13 @@ def _with_time_dimensions(frame: pl.LazyFrame, dimensions: Sequence[str]) -> pl.
     return frame.with_columns(**extra) if extra else frame
 
 
-def _aggregate(frame: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """Sums per key; money sums stay exact integers of micros, then become Decimal."""
-    summed = frame.group_by(keys).agg([pl.col(m).sum() for m in BASE])
+def _aggregate(frame: pl.LazyFrame, keys: list[str], extra: Sequence[str] = ()) -> pl.LazyFrame:
+    """Sums per key; money sums stay exact integers of micros, then become Decimal. `extra`:
+    more micros columns to sum (the original cost of converted money)."""
+    summed = frame.group_by(keys).agg([pl.col(m).sum() for m in (*BASE, *extra)])
     return summed.with_columns(
-        [(pl.col(m).cast(MONEY) / pl.lit(Decimal(MICROS), pl.Decimal(24, 0))).alias(m) for m in MONEY_COLUMNS]
+        [(pl.col(m).cast(MONEY) / pl.lit(Decimal(MICROS), pl.Decimal(24, 0))).alias(m)
+         for m in (*MONEY_COLUMNS, *extra)]
     )
 
 
@@ -135,22 +137,32 @@ class ReportTable:
     height: int
     currencies: list[str]
     _ordered: Callable[[], Iterator[pl.DataFrame]]
+    converted: bool = False  # money in a reporting currency: original cost and rate beside it
 
     @property
     def columns(self) -> list[str]:
         suffixes = ("", "_previous", "_change", "_change_pct") if self.has_previous else ("",)
-        return self.keys + [m + s for m in self.metrics for s in suffixes]
+        extra = ["cost_original", "rate"] if self.converted else []
+        return self.keys + extra + [m + s for m in self.metrics for s in suffixes]
 
     def frames(self) -> Iterator[pl.DataFrame]:
-        """The report's rows in order, a slice at a time, with every column of `columns`."""
+        """The report's rows in order, a slice at a time, with every column of `columns` and
+        the base metrics (the totals' ratios read them, shown or not)."""
+        suffixes = ("", "_previous") if self.has_previous else ("",)
+        columns = self.columns + [m + s for s in suffixes for m in BASE if m + s not in self.columns]
         for part in self._ordered():
             # Derived and change columns make a row several times wider: a slice at a time.
             for piece in part.iter_slices(SLICE_ROWS):
-                yield _finish(piece, self.metrics, self.has_previous).select(self.columns)
+                yield _finish(piece, self.metrics, self.has_previous, self.converted).select(columns)
 
 
-def _finish(part: pl.DataFrame, metrics: Sequence[str], has_previous: bool) -> pl.DataFrame:
+def _finish(part: pl.DataFrame, metrics: Sequence[str], has_previous: bool,
+            converted: bool = False) -> pl.DataFrame:
     table = _derived(part.lazy())
+    if converted:
+        # The rate of a row over several days is their cost-weighted mean: converted / original.
+        table = table.with_columns(rate=_safe_div(pl.col("cost").cast(pl.Float64),
+                                                  pl.col("cost_original").cast(pl.Float64)))
     if has_previous:
         table = _derived(table, "_previous")
         table = table.with_columns(
@@ -178,13 +190,18 @@ def compute(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], period
     """
     dimensions = list(parameters["dimensions"])
     metrics = list(parameters["metrics"])
+    converted = bool(parameters.get("reporting_currency"))
     keys = dimensions + (["currency"] if "currency" not in dimensions else [])
+    keys += ["original_currency"] if converted else []
     sort_by = _sort_column(parameters, keys)
     descending = sort_by is not None and parameters.get("sort_order") != "asc"
     grouped, rows, currencies = _group(raw, raw_rows, parameters, keys, sort_by, period, comparison, work)
 
+    # Several currencies: never ranked as one; each currency's rows in order, one after another.
+    currency_first = len(currencies) > 1
+
     def ordered() -> Iterator[pl.DataFrame]:
-        return _in_order(grouped, rows, keys, sort_by, descending)
+        return _in_order(grouped, rows, keys, sort_by, descending, currency_first=currency_first)
 
     limit = int(parameters["row_limit"]) if parameters.get("row_limit") else None
     if limit is not None and limit < rows:
@@ -196,7 +213,7 @@ def compute(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], period
         def ordered() -> Iterator[pl.DataFrame]:
             return iter(kept)
 
-    return ReportTable(keys, metrics, comparison is not None, rows, currencies, ordered)
+    return ReportTable(keys, metrics, comparison is not None, rows, currencies, ordered, converted)
 
 
 def _group(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], keys: list[str],
@@ -227,7 +244,8 @@ def _group(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], keys: l
         def share(frame: pl.LazyFrame, number: int = number) -> pl.LazyFrame:
             return frame if parts == 1 else frame.filter(pl.struct(keys).hash() % parts == number)
 
-        table = _aggregate(share(current), keys)
+        extra = ["cost_original"] if "original_currency" in keys else []
+        table = _aggregate(share(current), keys, extra)
         if previous is not None:
             earlier = _aggregate(share(previous), keys)
             earlier = earlier.select(keys + [pl.col(m).alias(f"{m}_previous") for m in BASE])
@@ -249,17 +267,19 @@ def _group(raw: pl.LazyFrame, raw_rows: int, parameters: dict[str, Any], keys: l
 
 
 def _in_order(files: list[Path], rows: int, keys: list[str], sort_by: str | None,
-              descending: bool) -> Iterator[pl.DataFrame]:
+              descending: bool, *, currency_first: bool = False) -> Iterator[pl.DataFrame]:
     """Pass 2: the grouped rows in the report's order, a range of the sort column at a time.
 
-    The order: the sort column (nulls last), then the keys in their order, ascending.
+    The order: the currency first when `currency_first`, then the sort column (nulls last),
+    then the keys in their order, ascending.
     """
     if not files:
         return
     grouped = pl.scan_ipc(files)
     first = sort_by or keys[0]
-    order = [first] + [k for k in keys if k != first]
-    directions = [descending] + [False] * (len(order) - 1)
+    lead = ["currency"] if currency_first and first != "currency" else []
+    order = lead + [first] + [k for k in keys if k != first and k not in lead]
+    directions = [False] * len(lead) + [descending] + [False] * (len(order) - 1 - len(lead))
     schema = grouped.collect_schema()
 
     def compared(name: str) -> pl.Expr:

@@ -59,8 +59,8 @@ def tick(factory: sessionmaker[Session], settings: RunnerSettings, enqueue: Enqu
 
 def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
                  *, now: datetime | None = None) -> None:
-    """The worker's other duties: deliver notifications, digests and output mails, sync due logins, keep
-    the statistics store fresh.
+    """The worker's other duties: deliver notifications, digests and output mails, sync due logins,
+    keep the statistics store and the ECB exchange rates fresh.
 
     Each part fails on its own: a broken SMTP server never stops account syncs or runs.
     """
@@ -96,6 +96,10 @@ def housekeeping(factory: sessionmaker[Session], settings: RunnerSettings,
         refresh_statistics(factory, settings, now=now)
     except Exception:
         logger.exception("statistics refresh failed")
+    try:
+        refresh_rates(factory, settings, now=now)
+    except Exception:
+        logger.exception("exchange rates refresh failed")
 
 
 def refresh_statistics(factory: sessionmaker[Session], settings: RunnerSettings,
@@ -105,6 +109,14 @@ def refresh_statistics(factory: sessionmaker[Session], settings: RunnerSettings,
 
     refresh_due_statistics(factory, StatsSettings.from_config(settings.app_config),
                            now or utcnow())
+
+
+def refresh_rates(factory: sessionmaker[Session], settings: RunnerSettings,
+                  *, now: datetime | None = None) -> int:
+    """The ECB's euro reference rates, fetched when the table lacks a published day."""
+    from ppc_robot.lib.exchange_rates import refresh_exchange_rates
+
+    return refresh_exchange_rates(factory, settings.app_config, now)
 
 
 def sweep_work_folders(settings: RunnerSettings, *, now: datetime | None = None) -> list[Path]:

@@ -18,6 +18,7 @@ import polars as pl
 
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, Sheet, SheetWriter, XlsxFile, write_csv
+from ppc_robot.lib.outputs.totals import Totals, needed_columns
 from ppc_robot.lib.reports.shared.google_sheet import write_report_sheet
 from ppc_robot.lib.runner import MissingAccount, RunContext, RunFailed
 
@@ -35,6 +36,10 @@ class TableLayout:
     column, `goals` colour a metric's cells against its target, and `sheet_per` makes a sheet
     per value of that column (in the order values first come, each sheet with `sheet_columns`
     and the currency of its first row's `currency` column).
+
+    Totals (XLSX, Google Sheets, the preview; never CSV): a row per currency under the data,
+    from the columns' `total` declarations; `total_inputs` are columns the frames carry that
+    ratios read without being shown, `count_where` (column, value) sums only those rows.
     """
 
     title: str
@@ -45,11 +50,20 @@ class TableLayout:
     goals: Mapping[str, Decimal] = field(default_factory=dict)
     sheet_per: str | None = None
     sheet_columns: list[Column] | None = None
+    total_inputs: list[Column] = field(default_factory=list)
+    count_where: tuple[str, str] | None = None
+
+    def totals(self, columns: list[Column], currency: str | None) -> Totals:
+        """Empty totals of a table of these columns (fill them with `add`)."""
+        return Totals(columns, self.total_inputs, currency=currency, count_where=self.count_where)
 
     def sheet(self, title: str, columns: list[Column], currency: str | None, notes: list[str]) -> Sheet:
-        """An XLSX sheet of this layout (its rows are written as they come)."""
-        return Sheet(title, columns, (), currency=currency, chart_metric=self.chart_metric,
-                     goals=dict(self.goals), notes=notes)
+        """An XLSX sheet of this layout (its rows are written as they come): the columns, then
+        hidden the inputs its totals read."""
+        hidden = needed_columns(columns, self.total_inputs)
+        return Sheet(title, columns + hidden, (), currency=currency, chart_metric=self.chart_metric,
+                     goals=dict(self.goals), notes=notes, totals=self.totals(columns, currency),
+                     hidden_columns=len(hidden))
 
 
 def output_name(pattern: str, job_name: str, day: date) -> str:
@@ -86,7 +100,9 @@ def write_table(context: RunContext, layout: TableLayout, frames: Iterator[pl.Da
     name = output_name(context.output_path, context.job_name, day)
     names = [c.name for c in layout.columns]
     if output_type is OutputType.GOOGLE_SHEETS:
-        return write_report_sheet(context, layout.title, layout.columns, rows_of(frames, names), notes)
+        totals = layout.totals(layout.columns, layout.currency)
+        rows = with_totals(rows_of(totalled(frames, totals), names), totals, layout.columns)
+        return write_report_sheet(context, layout.title, layout.columns, rows, notes)
     extension = "xlsx" if output_type is OutputType.XLSX else "csv"
     # Fixed by the run id: a run executed twice overwrites its own file, never adds another.
     target = context.output_dir / f"{context.run_id}-{name}.{extension}"
@@ -96,13 +112,14 @@ def write_table(context: RunContext, layout: TableLayout, frames: Iterator[pl.Da
             if layout.sheet_per is not None:
                 _write_sheet_per(workbook, layout, frames, notes)
             else:
-                merged = workbook.add_sheet(layout.sheet(layout.title, layout.columns, layout.currency, notes))
-                for frame in frames:
-                    merged.write(xlsx_rows(frame, names))
+                sheet = layout.sheet(layout.title, layout.columns, layout.currency, notes)
+                merged = workbook.add_sheet(sheet)
+                for frame in totalled(frames, sheet.totals):
+                    merged.write(xlsx_rows(frame, [c.name for c in sheet.columns]))
     else:
         delimiter = str(context.settings.app_config.get("PPC_ROBOT_CSV_DELIMITER") or ",")
         write_csv(partial, layout.columns, rows_of(frames, names), delimiter=delimiter,
-                  last_row=partial_note(missing))
+                  last_row=partial_note(missing), currency=layout.currency)
     partial.replace(target)
     return str(target), None
 
@@ -113,17 +130,37 @@ def _write_sheet_per(workbook: XlsxFile, layout: TableLayout, frames: Iterator[p
     (an account) has one currency, its sheet's money format."""
     assert layout.sheet_per is not None
     own = layout.sheet_columns or layout.columns
-    names = [c.name for c in own]
-    sheets: dict[Any, SheetWriter] = {}
+    sheets: dict[Any, tuple[SheetWriter, Sheet]] = {}
     for frame in frames:
         for (value,), part in frame.partition_by(layout.sheet_per, maintain_order=True,
                                                  as_dict=True).items():
             if value not in sheets:
                 currency = str(part.get_column("currency")[0])
-                sheets[value] = workbook.add_sheet(layout.sheet(str(value), own, currency, notes))
-            sheets[value].write(xlsx_rows(part, names))
+                sheet = layout.sheet(str(value), own, currency, notes)
+                sheets[value] = (workbook.add_sheet(sheet), sheet)
+            writer, sheet = sheets[value]
+            if sheet.totals is not None:
+                sheet.totals.add(part)
+            writer.write(xlsx_rows(part, [c.name for c in sheet.columns]))
     if not sheets:
         workbook.add_sheet(layout.sheet(layout.title, layout.columns, layout.currency, notes))
+
+
+def totalled(frames: Iterator[pl.DataFrame], totals: Totals | None) -> Iterator[pl.DataFrame]:
+    """The same frames, added to `totals` on their way."""
+    for frame in frames:
+        if totals is not None:
+            totals.add(frame)
+        yield frame
+
+
+def with_totals(rows: Iterator[tuple[Any, ...]], totals: Totals,
+                columns: list[Column]) -> Iterator[tuple[Any, ...]]:
+    """The rows, then (once they are all through) a totals row per currency."""
+    yield from rows
+    if totals.has_totals:
+        for row in totals.rows():
+            yield totals.cells(row, columns)
 
 
 def rows_of(frames: Iterator[pl.DataFrame], names: list[str]) -> Iterator[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from ppc_robot.lib.outputs import Column, ColumnKind
+from ppc_robot.lib.outputs.totals import Totals
 from ppc_robot.lib.runner import RunContext
 from ppc_robot.lib.runs import preview_name
 
@@ -25,6 +26,8 @@ def shown(column: Column, value: Any, currency: str) -> str:
         return f"{Decimal(value):,.2f} {currency}".replace(",", "\u202f").strip()
     if column.kind is ColumnKind.PERCENT:
         return f"{float(value) * 100:.2f} %"
+    if column.kind is ColumnKind.RATE:
+        return f"{Decimal(value):.6f}"
     if column.kind in (ColumnKind.RATIO, ColumnKind.DECIMAL):
         return f"{float(value):,.2f}".replace(",", "\u202f")
     if column.kind is ColumnKind.INTEGER:
@@ -49,6 +52,7 @@ class Preview:
 
     Noted from the report's frames on their way to the output (`watch`), so the table is read
     once; `currency` is the money columns' currency, empty when the table has several.
+    `totals` (set by `ReportRun.write` from the table's layout) adds its totals rows.
     """
 
     def __init__(self, columns: list[Column], currency: str, *, chart_metric: str | None = None,
@@ -61,6 +65,7 @@ class Preview:
         self.chart_label = chart_label
         self.rows: list[list[str]] = []
         self._sums: list[pl.DataFrame] = []
+        self.totals: Totals | None = None
 
     def watch(self, frames: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         """The same frames, noted on their way."""
@@ -70,6 +75,8 @@ class Preview:
                 self.rows += [[shown(column, value, self.currency)
                                for column, value in zip(self.columns, row, strict=True)]
                               for row in frame.head(PREVIEW_ROWS - len(self.rows)).select(names).iter_rows()]
+            if self.totals is not None:
+                self.totals.add(frame)
             if self.metric is not None:
                 self._sums.append(frame.group_by("date").agg(pl.col(self.metric).cast(pl.Float64).sum()))
             if self.series:
@@ -85,8 +92,15 @@ class Preview:
             series = pl.concat(self._sums).group_by("date").agg(pl.col(self.metric).sum()).sort("date")
             labels = [d.isoformat() for d in series.get_column("date").to_list()]
             values = [round(v or 0.0, 4) for v in series.get_column(self.metric).to_list()]
+        totals: list[list[str]] = []
+        if self.totals is not None and self.totals.has_totals:
+            totals = [[shown(column, value, row.currency)
+                       for column, value in zip(self.columns, self.totals.cells(row, self.columns),
+                                                strict=True)]
+                      for row in self.totals.rows()]
         target = context.output_dir / preview_name(context.run_id)
         target.write_text(json.dumps({"header": [c.label for c in self.columns], "rows": self.rows,
+                                      "totals": totals,
                                       "chart_labels": labels, "chart_values": values,
                                       "chart_label": self.chart_label,
                                       "chart": self._chart()}), encoding="utf-8")

@@ -90,6 +90,7 @@ class ReportRun:
         """Write the table where the job sends it, noting the preview on the way and saving it;
         returns the output file (or address) and the job's new output state."""
         if preview is not None:
+            preview.totals = layout.totals(preview.columns, preview.currency or None)
             frames = preview.watch(frames)
         written = write_table(self.context, layout, frames, self.missing, self.local_day)
         if preview is not None:
