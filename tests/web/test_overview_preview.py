@@ -49,7 +49,8 @@ def test_the_overview_run_page_previews_its_rows(app, client, login, session, fa
     for text in ("Spend month to date", "Monthly budget", "Acme Shoes", "50\u202f000.00",
                  *(a.name for a in accounts)):
         assert text in page.text, text
-    # a row per account, one for the client and a total per currency, under the header
+    # a row per account and one for the client under the header, a total per currency below
     currencies = {a.currency for a in accounts}
-    assert page.text.count("<tr>") == 1 + len(accounts) + 1 + len(currencies)
+    assert page.text.count("<tr>") == 1 + len(accounts) + 1
+    assert page.text.count('<tr class="fw-bold">') == len(currencies)
     assert "Latest output" in job_page.text and "Acme Shoes" in job_page.text
