@@ -1,0 +1,177 @@
+"""Numbers that moved after delivery: a re-pull changed a day a finished run had reported.
+
+Report types that deliver the store's numbers record what each run covered (`record_coverage`:
+client accounts and days, one `RunCoverage` row each). When the store writes an account's days
+(`store_days`: the daily re-pull, the backfill, a run's refresh of stale days) it hands the
+old and the new totals of those days to `note_moved_numbers`, which compares them in memory;
+only when a day's cost, conversions or conversion value moved by more than the threshold
+(PPC_ROBOT_STATS_MOVED_PERCENT, 5 % by default) does it look up the finished runs that
+covered that day, mark them moved and raise one suggestion per job and account ("numbers
+moved", with "run again"). A later run of the job that covers the account resolves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session
+
+from ppc_robot.lib.models import (
+    ClientAccount,
+    Job,
+    JobRun,
+    Notification,
+    RunCoverage,
+    RunStatus,
+)
+from ppc_robot.lib.notifications import emit, notification_type
+
+logger = logging.getLogger(__name__)
+
+KIND = "numbers_moved"
+DEFAULT_MOVED_PERCENT = Decimal(5)
+# The store's columns compared, and how the message names them.
+WATCHED = {"cost_micros": "cost", "conversions": "conversions",
+           "conversion_value_micros": "conversion value"}
+MONEY = ("cost_micros", "conversion_value_micros")
+DELIVERED = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+
+
+def moved_percent(config: Mapping[str, Any] | None = None) -> Decimal:
+    """The threshold in percent, from the app's config or PPC_ROBOT_STATS_MOVED_PERCENT."""
+    name = "PPC_ROBOT_STATS_MOVED_PERCENT"
+    raw = (config or {}).get(name, os.environ.get(name))
+    try:
+        value = Decimal(str(raw)) if raw not in (None, "") else DEFAULT_MOVED_PERCENT
+    except InvalidOperation:
+        return DEFAULT_MOVED_PERCENT
+    return value if value.is_finite() and value >= 0 else DEFAULT_MOVED_PERCENT
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One metric of one day that moved: values as stored (micros for money)."""
+
+    day: date
+    column: str
+    before: Decimal
+    after: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        """How far it moved, as a fraction of the old value (1 when it was zero)."""
+        return abs(self.after - self.before) / self.before if self.before else Decimal(1)
+
+    def shown(self, value: Decimal, currency: str) -> str:
+        if self.column in MONEY:
+            return f"{(value / 1_000_000).quantize(Decimal('0.01')):,} {currency}"
+        return f"{value.normalize():,f}"
+
+
+def compare_days(old: Mapping[date, Sequence[Any]], new: Mapping[date, Sequence[Any]],
+                 percent: Decimal) -> list[Moved]:
+    """The (day, metric) pairs of days stored before whose value moved by more than `percent`;
+    each mapping gives a day's values in the order of WATCHED."""
+    moved = []
+    limit = percent / 100
+    for day, before_values in old.items():
+        after_values = new.get(day)
+        if after_values is None:
+            continue
+        for column, before, after in zip(WATCHED, before_values, after_values, strict=True):
+            before, after = Decimal(before), Decimal(after)
+            if before == after:
+                continue
+            entry = Moved(day, column, before, after)
+            if entry.change > limit:
+                moved.append(entry)
+    return moved
+
+
+def note_moved_numbers(session: Session, client_account_id: int, currency: str,
+                       moved: Sequence[Moved], now: datetime) -> int:
+    """Mark the delivered runs that covered a moved day and raise one suggestion per job and
+    account; flushes. Returns how many jobs were told."""
+    if not moved:
+        return 0
+    first, last = min(m.day for m in moved), max(m.day for m in moved)
+    running = exists().where(JobRun.job_id == RunCoverage.job_id,
+                             JobRun.status == RunStatus.RUNNING)
+    rows = session.execute(
+        select(RunCoverage.run_id, RunCoverage.job_id, RunCoverage.first_day,
+               RunCoverage.last_day, Job.user_id, Job.name, ClientAccount.name, running)
+        .join(JobRun, JobRun.id == RunCoverage.run_id)
+        .join(Job, Job.id == RunCoverage.job_id)
+        .join(ClientAccount, ClientAccount.id == RunCoverage.client_account_id)
+        .where(RunCoverage.client_account_id == client_account_id,
+               RunCoverage.first_day <= last, RunCoverage.last_day >= first,
+               JobRun.status.in_(DELIVERED), JobRun.finished_at <= now)).all()
+    jobs: dict[int, tuple[int, str, str, bool, list[Moved]]] = {}
+    marked = []
+    for run_id, job_id, first_day, last_day, user_id, job_name, account, is_running in rows:
+        covered = [m for m in moved if first_day <= m.day <= last_day]
+        if not covered:
+            continue
+        marked.append(run_id)
+        entry = jobs.setdefault(job_id, (user_id, job_name, account, bool(is_running), []))
+        entry[4].extend(m for m in covered if m not in entry[4])
+    if marked:
+        session.execute(update(RunCoverage).where(
+            RunCoverage.client_account_id == client_account_id,
+            RunCoverage.run_id.in_(marked), RunCoverage.moved_at.is_(None)).values(moved_at=now))
+    told = 0
+    for job_id, (user_id, job_name, account, is_running, covered) in jobs.items():
+        if is_running:
+            continue  # the run under way delivers the new numbers and resolves it
+        covered.sort(key=lambda m: (m.day, m.column))
+        worst = max(covered, key=lambda m: m.change)
+        details = [{"Day": m.day.isoformat(), "Metric": WATCHED[m.column],
+                    "Delivered": m.shown(m.before, currency), "Now": m.shown(m.after, currency)}
+                   for m in covered]
+        emit(session, user_id, KIND, job_id=job_id, client_account_id=client_account_id,
+             now=now, details=details, params={
+                 "job": job_name, "account": account, "day": worst.day.isoformat(),
+                 "metric": WATCHED[worst.column], "before": worst.shown(worst.before, currency),
+                 "after": worst.shown(worst.after, currency)})
+        told += 1
+    logger.info("numbers of account %s moved on %s day(s): %s job(s) told", client_account_id,
+                len({m.day for m in moved}), told)
+    session.flush()
+    return told
+
+
+def record_coverage(session: Session, run_id: int, job_id: int, user_id: int,
+                    covered: Iterable[tuple[int, date, date]], now: datetime) -> None:
+    """Record which accounts and days a run delivers (again on a retried attempt) and resolve
+    the job's "numbers moved" suggestions for them; flushes."""
+    covered = list(covered)
+    if not covered:
+        return
+    ids = [account_id for account_id, _first, _last in covered]
+    session.execute(RunCoverage.__table__.delete().where(  # type: ignore[attr-defined]
+        and_(RunCoverage.run_id == run_id, RunCoverage.client_account_id.in_(ids))))
+    session.add_all([RunCoverage(run_id=run_id, job_id=job_id, client_account_id=account_id,
+                                 first_day=first, last_day=last)
+                     for account_id, first, last in covered])
+    kind = notification_type(KIND)
+    session.execute(update(Notification).where(
+        Notification.user_id == user_id, Notification.job_id == job_id,
+        Notification.category == kind.category, Notification.code == kind.code,
+        Notification.client_account_id.in_(ids), Notification.resolved_at.is_(None),
+    ).values(resolved_at=now))
+    session.flush()
+
+
+def moved_runs(session: Session, run_ids: Sequence[int]) -> set[int]:
+    """Which of these runs delivered numbers that moved afterwards (one query)."""
+    if not run_ids:
+        return set()
+    return set(session.scalars(select(RunCoverage.run_id).where(
+        RunCoverage.run_id.in_(list(run_ids)), RunCoverage.moved_at.is_not(None)).distinct()))
