@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import (
@@ -102,34 +102,30 @@ def note_moved_numbers(session: Session, client_account_id: int, currency: str,
     if not moved:
         return 0
     first, last = min(m.day for m in moved), max(m.day for m in moved)
-    running = exists().where(JobRun.job_id == RunCoverage.job_id,
-                             JobRun.status == RunStatus.RUNNING)
     rows = session.execute(
         select(RunCoverage.run_id, RunCoverage.job_id, RunCoverage.first_day,
-               RunCoverage.last_day, Job.user_id, Job.name, ClientAccount.name, running)
+               RunCoverage.last_day, Job.user_id, Job.name, ClientAccount.name)
         .join(JobRun, JobRun.id == RunCoverage.run_id)
         .join(Job, Job.id == RunCoverage.job_id)
         .join(ClientAccount, ClientAccount.id == RunCoverage.client_account_id)
         .where(RunCoverage.client_account_id == client_account_id,
                RunCoverage.first_day <= last, RunCoverage.last_day >= first,
-               JobRun.status.in_(DELIVERED), JobRun.finished_at <= now)).all()
-    jobs: dict[int, tuple[int, str, str, bool, list[Moved]]] = {}
+               JobRun.status.in_(DELIVERED))).all()
+    jobs: dict[int, tuple[int, str, str, list[Moved]]] = {}
     marked = []
-    for run_id, job_id, first_day, last_day, user_id, job_name, account, is_running in rows:
+    for run_id, job_id, first_day, last_day, user_id, job_name, account in rows:
         covered = [m for m in moved if first_day <= m.day <= last_day]
         if not covered:
             continue
         marked.append(run_id)
-        entry = jobs.setdefault(job_id, (user_id, job_name, account, bool(is_running), []))
-        entry[4].extend(m for m in covered if m not in entry[4])
+        entry = jobs.setdefault(job_id, (user_id, job_name, account, []))
+        entry[3].extend(m for m in covered if m not in entry[3])
     if marked:
         session.execute(update(RunCoverage).where(
             RunCoverage.client_account_id == client_account_id,
             RunCoverage.run_id.in_(marked), RunCoverage.moved_at.is_(None)).values(moved_at=now))
     told = 0
-    for job_id, (user_id, job_name, account, is_running, covered) in jobs.items():
-        if is_running:
-            continue  # the run under way delivers the new numbers and resolves it
+    for job_id, (user_id, job_name, account, covered) in jobs.items():
         covered.sort(key=lambda m: (m.day, m.column))
         worst = max(covered, key=lambda m: m.change)
         details = [{"Day": m.day.isoformat(), "Metric": WATCHED[m.column],
@@ -150,7 +146,7 @@ def note_moved_numbers(session: Session, client_account_id: int, currency: str,
 def record_coverage(session: Session, run_id: int, job_id: int, user_id: int,
                     covered: Iterable[tuple[int, date, date]], now: datetime) -> None:
     """Record which accounts and days a run delivers (again on a retried attempt) and resolve
-    the job's "numbers moved" suggestions for them; flushes."""
+    the job's "numbers moved" suggestions whose days it delivers again; flushes."""
     covered = list(covered)
     if not covered:
         return
@@ -161,11 +157,16 @@ def record_coverage(session: Session, run_id: int, job_id: int, user_id: int,
                                  first_day=first, last_day=last)
                      for account_id, first, last in covered])
     kind = notification_type(KIND)
-    session.execute(update(Notification).where(
+    spans = {account_id: (first, last) for account_id, first, last in covered}
+    open_ones = session.scalars(select(Notification).where(
         Notification.user_id == user_id, Notification.job_id == job_id,
         Notification.category == kind.category, Notification.code == kind.code,
-        Notification.client_account_id.in_(ids), Notification.resolved_at.is_(None),
-    ).values(resolved_at=now))
+        Notification.client_account_id.in_(ids), Notification.resolved_at.is_(None))).all()
+    for notification in open_ones:
+        first, last = spans[notification.client_account_id or 0]
+        days = {row.get("Day") for row in notification.details or []}
+        if all(first.isoformat() <= day <= last.isoformat() for day in days if day):
+            notification.resolved_at = now  # this run delivers every day that moved
     session.flush()
 
 
