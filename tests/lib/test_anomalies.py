@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -44,7 +45,7 @@ def _series(seed: int, weeks: int = 8, *, noise: float = 0.08,
     for day in compared_days(YESTERDAY, weeks) + [YESTERDAY]:
         scale = (yesterday_scale or {}) if day == YESTERDAY else {}
 
-        def value(metric: str) -> float:
+        def value(metric: str, scale: dict[str, float] = scale) -> float:
             return float(BASE[metric]) * rng.uniform(1 - noise, 1 + noise) * scale.get(metric, 1)
 
         days[day] = Values(Decimal(str(round(value("cost"), 2))), round(value("clicks")),
@@ -190,7 +191,7 @@ def test_the_run_raises_one_notification_per_anomaly_once_and_resolves_it(
     assert "Cost of" in campaign.message and "3,000.00 CZK" in campaign.message
     chart = anomaly_chart(campaign)
     assert chart["labels"][-1] == YESTERDAY.isoformat() and len(chart["labels"]) == 9
-    written = open(first.output_file, encoding="utf-8-sig").read()
+    written = Path(first.output_file).read_text(encoding="utf-8-sig")
     assert "Brand" in written and "above the usual range" in written
 
     for table in ("robot_stats_account_days", "robot_stats_campaign_days"):
