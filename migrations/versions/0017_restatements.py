@@ -1,5 +1,5 @@
 """what each finished run delivered (client accounts and days), for numbers that moved after
-delivery
+delivery; the campaign days' account-and-day index anomaly detection reads through
 
 Revision ID: 0017
 Revises: 0014
@@ -37,9 +37,13 @@ def upgrade():
     op.create_index("ix_robot_run_coverage_account_days", "robot_run_coverage",
                     ["client_account_id", "last_day"])
     op.create_index("ix_robot_run_coverage_job_id", "robot_run_coverage", ["job_id"])
+    op.create_index("ix_robot_stats_campaign_days_account_day", "robot_stats_campaign_days",
+                    ["client_account_id", "day"])
 
 
 def downgrade():
+    op.drop_index("ix_robot_stats_campaign_days_account_day",
+                  table_name="robot_stats_campaign_days")
     op.drop_index("ix_robot_run_coverage_job_id", table_name="robot_run_coverage")
     op.drop_index("ix_robot_run_coverage_account_days", table_name="robot_run_coverage")
     op.drop_table("robot_run_coverage")

@@ -10,22 +10,22 @@ not judged. A campaign that spent on most of those weekdays and had no impressio
 is always an anomaly. Without enough weeks of history an entity is listed as such and judged
 on nothing.
 
-Pure functions of the stored days (`detect_anomalies`); `read_days` reads them in a constant
-number of queries.
+A pure function of the stored days (`detect_anomalies`), vectorised with polars so 10,000
+campaigns take a fraction of a second; `anomalies_read.read_days` reads them from the store in
+a constant number of queries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import polars as pl
 
 from ppc_robot.lib.bounds import Bound
-from ppc_robot.lib.models.stats import AccountDay, CampaignDay
 
 METRICS = ("cost", "clicks", "impressions", "conversions")
 METRIC_LABELS = {"cost": "Cost", "clicks": "Clicks", "impressions": "Impressions",
@@ -124,132 +124,140 @@ def compared_days(yesterday: date, weeks: int) -> list[date]:
     return [yesterday - timedelta(days=7 * k) for k in range(weeks, 0, -1)]
 
 
-def median(values: Sequence[Decimal]) -> Decimal:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+@dataclass
+class StoredDays:
+    """The days compared of many entities as one frame: `client_account_id`, `campaign_id`
+    ("" for the account itself), `day`, `cost` (micros), `clicks`, `impressions`,
+    `conversions`; a row per day the store holds (a campaign's missing days filled with zero
+    where its account has the day), and each entity's names."""
+
+    frame: pl.DataFrame
+    entities: dict[tuple[int, str], Entity]
 
 
-def band(history: Sequence[Decimal], sensitivity: Decimal, *, is_count: bool,
-         ) -> tuple[Decimal, Decimal, Decimal]:
-    """(expected, low, high) of a metric from its history."""
-    expected = median(history)
-    spread = MAD_SCALE * median([abs(v - expected) for v in history])
-    floor = RELATIVE_FLOOR * abs(expected)
-    if is_count:
-        floor = max(floor, max(expected, Decimal(1)).sqrt())
-    width = sensitivity * max(spread, floor)
-    return expected, max(expected - width, Decimal(0)), expected + width
+SCHEMA = {"client_account_id": pl.Int64, "campaign_id": pl.String, "day": pl.Date,
+          "cost": pl.Int64, "clicks": pl.Int64, "impressions": pl.Int64,
+          "conversions": pl.Float64}
+KEY = ["client_account_id", "campaign_id"]
 
 
-def _judge(item: EntityDays, yesterday: date, days: Sequence[date], *, required: int,
-           sensitivity: Decimal, min_volume: int, detection: Detection) -> None:
-    entity = item.entity
-    known = [d for d in days if d in item.days]
-    actual = item.days.get(yesterday)
-    if actual is None:
-        detection.unjudged.append(Unjudged(entity, len(known), "no numbers for yesterday"))
-        return
-    if len(known) < required:
-        detection.unjudged.append(Unjudged(
-            entity, len(known), f"{len(known)} of the {required} weeks of history needed"))
-        return
-    history = [item.days[d] for d in known]
-    costs = [v.cost for v in history]
-    if entity.campaign_id and actual.impressions == 0 and median(costs) > 0:
-        series = [Decimal(v.impressions) for v in history]
-        expected, low, high = band(series, sensitivity, is_count=True)
-        detection.anomalies.append(Anomaly(entity, "impressions", yesterday, Decimal(0), expected,
-                                           low, high, "no impressions",
-                                           tuple(zip(known, series, strict=True))))
-        return
-    clicks = median([Decimal(v.clicks) for v in history])
-    if max(clicks, actual.clicks) < min_volume:
-        detection.below_volume += 1
-        return
+def stored_days_of(items: Iterable[EntityDays]) -> StoredDays:
+    """StoredDays of entities given day by day (tests and small callers)."""
+    rows: list[tuple[Any, ...]] = []
+    entities = {}
+    for item in items:
+        key = (item.entity.client_account_id, item.entity.campaign_id or "")
+        entities[key] = item.entity
+        rows += [(key[0], key[1], day, int(values.cost * MICROS), values.clicks,
+                  values.impressions, float(values.conversions))
+                 for day, values in item.days.items()]
+    return StoredDays(pl.DataFrame(rows, schema=SCHEMA, orient="row"), entities)
+
+
+def _bands(frame: pl.DataFrame, sensitivity: float) -> pl.DataFrame:
+    """Each metric's expected value (median) and band, and whether yesterday is outside it."""
+    columns = []
     for metric in METRICS:
-        series = [v.get(metric) for v in history]
-        expected, low, high = band(series, sensitivity, is_count=metric != "cost")
-        value = actual.get(metric)
-        if low <= value <= high:
-            detection.in_range.append((entity, metric))
-            continue
-        detection.anomalies.append(Anomaly(
-            entity, metric, yesterday, value, expected, low, high,
-            "above" if value > high else "below", tuple(zip(known, series, strict=True))))
+        expected, mad = pl.col(f"{metric}_med"), pl.col(f"{metric}_mad")
+        floor = float(RELATIVE_FLOOR) * expected.abs()
+        if metric != "cost":
+            floor = pl.max_horizontal(floor, pl.max_horizontal(expected, pl.lit(1.0)).sqrt())
+        width = sensitivity * pl.max_horizontal(float(MAD_SCALE) * mad, floor)
+        low = pl.max_horizontal(expected - width, pl.lit(0.0))
+        high = expected + width
+        actual = pl.col(f"{metric}_y")
+        columns += [low.alias(f"{metric}_low"), high.alias(f"{metric}_high"),
+                    ((actual < low) | (actual > high)).alias(f"{metric}_out")]
+    return frame.with_columns(columns)
 
 
-def detect_anomalies(entities: Iterable[EntityDays], yesterday: date, *,
+def _summary(days: StoredDays, yesterday: date, compared: list[date]) -> pl.DataFrame:
+    """One row per entity: weeks of history, medians, MADs and yesterday's values."""
+    frame = days.frame
+    history = frame.filter(pl.col("day").is_in(compared))
+    medians = history.group_by(KEY).agg(
+        pl.len().alias("weeks"), *[pl.col(m).median().alias(f"{m}_med") for m in METRICS])
+    deviations = history.join(medians, on=KEY).group_by(KEY).agg(
+        *[(pl.col(m) - pl.col(f"{m}_med")).abs().median().alias(f"{m}_mad") for m in METRICS])
+    actual = frame.filter(pl.col("day") == yesterday).select(
+        *KEY, *[pl.col(m).cast(pl.Float64).alias(f"{m}_y") for m in METRICS])
+    everyone = pl.DataFrame(list(days.entities), schema={"client_account_id": pl.Int64,
+                                                         "campaign_id": pl.String}, orient="row")
+    return (everyone.join(medians, on=KEY, how="left").join(deviations, on=KEY, how="left")
+            .join(actual, on=KEY, how="left").with_columns(pl.col("weeks").fill_null(0)))
+
+
+def _decimal(value: float | int | None, metric: str) -> Decimal:
+    number = Decimal(str(value or 0))
+    return number / MICROS if metric == "cost" else number
+
+
+def detect_anomalies(days: StoredDays | Iterable[EntityDays], yesterday: date, *,
                      weeks: int = DEFAULT_WEEKS, sensitivity: Decimal = DEFAULT_SENSITIVITY,
                      min_volume: int = DEFAULT_MIN_VOLUME) -> Detection:
     """Judge each entity's yesterday against its history; see the module's docstring."""
     if not WEEKS.contains(weeks) or not SENSITIVITY.contains(sensitivity):
         raise ValueError("weeks or sensitivity out of range")
-    days = compared_days(yesterday, weeks)
+    if not isinstance(days, StoredDays):
+        days = stored_days_of(days)
+    compared = compared_days(yesterday, weeks)
     required = min(weeks, MIN_HISTORY_WEEKS)
-    detection = Detection()
-    for item in entities:
-        _judge(item, yesterday, days, required=required, sensitivity=sensitivity,
-               min_volume=min_volume, detection=detection)
+    table = _bands(_summary(days, yesterday, compared), float(sensitivity))
+    has_yesterday = pl.col("cost_y").is_not_null()
+    judged = has_yesterday & (pl.col("weeks") >= required)
+    stopped = (judged & (pl.col("campaign_id") != "") & (pl.col("impressions_y") == 0)
+               & (pl.col("cost_med") > 0))
+    small = (judged & ~stopped
+             & (pl.max_horizontal("clicks_med", "clicks_y") < min_volume))
+    table = table.with_columns(has_yesterday.alias("has_yesterday"), judged.alias("judged"),
+                               stopped.alias("stopped"), small.alias("small"))
+    detection = Detection(below_volume=table.filter("small").height)
+    for key, count, seen in table.filter(~pl.col("judged")).select(
+            pl.struct(KEY), "weeks", "has_yesterday").iter_rows():
+        entity = days.entities[(key["client_account_id"], key["campaign_id"])]
+        reason = (f"{count} of the {required} weeks of history needed" if seen
+                  else "no numbers for yesterday")
+        detection.unjudged.append(Unjudged(entity, count, reason))
+    rated = table.filter(pl.col("judged") & ~pl.col("small"))
+    for metric in METRICS:
+        fine = rated.filter(~pl.col("stopped") & ~pl.col(f"{metric}_out"))
+        detection.in_range += [
+            (days.entities[key], metric) for key in zip(
+                fine.get_column("client_account_id").to_list(),
+                fine.get_column("campaign_id").to_list(), strict=True)]
+    flagged = rated.filter(pl.col("stopped") | pl.any_horizontal(
+        [pl.col(f"{metric}_out") for metric in METRICS]))
+    found: list[tuple[tuple[int, str], str, str, dict[str, Any]]] = []
+    for row in flagged.iter_rows(named=True):
+        key = (row["client_account_id"], row["campaign_id"])
+        if row["stopped"]:
+            found.append((key, "impressions", "no impressions", row))
+            continue
+        for metric in METRICS:
+            if row[f"{metric}_out"]:
+                reason = "above" if row[f"{metric}_y"] > row[f"{metric}_high"] else "below"
+                found.append((key, metric, reason, row))
+    histories = _histories(days.frame, compared, {key for key, *_ in found})
+    for key, metric, reason, row in found:
+        history = tuple((day, _decimal(values[metric], metric))
+                        for day, values in histories.get(key, []))
+        detection.anomalies.append(Anomaly(
+            days.entities[key], metric, yesterday, _decimal(row[f"{metric}_y"], metric),
+            _decimal(row[f"{metric}_med"], metric), _decimal(row[f"{metric}_low"], metric),
+            _decimal(row[f"{metric}_high"], metric), reason, history))
     return detection
 
 
-@dataclass(frozen=True)
-class AccountInfo:
-    client_account_id: int
-    name: str
-    currency: str
-
-
-def _values(cost_micros: int, clicks: int, impressions: int, conversions: Decimal) -> Values:
-    return Values(Decimal(cost_micros) / MICROS, clicks, impressions, Decimal(conversions))
-
-
-def read_days(session: Session, accounts: Sequence[AccountInfo], yesterday: date,
-              weeks: int) -> list[EntityDays]:
-    """The accounts' and their campaigns' stored days compared, in two queries (a batch of
-    accounts per query past 500). A campaign missing on a day its account has is zero that day,
-    from its first day among those read."""
-    days = compared_days(yesterday, weeks) + [yesterday]
-    result: list[EntityDays] = []
-    for start in range(0, len(accounts), 500):
-        batch = {a.client_account_id: a for a in accounts[start:start + 500]}
-        result += _read_batch(session, batch, days)
-    return result
-
-
-def _read_batch(session: Session, batch: Mapping[int, AccountInfo],
-                days: list[date]) -> list[EntityDays]:
-    account_days: dict[int, EntityDays] = {
-        i: EntityDays(Entity(i, a.name, a.currency)) for i, a in batch.items()}
-    for account_id, day, cost, clicks, impressions, conversions in session.execute(select(
-            AccountDay.client_account_id, AccountDay.day, AccountDay.cost_micros,
-            AccountDay.clicks, AccountDay.impressions, AccountDay.conversions).where(
-            AccountDay.client_account_id.in_(list(batch)), AccountDay.day.in_(days))):
-        account_days[account_id].days[day] = _values(cost, clicks, impressions, conversions)
-    campaigns: dict[tuple[int, str], EntityDays] = {}
-    names: dict[tuple[int, str], tuple[date, str]] = {}
-    for account_id, campaign_id, name, day, cost, clicks, impressions, conversions in (
-            session.execute(select(
-                CampaignDay.client_account_id, CampaignDay.campaign_id,
-                CampaignDay.campaign_name, CampaignDay.day, CampaignDay.cost_micros,
-                CampaignDay.clicks, CampaignDay.impressions, CampaignDay.conversions).where(
-                CampaignDay.client_account_id.in_(list(batch)), CampaignDay.day.in_(days)))):
-        key = (account_id, campaign_id)
-        item = campaigns.get(key)
-        if item is None:
-            item = campaigns[key] = EntityDays(Entity(account_id, "", "", campaign_id, name))
-        item.days[day] = _values(cost, clicks, impressions, conversions)
-        if key not in names or names[key][0] < day:
-            names[key] = (day, name)  # the newest name, as the platform shows it now
-    result = list(account_days.values())
-    for (account_id, campaign_id), item in sorted(campaigns.items()):
-        info = batch[account_id]
-        first = min(item.days)
-        stored = account_days[account_id].days
-        filled = {d: item.days.get(d, ZERO) for d in stored if d >= first}
-        result.append(EntityDays(Entity(account_id, info.name, info.currency, campaign_id,
-                                        names[(account_id, campaign_id)][1]), filled))
+def _histories(frame: pl.DataFrame, compared: list[date], keys: set[tuple[int, str]],
+               ) -> dict[tuple[int, str], list[tuple[date, dict[str, Any]]]]:
+    """The compared days of a few entities, oldest first (the anomalies' charts)."""
+    if not keys:
+        return {}
+    wanted = pl.DataFrame(list(keys), schema={"client_account_id": pl.Int64,
+                                              "campaign_id": pl.String}, orient="row")
+    rows = frame.filter(pl.col("day").is_in(compared)).join(wanted, on=KEY).sort("day")
+    result: dict[tuple[int, str], list[tuple[date, dict[str, Any]]]] = {}
+    for row in rows.iter_rows(named=True):
+        result.setdefault((row["client_account_id"], row["campaign_id"]), []).append(
+            (row["day"], row))
     return result

@@ -16,14 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from ppc_robot.lib.alerts.anomalies import (
-    METRIC_LABELS,
-    AccountInfo,
-    Detection,
-    detect_anomalies,
-    read_days,
-)
+from ppc_robot.lib.alerts.anomalies import METRIC_LABELS, Detection, detect_anomalies
 from ppc_robot.lib.alerts.anomalies_notify import notify_anomalies
+from ppc_robot.lib.alerts.anomalies_read import AccountInfo, read_days
 from ppc_robot.lib.alerts.restatements import record_coverage
 from ppc_robot.lib.models import utcnow
 from ppc_robot.lib.outputs import Column, ColumnKind
@@ -109,7 +104,7 @@ def execute_anomalies(run: ReportRun) -> RunResult:
         session.commit()
     if parameters.get("notifications"):
         notify_anomalies(context, detection)
-    run.log(f"{len(detection.anomalies)} anomalies among {len(days)} accounts and campaigns")
+    run.log(f"{len(detection.anomalies)} anomalies among {len(days.entities)} accounts and campaigns")
     return run.done(rows=frame.height, output_file=output, output_state=state)
 
 
