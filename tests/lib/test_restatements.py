@@ -11,7 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from ppc_robot.lib.accounts import link_service_account
-from ppc_robot.lib.alerts.restatements import moved_runs
+from ppc_robot.lib.alerts.restatements import (
+    Moved,
+    moved_runs,
+    note_moved_numbers,
+    record_coverage,
+)
 from ppc_robot.lib.credentials import Vault
 from ppc_robot.lib.demo import seed_demo
 from ppc_robot.lib.models import (
@@ -166,3 +171,43 @@ def test_the_demo_shows_an_anomaly_and_a_restatement(session, factory, tmp_path)
     assert (moved.job_id, moved.client_account_id, moved.resolved_at) == (job.id, pet_food.id, None)
     assert {d["Metric"] for d in moved.details} >= {"conversions"}
     assert moved_runs(session, [seeded.run_id]) == {seeded.run_id}
+
+
+def _delivery(session, job, account, status, minutes):
+    run = JobRun(user_id=job.user_id, job_id=job.id, status=status,
+                 scheduled_at=datetime(2026, 9, 1, 6, minutes, tzinfo=UTC))
+    session.add(run)
+    session.flush()
+    record_coverage(session, run.id, job.id, job.user_id,
+                    [(account.id, DELIVERED_DAY, DELIVERED_DAY)], datetime.now(UTC),
+                    delivered=status != RunStatus.RUNNING)
+    return run
+
+
+def test_a_run_under_way_that_delivers_the_day_keeps_its_job_from_being_told(session, workspace):
+    job, account = workspace.job, workspace.client_account
+    old = _delivery(session, job, account, RunStatus.SUCCEEDED, 0)
+    _delivery(session, job, account, RunStatus.RUNNING, 5)
+
+    told = note_moved_numbers(session, account.id, "CZK",
+                              [Moved(DELIVERED_DAY, "cost_micros", Decimal(100), Decimal(150))],
+                              datetime.now(UTC))
+
+    assert told == 0 and _moved(session) == []
+    assert moved_runs(session, [old.id]) == {old.id}
+
+
+def test_a_day_that_moves_twice_keeps_the_value_the_job_delivered(session, workspace):
+    job, account = workspace.job, workspace.client_account
+    _delivery(session, job, account, RunStatus.SUCCEEDED, 0)
+
+    for before, after in ((10, 12), (12, 15)):
+        note_moved_numbers(session, account.id, "CZK",
+                           [Moved(DELIVERED_DAY, "conversions", Decimal(before), Decimal(after))],
+                           datetime.now(UTC))
+
+    [moved] = _moved(session)
+    assert (moved.occurrences, moved.message_params["before"],
+            moved.message_params["after"]) == (2, "10", "15")
+    assert moved.details == [{"Day": "2026-08-31", "Metric": "conversions",
+                              "Delivered": "10", "Now": "15"}]

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.models import (
@@ -98,22 +98,30 @@ def compare_days(old: Mapping[date, Sequence[Any]], new: Mapping[date, Sequence[
 def note_moved_numbers(session: Session, client_account_id: int, currency: str,
                        moved: Sequence[Moved], now: datetime) -> int:
     """Mark the delivered runs that covered a moved day and raise one suggestion per job and
-    account; flushes. Returns how many jobs were told."""
+    account; flushes. Returns how many jobs were told.
+
+    A job whose run under way covers the day (its coverage is recorded when it starts) is not
+    told about that day: the run delivers the new numbers.
+    """
     if not moved:
         return 0
     first, last = min(m.day for m in moved), max(m.day for m in moved)
     rows = session.execute(
         select(RunCoverage.run_id, RunCoverage.job_id, RunCoverage.first_day,
-               RunCoverage.last_day, Job.user_id, Job.name, ClientAccount.name)
+               RunCoverage.last_day, JobRun.status, Job.user_id, Job.name, ClientAccount.name)
         .join(JobRun, JobRun.id == RunCoverage.run_id)
         .join(Job, Job.id == RunCoverage.job_id)
         .join(ClientAccount, ClientAccount.id == RunCoverage.client_account_id)
         .where(RunCoverage.client_account_id == client_account_id,
                RunCoverage.first_day <= last, RunCoverage.last_day >= first,
-               JobRun.status.in_(DELIVERED))).all()
+               JobRun.status.in_((*DELIVERED, RunStatus.RUNNING)))).all()
     jobs: dict[int, tuple[int, str, str, list[Moved]]] = {}
+    delivering: dict[int, list[tuple[date, date]]] = {}
     marked = []
-    for run_id, job_id, first_day, last_day, user_id, job_name, account in rows:
+    for run_id, job_id, first_day, last_day, status, user_id, job_name, account in rows:
+        if status == RunStatus.RUNNING:
+            delivering.setdefault(job_id, []).append((first_day, last_day))
+            continue
         covered = [m for m in moved if first_day <= m.day <= last_day]
         if not covered:
             continue
@@ -126,36 +134,63 @@ def note_moved_numbers(session: Session, client_account_id: int, currency: str,
             RunCoverage.run_id.in_(marked), RunCoverage.moved_at.is_(None)).values(moved_at=now))
     told = 0
     for job_id, (user_id, job_name, account, covered) in jobs.items():
-        covered.sort(key=lambda m: (m.day, m.column))
-        worst = max(covered, key=lambda m: m.change)
-        details = [{"Day": m.day.isoformat(), "Metric": WATCHED[m.column],
-                    "Delivered": m.shown(m.before, currency), "Now": m.shown(m.after, currency)}
-                   for m in covered]
-        emit(session, user_id, KIND, job_id=job_id, client_account_id=client_account_id,
-             now=now, details=details, params={
-                 "job": job_name, "account": account, "day": worst.day.isoformat(),
-                 "metric": WATCHED[worst.column], "before": worst.shown(worst.before, currency),
-                 "after": worst.shown(worst.after, currency)})
-        told += 1
+        spans = delivering.get(job_id, [])
+        covered = [m for m in covered if not any(a <= m.day <= b for a, b in spans)]
+        if covered:
+            _tell(session, user_id, job_id, job_name, client_account_id, account, currency,
+                  covered, now)
+            told += 1
     logger.info("numbers of account %s moved on %s day(s): %s job(s) told", client_account_id,
                 len({m.day for m in moved}), told)
     session.flush()
     return told
 
 
+def _tell(session: Session, user_id: int, job_id: int, job_name: str, client_account_id: int,
+          account: str, currency: str, covered: list[Moved], now: datetime) -> None:
+    """Raise (or count again) the job's suggestion; a day already in its open suggestion keeps
+    the value the job delivered, however often it moved since."""
+    kind = notification_type(KIND)
+    previous = session.scalar(select(Notification.details).where(
+        Notification.user_id == user_id, Notification.job_id == job_id,
+        Notification.client_account_id == client_account_id,
+        Notification.category == kind.category, Notification.code == kind.code,
+        Notification.resolved_at.is_(None))) or []
+    rows = {(row["Day"], row["Metric"]): dict(row) for row in previous}
+    for m in covered:
+        row = {"Day": m.day.isoformat(), "Metric": WATCHED[m.column],
+               "Delivered": m.shown(m.before, currency), "Now": m.shown(m.after, currency)}
+        kept = rows.get((row["Day"], row["Metric"]))
+        rows[(row["Day"], row["Metric"])] = row | ({"Delivered": kept["Delivered"]} if kept else {})
+    details = [rows[key] for key in sorted(rows)]
+    worst = max(covered, key=lambda m: m.change)
+    shown = rows[(worst.day.isoformat(), WATCHED[worst.column])]
+    emit(session, user_id, kind, job_id=job_id, client_account_id=client_account_id, now=now,
+         details=details, params={"job": job_name, "account": account,
+                                  "day": worst.day.isoformat(), "metric": WATCHED[worst.column],
+                                  "before": shown["Delivered"], "after": shown["Now"]})
+
+
 def record_coverage(session: Session, run_id: int, job_id: int, user_id: int,
-                    covered: Iterable[tuple[int, date, date]], now: datetime) -> None:
-    """Record which accounts and days a run delivers (again on a retried attempt) and resolve
-    the job's "numbers moved" suggestions whose days it delivers again; flushes."""
+                    covered: Iterable[tuple[int, date, date]], now: datetime, *,
+                    delivered: bool = True) -> None:
+    """Record which accounts and days a run delivers (again on a retried attempt); flushes.
+
+    Recorded when the run starts (`delivered=False`), so a re-pull during the run does not
+    tell its job about days the run is about to deliver, and again when it delivered, which
+    resolves the job's "numbers moved" suggestions whose days it delivered again.
+    """
     covered = list(covered)
     if not covered:
         return
     ids = [account_id for account_id, _first, _last in covered]
-    session.execute(RunCoverage.__table__.delete().where(  # type: ignore[attr-defined]
-        and_(RunCoverage.run_id == run_id, RunCoverage.client_account_id.in_(ids))))
+    session.execute(delete(RunCoverage).where(RunCoverage.run_id == run_id))
     session.add_all([RunCoverage(run_id=run_id, job_id=job_id, client_account_id=account_id,
                                  first_day=first, last_day=last)
                      for account_id, first, last in covered])
+    if not delivered:
+        session.flush()
+        return
     kind = notification_type(KIND)
     spans = {account_id: (first, last) for account_id, first, last in covered}
     open_ones = session.scalars(select(Notification).where(

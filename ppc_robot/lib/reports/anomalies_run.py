@@ -10,7 +10,7 @@ each account read) is recorded for "numbers moved after delivery".
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +74,16 @@ def anomalies_frame(detection: Detection) -> pl.DataFrame:
     return pl.DataFrame(records, schema=schema, orient="row")
 
 
+def _cover(run: ReportRun, account_ids: list[int], yesterday: date, *, delivered: bool) -> None:
+    """Record the days the run delivers: yesterday of each account (the runner's own step)."""
+    context = run.context
+    with context.session_factory() as session:
+        record_coverage(session, context.run_id, context.job_id, context.user_id,
+                        [(account_id, yesterday, yesterday) for account_id in account_ids],
+                        utcnow(), delivered=delivered)
+        session.commit()
+
+
 def execute_anomalies(run: ReportRun) -> RunResult:
     """Refresh the compared days, judge yesterday, write the anomalies, notify."""
     parameters = run.parameters
@@ -82,7 +92,9 @@ def execute_anomalies(run: ReportRun) -> RunResult:
     yesterday = settled_day(run.local_day)
     first = yesterday - timedelta(days=7 * weeks)
     stats = StatsSettings.from_config(context.settings.app_config)
-    refreshed = run.fetch(run.accounts(), lambda call: refresh_stale_days(
+    accounts = run.accounts()
+    _cover(run, [a.client_account_id for a in accounts], yesterday, delivered=False)
+    refreshed = run.fetch(accounts, lambda call: refresh_stale_days(
         call, run=run, first=first, through=yesterday, repull_days=stats.repull_days,
         user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
     infos = [AccountInfo(a.client_account_id, a.name, a.currency) for a, _days in refreshed]
@@ -97,11 +109,7 @@ def execute_anomalies(run: ReportRun) -> RunResult:
         f"{len(detection.anomalies)} anomalies, {len(detection.unjudged)} without enough "
         f"history, {detection.below_volume} under the minimum volume."])
     output, state = run.write(layout, iter([frame]), preview=Preview(COLUMNS, ""))
-    with context.session_factory() as session:  # the runner's own step
-        record_coverage(session, context.run_id, context.job_id, context.user_id,
-                        [(info.client_account_id, yesterday, yesterday) for info in infos],
-                        utcnow())
-        session.commit()
+    _cover(run, [info.client_account_id for info in infos], yesterday, delivered=True)
     if parameters.get("notifications"):
         notify_anomalies(context, detection)
     run.log(f"{len(detection.anomalies)} anomalies among {len(days.entities)} accounts and campaigns")
