@@ -30,6 +30,7 @@ from ppc_robot.lib.models import (
     Notification,
     RunCoverage,
     RunStatus,
+    utcnow,
 )
 from ppc_robot.lib.notifications import emit, notification_type
 
@@ -203,6 +204,18 @@ def record_coverage(session: Session, run_id: int, job_id: int, user_id: int,
         if all(first.isoformat() <= day <= last.isoformat() for day in days if day):
             notification.resolved_at = now  # this run delivers every day that moved
     session.flush()
+
+
+def cover_period(run: Any, account_ids: Sequence[int], first: date, last: date, *,
+                 delivered: bool) -> None:
+    """`record_coverage` of a report run (a `ReportRun`) over one period for its accounts, in
+    a step of its own."""
+    context = run.context
+    with context.session_factory() as session:
+        record_coverage(session, context.run_id, context.job_id, context.user_id,
+                        [(account_id, first, last) for account_id in account_ids],
+                        utcnow(), delivered=delivered)
+        session.commit()
 
 
 def moved_runs(session: Session, run_ids: Sequence[int]) -> set[int]:

@@ -10,7 +10,7 @@ each account read) is recorded for "numbers moved after delivery".
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +19,7 @@ import polars as pl
 from ppc_robot.lib.alerts.anomalies import METRIC_LABELS, Detection, detect_anomalies
 from ppc_robot.lib.alerts.anomalies_notify import notify_anomalies
 from ppc_robot.lib.alerts.anomalies_read import AccountInfo, read_days
-from ppc_robot.lib.alerts.restatements import record_coverage
-from ppc_robot.lib.models import utcnow
+from ppc_robot.lib.alerts.restatements import cover_period
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.pacing import settled_day
 from ppc_robot.lib.reports.accounts_overview_run import _refresh as refresh_stale_days
@@ -74,16 +73,6 @@ def anomalies_frame(detection: Detection) -> pl.DataFrame:
     return pl.DataFrame(records, schema=schema, orient="row")
 
 
-def _cover(run: ReportRun, account_ids: list[int], yesterday: date, *, delivered: bool) -> None:
-    """Record the days the run delivers: yesterday of each account (the runner's own step)."""
-    context = run.context
-    with context.session_factory() as session:
-        record_coverage(session, context.run_id, context.job_id, context.user_id,
-                        [(account_id, yesterday, yesterday) for account_id in account_ids],
-                        utcnow(), delivered=delivered)
-        session.commit()
-
-
 def execute_anomalies(run: ReportRun) -> RunResult:
     """Refresh the compared days, judge yesterday, write the anomalies, notify."""
     parameters = run.parameters
@@ -93,7 +82,8 @@ def execute_anomalies(run: ReportRun) -> RunResult:
     first = yesterday - timedelta(days=7 * weeks)
     stats = StatsSettings.from_config(context.settings.app_config)
     accounts = run.accounts()
-    _cover(run, [a.client_account_id for a in accounts], yesterday, delivered=False)
+    cover_period(run, [a.client_account_id for a in accounts], yesterday, yesterday,
+                 delivered=False)
     refreshed = run.fetch(accounts, lambda call: refresh_stale_days(
         call, run=run, first=first, through=yesterday, repull_days=stats.repull_days,
         user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
@@ -109,7 +99,8 @@ def execute_anomalies(run: ReportRun) -> RunResult:
         f"{len(detection.anomalies)} anomalies, {len(detection.unjudged)} without enough "
         f"history, {detection.below_volume} under the minimum volume."])
     output, state = run.write(layout, iter([frame]), preview=Preview(COLUMNS, ""))
-    _cover(run, [info.client_account_id for info in infos], yesterday, delivered=True)
+    cover_period(run, [info.client_account_id for info in infos], yesterday, yesterday,
+                 delivered=True)
     if parameters.get("notifications"):
         notify_anomalies(context, detection)
     run.log(f"{len(detection.anomalies)} anomalies among {len(days.entities)} accounts and campaigns")
