@@ -4,6 +4,7 @@ restatement."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -88,10 +89,11 @@ def _change_cost(stub, day, add_halers):
         for d, imp, clicks, money, conv, value in rows]
 
 
-def _repull(factory, stub):
+def _repull(factory, stub, config=None):
     """The housekeeping's daily re-pull of the last 7 days, as on 1 September."""
-    settings = StatsSettings(backfill_months=0, credentials_key=KEY,
-                             platform=stub_settings(sklik_url=stub.base_url))
+    settings = dataclasses.replace(
+        StatsSettings.from_config(config), backfill_months=0, credentials_key=KEY,
+        platform=stub_settings(sklik_url=stub.base_url))
     report = refresh_due_statistics(factory, settings, datetime(2026, 9, 1, 5, 0, tzinfo=UTC))
     assert report.refreshed >= 1 and report.failed == 0
 
@@ -131,6 +133,15 @@ def test_a_restatement_below_the_threshold_raises_nothing(session, factory, skli
 
     assert _moved(session) == []
     assert moved_runs(session, [run.id]) == set()
+
+
+def test_the_threshold_is_a_setting(session, factory, sklik_stub, delivered):
+    _change_cost(sklik_stub, DELIVERED_DAY, DAY_COST_HALERS // 10)  # +10 %
+
+    _repull(factory, sklik_stub, {"PPC_ROBOT_STATS_MOVED_PERCENT": "12"})
+
+    assert StatsSettings().moved_percent == 5
+    assert _moved(session) == []
 
 
 def test_running_the_job_again_resolves_the_suggestion(session, factory, sklik_stub, delivered,

@@ -5,7 +5,7 @@ client accounts and days, one `RunCoverage` row each). When the store writes an 
 (`store_days`: the daily re-pull, the backfill, a run's refresh of stale days) it hands the
 old and the new totals of those days to `note_moved_numbers`, which compares them in memory;
 only when a day's cost, conversions or conversion value moved by more than the threshold
-(PPC_ROBOT_STATS_MOVED_PERCENT, 5 % by default) does it look up the finished runs that
+(`StatsSettings.moved_percent`: PPC_ROBOT_STATS_MOVED_PERCENT, 5 % by default) does it look up the finished runs that
 covered that day, mark them moved and raise one suggestion per job and account ("numbers
 moved", with "run again"). A later run of the job that covers the account resolves it.
 """
@@ -13,11 +13,10 @@ moved", with "run again"). A later run of the job that covers the account resolv
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -37,23 +36,11 @@ from ppc_robot.lib.notifications import emit, notification_type
 logger = logging.getLogger(__name__)
 
 KIND = "numbers_moved"
-DEFAULT_MOVED_PERCENT = Decimal(5)
 # The store's columns compared, and how the message names them.
 WATCHED = {"cost_micros": "cost", "conversions": "conversions",
            "conversion_value_micros": "conversion value"}
 MONEY = ("cost_micros", "conversion_value_micros")
 DELIVERED = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
-
-
-def moved_percent(config: Mapping[str, Any] | None = None) -> Decimal:
-    """The threshold in percent, from the app's config or PPC_ROBOT_STATS_MOVED_PERCENT."""
-    name = "PPC_ROBOT_STATS_MOVED_PERCENT"
-    raw = (config or {}).get(name, os.environ.get(name))
-    try:
-        value = Decimal(str(raw)) if raw not in (None, "") else DEFAULT_MOVED_PERCENT
-    except InvalidOperation:
-        return DEFAULT_MOVED_PERCENT
-    return value if value.is_finite() and value >= 0 else DEFAULT_MOVED_PERCENT
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,10 @@ from typing import Any
 from sqlalchemy import Table, and_, delete, not_, select
 from sqlalchemy.orm import Session
 
-from ppc_robot.lib.alerts.restatements import (
-    WATCHED,
-    compare_days,
-    moved_percent,
-    note_moved_numbers,
-)
+from ppc_robot.lib.alerts.restatements import WATCHED, compare_days, note_moved_numbers
 from ppc_robot.lib.models.stats import CAMPAIGN_ID_MAX, CAMPAIGN_NAME_MAX, AccountDay, CampaignDay
 from ppc_robot.lib.platforms import ReportRow
+from ppc_robot.lib.stats.settings import StatsSettings
 
 MICROS = 1_000_000
 METRICS = ("impressions", "clicks", "cost_micros", "conversions", "conversion_value_micros")
@@ -160,7 +156,8 @@ def store_days(session: Session, account: AccountRef, first: date, last: date,
            ("client_account_id", "day"))
     if old:
         new = {row["day"]: [row[c] for c in WATCHED] for row in account_rows}
-        threshold = moved_percent() if moved_threshold is None else moved_threshold
+        threshold = (StatsSettings.from_config().moved_percent if moved_threshold is None
+                     else moved_threshold)
         note_moved_numbers(session, account.client_account_id, account.currency,
                            compare_days(old, new, threshold), fetched_at)
     session.flush()
