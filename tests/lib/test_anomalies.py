@@ -20,12 +20,18 @@ from ppc_robot.lib.alerts.anomalies import (
     detect_anomalies,
 )
 from ppc_robot.lib.alerts.anomalies_notify import anomaly_chart
+from ppc_robot.lib.alerts.anomalies_read import AccountInfo, read_days
 from ppc_robot.lib.models import JobLevel, JobRun, Notification, OutputType, RunStatus
 from ppc_robot.lib.notifications.catalogue import ANOMALIES
 from ppc_robot.lib.reports import ParametersError, get_report_type, validate_parameters
 from ppc_robot.lib.reports.anomalies import default_parameters
 from ppc_robot.lib.runner import RunnerSettings, execute_run
-from tests.factories import make_definition, make_job
+from tests.factories import (
+    make_client_account,
+    make_definition,
+    make_job,
+    make_service_account,
+)
 from tests.support import runs as run_fixtures
 from tests.support.runs import KEY
 from tests.support.stats import make_account_day, make_campaign_day, micros
@@ -204,3 +210,26 @@ def test_the_run_raises_one_notification_per_anomaly_once_and_resolves_it(
     session.expire_all()
     assert all(n.resolved_at is not None for n in session.scalars(
         select(Notification).where(Notification.category == ANOMALIES)))
+
+
+@pytest.mark.parametrize("accounts", [1, 6])
+def test_the_store_is_read_in_the_same_queries_whatever_the_accounts(session, user, accounts,
+                                                                     count_queries):
+    login = make_service_account(session, user)
+    infos = []
+    for index in range(accounts):
+        account = make_client_account(session, login, name=f"Account {index}")
+        infos.append(AccountInfo(account.id, account.name, account.currency))
+        for day in compared_days(YESTERDAY, 8) + [YESTERDAY]:
+            make_account_day(session, account, day, cost=100)
+            for campaign in ("1", "2", "3"):
+                make_campaign_day(session, account, campaign, day, cost=100 / 3,
+                                  name=f"Campaign {campaign}")
+    session.commit()
+
+    with count_queries() as counter:
+        days = read_days(session, infos, YESTERDAY, 8)
+
+    assert counter.count == 3
+    assert len(days.entities) == accounts * 4
+    assert days.frame.height == accounts * 4 * 9
