@@ -25,6 +25,7 @@ from ppc_robot.lib.models import JobLevel, JobRun, Notification, OutputType, Run
 from ppc_robot.lib.notifications.catalogue import ANOMALIES
 from ppc_robot.lib.reports import ParametersError, get_report_type, validate_parameters
 from ppc_robot.lib.reports.anomalies import default_parameters
+from ppc_robot.lib.reports.anomalies_run import anomalies_frame
 from ppc_robot.lib.runner import RunnerSettings, execute_run
 from tests.factories import (
     make_client_account,
@@ -233,3 +234,14 @@ def test_the_store_is_read_in_the_same_queries_whatever_the_accounts(session, us
     assert counter.count == 3
     assert len(days.entities) == accounts * 4
     assert days.frame.height == accounts * 4 * 9
+
+
+def test_the_output_lists_what_had_too_little_history():
+    days = _series(6)
+    for day in compared_days(YESTERDAY, 8)[:6]:
+        del days[day]
+
+    frame = anomalies_frame(detect_anomalies([EntityDays(_entity(1), days)], YESTERDAY))
+
+    assert frame.select("campaign", "finding").rows() == [
+        ("Campaign 1", "not enough history: 2 of the 4 weeks of history needed")]
