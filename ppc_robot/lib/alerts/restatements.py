@@ -1,13 +1,14 @@
 """Numbers that moved after delivery: a re-pull changed a day a finished run had reported.
 
-Report types that deliver the store's numbers record what each run covered (`record_coverage`:
-client accounts and days, one `RunCoverage` row each). When the store writes an account's days
-(`store_days`: the daily re-pull, the backfill, a run's refresh of stale days) it hands the
-old and the new totals of those days to `note_moved_numbers`, which compares them in memory;
-only when a day's cost, conversions or conversion value moved by more than the threshold
-(`StatsSettings.moved_percent`: PPC_ROBOT_STATS_MOVED_PERCENT, 5 % by default) does it look up the finished runs that
-covered that day, mark them moved and raise one suggestion per job and account ("numbers
-moved", with "run again"). A later run of the job that covers the account resolves it.
+Report types record what each run delivers (`record_coverage`: client accounts and days, one
+`RunCoverage` row each, when the run starts and again when it delivered). When the store writes
+an account's days (`store_days`: the daily re-pull, the backfill, a run's refresh of stale days)
+it hands the old and the new totals of those days to `compare_days`, in memory; only when a
+day's cost, conversions or conversion value moved by more than the threshold
+(`StatsSettings.moved_percent`, PPC_ROBOT_STATS_MOVED_PERCENT: 5 %) does `note_moved_numbers`
+look up the finished runs that covered that day, mark them moved and raise one suggestion per
+job and account ("numbers moved", with "run again"). A later run of the job that delivers those
+days again resolves it.
 """
 
 from __future__ import annotations
