@@ -53,12 +53,6 @@ class Values:
     impressions: int = 0
     conversions: Decimal = Decimal(0)
 
-    def get(self, metric: str) -> Decimal:
-        return Decimal(getattr(self, metric))
-
-
-ZERO = Values()
-
 
 @dataclass(frozen=True)
 class Entity:
