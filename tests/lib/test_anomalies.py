@@ -36,6 +36,7 @@ from tests.factories import (
 from tests.support import runs as run_fixtures
 from tests.support.runs import KEY
 from tests.support.stats import make_account_day, make_campaign_day, micros
+from tests.support.xlsx import read_workbook
 
 factory = run_fixtures.factory
 sandbox = run_fixtures.sandbox
@@ -245,3 +246,32 @@ def test_the_output_lists_what_had_too_little_history():
 
     assert frame.select("campaign", "finding").rows() == [
         ("Campaign 1", "not enough history: 2 of the 4 weeks of history needed")]
+
+
+def test_the_xlsx_output_has_the_anomalies_and_the_campaigns_without_history(
+        session, factory, sandbox, settings):
+    user, _login, accounts = sandbox
+    steady, young = accounts[0], accounts[1]
+    _fill(session, steady, yesterday_cost=Decimal(3000))
+    settled = datetime(2026, 12, 3, tzinfo=UTC)
+    day = YESTERDAY - timedelta(days=7 * 8)
+    while day <= YESTERDAY:  # the account is stored and settled; its campaign is two weeks old
+        make_account_day(session, young, day, cost=50, fetched_at=settled)
+        if day >= YESTERDAY - timedelta(days=14):
+            make_campaign_day(session, young, "7", day, name="New", cost=50, fetched_at=settled)
+        day += timedelta(days=1)
+    session.commit()
+    definition = make_definition(session, user, task_type="anomalies",
+                                 output_type=OutputType.XLSX, parameters=default_parameters())
+    job = make_job(session, user, definition=definition, time_zone="Europe/Prague")
+    job.level, job.client_accounts = JobLevel.CLIENT_ACCOUNT, [steady, young]
+    session.commit()
+
+    run = _run(session, factory, settings, job)
+
+    [rows] = read_workbook(Path(run.output_file)).values()
+    findings = {(row[0], row[1], row[-1]) for row in rows[1:] if len(row) > 2}
+    assert (steady.name, "Brand", "above the usual range") in findings
+    assert (young.name, "New", "not enough history: 2 of the 4 weeks of history needed") in findings
+    assert session.scalars(select(Notification).where(
+        Notification.client_account_id == young.id)).all() == []
