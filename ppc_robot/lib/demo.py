@@ -10,15 +10,19 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.alerts.restatements import record_coverage
 from ppc_robot.lib.folders import create_folder, root_folder
 from ppc_robot.lib.jobs import create_definition, create_job
 from ppc_robot.lib.models import (
     Client,
     ClientAccount,
+    Folder,
     Job,
     JobLevel,
+    JobRun,
     OutputType,
     Platform,
+    RunStatus,
     ScheduleKind,
     ServiceAccount,
     Tag,
@@ -26,7 +30,13 @@ from ppc_robot.lib.models import (
     utcnow,
 )
 from ppc_robot.lib.platforms import ReportRequest
-from ppc_robot.lib.platforms.sandbox import SANDBOX_ACCOUNTS, SANDBOX_LOGIN, SandboxClient
+from ppc_robot.lib.platforms.sandbox import (
+    ALERTS_ACCOUNT,
+    SANDBOX_ACCOUNTS,
+    SANDBOX_LOGIN,
+    SandboxClient,
+)
+from ppc_robot.lib.stats import AccountRef, store_days
 from ppc_robot.lib.stats.schedule import add_months, zone_of
 from ppc_robot.lib.users import create_user, find_user_by_email
 
@@ -166,6 +176,7 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
     daily_overview.level = JobLevel.SERVICE_ACCOUNT
     daily_overview.service_account_id = login.id
     daily_overview.all_client_accounts = True
+    seed_alerts_demo(session, user, login, internal)
     # The demo's scheduled jobs are due at once, so the worker produces their first outputs
     # within a minute of start; after that they follow their schedules.
     for job in session.scalars(select(Job).where(Job.user_id == user.id, Job.is_enabled.is_(True))):
@@ -228,3 +239,43 @@ def set_demo_goals(session: Session, user: User, now: datetime) -> list[Client]:
         clients.append(client)
     session.flush()
     return clients
+
+
+def seed_alerts_demo(session: Session, user: User, login: ServiceAccount, folder: Folder,
+                     now: datetime | None = None) -> Job:
+    """The anomalies job over every account, and its delivery of yesterday's numbers.
+
+    Pet Food Online's first campaign stopped serving (the Sandbox's anomaly), and its
+    conversions arrive late: the store's days of that account are seeded as pulled a day ago,
+    with a finished run of the job that delivered the day before yesterday, so the first
+    re-pull after `make run` finds that day's conversions moved and tells the job.
+    """
+    now = now or utcnow()
+    definition = create_definition(session, user.id, "anomalies", name="Anomaly detection",
+                                   output_type=OutputType.XLSX, parameters={
+                                       "weeks": 8, "sensitivity": "3", "min_volume": 10,
+                                       "notifications": True})
+    job = create_job(session, folder, definition, "All accounts — anomalies",
+                     schedule_kind=ScheduleKind.DAILY, schedule={"time": "07:15"},
+                     time_zone="Europe/Prague")
+    job.level = JobLevel.SERVICE_ACCOUNT
+    job.service_account_id = login.id
+    job.all_client_accounts = True
+    account = session.scalars(select(ClientAccount).where(
+        ClientAccount.service_account_id == login.id,
+        ClientAccount.external_id == ALERTS_ACCOUNT)).one()
+    remote = next(a for a in SANDBOX_ACCOUNTS if a.external_id == ALERTS_ACCOUNT)
+    pulled_at = now - timedelta(days=1)
+    delivered = pulled_at.astimezone(zone_of(remote.time_zone)).date() - timedelta(days=1)
+    rows = SandboxClient(clock=lambda: pulled_at).fetch_report(
+        ReportRequest(remote, delivered - timedelta(days=6), delivered, ("date", "campaign")))
+    store_days(session, AccountRef(account.id, user.id, account.currency),
+               delivered - timedelta(days=6), delivered, rows, pulled_at)
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=pulled_at, status=RunStatus.SUCCEEDED,
+                 attempt=1, started_at=pulled_at, finished_at=pulled_at, rows=0,
+                 log="Seeded by the demo: the delivery whose numbers move.")
+    session.add(run)
+    session.flush()
+    record_coverage(session, run.id, job.id, user.id, [(account.id, delivered, delivered)],
+                    pulled_at)
+    return job

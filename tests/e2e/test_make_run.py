@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ppc_robot.lib.demo import DEMO_CLIENTS
-from tests.e2e.conftest import CHROMIUM_ARGS, browser_login, screenshot
+from tests.e2e.conftest import browser_login, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_MINUTE_MS = 60_000
@@ -82,26 +82,13 @@ def fresh_make_run(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         print((tmp_path / "server.log").read_text()[-4000:])
 
 
-@pytest.fixture
-def own_browser() -> Iterator[object]:
-    # Not the suite's session browser fixture: that one comes with the in-process live server
-    # and its test database, and this test has a server and database of its own.
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import chromium_path
-
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-    playwright.stop()
-
-
 def test_make_run_shows_the_sandbox_clients_with_pacing_and_charts_within_a_minute(
-        fresh_make_run, own_browser):
+        fresh_make_run, browser):
+    # The suite's session browser (only Chromium: its pages and live server are other fixtures);
+    # this test brings its own server and database.
     url, email, password = fresh_make_run
     started = time.monotonic()
-    context = own_browser.new_context(base_url=url, viewport={"width": 1366, "height": 900})
+    context = browser.new_context(base_url=url, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems: list[str] = []

@@ -8,6 +8,7 @@ from ppc_robot.lib.models.accounts import (
     ServiceAccount,
     ServiceAccountStatus,
 )
+from ppc_robot.lib.models.alerts import RunCoverage
 from ppc_robot.lib.models.audit import AuditLogEntry
 from ppc_robot.lib.models.base import Base, Owned, OwnedByUser, UtcDateTime, utcnow
 from ppc_robot.lib.models.folders import Folder, FolderPath
@@ -43,6 +44,7 @@ __all__ = [
     "AccountDay",
     "CampaignDay",
     "StatsState",
+    "RunCoverage",
     "AuditLogEntry",
     "Base",
     "Channel",

@@ -40,6 +40,8 @@ CATEGORY_NAMES = {
     CUSTOM_RULES: "Custom rules",
     OUTPUTS: "Outputs",
 }
+ANOMALIES = 8
+CATEGORY_NAMES[ANOMALIES] = "Performance anomalies"
 
 TYPES: tuple[NotificationType, ...] = (
     NotificationType(JOBS, 0, "report_failed", ERROR, 90, "Report “{job}” failed: {reason}",
@@ -118,6 +120,16 @@ TYPES: tuple[NotificationType, ...] = (
                      "Output not writable",
                      "The file, folder or spreadsheet the job writes to could not be written.",
                      "Check the output settings of the job (path pattern, spreadsheet id and its sharing)."),
+    NotificationType(OUTPUTS, 1, "numbers_moved", SUGGESTION, 35,
+                     "Numbers of “{account}” moved after “{job}” was delivered: {metric} on {day} {before} → {after}",
+                     "Numbers moved after delivery",
+                     "The statistics store pulls the last days again every day, as platforms add late conversions and correct costs. A day this job already reported changed by more than the threshold (PPC_ROBOT_STATS_MOVED_PERCENT, 5 % unless set) in conversions, conversion value or cost, so the delivered report shows old numbers. The details list every day and metric that moved.",
+                     "Run the job again to deliver the corrected numbers; the job page marks the runs whose numbers moved. The notification resolves itself when the job delivers again."),
+    NotificationType(ANOMALIES, 0, "performance_anomaly", WARNING, 55,
+                     "{metric} of {entity} on {day} was {actual}, expected {expected} ({low} – {high})",
+                     "Performance anomaly",
+                     "Yesterday's cost, clicks, impressions or conversions of an account or campaign fell outside the usual range of the same weekday over the last weeks (the median and the median absolute deviation, widened by the job's sensitivity). A campaign that spent on those weekdays and had no impressions yesterday is always reported. The page shows the weeks compared in a chart.",
+                     "Open the account on its platform and check what changed: paused campaigns, budgets, bids, disapprovals, tracking or billing. A real change of pace is fine: the notification resolves itself when the metric is back in range, and the job's sensitivity or minimum volume can be raised."),
 )
 
 BY_KEY = {t.key: t for t in TYPES}

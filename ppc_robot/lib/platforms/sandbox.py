@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ppc_robot.lib.platforms.base import (
     BadRequestError,
@@ -36,6 +37,14 @@ DEVICES = ("desktop", "mobile", "tablet")
 DEVICE_SHARE = (0.38, 0.55, 0.07)
 # Cost per click in the account's currency: CZK clicks cost about 25 times EUR ones.
 CPC = {"CZK": (4.0, 18.0), "EUR": (0.15, 0.80)}
+# The account that shows what the alerts are for, seen from the pull's own day: its first
+# campaign served nothing over the last STOPPED_DAYS days (an anomaly; ten days, so a day once
+# stored zero stays zero in every re-pull), and each conversion is reported up to LATE_DAYS
+# days after its day ends (a restatement: recent days' conversions grow from pull to pull).
+ALERTS_ACCOUNT = "sandbox-1005"
+STOPPED_DAYS = 10
+LATE_DAYS = 3
+LATE_SHARE = (0.4, 0.3, 0.2, 0.1)  # how many conversions arrive 0, 1, 2, 3 days late
 
 
 def _rng(*parts: Any) -> random.Random:
@@ -61,7 +70,7 @@ def _structure(account: RemoteAccount) -> list[tuple[str, list[str]]]:
 
 
 def _day_totals(account: RemoteAccount, day: date, campaign: str, ad_group: str,
-                keyword: str) -> tuple[int, int, Decimal, Decimal, Decimal]:
+                keyword: str, age: int | None = None) -> tuple[int, int, Decimal, Decimal, Decimal]:
     rng = _rng(account.external_id, day.isoformat(), campaign, ad_group, keyword)
     if rng.random() < 0.08:  # some days a keyword shows nowhere
         return 0, 0, Decimal("0"), Decimal("0"), Decimal("0")
@@ -72,16 +81,36 @@ def _day_totals(account: RemoteAccount, day: date, campaign: str, ad_group: str,
     cost = (Decimal(clicks) * Decimal(str(round(rng.uniform(low, high), 2)))).quantize(
         Decimal("0.01"))
     conversions = sum(1 for _ in range(clicks) if rng.random() < 0.035)
+    if age is not None:  # the conversions reported so far, `age` days after the day
+        conversions = sum(1 for k in range(conversions) if _late_by(
+            account, day, campaign, ad_group, keyword, k) < age)
     order_value = Decimal(str(round(rng.uniform(low * 60, high * 90), 2)))
     value = (order_value * conversions).quantize(Decimal("0.01"))
     return impressions, clicks, cost, Decimal(conversions), value
 
 
-class SandboxClient:
-    """A login to the Sandbox platform; the same request always gives the same rows."""
+def _late_by(account: RemoteAccount, day: date, campaign: str, ad_group: str, keyword: str,
+             index: int) -> int:
+    """How many days after its day ends one conversion is reported."""
+    draw = _rng("late", account.external_id, day.isoformat(), campaign, ad_group, keyword,
+                index).random()
+    for days, share in enumerate(LATE_SHARE):
+        draw -= share
+        if draw < 0:
+            return days
+    return LATE_DAYS
 
-    def __init__(self, credentials: dict[str, Any] | None = None) -> None:
+
+class SandboxClient:
+    """A login to the Sandbox platform; the same request at the same day gives the same rows.
+
+    Only ALERTS_ACCOUNT depends on the day of the pull (`clock`, the current time unless given).
+    """
+
+    def __init__(self, credentials: dict[str, Any] | None = None, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self._credentials = credentials or {}
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def check_credentials(self) -> Identity:
         return SANDBOX_LOGIN
@@ -102,13 +131,30 @@ class SandboxClient:
             yield from self._rows_of_day(account, day, wanted)
             day += timedelta(days=1)
 
+    def _pull_day(self, account: RemoteAccount) -> date:
+        """The day of the pull in the account's zone."""
+        try:
+            zone = ZoneInfo(account.time_zone or "UTC")
+        except (KeyError, ValueError):
+            zone = ZoneInfo("UTC")
+        return self._clock().astimezone(zone).date()
+
     def _rows_of_day(self, account: RemoteAccount, day: date, wanted: set[str]) -> Iterator[ReportRow]:
         groups: dict[tuple[Any, ...], list[Any]] = {}
+        age: int | None = None
+        stopped = ""
+        if account.external_id == ALERTS_ACCOUNT:
+            age = (self._pull_day(account) - day).days
+            if 0 < age <= STOPPED_DAYS:
+                stopped = _structure(account)[0][0]
+            age = age if age <= LATE_DAYS else None
         for campaign, ad_groups in _structure(account):
             for ad_group in ad_groups:
                 for keyword in KEYWORDS[:3]:
                     text = f"{keyword} {ad_group.split(' — ')[0].lower()}"
-                    totals = _day_totals(account, day, campaign, ad_group, text)
+                    totals = _day_totals(account, day, campaign, ad_group, text, age)
+                    if campaign == stopped:
+                        totals = (0, 0, Decimal("0"), Decimal("0"), Decimal("0"))
                     for device, share in zip(DEVICES, DEVICE_SHARE, strict=True):
                         key = (
                             day if "date" in wanted else None,

@@ -14,6 +14,7 @@ in `shared/`, whose docstring says how to add a type.
 from __future__ import annotations
 
 from ppc_robot.lib.reports.accounts_overview import ACCOUNTS_OVERVIEW
+from ppc_robot.lib.reports.anomalies import ANOMALIES
 from ppc_robot.lib.reports.catalogue import (
     ParametersError,
     ReportError,
@@ -31,9 +32,11 @@ from ppc_robot.lib.reports.performance import PERFORMANCE
 
 register_report_type(PERFORMANCE)
 register_report_type(ACCOUNTS_OVERVIEW)
+register_report_type(ANOMALIES)
 
 __all__ = [
     "ACCOUNTS_OVERVIEW",
+    "ANOMALIES",
     "PERFORMANCE",
     "ParametersError",
     "ReportError",

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
+from ppc_robot.lib.alerts.restatements import cover_period
 from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType, utcnow
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import SUM, Ratio
@@ -184,6 +185,7 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
     first = period_start(today, int(parameters.get("target_days") or 3))
     stats = StatsSettings.from_config(context.settings.app_config)
     accounts = run.accounts()
+    cover_period(run, [a.client_account_id for a in accounts], first, through, delivered=False)
     refreshed = run.fetch(accounts, lambda call: _refresh(
         call, run=run, first=first, through=through, repull_days=stats.repull_days,
         user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
@@ -219,6 +221,7 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
         preview.save(context)
     else:
         output, state = run.write(layout, iter([overview_frame(overview, columns)]), preview=preview)
+    cover_period(run, [a.client_account_id for a in readable], first, through, delivered=True)
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")

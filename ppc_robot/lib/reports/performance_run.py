@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from ppc_robot.lib.alerts.restatements import cover_period
 from ppc_robot.lib.exchange_rates import ExchangeRateError, RateTable, rates_for_run
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
@@ -283,6 +284,8 @@ def execute_performance(run: ReportRun) -> RunResult:
                        last=parameters.get("date_to"))
     comparison = comparison_of(period, parameters.get("comparison") or "none")
     accounts = run.accounts()
+    cover_period(run, [a.client_account_id for a in accounts], period.first, period.last,
+                 delivered=False)
     periods = [period] + ([comparison[0]] if comparison else [])
     keyed = parameters
     if parameters.get("sheets") == "per_account" and "client_account" not in parameters["dimensions"]:
@@ -299,6 +302,8 @@ def execute_performance(run: ReportRun) -> RunResult:
             {n: [] for n in PLATFORM_DIMENSIONS + BASE}, "", rates), "", "").lazy()
         table = compute(raw, sum(c.rows for c in chunks), keyed, period, comparison, work)
         output, state = _write(run, table, parameters, period, _preview(table, keyed))
+    cover_period(run, [a.client_account_id for a, _ in fetched], period.first, period.last,
+                 delivered=True)
     run.log(f"{table.height} rows written")
     return run.done(rows=table.height, output_file=output, output_state=state)
 

@@ -45,7 +45,8 @@ def backfill_account(factory: sessionmaker[Session], settings: StatsSettings, lo
         rows = fetch_rows(logins, item, first, last, settings, in_flight)
         logins.note(item.login.service_account_id, None)
         with factory() as session:
-            store_days(session, item.account, first, last, rows, now)
+            store_days(session, item.account, first, last, rows, now,
+                   moved_threshold=settings.moved_percent)
             session.execute(update(StatsState).where(
                 StatsState.client_account_id == item.account.client_account_id).values(
                 backfill_done_from=first, backfill_attempts=0))

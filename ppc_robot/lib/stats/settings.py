@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ppc_robot.lib.platforms import PlatformSettings
@@ -35,6 +36,9 @@ class StatsSettings:
     # Longest pause before fetching again after a rate limit within one refresh.
     rate_limit_wait_seconds: float = 30.0
     fetch_attempts: int = 3
+    # A re-pulled day whose cost, conversions or conversion value moved by more than this many
+    # percent tells the jobs that delivered it (lib/alerts/restatements.py).
+    moved_percent: Decimal = Decimal(5)
     platform: PlatformSettings = field(default_factory=PlatformSettings)
     credentials_key: str = ""
 
@@ -42,7 +46,7 @@ class StatsSettings:
     def from_config(cls, config: Mapping[str, Any] | None = None) -> StatsSettings:
         """Settings from `config` (the app's), falling back to the environment
         (PPC_ROBOT_STATS_SETTLE_HOURS, _REPULL_DAYS, _CONCURRENCY, _BATCH, _BACKFILL_MONTHS,
-        _CHUNK_MONTHS, _RETRY_SECONDS)."""
+        _CHUNK_MONTHS, _RETRY_SECONDS, _MOVED_PERCENT)."""
         config = dict(config or {})
 
         def value(name: str, default: float) -> float:
@@ -57,6 +61,7 @@ class StatsSettings:
             backfill_months=max(0, int(value("BACKFILL_MONTHS", 13))),
             chunk_months=max(1, int(value("CHUNK_MONTHS", 3))),
             retry_seconds=value("RETRY_SECONDS", 300),
+            moved_percent=Decimal(str(max(0.0, value("MOVED_PERCENT", 5)))),
             platform=PlatformSettings.from_mapping(config),
             credentials_key=str(config.get("PPC_ROBOT_CREDENTIALS_KEY")
                                 or os.environ.get("PPC_ROBOT_CREDENTIALS_KEY", "")),

@@ -16,11 +16,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, not_
+from sqlalchemy import Table, and_, delete, not_, select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.alerts.restatements import WATCHED, compare_days, note_moved_numbers
 from ppc_robot.lib.models.stats import CAMPAIGN_ID_MAX, CAMPAIGN_NAME_MAX, AccountDay, CampaignDay
 from ppc_robot.lib.platforms import ReportRow
+from ppc_robot.lib.stats.settings import StatsSettings
 
 MICROS = 1_000_000
 METRICS = ("impressions", "clicks", "cost_micros", "conversions", "conversion_value_micros")
@@ -113,10 +115,21 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]],
 
 
 def store_days(session: Session, account: AccountRef, first: date, last: date,
-               rows: Iterable[ReportRow], fetched_at: datetime) -> int:
+               rows: Iterable[ReportRow], fetched_at: datetime, *,
+               moved_threshold: Decimal | None = None) -> int:
     """Replace the account's store for `first`..`last` by the platform's rows; flushes, never
-    commits. Returns how many campaign-days were written."""
+    commits. Returns how many campaign-days were written.
+
+    Days stored before whose cost, conversions or conversion value moved by more than
+    `moved_threshold` % (PPC_ROBOT_STATS_MOVED_PERCENT when None) are handed to
+    `note_moved_numbers`, which tells the jobs that delivered them.
+    """
     totals = collect(rows, first, last)
+    table = AccountDay.__table__
+    old = {day: values for day, *values in session.execute(
+        select(table.c.day, *(table.c[c] for c in WATCHED)).where(
+            table.c.client_account_id == account.client_account_id,
+            table.c.day >= first, table.c.day <= last))}
     _delete_vanished(session, account.client_account_id, first, last, totals)
     campaign_rows = [
         {"client_account_id": account.client_account_id, "campaign_id": campaign_id, "day": day,
@@ -141,6 +154,12 @@ def store_days(session: Session, account: AccountRef, first: date, last: date,
         day += timedelta(days=1)
     upsert(session, AccountDay.__table__, account_rows,  # type: ignore[arg-type]
            ("client_account_id", "day"))
+    if old:
+        new = {row["day"]: [row[c] for c in WATCHED] for row in account_rows}
+        threshold = (StatsSettings.from_config().moved_percent if moved_threshold is None
+                     else moved_threshold)
+        note_moved_numbers(session, account.client_account_id, account.currency,
+                           compare_days(old, new, threshold), fetched_at)
     session.flush()
     return len(campaign_rows)
 

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ppc_robot.lib.alerts.restatements import moved_runs
 from ppc_robot.lib.folders import ancestors, folder_tree
 from ppc_robot.lib.jobs import (
     DefinitionSettings,
@@ -121,7 +122,8 @@ def _run_history(job: Job) -> dict[str, Any]:
     session = db.session()
     latest = latest_successful_run(session, job)
     outputs = runner_settings(current_app).outputs_dir  # type: ignore[arg-type]
-    return {"history": runs_of_job(session, job, limit=20), "latest": latest,
+    history = runs_of_job(session, job, limit=20)
+    return {"history": history, "latest": latest, "moved": moved_runs(session, [r.id for r in history]),
             "preview": preview_of(outputs, latest) if latest else None}
 
 

@@ -9,6 +9,7 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ppc_robot.lib.alerts.anomalies_notify import anomaly_chart
 from ppc_robot.lib.bounds import parse_int
 from ppc_robot.lib.models import Notification, NotificationLevel, NotificationSnooze, Platform
 from ppc_robot.lib.notifications import BY_KEY
@@ -99,7 +100,8 @@ def _snooze_form(notification: Notification, **kwargs: Any) -> NotificationSnooz
 def _show_page(notification: Notification, form: NotificationSnoozeForm, status: int = 200) -> ResponseReturnValue:
     row = notification_row(db.session(), notification)
     kind = BY_KEY.get((notification.category, notification.code))
-    return render_template("notifications/show.html", row=row, kind=kind, form=form), status
+    return render_template("notifications/show.html", row=row, kind=kind, form=form,
+                           chart=anomaly_chart(notification)), status
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
