@@ -46,6 +46,7 @@ class SiteServer:
         self.route = route
         self.on_request = on_request
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.targets: Counter[tuple[str, str]] = Counter()  # by path and query
         self.in_flight = 0
         self.most_in_flight = 0
         self.port = 0
@@ -105,7 +106,8 @@ class SiteServer:
                 first = b""
                 method, target = head.split(b" ", 2)[:2]
                 path = target.decode("latin-1").split("?", 1)[0]
-                keep = await self._answer(method.decode(), path, writer)
+                keep = await self._answer(method.decode(), path, writer,
+                                          target.decode("latin-1"))
                 if not keep:
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError,
@@ -114,14 +116,16 @@ class SiteServer:
         finally:
             writer.close()
 
-    async def _answer(self, method: str, path: str, writer: asyncio.StreamWriter) -> bool:
+    async def _answer(self, method: str, path: str, writer: asyncio.StreamWriter,
+                      target: str = "") -> bool:
         with self._lock:
             self.counts[(method, path)] += 1
+            self.targets[(method, target or path)] += 1
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             if self.on_request is not None:
-                waited = self.on_request(method, path)
+                waited = self.on_request(method, target or path)
                 if waited is not None:
                     await waited
             page = self.pages.get(path) or (self.route(method, path) if self.route else None)

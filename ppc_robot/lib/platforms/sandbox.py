@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ppc_robot.lib.demo_site import LANDING_PATHS, demo_url
 from ppc_robot.lib.platforms.base import (
+    LANDING_PAGE_ENTITIES,
     BadRequestError,
     Identity,
+    LandingPage,
     RemoteAccount,
     ReportRequest,
     ReportRow,
@@ -80,8 +83,10 @@ def _day_totals(account: RemoteAccount, day: date, campaign: str, ad_group: str,
 class SandboxClient:
     """A login to the Sandbox platform; the same request always gives the same rows."""
 
-    def __init__(self, credentials: dict[str, Any] | None = None) -> None:
+    def __init__(self, credentials: dict[str, Any] | None = None, *,
+                 base_url: str = "http://127.0.0.1:5000") -> None:
         self._credentials = credentials or {}
+        self._base_url = base_url
 
     def check_credentials(self) -> Identity:
         return SANDBOX_LOGIN
@@ -94,13 +99,52 @@ class SandboxClient:
 
     def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
         account = request.account
-        if account.external_id not in {a.external_id for a in SANDBOX_ACCOUNTS}:
-            raise BadRequestError(f"The Sandbox has no account {account.external_id}.")
+        _known(account)
         wanted = set(request.dimensions)
         day = request.date_from
         while day <= request.date_to:
             yield from self._rows_of_day(account, day, wanted)
             day += timedelta(days=1)
+
+    def landing_pages(self, account: RemoteAccount,
+                      entities: Sequence[str] = LANDING_PAGE_ENTITIES) -> Iterator[LandingPage]:
+        """The account's ads, keywords and sitelinks, linking to the app's demo site: each
+        account reaches a different slice of its pages, broken ones among them."""
+        _known(account)
+        wanted = set(entities)
+        offset = [a.external_id for a in SANDBOX_ACCOUNTS].index(account.external_id) * 3
+        number = 0
+
+        def url(extra: str = "") -> str:
+            path = LANDING_PATHS[(offset + number) % len(LANDING_PATHS)]
+            return demo_url(self._base_url, path) + extra
+
+        for campaign, ad_groups in _structure(account):
+            campaign_id = _campaign_id(account, campaign)
+            for ad_group in ad_groups:
+                group_id = str(_rng("group", account.external_id, ad_group).randint(10**8, 10**9 - 1))
+                where = {"campaign_id": campaign_id, "campaign": campaign,
+                         "ad_group_id": group_id, "ad_group": ad_group}
+                number += 1
+                # Every seventh entity is paused: checked only when the job asks for paused ones.
+                paused = number % 7 == 0
+                entity = f"{group_id}1"
+                if "ad" in wanted:
+                    yield LandingPage(url(), "ad", entity, paused=paused, **where)
+                if "ad_mobile" in wanted and number % 2:
+                    yield LandingPage(url("?device=mobile"), "ad_mobile", entity, paused=paused,
+                                      **where)
+                if "keyword" in wanted:
+                    for index in range(2):
+                        yield LandingPage(url(), "keyword", f"{group_id}{index + 2}",
+                                          paused=paused, **where)
+            if "sitelink" in wanted:
+                number += 1
+                yield LandingPage(url(), "sitelink", f"{campaign_id}9", campaign_id=campaign_id,
+                                  campaign=campaign)
+        if "sitelink" in wanted and offset == 12:
+            # A sitelink typed without its scheme, and with a space: reported as malformed.
+            yield LandingPage("www.acme-pets.example/summer sale", "sitelink", "77001")
 
     def _rows_of_day(self, account: RemoteAccount, day: date, wanted: set[str]) -> Iterator[ReportRow]:
         groups: dict[tuple[Any, ...], list[Any]] = {}
@@ -130,6 +174,11 @@ class SandboxClient:
                 impressions=sums[0], clicks=sums[1], cost=sums[2], conversions=sums[3],
                 conversion_value=sums[4],
             )
+
+
+def _known(account: RemoteAccount) -> None:
+    if account.external_id not in {a.external_id for a in SANDBOX_ACCOUNTS}:
+        raise BadRequestError(f"The Sandbox has no account {account.external_id}.")
 
 
 def _device_part(totals: tuple[int, int, Decimal, Decimal, Decimal], share: float,

@@ -7,7 +7,8 @@ and the connection made to the checked address itself (TLS still names the host)
 different DNS answer cannot slip a private address in (DNS rebinding). Every connection goes
 through this, so every redirect hop is checked too.
 
-Hosts listed in `allowed_hosts` skip the check (the app's own demo site; loopback in tests).
+Hosts listed in `allowed_hosts` skip the check: "host" for any port (loopback in tests) or
+"host:port" for one (the app's own address, for its demo site, and nothing else on that host).
 """
 
 from __future__ import annotations
@@ -58,14 +59,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, allowed_hosts: Iterable[str] = (), resolve_timeout: float = 10.0) -> None:
         self._inner = httpcore.AnyIOBackend()
-        self._allowed = frozenset(h.lower().strip("[]") for h in allowed_hosts)
+        self._allowed = frozenset(h.lower().replace("[", "").replace("]", "") for h in allowed_hosts)
         self._resolve_timeout = resolve_timeout
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
         addresses = await self._resolve(host, port)
-        if host.lower().strip("[]") not in self._allowed:
+        name = host.lower().strip("[]")
+        if name not in self._allowed and f"{name}:{port}" not in self._allowed:
             for address in addresses:
                 reason = refusal_of(address)
                 if reason is not None:
