@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -87,3 +87,29 @@ def status_counts(session: Session, run_id: int) -> dict[str, int]:
     rows = session.execute(select(UrlCheck.status, func.count()).where(UrlCheck.run_id == run_id)
                            .group_by(UrlCheck.status)).all()
     return {status or "unchecked": count for status, count in rows}
+
+
+BROKEN_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class UrlCheckSummary:
+    """What a URL checker run's page shows: the count per status and the broken URLs."""
+
+    counts: dict[str, int]
+    broken: list[UrlCheck]
+    broken_total: int
+
+
+def url_check_summary(session: Session, run_id: int) -> UrlCheckSummary | None:
+    """The run's counts and first broken URLs; None for a run that stored no URL list (another
+    report type, or a URL checker run not yet past collecting)."""
+    if session.get(UrlCheckRun, run_id) is None:
+        return None
+    counts = status_counts(session, run_id)
+    broken_statuses = [UrlStatus.BROKEN.value, UrlStatus.MALFORMED.value]
+    broken = list(session.scalars(select(UrlCheck).where(
+        UrlCheck.run_id == run_id, UrlCheck.status.in_(broken_statuses))
+        .order_by(UrlCheck.error, UrlCheck.position).limit(BROKEN_SHOWN)))
+    total = sum(counts.get(s, 0) for s in broken_statuses)
+    return UrlCheckSummary(counts, broken, total)

@@ -18,6 +18,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from ppc_robot.lib.models import Job, JobRun, RunStatus
+from ppc_robot.lib.reports.url_checker_store import url_check_summary
 from ppc_robot.lib.runs import RunError, output_path, preview_of, request_run
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
@@ -53,7 +54,8 @@ def show(run_id: int) -> ResponseReturnValue:
     outputs = _outputs_dir()
     return render_template("runs/show.html", run=run, job=run.job, finished=run.status in FINISHED,
                            preview=preview_of(outputs, run),
-                           downloadable=output_path(run, outputs) is not None)
+                           downloadable=output_path(run, outputs) is not None,
+                           url_checks=url_check_summary(db.session(), run.id))
 
 
 @bp.route("/<int:run_id>/status")
