@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from ppc_robot.lib.urlcheck.fetch import UrlFetcher
-from ppc_robot.lib.urlcheck.guard import GuardedTransport
+from ppc_robot.lib.urlcheck.guard import GuardedTransport, tls_context
 from ppc_robot.lib.urlcheck.results import CheckResult, UrlStatus
 from ppc_robot.lib.urlcheck.settings import CheckSettings
 
@@ -54,12 +55,19 @@ class _HostGates:
                 semaphore.release()
 
 
-def make_transport(settings: CheckSettings) -> GuardedTransport:
-    """The checker's connections: guarded, as many as workers, kept alive between requests."""
-    limits = httpx.Limits(max_connections=settings.concurrency,
-                          max_keepalive_connections=settings.concurrency, keepalive_expiry=5.0)
+WORKER_CONNECTIONS = 4
+
+
+def make_transport(settings: CheckSettings, ssl_context: ssl.SSLContext) -> GuardedTransport:
+    """One worker's connections: guarded, a few (a redirect may change host), kept alive.
+
+    Each worker has its own small pool: httpcore's pool looks at all its connections on every
+    request, so one pool of hundreds of connections costs more CPU than the requests do.
+    """
+    limits = httpx.Limits(max_connections=WORKER_CONNECTIONS,
+                          max_keepalive_connections=WORKER_CONNECTIONS, keepalive_expiry=5.0)
     return GuardedTransport(allowed_hosts=settings.allowed_hosts, limits=limits,
-                            verify=settings.verify_tls)
+                            ssl_context=ssl_context)
 
 
 async def check_all(urls: Iterable[str], settings: CheckSettings,
@@ -68,32 +76,47 @@ async def check_all(urls: Iterable[str], settings: CheckSettings,
     gates = _HostGates(settings.per_host, settings.min_interval)
     pending = iter(urls)
     retries: list[tuple[float, int, CheckResult]] = []
-    async with make_transport(settings) as transport:
-        fetcher = UrlFetcher(transport, settings, gates.slot)
 
-        async def first_pass() -> None:
-            for url in pending:
-                result = await fetcher.check(url)
-                if result.status is UrlStatus.INCONCLUSIVE and settings.retry_inconclusive:
-                    wait = result.retry_after if result.retry_after is not None else settings.default_retry_wait
-                    due = time.monotonic() + min(wait, settings.max_retry_wait)
-                    heapq.heappush(retries, (due, id(result), result))
-                else:
-                    on_result(result)
+    async def first_pass(fetcher: UrlFetcher) -> None:
+        for url in pending:
+            result = await fetcher.check(url)
+            if result.status is UrlStatus.INCONCLUSIVE and settings.retry_inconclusive:
+                wait = result.retry_after if result.retry_after is not None else settings.default_retry_wait
+                due = time.monotonic() + min(wait, settings.max_retry_wait)
+                heapq.heappush(retries, (due, id(result), result))
+            else:
+                on_result(result)
 
-        async def second_pass() -> None:
-            while retries:
-                due, _, first = heapq.heappop(retries)
-                await asyncio.sleep(max(0.0, due - time.monotonic()))
-                again = await fetcher.check(first.url)
-                again.attempts = 2
-                if again.status is UrlStatus.INCONCLUSIVE:
-                    again.error = again.error.rstrip(".") + "; the same on a second try."
-                on_result(again)
+    async def second_pass(fetcher: UrlFetcher) -> None:
+        while retries:
+            due, _, first = heapq.heappop(retries)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            again = await fetcher.check(first.url)
+            again.attempts = 2
+            if again.status is UrlStatus.INCONCLUSIVE:
+                again.error = again.error.rstrip(".") + "; the same on a second try."
+            on_result(again)
 
-        workers = max(1, settings.concurrency)
-        await asyncio.gather(*(first_pass() for _ in range(workers)))
-        await asyncio.gather(*(second_pass() for _ in range(workers)))
+    workers = max(1, settings.concurrency)
+    context = tls_context(settings.verify_tls)
+    first_done = [0]
+    # Retries start once every worker has finished its first checks (none is waiting on a
+    # site's Retry-After while URLs are left).
+    all_first_done = asyncio.Event()
+
+    async def worker() -> None:
+        async with make_transport(settings, context) as transport:
+            fetcher = UrlFetcher(transport, settings, gates.slot)
+            try:
+                await first_pass(fetcher)
+            finally:
+                first_done[0] += 1
+                if first_done[0] == workers:
+                    all_first_done.set()
+            await all_first_done.wait()
+            await second_pass(fetcher)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
 
 
 def check_urls(urls: Iterable[str], settings: CheckSettings,

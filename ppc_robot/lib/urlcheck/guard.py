@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -111,12 +112,16 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     no proxy from the environment (a proxy would connect for us, unchecked)."""
 
     def __init__(self, *, allowed_hosts: Iterable[str] = (), limits: httpx.Limits,
-                 verify: bool = True) -> None:
-        super().__init__(limits=limits, verify=verify, trust_env=False)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
-        # httpx builds its pool without a way to pass a network backend; ours replaces it.
+                 ssl_context: ssl.SSLContext) -> None:
+        # Not httpx's __init__: it builds a pool (and loads the CA bundle) that ours replaces,
+        # as httpx offers no way to give its pool a network backend.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=GuardedBackend(allowed_hosts))
+
+
+def tls_context(verify: bool = True) -> ssl.SSLContext:
+    """The TLS settings of every connection (loading the CA bundle takes a while: share it)."""
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
