@@ -227,3 +227,59 @@ def test_internal_addresses_are_refused(address):
 
     assert refusal_of(ipaddress.ip_address(address)) is not None
     assert refusal_of(ipaddress.ip_address("93.184.216.34")) is None
+
+
+def test_retry_after_is_honoured_before_the_second_try(site):
+    site.pages["/busy-2"] = Page(503, b"", {"Retry-After": "1"})
+
+    result = _check([f"{site.url}/busy-2"], _settings())[f"{site.url}/busy-2"]
+
+    first, second = site.arrivals["/busy-2"]
+    assert result.attempts == 2 and result.status is UrlStatus.INCONCLUSIVE
+    assert second - first >= 1.0
+
+
+def test_an_inconclusive_answer_that_clears_on_the_second_try_counts(site):
+    answers = iter([Page(429, b"", {"Retry-After": "0"}), Page()])
+    site.route = lambda method, path: next(answers) if path == "/flaky" else None
+
+    result = _check([f"{site.url}/flaky"], _settings())[f"{site.url}/flaky"]
+
+    assert (result.status, result.attempts, result.error) == (UrlStatus.OK, 2, "")
+
+
+def test_the_minimum_interval_spaces_the_requests_to_one_host(site):
+    urls = [f"{site.url}/ok?n={n}" for n in range(4)]
+
+    _check(urls, _settings(min_interval=0.2))
+
+    times = sorted(site.arrivals["/ok"])
+    assert all(later - earlier >= 0.19 for earlier, later in zip(times, times[1:], strict=False))
+
+
+@pytest.fixture
+def full_backlog():
+    """A listening socket that accepts nothing, its queue filled: further connects hang."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_a_host_that_does_not_accept_is_a_connect_timeout(full_backlog):
+    url = f"http://127.0.0.1:{full_backlog}/"
+
+    result = _check([url], _settings(connect_timeout=0.5, total_timeout=5))[url]
+
+    assert (result.status, result.error) == (
+        UrlStatus.BROKEN, "No connection within 0.5 s (connect timeout).")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class SiteServer:
         self.on_request = on_request
         self.counts: Counter[tuple[str, str]] = Counter()
         self.targets: Counter[tuple[str, str]] = Counter()  # by path and query
+        self.arrivals: dict[str, list[float]] = {}  # monotonic times, by path
         self.in_flight = 0
         self.most_in_flight = 0
         self.port = 0
@@ -121,6 +123,7 @@ class SiteServer:
         with self._lock:
             self.counts[(method, path)] += 1
             self.targets[(method, target or path)] += 1
+            self.arrivals.setdefault(path, []).append(time.monotonic())
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:

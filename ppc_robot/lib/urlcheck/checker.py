@@ -67,7 +67,7 @@ def make_transport(settings: CheckSettings, ssl_context: ssl.SSLContext) -> Guar
     limits = httpx.Limits(max_connections=WORKER_CONNECTIONS,
                           max_keepalive_connections=WORKER_CONNECTIONS, keepalive_expiry=5.0)
     return GuardedTransport(allowed_hosts=settings.allowed_hosts, limits=limits,
-                            ssl_context=ssl_context)
+                            ssl_context=ssl_context, resolve_timeout=settings.connect_timeout)
 
 
 async def check_all(urls: Iterable[str], settings: CheckSettings,

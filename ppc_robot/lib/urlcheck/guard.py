@@ -112,14 +112,14 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     no proxy from the environment (a proxy would connect for us, unchecked)."""
 
     def __init__(self, *, allowed_hosts: Iterable[str] = (), limits: httpx.Limits,
-                 ssl_context: ssl.SSLContext) -> None:
+                 ssl_context: ssl.SSLContext, resolve_timeout: float = 10.0) -> None:
         # Not httpx's __init__: it builds a pool (and loads the CA bundle) that ours replaces,
         # as httpx offers no way to give its pool a network backend.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(allowed_hosts))
+            network_backend=GuardedBackend(allowed_hosts, resolve_timeout))
 
 
 def tls_context(verify: bool = True) -> ssl.SSLContext:
