@@ -138,8 +138,8 @@ class SandboxClient:
                     for index in range(2):
                         yield LandingPage(url(), "keyword", f"{group_id}{index + 2}",
                                           paused=paused, **where)
+            number += 1  # counted whatever is wanted: a page's URL never depends on the filter
             if "sitelink" in wanted:
-                number += 1
                 yield LandingPage(url(), "sitelink", f"{campaign_id}9", campaign_id=campaign_id,
                                   campaign=campaign)
         if "sitelink" in wanted and offset == 12:
