@@ -5,6 +5,7 @@ notifications over several runs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import csv
 import json
 import os
@@ -245,3 +246,15 @@ def test_a_run_whose_worker_dies_resumes_and_checks_each_url_once(
     assert _statuses(session, finished).keys() == _statuses(session, reference).keys()
     expected[("GET", victim)] += 1  # the request in flight when the worker died
     assert site.targets == expected
+
+
+def test_only_the_last_runs_keep_their_url_lists(session, factory, settings, sandbox, site):
+    user, login, _ = sandbox
+    job = checker_job(session, user, login, entities=["sitelink"])
+    short = dataclasses.replace(settings, app_config={**settings.app_config,
+                                                      "PPC_ROBOT_URLCHECK_KEEP_RUNS": "2"})
+
+    runs = [run_job(session, factory, short, job, SCHEDULED + timedelta(days=n)) for n in range(3)]
+
+    kept = set(session.scalars(select(UrlCheck.run_id).distinct()))
+    assert kept == {runs[1].id, runs[2].id}

@@ -29,6 +29,7 @@ from ppc_robot.lib.reports.url_checker_notify import notify
 from ppc_robot.lib.reports.url_checker_output import COLUMNS, frames_of, write_checks_xlsx
 from ppc_robot.lib.reports.url_checker_store import (
     checked_count,
+    prune_old_runs,
     record_results,
     run_checks,
     status_counts,
@@ -40,6 +41,7 @@ from ppc_robot.lib.runner import MissingAccount, RunResult
 from ppc_robot.lib.urlcheck import CheckResult, CheckSettings, UrlUse, check_urls, deduplicate
 
 RESULT_BATCH_MAX = 200
+KEEP_RUNS = 10  # the runs of a job whose URL lists stay for their run pages
 
 
 def allowed_hosts(config: Mapping[str, Any]) -> tuple[str, ...]:
@@ -167,6 +169,10 @@ def execute_url_checker(run: ReportRun) -> RunResult:
     output, state_out = _write(run, checks, notes)
     notify(context, checks, notify_redirects=bool(run.parameters.get("notify_redirects")),
            unread_accounts={m.client_account_id for m in run.missing})
+    keep = int(context.settings.app_config.get("PPC_ROBOT_URLCHECK_KEEP_RUNS") or KEEP_RUNS)
+    with context.session_factory() as session:
+        prune_old_runs(session, context.job_id, keep)
+        session.commit()
     return run.done(rows=len(checks), output_file=output, output_state=state_out)
 
 

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from ppc_robot.lib.models import UrlCheck, UrlCheckRun
+from ppc_robot.lib.models import JobRun, UrlCheck, UrlCheckRun
 from ppc_robot.lib.runner import MissingAccount
 from ppc_robot.lib.urlcheck import CheckResult, CollectedUrl, UrlStatus
 
@@ -113,3 +113,15 @@ def url_check_summary(session: Session, run_id: int) -> UrlCheckSummary | None:
         .order_by(UrlCheck.error, UrlCheck.position).limit(BROKEN_SHOWN)))
     total = sum(counts.get(s, 0) for s in broken_statuses)
     return UrlCheckSummary(counts, broken, total)
+
+
+def prune_old_runs(session: Session, job_id: int, keep: int) -> int:
+    """Forget the URL lists of the job's runs but the last `keep` (their outputs stay); returns
+    how many runs' lists went. A daily job over 10,000 URLs would otherwise add 10,000 rows a day."""
+    stale = list(session.scalars(
+        select(UrlCheckRun.run_id).join(JobRun, JobRun.id == UrlCheckRun.run_id)
+        .where(JobRun.job_id == job_id).order_by(UrlCheckRun.run_id.desc()).offset(keep)))
+    if stale:
+        session.execute(delete(UrlCheck).where(UrlCheck.run_id.in_(stale)))
+        session.execute(delete(UrlCheckRun).where(UrlCheckRun.run_id.in_(stale)))
+    return len(stale)
