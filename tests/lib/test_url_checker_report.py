@@ -5,8 +5,8 @@ notifications over several runs."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import csv
+import dataclasses
 import json
 import os
 import signal
