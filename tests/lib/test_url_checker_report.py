@@ -19,7 +19,15 @@ import pytest
 from sqlalchemy import func, select
 
 from ppc_robot.lib.demo_site import BROKEN_PATHS, DEMO_SITE_PREFIX
-from ppc_robot.lib.models import JobLevel, JobRun, Notification, OutputType, RunStatus, UrlCheck
+from ppc_robot.lib.models import (
+    JobLevel,
+    JobRun,
+    Notification,
+    OutputType,
+    RunStatus,
+    UrlCheck,
+    utcnow,
+)
 from ppc_robot.lib.reports.url_checker import default_parameters
 from ppc_robot.lib.runner import RunnerSettings, execute_run
 from tests.factories import make_definition, make_job
@@ -234,7 +242,12 @@ def test_a_run_whose_worker_dies_resumes_and_checks_each_url_once(
     with factory() as own:
         checked_before = own.scalar(select(func.count()).select_from(UrlCheck).where(
             UrlCheck.run_id == run.id, UrlCheck.checked_at.is_not(None)))
-    time.sleep(1.1)  # the dead worker's lease runs out
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # until the dead worker's lease runs out
+        with factory() as own:
+            if own.get_one(JobRun, run.id).lease_expires_at < utcnow():
+                break
+        time.sleep(0.05)
 
     outcome = execute_run(factory, run.id, settings)
 
