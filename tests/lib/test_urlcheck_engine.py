@@ -283,3 +283,13 @@ def test_a_host_that_does_not_accept_is_a_connect_timeout(full_backlog):
 
     assert (result.status, result.error) == (
         UrlStatus.BROKEN, "No connection within 0.5 s (connect timeout).")
+
+
+def test_waiting_for_the_hosts_slot_does_not_count_against_the_timeout(site):
+    site.route = lambda method, path: Page(delay=0.6) if path.startswith("/q/") else None
+    urls = [f"{site.url}/q/{n}" for n in range(3)]
+
+    results = _check(urls, _settings(per_host=1, total_timeout=1.0))
+
+    assert {r.status for r in results.values()} == {UrlStatus.OK}
+    assert all(500 <= r.response_ms < 1000 for r in results.values())

@@ -26,6 +26,17 @@ INCONCLUSIVE_CODES = frozenset({403, 429, 503})
 HostSlot = Callable[[str], AbstractAsyncContextManager[None]]
 
 
+class _Clock:
+    """A URL's time budget: all its requests (redirects, HEAD then GET) share it."""
+
+    def __init__(self, total: float) -> None:
+        self.total, self.spent = total, 0.0
+
+    @property
+    def left(self) -> float:
+        return self.total - self.spent
+
+
 class _Answer:
     def __init__(self, status: int, headers: httpx.Headers, text: str | None) -> None:
         self.status, self.headers, self.text = status, headers, text
@@ -78,36 +89,43 @@ class UrlFetcher:
         self._phrases = [(p, html.unescape(p).casefold()) for p in settings.soft_404_phrases if p.strip()]
         self._monitor = html.unescape(settings.monitor_text.strip()).casefold()
 
-    async def _request(self, method: str, url: str) -> _Answer:
+    async def _request(self, method: str, url: str, clock: _Clock) -> _Answer:
         host = (urlsplit(url).hostname or "").lower()
         request = httpx.Request(method, url, headers=self._headers,
                                 extensions={"timeout": self._timeout})
         async with self.host_slot(host):
-            response = await self.transport.handle_async_request(request)
+            # The URL's time budget runs only while it is being fetched: waiting for the host's
+            # slot (politeness) is not the site's slowness.
+            started = time.monotonic()
             try:
-                text = None
-                if method == "GET" and self.settings.needs_body and 200 <= response.status_code < 300:
-                    text = await _read_text(response.aiter_bytes(), self.settings.max_body,
-                                            response.charset_encoding)
-                return _Answer(response.status_code, response.headers, text)
+                async with asyncio.timeout(max(0.0, clock.left)):
+                    response = await self.transport.handle_async_request(request)
+                    try:
+                        text = None
+                        if (method == "GET" and self.settings.needs_body
+                                and 200 <= response.status_code < 300):
+                            text = await _read_text(response.aiter_bytes(), self.settings.max_body,
+                                                    response.charset_encoding)
+                        return _Answer(response.status_code, response.headers, text)
+                    finally:
+                        await response.aclose()
             finally:
-                await response.aclose()
+                clock.spent += time.monotonic() - started
 
-    async def _hop(self, url: str) -> _Answer:
+    async def _hop(self, url: str, clock: _Clock) -> _Answer:
         """HEAD when the body does not matter; GET when it does or HEAD is refused or errs."""
         if not self.settings.needs_body:
-            answer = await self._request("HEAD", url)
+            answer = await self._request("HEAD", url, clock)
             if answer.status < 400:
                 return answer
-        return await self._request("GET", url)
+        return await self._request("GET", url, clock)
 
     async def check(self, url: str) -> CheckResult:
         """The URL's result; never raises for anything the network or the site does."""
-        started = time.monotonic()
+        clock = _Clock(self.settings.total_timeout)
         result = CheckResult(url, UrlStatus.BROKEN)
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
-                await self._follow(url, result)
+            await self._follow(url, result, clock)
         except TimeoutError:
             result.status = UrlStatus.BROKEN
             result.error = f"No complete answer within {self.settings.total_timeout:g} s (timeout)."
@@ -127,14 +145,14 @@ class UrlFetcher:
             result.status, result.error = UrlStatus.MALFORMED, f"The URL cannot be fetched ({exc})."
         except httpx.HTTPError as exc:
             result.error = f"The request failed ({type(exc).__name__})."
-        result.response_ms = int((time.monotonic() - started) * 1000)
+        result.response_ms = int(clock.spent * 1000)
         return result
 
-    async def _follow(self, url: str, result: CheckResult) -> None:
+    async def _follow(self, url: str, result: CheckResult, clock: _Clock) -> None:
         seen = {url}
         current = url
         for hop in range(self.settings.max_redirects + 1):
-            answer = await self._hop(current)
+            answer = await self._hop(current, clock)
             result.http_status, result.final_url = answer.status, current
             location = answer.headers.get("location")
             if answer.status not in REDIRECT_CODES or not location:
