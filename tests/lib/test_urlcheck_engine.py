@@ -293,3 +293,29 @@ def test_waiting_for_the_hosts_slot_does_not_count_against_the_timeout(site):
 
     assert {r.status for r in results.values()} == {UrlStatus.OK}
     assert all(500 <= r.response_ms < 1000 for r in results.values())
+
+
+def test_the_installations_settings_and_the_jobs_parameters_make_the_engines():
+    from ppc_robot.lib.reports.url_checker import default_parameters
+    from ppc_robot.lib.reports.url_checker_run import check_settings
+
+    settings = check_settings(default_parameters() | {"soft_404_phrases": "", "total_timeout": 12},
+                              {"PPC_ROBOT_BASE_URL": "https://robot.example.com",
+                               "PPC_ROBOT_URLCHECK_PER_HOST": "0",
+                               "PPC_ROBOT_URLCHECK_MIN_INTERVAL": "",
+                               "PPC_ROBOT_URLCHECK_ALLOWED_HOSTS": " Intranet.local:8080, 10.0.0.5 "})
+
+    assert (settings.per_host, settings.min_interval, settings.concurrency) == (None, 0.25, 32)
+    assert settings.allowed_hosts == ("robot.example.com:443", "intranet.local:8080", "10.0.0.5")
+    assert (settings.soft_404_phrases, settings.total_timeout) == ((), 12.0)
+
+
+def test_an_allowed_host_and_port_allows_that_port_only(site):
+    other = _closed_port()
+    urls = [f"{site.url}/ok", f"http://127.0.0.1:{other}/"]
+
+    results = _check(urls, _settings(allowed_hosts=(f"127.0.0.1:{site.port}",)))
+
+    assert results[f"{site.url}/ok"].status is UrlStatus.OK
+    assert results[f"http://127.0.0.1:{other}/"].error.startswith(
+        "Not checked: 127.0.0.1 resolves to a loopback address")

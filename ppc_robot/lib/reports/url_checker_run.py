@@ -54,15 +54,21 @@ def allowed_hosts(config: Mapping[str, Any]) -> tuple[str, ...]:
     return (own, *(h.strip().lower() for h in listed.split(",") if h.strip()))
 
 
+def _setting(config: Mapping[str, Any], name: str, default: float) -> float:
+    """PPC_ROBOT_URLCHECK_<name> as a number; the default when unset or blank."""
+    value = config.get(f"PPC_ROBOT_URLCHECK_{name}")
+    return default if value is None or str(value).strip() == "" else float(value)
+
+
 def check_settings(parameters: Mapping[str, Any], config: Mapping[str, Any]) -> CheckSettings:
     """The engine's settings from the job's parameters and the installation's configuration."""
-    per_host = int(config.get("PPC_ROBOT_URLCHECK_PER_HOST") or 2)
+    per_host = int(_setting(config, "PER_HOST", 2))
     return CheckSettings(
-        concurrency=int(config.get("PPC_ROBOT_URLCHECK_CONCURRENCY") or 32),
+        concurrency=max(1, int(_setting(config, "CONCURRENCY", 32))),
         per_host=per_host if per_host > 0 else None,
-        min_interval=float(config.get("PPC_ROBOT_URLCHECK_MIN_INTERVAL", 0.25)),
-        max_retry_wait=float(config.get("PPC_ROBOT_URLCHECK_MAX_RETRY_WAIT", 60)),
-        default_retry_wait=float(config.get("PPC_ROBOT_URLCHECK_RETRY_WAIT", 5)),
+        min_interval=_setting(config, "MIN_INTERVAL", 0.25),
+        max_retry_wait=_setting(config, "MAX_RETRY_WAIT", 60),
+        default_retry_wait=_setting(config, "RETRY_WAIT", 5),
         connect_timeout=float(parameters.get("connect_timeout") or 10),
         total_timeout=float(parameters.get("total_timeout") or 30),
         soft_404_phrases=phrases_of(parameters.get("soft_404_phrases")),
@@ -169,7 +175,7 @@ def execute_url_checker(run: ReportRun) -> RunResult:
     output, state_out = _write(run, checks, notes)
     notify(context, checks, notify_redirects=bool(run.parameters.get("notify_redirects")),
            unread_accounts={m.client_account_id for m in run.missing})
-    keep = int(context.settings.app_config.get("PPC_ROBOT_URLCHECK_KEEP_RUNS") or KEEP_RUNS)
+    keep = int(_setting(context.settings.app_config, "KEEP_RUNS", KEEP_RUNS))
     with context.session_factory() as session:
         prune_old_runs(session, context.job_id, keep)
         session.commit()
