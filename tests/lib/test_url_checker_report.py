@@ -215,15 +215,21 @@ def test_a_run_whose_worker_dies_resumes_and_checks_each_url_once(
     run = queue_run(session, job)
     victim = f"{DEMO_SITE_PREFIX}/garden"
     worker: dict[str, subprocess.Popen] = {}
+    progress: dict[str, tuple[int, int]] = {}
 
     async def kill_at_victim(method: str, target: str) -> None:
         if target != victim or "killed" in worker:
             return
         worker["killed"] = worker["process"]
         with factory() as own:
+            # The URLs before the victim in this run's stored list (accounts are collected
+            # concurrently, so the order differs from run to run).
+            # The malformed URLs have their result from the collection on.
+            position = select(UrlCheck.position).where(
+                UrlCheck.run_id == run.id, UrlCheck.url.endswith(victim)).scalar_subquery()
             before = own.scalar(select(func.count()).select_from(UrlCheck).where(
-                UrlCheck.run_id == reference.id, UrlCheck.position < select(UrlCheck.position).where(
-                    UrlCheck.run_id == reference.id, UrlCheck.url.endswith(victim)).scalar_subquery()))
+                UrlCheck.run_id == run.id,
+                (UrlCheck.position < position) | (UrlCheck.status == "malformed")))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # what the worker checked before is written
             with factory() as own:
@@ -232,6 +238,7 @@ def test_a_run_whose_worker_dies_resumes_and_checks_each_url_once(
             if written == before:
                 break
             await asyncio.sleep(0.02)
+        progress["at_kill"] = (written, before)
         os.kill(worker["process"].pid, signal.SIGKILL)
 
     site.on_request = kill_at_victim
@@ -239,6 +246,8 @@ def test_a_run_whose_worker_dies_resumes_and_checks_each_url_once(
         [sys.executable, "-m", "tests.support.urlcheck_worker", _database_url(engine), str(run.id),
          str(tmp_path / "outputs"), json.dumps(config)])
     assert worker["process"].wait(60) == -signal.SIGKILL
+    written, before = progress["at_kill"]
+    assert written == before  # every URL checked before the victim was written
     with factory() as own:
         checked_before = own.scalar(select(func.count()).select_from(UrlCheck).where(
             UrlCheck.run_id == run.id, UrlCheck.checked_at.is_not(None)))
