@@ -280,3 +280,16 @@ def test_only_the_last_runs_keep_their_url_lists(session, factory, settings, san
 
     kept = set(session.scalars(select(UrlCheck.run_id).distinct()))
     assert kept == {runs[1].id, runs[2].id}
+
+
+def test_two_runs_list_the_urls_in_the_same_order(session, factory, settings, sandbox, site):
+    user, login, _ = sandbox
+    job = checker_job(session, user, login, entities=["ad", "sitelink"])
+
+    runs = [run_job(session, factory, settings, job, SCHEDULED + timedelta(days=n)) for n in range(2)]
+
+    def listed(run):
+        return list(session.scalars(select(UrlCheck.url).where(UrlCheck.run_id == run.id)
+                                    .order_by(UrlCheck.position)))
+
+    assert listed(runs[0]) == listed(runs[1]) and listed(runs[0])

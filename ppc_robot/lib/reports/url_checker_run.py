@@ -93,6 +93,9 @@ def _collect_and_store(run: ReportRun) -> None:
     fetched = run.fetch(accounts, lambda call: _collect(
         call, list(parameters["entities"]), bool(parameters.get("include_paused"))),
         describe=lambda pages: f"{len(pages)} landing pages")
+    # In the accounts' order, not the order their collection finished: the same list each run.
+    order = {account.client_account_id: n for n, account in enumerate(accounts)}
+    fetched.sort(key=lambda item: order[item[0].client_account_id])
     found = [(page.url, UrlUse(account.client_account_id, account.name, page.entity_type,
                                page.entity_id, page.campaign, page.ad_group, page.paused))
              for account, pages in fetched for page in pages]
