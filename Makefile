@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.package-lock.json
 CHART_JS := static/vendor/chart.umd.js
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-anomalies
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-anomalies bench-urlcheck
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -105,3 +105,7 @@ bench-dashboard: $(STAMP)
 
 bench-anomalies: $(STAMP)
 	$(BIN)/python -m bench.anomalies
+
+## Benchmark (not a test): the URL checker, 10,000 URLs answered after 100 ms, concurrency 32
+bench-urlcheck: $(STAMP)
+	$(BIN)/python -m bench.urlcheck

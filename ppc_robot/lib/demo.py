@@ -177,6 +177,7 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
     daily_overview.service_account_id = login.id
     daily_overview.all_client_accounts = True
     seed_alerts_demo(session, user, login, internal)
+    add_url_checker_demo(session, user, login, internal)
     # The demo's scheduled jobs are due at once, so the worker produces their first outputs
     # within a minute of start; after that they follow their schedules.
     for job in session.scalars(select(Job).where(Job.user_id == user.id, Job.is_enabled.is_(True))):
@@ -278,4 +279,21 @@ def seed_alerts_demo(session: Session, user: User, login: ServiceAccount, folder
     session.flush()
     record_coverage(session, run.id, job.id, user.id, [(account.id, delivered, delivered)],
                     pulled_at)
+    return job
+
+
+def add_url_checker_demo(session: Session, user: User, login: ServiceAccount, folder: Folder) -> Job:
+    """The URL checker over every Sandbox account: their ads link to the app's demo site, so its
+    first run finds the site's broken pages (404s, a 410, a loop, a soft 404)."""
+    from ppc_robot.lib.reports.url_checker import default_parameters
+
+    definition = create_definition(session, user.id, "url_checker", name="Landing pages",
+                                   output_type=OutputType.XLSX,
+                                   parameters=default_parameters() | {"notify_redirects": True})
+    job = create_job(session, folder, definition, "All accounts — URL checker",
+                     schedule_kind=ScheduleKind.DAILY, schedule={"time": "05:30"},
+                     time_zone="Europe/Prague")
+    job.level = JobLevel.SERVICE_ACCOUNT
+    job.service_account_id = login.id
+    job.all_client_accounts = True
     return job

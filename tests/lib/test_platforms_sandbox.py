@@ -59,3 +59,19 @@ def test_some_keyword_days_are_zero() -> None:
     rows = _rows(CZ, date(2026, 8, 1), date(2026, 8, 31), ("date", "keyword"))
     assert any(r.impressions == 0 for r in rows)
     assert any(r.impressions > 0 for r in rows)
+
+
+def test_landing_pages_link_to_the_demo_site_of_the_apps_base_url():
+    client = make_client(Platform.SANDBOX, {}, PlatformSettings(base_url="http://shop.test:8080"))
+    account = SANDBOX_ACCOUNTS[1]
+
+    pages = list(client.landing_pages(account))
+    again = list(client.landing_pages(account))
+    keywords = list(client.landing_pages(account, ("keyword",)))
+
+    assert pages == again
+    assert all(p.url.startswith("http://shop.test:8080/demo-site/") for p in pages)
+    assert {p.entity_type for p in pages} == {"ad", "ad_mobile", "keyword", "sitelink"}
+    assert keywords == [p for p in pages if p.entity_type == "keyword"]
+    assert any(p.paused for p in pages) and not all(p.paused for p in pages)
+    assert all(p.campaign and p.campaign_id for p in pages)

@@ -19,7 +19,8 @@ from tests.conftest import csrf_token_from
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "bootstrap.static",
                     "auth.forgot", "auth.reset_link", "auth.reset", "auth.email_link",
                     "auth.email_confirm", "signup.invite_link", "signup.form",
-                    "help.notifications", "help.notification_type", "downloads.link"}
+                    "help.notifications", "help.notification_type", "downloads.link",
+                    "demo_site.home", "demo_site.page"}
 
 
 # Pages that are 404 for their owner too while the object lacks something (a run without a

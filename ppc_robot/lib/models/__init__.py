@@ -38,9 +38,12 @@ from ppc_robot.lib.models.quotas import PlatformQuota
 from ppc_robot.lib.models.rates import ExchangeRate
 from ppc_robot.lib.models.stats import AccountDay, CampaignDay, StatsState
 from ppc_robot.lib.models.tags import ClientAccountTag, Tag, client_accounts_tags, jobs_tags
+from ppc_robot.lib.models.urlcheck import UrlCheck, UrlCheckRun
 from ppc_robot.lib.models.users import User
 
 __all__ = [
+    "UrlCheck",
+    "UrlCheckRun",
     "AccountDay",
     "CampaignDay",
     "StatsState",

@@ -61,7 +61,7 @@ def make_client(
     if platform is Platform.SANDBOX:
         from ppc_robot.lib.platforms.sandbox import SandboxClient
 
-        return SandboxClient(credentials)
+        return SandboxClient(credentials, base_url=settings.base_url)
     if platform is Platform.SKLIK:
         from ppc_robot.lib.platforms.sklik import SklikClient
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ppc_robot.lib.demo_site import LANDING_PATHS, demo_url
 from ppc_robot.lib.platforms.base import (
+    LANDING_PAGE_ENTITIES,
     BadRequestError,
     Identity,
+    LandingPage,
     RemoteAccount,
     ReportRequest,
     ReportRow,
@@ -105,12 +108,15 @@ class SandboxClient:
     """A login to the Sandbox platform; the same request at the same day gives the same rows.
 
     Only ALERTS_ACCOUNT depends on the day of the pull (`clock`, the current time unless given).
+    Its landing pages link to the app's own demo site at `base_url`.
     """
 
     def __init__(self, credentials: dict[str, Any] | None = None, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 base_url: str = "http://127.0.0.1:5000") -> None:
         self._credentials = credentials or {}
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._base_url = base_url
 
     def check_credentials(self) -> Identity:
         return SANDBOX_LOGIN
@@ -123,8 +129,7 @@ class SandboxClient:
 
     def fetch_report(self, request: ReportRequest) -> Iterator[ReportRow]:
         account = request.account
-        if account.external_id not in {a.external_id for a in SANDBOX_ACCOUNTS}:
-            raise BadRequestError(f"The Sandbox has no account {account.external_id}.")
+        _known(account)
         wanted = set(request.dimensions)
         day = request.date_from
         while day <= request.date_to:
@@ -138,6 +143,46 @@ class SandboxClient:
         except (KeyError, ValueError):
             zone = ZoneInfo("UTC")
         return self._clock().astimezone(zone).date()
+
+    def landing_pages(self, account: RemoteAccount,
+                      entities: Sequence[str] = LANDING_PAGE_ENTITIES) -> Iterator[LandingPage]:
+        """The account's ads, keywords and sitelinks, linking to the app's demo site: each
+        account reaches a different slice of its pages, broken ones among them."""
+        _known(account)
+        wanted = set(entities)
+        offset = [a.external_id for a in SANDBOX_ACCOUNTS].index(account.external_id) * 3
+        number = 0
+
+        def url(extra: str = "") -> str:
+            path = LANDING_PATHS[(offset + number) % len(LANDING_PATHS)]
+            return demo_url(self._base_url, path) + extra
+
+        for campaign, ad_groups in _structure(account):
+            campaign_id = _campaign_id(account, campaign)
+            for ad_group in ad_groups:
+                group_id = str(_rng("group", account.external_id, ad_group).randint(10**8, 10**9 - 1))
+                where = {"campaign_id": campaign_id, "campaign": campaign,
+                         "ad_group_id": group_id, "ad_group": ad_group}
+                number += 1
+                # Every seventh entity is paused: checked only when the job asks for paused ones.
+                paused = number % 7 == 0
+                entity = f"{group_id}1"
+                if "ad" in wanted:
+                    yield LandingPage(url(), "ad", entity, paused=paused, **where)
+                if "ad_mobile" in wanted and number % 2:
+                    yield LandingPage(url("?device=mobile"), "ad_mobile", entity, paused=paused,
+                                      **where)
+                if "keyword" in wanted:
+                    for index in range(2):
+                        yield LandingPage(url(), "keyword", f"{group_id}{index + 2}",
+                                          paused=paused, **where)
+            number += 1  # counted whatever is wanted: a page's URL never depends on the filter
+            if "sitelink" in wanted:
+                yield LandingPage(url(), "sitelink", f"{campaign_id}9", campaign_id=campaign_id,
+                                  campaign=campaign)
+        if "sitelink" in wanted and offset == 12:
+            # A sitelink typed without its scheme, and with a space: reported as malformed.
+            yield LandingPage("www.acme-pets.example/summer sale", "sitelink", "77001")
 
     def _rows_of_day(self, account: RemoteAccount, day: date, wanted: set[str]) -> Iterator[ReportRow]:
         groups: dict[tuple[Any, ...], list[Any]] = {}
@@ -176,6 +221,11 @@ class SandboxClient:
                 impressions=sums[0], clicks=sums[1], cost=sums[2], conversions=sums[3],
                 conversion_value=sums[4],
             )
+
+
+def _known(account: RemoteAccount) -> None:
+    if account.external_id not in {a.external_id for a in SANDBOX_ACCOUNTS}:
+        raise BadRequestError(f"The Sandbox has no account {account.external_id}.")
 
 
 def _device_part(totals: tuple[int, int, Decimal, Decimal, Decimal], share: float,

@@ -35,6 +35,8 @@ class PlatformSettings:
     report_poll_interval_seconds: float = 5.0
     report_poll_attempts: int = 120
     sync_interval_hours: float = 6.0
+    # The app's own address (PPC_ROBOT_BASE_URL): the Sandbox's ads link to its demo site.
+    base_url: str = "http://127.0.0.1:5000"
     # PPC_ROBOT_QUOTA_<PLATFORM>_<PERIOD> keys of the config, for lib/platforms/quota.py.
     quota_overrides: dict[str, str] = field(default_factory=dict)
 

@@ -29,15 +29,18 @@ from ppc_robot.lib.reports.catalogue import (
     validate_parameters,
 )
 from ppc_robot.lib.reports.performance import PERFORMANCE
+from ppc_robot.lib.reports.url_checker import URL_CHECKER
 
 register_report_type(PERFORMANCE)
 register_report_type(ACCOUNTS_OVERVIEW)
 register_report_type(ANOMALIES)
+register_report_type(URL_CHECKER)
 
 __all__ = [
     "ACCOUNTS_OVERVIEW",
     "ANOMALIES",
     "PERFORMANCE",
+    "URL_CHECKER",
     "ParametersError",
     "ReportError",
     "ReportParametersForm",

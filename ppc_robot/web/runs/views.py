@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from ppc_robot.lib.models import Job, JobRun, OutputDelivery, RunStatus, utcnow
 from ppc_robot.lib.output_delivery import deliveries_of_run, revoke_link
+from ppc_robot.lib.reports.url_checker_store import url_check_summary
 from ppc_robot.lib.runs import RunError, output_path, preview_of, request_run
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
@@ -57,7 +58,8 @@ def show(run_id: int) -> ResponseReturnValue:
                            preview=preview_of(outputs, run),
                            downloadable=output_path(run, outputs) is not None,
                            deliveries=deliveries_of_run(db.session(), run),
-                           revoke_form=RevokeLinkForm(), now=utcnow())
+                           revoke_form=RevokeLinkForm(), now=utcnow(),
+                           url_checks=url_check_summary(db.session(), run.id))
 
 
 @bp.route("/mail/<int:output_delivery_id>/revoke", methods=["POST"])

@@ -1,0 +1,3 @@
+from ppc_robot.web.demo_site.views import bp
+
+__all__ = ["bp"]
