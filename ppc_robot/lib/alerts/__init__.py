@@ -1,0 +1,19 @@
+"""Alerts on the statistics store: custom rules (rules.py, its model and store reads)."""
+
+from ppc_robot.lib.alerts.model import Condition, Rule, rules_of
+from ppc_robot.lib.alerts.rules import Finding, Hit, describe_hit, evaluate_rules
+from ppc_robot.lib.alerts.store import AlertAccount, Sums, Targets, read_accounts
+
+__all__ = [
+    "AlertAccount",
+    "Condition",
+    "Finding",
+    "Hit",
+    "Rule",
+    "Sums",
+    "Targets",
+    "describe_hit",
+    "evaluate_rules",
+    "read_accounts",
+    "rules_of",
+]
