@@ -14,6 +14,7 @@ in `shared/`, whose docstring says how to add a type.
 from __future__ import annotations
 
 from ppc_robot.lib.reports.accounts_overview import ACCOUNTS_OVERVIEW
+from ppc_robot.lib.reports.alert_rules import ALERT_RULES
 from ppc_robot.lib.reports.catalogue import (
     ParametersError,
     ReportError,
@@ -30,9 +31,11 @@ from ppc_robot.lib.reports.performance import PERFORMANCE
 
 register_report_type(PERFORMANCE)
 register_report_type(ACCOUNTS_OVERVIEW)
+register_report_type(ALERT_RULES)
 
 __all__ = [
     "ACCOUNTS_OVERVIEW",
+    "ALERT_RULES",
     "PERFORMANCE",
     "ParametersError",
     "ReportError",

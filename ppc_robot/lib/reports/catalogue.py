@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import DateField, DecimalField, Form
+from wtforms import DateField, DecimalField, FieldList, Form
 
 from ppc_robot.lib.errors import PpcRobotError
 
@@ -186,7 +186,9 @@ def validate_form(report_type: ReportType, form: ReportParametersForm,
     Raises ParametersError for unknown posted names or invalid values.
     """
     known = set(form.data)
-    unknown = sorted(set(posted_names) - known)
+    # A repeated sub-form (FieldList) posts "<name>-<index>-<field>" for its entries.
+    lists = {name for name, f in form._fields.items() if isinstance(f, FieldList)}
+    unknown = sorted(n for n in set(posted_names) - known if n.partition("-")[0] not in lists)
     if unknown:
         raise ParametersError({"": [f"{report_type.label} has no parameter “{unknown[0]}”."]})
     if not (form.validate() and form.validate_parameters()):
