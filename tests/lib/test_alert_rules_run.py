@@ -1,0 +1,130 @@
+"""The custom alert rules run for real through the runner on the Sandbox: the store refreshed,
+the table of hits, and each hit notified once while it holds, resolved when it stops."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from ppc_robot.lib.models import Client, JobLevel, Notification, OutputType
+from ppc_robot.lib.platforms import RemoteAccount, ReportRequest
+from ppc_robot.lib.platforms.sandbox import SandboxClient
+from ppc_robot.lib.runner import RunnerSettings
+from tests.factories import make_definition, make_job
+from tests.lib.test_accounts_overview import read_csv, run_job, sandbox_truth
+from tests.support import runs as run_fixtures
+from tests.support.runs import KEY, SCHEDULED
+
+factory = run_fixtures.factory
+sandbox = run_fixtures.sandbox
+YESTERDAY = date(2026, 11, 24)  # the job's day is 25 November in Prague
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return RunnerSettings(outputs_dir=tmp_path / "outputs", heartbeat_seconds=0.2,
+                          app_config={"PPC_ROBOT_CREDENTIALS_KEY": KEY})
+
+
+def rules_job(session, user, login, parameters, *, version=2):
+    definition = make_definition(session, user, task_type="alert_rules",
+                                 output_type=OutputType.CSV, parameters={"rules": []})
+    definition.parameters, definition.task_type_version = parameters, version
+    job = make_job(session, user, definition=definition, time_zone="Europe/Prague",
+                   name="Rules")
+    job.level, job.service_account_id, job.all_client_accounts = (
+        JobLevel.SERVICE_ACCOUNT, login.id, True)
+    session.commit()
+    return job
+
+
+def one_rule(name, level, *conditions, period="yesterday", min_metric="", min_value=None):
+    return {"rules": [{"name": name, "level": level, "period": period, "min_metric": min_metric,
+                       "min_value": min_value, "conditions": [
+                           {"metric": m, "comparison": c, "value": v} for m, c, v in conditions]}]}
+
+
+def open_hits(session):
+    session.expire_all()
+    return session.scalars(select(Notification).where(
+        Notification.category == 6, Notification.code == 0, Notification.resolved_at.is_(None))
+    ).all()
+
+
+def test_a_hit_is_raised_once_counted_while_it_holds_and_resolved_after(
+        session, factory, settings, sandbox):
+    user, login, accounts = sandbox
+    acme = accounts[0]  # Acme Shoes CZ
+    cost, _, value = sandbox_truth(acme, YESTERDAY, YESTERDAY)
+    roas = value / cost
+    client = Client(user_id=user.id, name="Acme", currency="CZK",
+                    target_roas=(roas * 2).quantize(Decimal("0.01")))
+    session.add(client)
+    session.flush()
+    acme.client_id = client.id
+    job = rules_job(session, user, login, one_rule("ROAS below target", "account",
+                                                   ("roas", "worse_than_target", None)))
+
+    first = run_job(session, factory, settings, job)
+    [hit] = open_hits(session)
+    second = run_job(session, factory, settings, job, SCHEDULED + timedelta(hours=1))
+    [again] = open_hits(session)
+    client.target_roas = (roas / 2).quantize(Decimal("0.01"))
+    session.commit()
+    third = run_job(session, factory, settings, job, SCHEDULED + timedelta(hours=2))
+
+    [row] = read_csv(first.output_file)
+    assert row["Rule"] == "ROAS below target" and row["Client account"] == acme.name
+    assert Decimal(row["Cost"]) == cost.quantize(Decimal("0.01"))
+    shown = f"{roas.quantize(Decimal('0.01'))} yesterday, worse than the target"
+    assert shown in row["What matched"]
+    target = (roas * 2).quantize(Decimal("0.01"))
+    assert hit.message == f"Rule “ROAS below target”: ROAS {shown} {target} — {acme.name}"
+    assert hit.client_account_id == acme.id
+    assert again.id == hit.id and again.occurrences == 2 and second.rows == 1
+    assert open_hits(session) == [] and third.rows == 0
+    assert session.get(Notification, hit.id).resolved_at is not None
+
+
+def test_campaign_rules_hit_every_campaign_over_the_threshold_across_accounts(
+        session, factory, settings, sandbox):
+    user, login, accounts = sandbox
+    costs = {}
+    for account in accounts:
+        remote = RemoteAccount(account.external_id, account.name, account.currency,
+                               account.time_zone)
+        for row in SandboxClient().fetch_report(
+                ReportRequest(remote, YESTERDAY, YESTERDAY, ("date", "campaign"))):
+            key = f"{account.name} / {row.campaign}"
+            costs[key] = costs.get(key, Decimal(0)) + row.cost
+    threshold = sorted(costs.values())[len(costs) // 2]
+    job = rules_job(session, user, login, one_rule("Big spenders", "campaign",
+                                                   ("cost", "gt", str(threshold))))
+
+    run = run_job(session, factory, settings, job)
+
+    rows = read_csv(run.output_file)
+    expected = sorted(k for k, v in costs.items() if v > threshold)
+    assert sorted(f"{r['Client account']} / {r['Campaign']}" for r in rows) == expected
+    assert len(open_hits(session)) == len(expected) == run.rows
+    messages = sorted(n.message for n in open_hits(session))
+    assert all(any(m.endswith(f"yesterday > {threshold:,.2f} {a.currency} — {key}")
+                   for m in messages for a in accounts if key.startswith(a.name + " /"))
+               for key in expected)
+
+
+def test_rules_saved_by_version_1_keep_working(session, factory, settings, sandbox):
+    user, login, accounts = sandbox
+    job = rules_job(session, user, login, {
+        "rule_name": "Any spend", "level": "account", "period": "last_7_days", "metric": "cost",
+        "operator": ">", "threshold": "0", "min_clicks": 1}, version=1)
+
+    run = run_job(session, factory, settings, job)
+
+    rows = read_csv(run.output_file)
+    assert sorted(r["Client account"] for r in rows) == sorted(a.name for a in accounts)
+    assert {r["Rule"] for r in rows} == {"Any spend"}
+    assert {r["Period"] for r in rows} == {"2026-11-18 – 2026-11-24"}
