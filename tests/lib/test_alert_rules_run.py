@@ -3,7 +3,7 @@ the table of hits, and each hit notified once while it holds, resolved when it s
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -128,3 +128,26 @@ def test_rules_saved_by_version_1_keep_working(session, factory, settings, sandb
     assert sorted(r["Client account"] for r in rows) == sorted(a.name for a in accounts)
     assert {r["Rule"] for r in rows} == {"Any spend"}
     assert {r["Period"] for r in rows} == {"2026-11-18 – 2026-11-24"}
+
+
+def test_the_demo_has_a_rules_job_that_hits_the_clients_missing_their_targets(
+        session, factory, settings):
+    from ppc_robot.lib.demo import seed_demo, set_demo_goals
+    from ppc_robot.lib.models import Job
+
+    demo = seed_demo(session)
+    now = datetime(2026, 11, 16, 5, 30, tzinfo=UTC)  # the job's day: 16 November
+    set_demo_goals(session, demo.user, now)  # targets beside the last 7 days' figures
+    session.commit()
+    [job] = session.scalars(select(Job).where(Job.user_id == demo.user.id,
+                                              Job.name.contains("alert rules"))).all()
+    assert job.definition.task_type == "alert_rules"
+
+    run = run_job(session, factory, settings, job, now)
+
+    hits = sorted(n.message for n in open_hits(session))
+    assert len(hits) == run.rows == 2
+    assert hits[0].startswith("Rule “PNO above the client's target”: PNO ")
+    assert hits[0].endswith(" — Bike Rental Vienna")
+    assert hits[1].startswith("Rule “ROAS below the client's target”: ROAS ")
+    assert hits[1].endswith(" — Garden Centre Brno")

@@ -227,7 +227,9 @@ V1_OPERATORS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
 
 def upgrade_v1(parameters: Parameters) -> Parameters:
     """Version 1's single rule (flat keys, operators as symbols, a minimum of clicks) as
-    version 2's list of one rule."""
+    version 2's list of one rule (parameters already holding `rules` are kept as they are)."""
+    if "rules" in parameters:
+        return dict(parameters)
     min_clicks = parameters.get("min_clicks")
     rule = {
         "name": parameters.get("rule_name") or "Rule",
