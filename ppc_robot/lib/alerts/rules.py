@@ -26,11 +26,11 @@ from ppc_robot.lib.alerts.model import (
     PERIODS,
     TARGET_WORSE,
     Condition,
+    Period,
     Rule,
 )
 from ppc_robot.lib.alerts.store import AlertAccount, EntityKey, Sums, read_sums
 from ppc_robot.lib.pacing import money_from_micros
-from ppc_robot.lib.reports.periods import Period
 
 INFINITE = Decimal("Infinity")
 ZERO = Decimal(0)

@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.alerts.model import Period
 from ppc_robot.lib.models import AccountDay, CampaignDay, Client, ClientAccount
-from ppc_robot.lib.reports.periods import Period
 
 ZERO = Decimal(0)
 CONVERSION_PLACES = Decimal("0.0001")
