@@ -29,7 +29,7 @@ from ppc_robot.lib.alerts.model import (
     Period,
     Rule,
 )
-from ppc_robot.lib.alerts.store import AlertAccount, EntityKey, Sums, read_sums
+from ppc_robot.lib.alerts.store import AlertAccount, EntityKey, Sums, read_periods
 from ppc_robot.lib.pacing import money_from_micros
 
 INFINITE = Decimal("Infinity")
@@ -71,28 +71,33 @@ class Hit:
 
 def metric_value(sums: Sums, metric: str) -> Decimal | None:
     """The metric of summed figures; None when undefined (see the module's note on ∞)."""
-    cost = money_from_micros(sums.cost_micros)
-    value = money_from_micros(sums.value_micros)
-    clicks, impressions, conversions = Decimal(sums.clicks), Decimal(sums.impressions), \
-        sums.conversions
-    if metric == "cost":
-        return cost
+    cache = sums.cache
+    if metric in cache:
+        return cache[metric]
+    value = cache[metric] = _compute(sums, metric)
+    return value
+
+
+def _compute(sums: Sums, metric: str) -> Decimal | None:
     if metric == "clicks":
-        return clicks
+        return Decimal(sums.clicks)
     if metric == "impressions":
-        return impressions
+        return Decimal(sums.impressions)
     if metric == "conversions":
-        return conversions
+        return sums.conversions
+    if metric == "cost":
+        return money_from_micros(sums.cost_micros)
     if metric == "conversion_value":
-        return value
+        return money_from_micros(sums.value_micros)
     if metric == "ctr":
-        return clicks / impressions if impressions else None
+        return Decimal(sums.clicks) / sums.impressions if sums.impressions else None
     if metric == "conversion_rate":
-        return conversions / clicks if clicks else None
+        return sums.conversions / sums.clicks if sums.clicks else None
     if metric == "roas":
-        return value / cost if cost else None
-    denominators = {"cpc": clicks, "cpa": conversions, "pno": value}
-    denominator = denominators[metric]
+        return Decimal(sums.value_micros) / sums.cost_micros if sums.cost_micros else None
+    cost = money_from_micros(sums.cost_micros)
+    denominator = {"cpc": Decimal(sums.clicks), "cpa": sums.conversions,
+                   "pno": money_from_micros(sums.value_micros)}[metric]
     if denominator:
         return cost / denominator
     return INFINITE if cost else None
@@ -139,47 +144,43 @@ def evaluate_rules(session: Session, rules: Sequence[Rule], accounts: Sequence[A
     rules in their order, entities by account and campaign name."""
     ids = [a.client_account_id for a in accounts]
     by_id = {a.client_account_id: a for a in accounts}
-    cache: dict[tuple[str, Period], tuple[dict[EntityKey, Sums], dict[EntityKey, str]]] = {}
-
-    def sums_of(level: str, period: Period) -> tuple[dict[EntityKey, Sums], dict[EntityKey, str]]:
-        if (level, period) not in cache:
-            cache[(level, period)] = read_sums(session, level, ids, period)
-        return cache[(level, period)]
-
+    windows = [(rule, rule.windows(today)) for rule in rules]
+    read = {}
+    for level in {rule.level for rule in rules}:
+        periods = [p for rule, named in windows if rule.level == level for p in named.values()]
+        read[level] = read_periods(session, level, ids, periods)
     hits: list[Hit] = []
-    empty = Sums()
-    for rule in rules:
-        windows = rule.windows(today)
-        read = {name: sums_of(rule.level, period) for name, period in windows.items()}
-        names: dict[EntityKey, str] = {}
-        for _, campaign_names in read.values():
-            for key, name in campaign_names.items():
-                names.setdefault(key, name)
-        entities = set().union(*(found.keys() for found, _ in read.values()))
-        found_hits = []
-        for key in entities:
-            account = by_id.get(key[0])
-            if account is None:
-                continue
-            current = read["current"][0].get(key, empty)
-            if not _has_volume(rule, current):
-                continue
-            findings = []
-            for condition in rule.conditions:
-                compared = condition.compared_period
-                earlier = read[compared][0].get(key, empty) if compared else None
-                finding = check_condition(condition, current, earlier,
-                                          account.targets.of(condition.metric))
-                if finding is None:
-                    break
-                findings.append(finding)
-            else:
-                found_hits.append(Hit(rule, account, key[1], names.get(key, ""),
-                                      windows["current"], current, tuple(findings)))
+    for rule, named in windows:
+        by_period, names = read[rule.level]
+        current_sums = by_period[named["current"]]
+        compared = {name: by_period[period] for name, period in named.items()}
+        entities = set().union(*(found.keys() for found in compared.values()))
+        found_hits = [hit for key in entities
+                      if key[0] in by_id and (hit := _hit(rule, by_id[key[0]], key, names,
+                                                          named["current"], current_sums,
+                                                          compared)) is not None]
         found_hits.sort(key=lambda h: (h.account.name.casefold(), h.account.client_account_id,
                                        h.campaign.casefold(), h.campaign_id))
         hits.extend(found_hits)
     return hits
+
+
+def _hit(rule: Rule, account: AlertAccount, key: EntityKey, names: dict[EntityKey, str],
+         period: Period, current_sums: dict[EntityKey, Sums],
+         compared: dict[str, dict[EntityKey, Sums]]) -> Hit | None:
+    current = current_sums.get(key) or Sums()
+    if not _has_volume(rule, current):
+        return None
+    findings = []
+    for condition in rule.conditions:
+        earlier_period = condition.compared_period
+        earlier = (compared[earlier_period].get(key) or Sums()) if earlier_period else None
+        finding = check_condition(condition, current, earlier,
+                                  account.targets.of(condition.metric))
+        if finding is None:
+            return None
+        findings.append(finding)
+    return Hit(rule, account, key[1], names.get(key, ""), period, current, tuple(findings))
 
 
 def _figure(metric: str, value: Decimal | None, currency: str) -> str:

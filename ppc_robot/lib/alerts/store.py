@@ -1,13 +1,15 @@
 """What the rules read from the statistics store: sums per account or campaign and period.
 
-One query per level and distinct period, whatever the number of accounts and rules: the
-database sums the days (money in micros, exact), Python only compares.
+A few queries per level, whatever the number of accounts and rules: the rules' periods are cut
+into disjoint runs of days, the database sums each run per entity (money in micros, exact),
+and each period adds up its runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -17,20 +19,39 @@ from ppc_robot.lib.alerts.model import Period
 from ppc_robot.lib.models import AccountDay, CampaignDay, Client, ClientAccount
 
 ZERO = Decimal(0)
+ONE_DAY = timedelta(days=1)
 CONVERSION_PLACES = Decimal("0.0001")
 # (client account, campaign id or "" at the account level)
 EntityKey = tuple[int, str]
 
 
-@dataclass(frozen=True)
 class Sums:
-    """One entity's metrics summed over a period."""
+    """One entity's metrics summed over a period; the metrics computed from them are kept
+    (`cache`), since many rules read the same ones."""
 
-    impressions: int = 0
-    clicks: int = 0
-    cost_micros: int = 0
-    conversions: Decimal = ZERO
-    value_micros: int = 0
+    __slots__ = ("impressions", "clicks", "cost_micros", "conversions", "value_micros", "cache")
+
+    def __init__(self, impressions: int = 0, clicks: int = 0, cost_micros: int = 0,
+                 conversions: Decimal = ZERO, value_micros: int = 0) -> None:
+        self.impressions = impressions
+        self.clicks = clicks
+        self.cost_micros = cost_micros
+        self.conversions = conversions
+        self.value_micros = value_micros
+        self.cache: dict[str, Decimal | None] = {}
+
+    def plus(self, other: Sums) -> Sums:
+        return Sums(self.impressions + other.impressions, self.clicks + other.clicks,
+                    self.cost_micros + other.cost_micros, self.conversions + other.conversions,
+                    self.value_micros + other.value_micros)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sums) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__[:-1])
+
+    def __repr__(self) -> str:
+        return (f"Sums({self.impressions}, {self.clicks}, {self.cost_micros}, "
+                f"{self.conversions}, {self.value_micros})")
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,39 @@ def read_accounts(session: Session, ids: Iterable[int]) -> list[AlertAccount]:
     return sorted(accounts, key=lambda a: (a.name.casefold(), a.client_account_id))
 
 
-def read_sums(session: Session, level: str, ids: Sequence[int], period: Period,
+def segments(periods: Iterable[Period]) -> list[Period]:
+    """The periods cut into disjoint runs of days, each inside every period it overlaps: each
+    day is read once however many periods cover it (yesterday, the last 7 and the last 30
+    days share their recent days)."""
+    periods = set(periods)
+    cuts = sorted({p.first for p in periods} | {p.last + ONE_DAY for p in periods})
+    runs = [Period(start, end - ONE_DAY) for start, end in zip(cuts, cuts[1:], strict=False)]
+    return [run for run in runs
+            if any(p.first <= run.first and run.last <= p.last for p in periods)]
+
+
+def read_periods(session: Session, level: str, ids: Sequence[int], periods: Iterable[Period],
+                 ) -> tuple[dict[Period, dict[EntityKey, Sums]], dict[EntityKey, str]]:
+    """Each entity's sums over each period, and the campaigns' names: one query per run of
+    days (`segments`), whatever the number of accounts."""
+    periods = set(periods)
+    by_run = {run: _read_run(session, level, ids, run) for run in segments(periods)}
+    names: dict[EntityKey, str] = {}
+    for _, run_names in by_run.values():
+        names.update(run_names)
+    result: dict[Period, dict[EntityKey, Sums]] = {}
+    for period in periods:
+        totals: dict[EntityKey, Sums] = {}
+        for run, (found, _) in by_run.items():
+            if period.first <= run.first and run.last <= period.last:
+                for key, sums in found.items():
+                    before = totals.get(key)
+                    totals[key] = sums if before is None else before.plus(sums)
+        result[period] = totals
+    return result, names
+
+
+def _read_run(session: Session, level: str, ids: Sequence[int], period: Period,
               ) -> tuple[dict[EntityKey, Sums], dict[EntityKey, str]]:
     """Each entity's sums over `period` (one query), and the campaigns' names."""
     table = CampaignDay if level == "campaign" else AccountDay

@@ -55,6 +55,9 @@ class CampaignDay(Base):
     """One campaign's metrics for one day of its account."""
 
     __tablename__ = "robot_stats_campaign_days"
+    # Alert rules sum every campaign of the accounts over a run of days: by account and day.
+    __table_args__ = (Index("ix_robot_stats_campaign_days_account_day", "client_account_id",
+                            "day"),)
 
     client_account_id: Mapped[int] = mapped_column(
         _account_fk("robot_stats_campaign_days"), primary_key=True)
