@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.package-lock.json
 CHART_JS := static/vendor/chart.umd.js
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-alert-rules
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -102,3 +102,7 @@ bench-stats-backfill: $(STAMP)
 ## Benchmark (not a test): the dashboard vs a bare endpoint, 200 clients / 500 accounts / 13 months
 bench-dashboard: $(STAMP)
 	$(BIN)/python -m bench.dashboard
+
+## Benchmark (not a test): 50 custom alert rules over 500 accounts × 20 campaigns, 13 months stored
+bench-alert-rules: $(STAMP)
+	$(BIN)/python -m bench.alert_rules

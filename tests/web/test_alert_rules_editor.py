@@ -111,3 +111,11 @@ def test_the_editor_shows_rules_saved_by_version_1_upgraded(client, login, sessi
     assert names_on(page) == ["Old CPA rule"]
     assert re.search(r'<option selected value="ge">|<option value="ge" selected', page.text)
     assert 'value="250"' in page.text and 'value="40"' in page.text
+
+
+def test_the_knowledge_base_explains_a_rule_hit(client):
+    page = client.get("/help/notifications/6/0")
+
+    assert page.status_code == 200
+    assert "Custom rule matched" in page.text
+    assert "raise its threshold or its minimum volume" in page.text
