@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -100,14 +101,14 @@ class Condition:
     comparison: str
     value: Decimal | None  # the threshold, or the percentage of a change; None for a target
 
-    @property
+    @cached_property
     def threshold(self) -> Decimal | None:
         """The threshold in the metric's own unit (percent metrics as fractions)."""
         if self.value is None or self.comparison not in THRESHOLDS:
             return self.value
         return self.value / HUNDRED if METRICS[self.metric][1] == "percent" else self.value
 
-    @property
+    @cached_property
     def compared_period(self) -> str | None:
         """"previous" or "last_year" for a change, None otherwise."""
         if self.comparison.endswith("_vs_previous"):

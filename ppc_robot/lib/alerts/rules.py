@@ -13,6 +13,7 @@ it matches only ≥ or ≤; so is a change ("by more than 20 %") and a target ("
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,10 +34,12 @@ from ppc_robot.lib.alerts.store import AlertAccount, EntityKey, Sums, read_perio
 from ppc_robot.lib.pacing import money_from_micros
 
 INFINITE = Decimal("Infinity")
+OPERATORS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
+EMPTY = Sums()  # an entity without rows in a period (its metric cache is shared: all zero)
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Finding:
     """One condition that held: the metric's value and what it was compared with."""
 
@@ -46,7 +49,7 @@ class Finding:
     change: Decimal | None = None  # the change in percent, for a comparison with a period
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Hit:
     """A rule that matched an account or a campaign, with the values that made it match."""
 
@@ -118,24 +121,33 @@ def check_condition(condition: Condition, current: Sums, earlier: Sums | None,
         return Finding(condition, value, target) if worse else None
     if condition.compared_period is not None:
         before = metric_value(earlier, condition.metric) if earlier is not None else None
-        if before is None or not before or before.is_infinite() or value.is_infinite():
-            return None
-        change = (value - before) * HUNDRED / before
+        change = _change(value, before)
         limit = condition.value or ZERO
-        moved = change > limit if comparison.startswith("up") else change < -limit
-        return Finding(condition, value, before, change) if moved else None
+        if change is None or not _moved(value, before, limit, comparison.startswith("up")):
+            return None
+        return Finding(condition, value, before, change)
     threshold = condition.threshold
     assert threshold is not None
-    holds = {"gt": value > threshold, "ge": value >= threshold,
-             "lt": value < threshold, "le": value <= threshold}[comparison]
-    return Finding(condition, value, threshold) if holds else None
+    return Finding(condition, value, threshold) if OPERATORS[comparison](value, threshold) \
+        else None
 
 
-def _has_volume(rule: Rule, sums: Sums) -> bool:
-    if rule.min_metric is None or rule.min_value is None:
-        return True
-    value = metric_value(sums, rule.min_metric)
-    return value is not None and value >= rule.min_value
+class _Metrics:
+    """Each metric of every entity over a period, computed once for all the rules reading it."""
+
+    def __init__(self, read: dict[str, tuple[dict[Period, dict[EntityKey, Sums]],
+                                             dict[EntityKey, str]]]) -> None:
+        self.read = read
+        self.cache: dict[tuple[str, Period, str], dict[EntityKey, Decimal | None]] = {}
+
+    def of(self, level: str, period: Period, metric: str,
+           ) -> tuple[dict[EntityKey, Decimal | None], Decimal | None]:
+        """The metric by entity, and its value for an entity without rows in the period."""
+        key = (level, period, metric)
+        if key not in self.cache:
+            self.cache[key] = {entity: _compute(sums, metric)
+                               for entity, sums in self.read[level][0][period].items()}
+        return self.cache[key], metric_value(EMPTY, metric)
 
 
 def evaluate_rules(session: Session, rules: Sequence[Rule], accounts: Sequence[AlertAccount],
@@ -149,38 +161,83 @@ def evaluate_rules(session: Session, rules: Sequence[Rule], accounts: Sequence[A
     for level in {rule.level for rule in rules}:
         periods = [p for rule, named in windows if rule.level == level for p in named.values()]
         read[level] = read_periods(session, level, ids, periods)
+    metrics = _Metrics(read)
     hits: list[Hit] = []
     for rule, named in windows:
-        by_period, names = read[rule.level]
-        current_sums = by_period[named["current"]]
-        compared = {name: by_period[period] for name, period in named.items()}
-        entities = set().union(*(found.keys() for found in compared.values()))
-        found_hits = [hit for key in entities
-                      if key[0] in by_id and (hit := _hit(rule, by_id[key[0]], key, names,
-                                                          named["current"], current_sums,
-                                                          compared)) is not None]
-        found_hits.sort(key=lambda h: (h.account.name.casefold(), h.account.client_account_id,
-                                       h.campaign.casefold(), h.campaign_id))
-        hits.extend(found_hits)
+        hits.extend(_rule_hits(rule, named, metrics, by_id))
     return hits
 
 
-def _hit(rule: Rule, account: AlertAccount, key: EntityKey, names: dict[EntityKey, str],
-         period: Period, current_sums: dict[EntityKey, Sums],
-         compared: dict[str, dict[EntityKey, Sums]]) -> Hit | None:
-    current = current_sums.get(key) or Sums()
-    if not _has_volume(rule, current):
-        return None
-    findings = []
+def _rule_hits(rule: Rule, named: dict[str, Period], metrics: _Metrics,
+               by_id: dict[int, AlertAccount]) -> list[Hit]:
+    """One rule's hits, by account and campaign name.
+
+    Each condition narrows the entities still in the running with one comprehension over a
+    metric computed once (`_Metrics`); only the hits get their findings spelled out.
+    """
+    level, period = rule.level, named["current"]
+    by_period, names = metrics.read[level]
+    entities = set().union(*(by_period[p].keys() for p in named.values()))
+    candidates = [key for key in entities if key[0] in by_id]
+    if rule.min_metric and rule.min_value is not None:
+        values, default = metrics.of(level, period, rule.min_metric)
+        least = rule.min_value
+        candidates = [k for k in candidates
+                      if (v := values.get(k, default)) is not None and v >= least]
     for condition in rule.conditions:
-        earlier_period = condition.compared_period
-        earlier = (compared[earlier_period].get(key) or Sums()) if earlier_period else None
-        finding = check_condition(condition, current, earlier,
-                                  account.targets.of(condition.metric))
-        if finding is None:
-            return None
-        findings.append(finding)
-    return Hit(rule, account, key[1], names.get(key, ""), period, current, tuple(findings))
+        values, default = metrics.of(level, period, condition.metric)
+        compare = OPERATORS.get(condition.comparison)
+        if compare is not None:
+            threshold = condition.threshold
+            candidates = [k for k in candidates
+                          if (v := values.get(k, default)) is not None and compare(v, threshold)]
+        elif condition.comparison == "worse_than_target":
+            worse = operator.gt if TARGET_WORSE[condition.metric] == "higher" else operator.lt
+            targets = {i: a.targets.of(condition.metric) for i, a in by_id.items()}
+            candidates = [k for k in candidates
+                          if (v := values.get(k, default)) is not None
+                          and (t := targets[k[0]]) is not None and worse(v, t)]
+        else:
+            assert condition.compared_period is not None
+            before, before_default = metrics.of(level, named[condition.compared_period],
+                                                condition.metric)
+            limit = condition.value or ZERO
+            up = condition.comparison.startswith("up")
+            candidates = [k for k in candidates if _moved(
+                values.get(k, default), before.get(k, before_default), limit, up)]
+    current_sums = by_period[period]
+    found_hits = []
+    for key in candidates:
+        account = by_id[key[0]]
+        current = current_sums.get(key) or EMPTY
+        findings = []
+        for condition in rule.conditions:
+            compared = condition.compared_period
+            earlier = (by_period[named[compared]].get(key) or EMPTY) if compared else None
+            finding = check_condition(condition, current, earlier,
+                                      account.targets.of(condition.metric))
+            assert finding is not None  # the same test as the comprehensions above
+            findings.append(finding)
+        found_hits.append(Hit(rule, account, key[1], names.get(key, key[1]), period, current,
+                              tuple(findings)))
+    found_hits.sort(key=lambda h: (h.account.name.casefold(), h.account.client_account_id,
+                                   h.campaign.casefold(), h.campaign_id))
+    return found_hits
+
+
+def _change(value: Decimal | None, before: Decimal | None) -> Decimal | None:
+    """The change from `before` to `value` in percent; None when it cannot be told."""
+    if value is None or before is None or not before or before.is_infinite() \
+            or value.is_infinite():
+        return None
+    return (value - before) * HUNDRED / before
+
+
+def _moved(value: Decimal | None, before: Decimal | None, limit: Decimal, up: bool) -> bool:
+    change = _change(value, before)
+    if change is None:
+        return False
+    return change > limit if up else change < -limit
 
 
 def _figure(metric: str, value: Decimal | None, currency: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -114,31 +115,54 @@ def read_periods(session: Session, level: str, ids: Sequence[int], periods: Iter
     """Each entity's sums over each period, and the campaigns' names: one query per run of
     days (`segments`), whatever the number of accounts."""
     periods = set(periods)
-    by_run = {run: _read_run(session, level, ids, run) for run in segments(periods)}
+    # Campaign names come from the runs that end a period (reading them costs as much as the
+    # sums): a campaign only seen in the middle of a period is shown by its id.
+    ends = {p.last for p in periods}
+    by_run = {run: _read_run(session, level, ids, run, with_names=run.last in ends)
+              for run in segments(periods)}
     names: dict[EntityKey, str] = {}
     for _, run_names in by_run.values():
         names.update(run_names)
     result: dict[Period, dict[EntityKey, Sums]] = {}
     for period in periods:
-        totals: dict[EntityKey, Sums] = {}
-        for run, (found, _) in by_run.items():
-            if period.first <= run.first and run.last <= period.last:
-                for key, sums in found.items():
-                    before = totals.get(key)
-                    totals[key] = sums if before is None else before.plus(sums)
-        result[period] = totals
+        inside = [found for run, (found, _) in by_run.items()
+                  if period.first <= run.first and run.last <= period.last]
+        if len(inside) == 1:
+            result[period] = inside[0]
+            continue
+        totals: dict[EntityKey, list[Any]] = {}
+        for found in inside:
+            for key, sums in found.items():
+                total = totals.get(key)
+                if total is None:
+                    totals[key] = [sums.impressions, sums.clicks, sums.cost_micros,
+                                   sums.conversions, sums.value_micros]
+                else:
+                    total[0] += sums.impressions
+                    total[1] += sums.clicks
+                    total[2] += sums.cost_micros
+                    total[3] += sums.conversions
+                    total[4] += sums.value_micros
+        result[period] = {key: Sums(*total) for key, total in totals.items()}
     return result, names
 
 
-def _read_run(session: Session, level: str, ids: Sequence[int], period: Period,
-              ) -> tuple[dict[EntityKey, Sums], dict[EntityKey, str]]:
-    """Each entity's sums over `period` (one query), and the campaigns' names."""
+def _read_run(session: Session, level: str, ids: Sequence[int], period: Period, *,
+              with_names: bool) -> tuple[dict[EntityKey, Sums], dict[EntityKey, str]]:
+    """Each entity's sums over `period` (one query), and the campaigns' names if asked."""
     table = CampaignDay if level == "campaign" else AccountDay
     sums = (func.sum(table.impressions), func.sum(table.clicks), func.sum(table.cost_micros),
             func.sum(table.conversions), func.sum(table.conversion_value_micros))
+    keys: tuple[Any, ...]
     if level == "campaign":
-        keys = (CampaignDay.client_account_id, CampaignDay.campaign_id,
-                func.max(CampaignDay.campaign_name))
+        # Grouped by an expression, not the bare column: SQLite without statistics would walk
+        # each account's every day in the primary key, in the GROUP BY's order, rather than
+        # only the period's days in the (account, day) index: 1 s for one day of 500 accounts
+        # against 70 ms.
+        account = CampaignDay.client_account_id + 0
+        keys = (account, CampaignDay.campaign_id)
+        if with_names:
+            keys += (func.max(CampaignDay.campaign_name),)
     else:
         keys = (AccountDay.client_account_id,)
     statement = (select(*keys, *sums)
@@ -147,13 +171,15 @@ def _read_run(session: Session, level: str, ids: Sequence[int], period: Period,
                  .group_by(*keys[:2]))
     found: dict[EntityKey, Sums] = {}
     names: dict[EntityKey, str] = {}
+    width = len(keys)
     for row in session.execute(statement):
         if level == "campaign":
             key: EntityKey = (row[0], row[1])
-            names[key] = row[2]
-            metrics = row[3:]
+            if with_names:
+                names[key] = row[2]
         else:
-            key, metrics = (row[0], ""), row[1:]
+            key = (row[0], "")
+        metrics = row[width:]
         impressions, clicks, cost, conversions, value = metrics
         found[key] = Sums(int(impressions or 0), int(clicks or 0), int(cost or 0),
                           _conversions(conversions), int(value or 0))
