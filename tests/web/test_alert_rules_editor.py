@@ -119,3 +119,21 @@ def test_the_knowledge_base_explains_a_rule_hit(client):
     assert page.status_code == 200
     assert "Custom rule matched" in page.text
     assert "raise its threshold or its minimum volume" in page.text
+
+
+def test_the_job_page_lists_each_rule_in_words(client, login, session, workspace):
+    from tests.factories import make_definition, make_job
+
+    definition = make_definition(session, workspace.user, task_type="alert_rules",
+                                 version=2, parameters={"rules": [
+                                     a_rule("High CPA", min_metric="clicks", min_value="100"),
+                                     a_rule("Fewer clicks", "clicks", "down_vs_last_year", "30")]})
+    job = make_job(session, workspace.user, definition=definition)
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/{job.id}")
+
+    assert "High CPA — Client account, yesterday, at least 100 clicks: CPA &gt; 300" in page.text
+    assert ("Fewer clicks — Client account, yesterday: Clicks down more than 30 % vs the same "
+            "period last year") in page.text

@@ -25,6 +25,8 @@ from ppc_robot.lib.alerts.model import (
     PERIODS,
     TARGET_WORSE,
     VOLUME_METRICS,
+    describe_rule,
+    rules_of,
 )
 from ppc_robot.lib.bounds import Bound, parse_decimal
 from ppc_robot.lib.fields import BoundedDecimalField
@@ -247,6 +249,12 @@ def upgrade_v1(parameters: Parameters) -> Parameters:
     return {"rules": [rule]}
 
 
+def describe_rules(parameters: Parameters) -> Parameters:
+    """Each rule in words, for the job page: "rule 1" → "High CPA — Campaign, yesterday: …"."""
+    return {f"rule {n}": f"{rule.name} — {describe_rule(rule)}"
+            for n, rule in enumerate(rules_of(parameters), start=1)}
+
+
 ALERT_RULES = ReportType(
     name="alert_rules",
     label="Custom alert rules",
@@ -257,4 +265,5 @@ ALERT_RULES = ReportType(
                 "notification and a row of the table.",
     default_parameters=default_parameters,
     upgrades={1: upgrade_v1},
+    describe=describe_rules,
 )

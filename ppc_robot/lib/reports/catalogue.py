@@ -24,8 +24,19 @@ class ParametersError(PpcRobotError):
 
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         self.errors = {name: list(messages) for name, messages in errors.items()}
-        first = next(iter(self.errors.items()), ("", ["The parameters are not valid."]))
-        super().__init__(first[1][0] if first[1] else "The parameters are not valid.")
+        super().__init__(_first_message(self.errors) or "The parameters are not valid.")
+
+
+def _first_message(errors: Any) -> str | None:
+    """The first message of a form's errors (repeated sub-forms nest them in lists and dicts)."""
+    if isinstance(errors, str):
+        return errors
+    values = errors.values() if isinstance(errors, Mapping) else errors
+    for value in values:
+        message = _first_message(value)
+        if message:
+            return message
+    return None
 
 
 class _FormData(dict[str, list[str]]):
@@ -103,6 +114,12 @@ class ReportType:
     default_parameters: Callable[[], Parameters] = dict
     # upgrades[v] turns version v's parameters into version v + 1's.
     upgrades: Mapping[int, Callable[[Parameters], Parameters]] = field(default_factory=dict)
+    # The parameters as the job page lists them (name → text or list); as stored by default.
+    describe: Callable[[Parameters], Parameters] | None = None
+
+    def summary(self, parameters: Parameters) -> Parameters:
+        """The current parameters as the job page lists them."""
+        return self.describe(parameters) if self.describe is not None else parameters
 
     def form(self, formdata: Any = None, parameters: Mapping[str, Any] | None = None,
              prefix: str = "") -> ReportParametersForm:

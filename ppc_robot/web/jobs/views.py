@@ -104,9 +104,9 @@ def show(job_id: int) -> ResponseReturnValue:
     schedule = JobSchedule.of(job)
     try:
         report: ReportType | None = get_report_type(job.definition.task_type)
-        parameters = current_parameters(
+        parameters = report.summary(current_parameters(
             job.definition.task_type, job.definition.task_type_version, job.definition.parameters
-        )
+        ))
     except ReportError:
         report, parameters = None, job.definition.parameters
     preview = _preview(schedule)
