@@ -151,3 +151,22 @@ def test_the_demo_has_a_rules_job_that_hits_the_clients_missing_their_targets(
     assert hits[0].endswith(" — Bike Rental Vienna")
     assert hits[1].startswith("Rule “ROAS below the client's target”: ROAS ")
     assert hits[1].endswith(" — Garden Centre Brno")
+
+
+def test_stored_rules_on_an_unknown_metric_fail_the_run_with_the_reason(
+        session, factory, settings, sandbox):
+    from ppc_robot.lib.models import JobRun, RunStatus
+    from ppc_robot.lib.runner import execute_run
+
+    user, login, _ = sandbox
+    job = rules_job(session, user, login, one_rule("Odd", "account", ("bounce_rate", "gt", "1")))
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=SCHEDULED)
+    session.add(run)
+    session.commit()
+
+    execute_run(factory, run.id, settings)
+
+    session.expire_all()
+    run = session.get(JobRun, run.id)
+    assert run.status == RunStatus.FAILED
+    assert "There is no metric “bounce_rate”; choose one from the list." in run.error_message
