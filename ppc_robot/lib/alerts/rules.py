@@ -145,7 +145,7 @@ class _Metrics:
         """The metric by entity, and its value for an entity without rows in the period."""
         key = (level, period, metric)
         if key not in self.cache:
-            self.cache[key] = {entity: _compute(sums, metric)
+            self.cache[key] = {entity: metric_value(sums, metric)
                                for entity, sums in self.read[level][0][period].items()}
         return self.cache[key], metric_value(EMPTY, metric)
 

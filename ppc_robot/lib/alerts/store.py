@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.alerts.model import Period
@@ -151,8 +151,13 @@ def _read_run(session: Session, level: str, ids: Sequence[int], period: Period, 
               with_names: bool) -> tuple[dict[EntityKey, Sums], dict[EntityKey, str]]:
     """Each entity's sums over `period` (one query), and the campaigns' names if asked."""
     table = CampaignDay if level == "campaign" else AccountDay
+    conversions: Any = func.sum(table.conversions)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite sums NUMERIC as a float: taken as it comes and rounded to the column's four
+        # decimals once (`_conversions`), not converted through text by SQLAlchemy per row.
+        conversions = type_coerce(conversions, Float)
     sums = (func.sum(table.impressions), func.sum(table.clicks), func.sum(table.cost_micros),
-            func.sum(table.conversions), func.sum(table.conversion_value_micros))
+            conversions, func.sum(table.conversion_value_micros))
     keys: tuple[Any, ...]
     if level == "campaign":
         # Grouped by an expression, not the bare column: SQLite without statistics would walk
