@@ -1,8 +1,9 @@
 """Evaluating custom alert rules on the statistics store: which accounts or campaigns match.
 
 Each rule's period (and the periods its changes compare with) is summed per entity in the
-database, one query per level and distinct period (alerts/store.py), so fifty rules over five
-hundred accounts cost a handful of queries. Ratios are computed from the sums (CPA is the
+database, one query per level and run of days (alerts/store.py), so fifty rules over five
+hundred accounts cost a couple of dozen queries; each metric of a period is computed once for
+every rule reading it. Ratios are computed from the sums (CPA is the
 period's cost ÷ its conversions, never an average of daily CPAs), exactly, in Decimal.
 
 A ratio without a denominator is undefined (no hit), except cost with nothing to show for it:

@@ -41,15 +41,6 @@ class Sums:
         self.value_micros = value_micros
         self.cache: dict[str, Decimal | None] = {}
 
-    def plus(self, other: Sums) -> Sums:
-        return Sums(self.impressions + other.impressions, self.clicks + other.clicks,
-                    self.cost_micros + other.cost_micros, self.conversions + other.conversions,
-                    self.value_micros + other.value_micros)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sums) and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__[:-1])
-
     def __repr__(self) -> str:
         return (f"Sums({self.impressions}, {self.clicks}, {self.cost_micros}, "
                 f"{self.conversions}, {self.value_micros})")
