@@ -65,9 +65,10 @@ def hits_frame(hits: Sequence[Hit]) -> pl.DataFrame:
     return pl.DataFrame(records, schema=SCHEMA, orient="row")
 
 
-def notify_hits(context: RunContext, hits: Sequence[Hit]) -> None:
-    """Raise (or count again) each hit and resolve the job's open hits that no longer hold;
-    commits (the runner's own step)."""
+def notify_hits(context: RunContext, hits: Sequence[Hit], read: Sequence[int]) -> None:
+    """Raise (or count again) each hit and resolve the job's open hits, on the accounts the
+    run read (`read`: an account left out is not judged), that no longer hold; commits (the
+    runner's own step)."""
     kind = notification_type(HIT)
     now = context.scheduled_at
     user, job = context.user_id, context.job_id
@@ -83,7 +84,8 @@ def notify_hits(context: RunContext, hits: Sequence[Hit]) -> None:
         for notification in session.scalars(select(Notification).where(
                 Notification.user_id == user, Notification.job_id == job,
                 Notification.category == kind.category, Notification.code == kind.code,
-                Notification.resolved_at.is_(None))):
+                Notification.resolved_at.is_(None),
+                Notification.client_account_id.in_(list(read)))):
             if notification.dedup_key not in still:
                 notification.resolved_at = now
         session.commit()
@@ -108,7 +110,7 @@ def execute_alert_rules(run: ReportRun) -> RunResult:
         f"{len(hits)} hit(s) on {today.isoformat()}."])
     output, state = run.write(layout, iter([hits_frame(hits)]),
                               preview=Preview(COLUMNS, currency or ""))
-    notify_hits(context, hits)
+    notify_hits(context, hits, [a.client_account_id for a in accounts])
     run.log(f"{len(hits)} rule hits")
     return run.done(rows=len(hits), output_file=output, output_state=state)
 
