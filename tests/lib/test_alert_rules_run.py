@@ -170,3 +170,31 @@ def test_stored_rules_on_an_unknown_metric_fail_the_run_with_the_reason(
     run = session.get(JobRun, run.id)
     assert run.status == RunStatus.FAILED
     assert "There is no metric “bounce_rate”; choose one from the list." in run.error_message
+
+
+def test_a_hit_on_an_account_the_run_could_not_read_stays_open(session, factory, settings,
+                                                               sandbox):
+    from ppc_robot.lib.models import ClientAccountStatus, JobRun, RunStatus
+    from ppc_robot.lib.runner import execute_run
+
+    user, login, accounts = sandbox
+    job = rules_job(session, user, login, one_rule("Any spend", "account", ("cost", "gt", "0")))
+    job.level, job.all_client_accounts = JobLevel.CLIENT_ACCOUNT, False
+    job.client_accounts = accounts[:2]
+    session.commit()
+    run_job(session, factory, settings, job)
+    assert len(open_hits(session)) == 2
+    accounts[0].status = ClientAccountStatus.REMOVED
+    session.commit()
+
+    second = JobRun(user_id=user.id, job_id=job.id, scheduled_at=SCHEDULED + timedelta(hours=1))
+    session.add(second)
+    session.commit()
+
+    execute_run(factory, second.id, settings)
+
+    session.expire_all()
+    second = session.get(JobRun, second.id)
+    assert second.status == RunStatus.PARTIAL and second.rows == 1
+    assert sorted(n.client_account_id for n in open_hits(session)) == sorted(
+        a.id for a in accounts[:2])
