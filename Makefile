@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.package-lock.json
 CHART_JS := static/vendor/chart.umd.js
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-anomalies bench-urlcheck
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-anomalies bench-urlcheck bench-alert-rules
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -109,3 +109,7 @@ bench-anomalies: $(STAMP)
 ## Benchmark (not a test): the URL checker, 10,000 URLs answered after 100 ms, concurrency 32
 bench-urlcheck: $(STAMP)
 	$(BIN)/python -m bench.urlcheck
+
+## Benchmark (not a test): 50 custom alert rules over 500 accounts × 20 campaigns, 13 months stored
+bench-alert-rules: $(STAMP)
+	$(BIN)/python -m bench.alert_rules

@@ -178,6 +178,36 @@ def seed_demo(session: Session, *, email: str = DEMO_EMAIL) -> DemoLogin:
     daily_overview.all_client_accounts = True
     seed_alerts_demo(session, user, login, internal)
     add_url_checker_demo(session, user, login, internal)
+    # Custom alert rules on the store: the demo's clients' targets sit beside their own
+    # figures of the last 7 days (set_demo_goals), so the garden centre's ROAS and the bike
+    # rental's PNO miss theirs and each raises a "Custom rules" notification.
+    rules = create_definition(
+        session,
+        user.id,
+        "alert_rules",
+        version=2,
+        name="Targets missed this week",
+        output_type=OutputType.XLSX,
+        parameters={"rules": [
+            {"name": name, "level": "account", "period": "last_7_days",
+             "min_metric": "clicks", "min_value": "10",
+             "conditions": [{"metric": metric, "comparison": "worse_than_target", "value": None}]}
+            for name, metric in (("ROAS below the client's target", "roas"),
+                                 ("PNO above the client's target", "pno"),
+                                 ("CPA above the client's target", "cpa"))]},
+    )
+    rules_job = create_job(
+        session,
+        internal,
+        rules,
+        "All accounts — alert rules",
+        schedule_kind=ScheduleKind.DAILY,
+        schedule={"time": "06:45"},
+        time_zone="Europe/Prague",
+    )
+    rules_job.level = JobLevel.SERVICE_ACCOUNT
+    rules_job.service_account_id = login.id
+    rules_job.all_client_accounts = True
     # The demo's scheduled jobs are due at once, so the worker produces their first outputs
     # within a minute of start; after that they follow their schedules.
     for job in session.scalars(select(Job).where(Job.user_id == user.id, Job.is_enabled.is_(True))):

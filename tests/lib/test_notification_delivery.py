@@ -442,7 +442,8 @@ def test_markup_and_line_breaks_from_platforms_stay_text_in_mail_and_slack(sessi
     enable_email(session, user, min_level=WARNING)
     hook = enable_slack(session, user, config, slack_stub, min_level=WARNING)
     emit(session, user.id, "custom_rule_hit",
-         params={"rule": "<b>CPA</b>\r\nBcc: eve@example.test", "account": "<https://evil.example|click>"})
+         params={"rule": "<b>CPA</b>\r\nBcc: eve@example.test", "values": "CPA > 300",
+                 "account": "<https://evil.example|click>"})
     session.commit()
 
     run_deliveries(session_factory, config)

@@ -70,4 +70,4 @@ def test_seed_demo_twice_keeps_one_demo_user_with_a_new_password(app, session):
     assert second.exit_code == 0
     assert "new password set" in second.output
     assert first.output.split()[-1] != second.output.split()[-1]
-    assert session.scalar(select(func.count()).select_from(Job)) == 7  # anomalies and URL checker jobs included
+    assert session.scalar(select(func.count()).select_from(Job)) == 8  # anomalies, URL checker and alert rules jobs included

@@ -224,7 +224,7 @@ def test_every_demo_job_page_and_editor_renders_with_upgraded_parameters(app, cl
 
     pages = [client.get(f"/jobs/{job.id}") for job in jobs] + [client.get(f"/jobs/{job.id}/edit") for job in jobs]
 
-    assert len(jobs) == 7  # the anomalies and URL checker jobs included
+    assert len(jobs) == 8  # the anomalies, URL checker and alert rules jobs included
     assert all(page.status_code == 200 for page in pages)
     assert "Saved with version 1" in pages[0].text  # stored as saved, shown upgraded
     weekly = next(job for job in jobs if "weekly" in job.name)

@@ -49,7 +49,7 @@ def settings_in_db(session, user, channel):
 def test_the_bell_shows_the_unread_count_and_the_latest(session, client, login, me):
     job = make_job(session, me, name="Shoes daily")
     fail(session, me, job)
-    warning = emit(session, me.id, "custom_rule_hit", params={"rule": "CPA up", "account": "Shop"})
+    warning = emit(session, me.id, "custom_rule_hit", params={"rule": "CPA up", "values": "CPA 412 CZK yesterday > 300 CZK", "account": "Shop"})
     warning.read_at = utcnow()
     session.commit()
     login(me)
@@ -370,7 +370,7 @@ def test_deliver_notifications_command_sends_what_is_due(app, session, me, smtp_
 
 
 def test_markup_in_message_parameters_is_shown_as_text(session, client, login, me):
-    emit(session, me.id, "custom_rule_hit", params={"rule": "<script>alert(1)</script>", "account": "<b>x</b>"})
+    emit(session, me.id, "custom_rule_hit", params={"rule": "<script>alert(1)</script>", "values": "CPA > 300", "account": "<b>x</b>"})
     session.commit()
     login(me)
 

@@ -21,6 +21,7 @@ from ppc_robot.lib.models.base import Base, UtcDateTime
 CAMPAIGN_ID_MAX = 64
 CAMPAIGN_NAME_MAX = 255
 CONVERSIONS = Numeric(18, 4)
+CAMPAIGN_DAYS_BY_ACCOUNT_DAY = "ix_robot_stats_campaign_days_account_day"
 
 
 def _account_fk(table: str) -> ForeignKey:
@@ -55,8 +56,9 @@ class CampaignDay(Base):
     """One campaign's metrics for one day of its account."""
 
     __tablename__ = "robot_stats_campaign_days"
-    # Anomaly detection reads a few weekdays of every campaign of an account.
-    __table_args__ = (Index("ix_robot_stats_campaign_days_account_day", "client_account_id", "day"),)
+    # Anomaly detection reads a few weekdays of every campaign of an account; alert rules sum
+    # every campaign of the accounts over a run of days: both by account and day.
+    __table_args__ = (Index(CAMPAIGN_DAYS_BY_ACCOUNT_DAY, "client_account_id", "day"),)
 
     client_account_id: Mapped[int] = mapped_column(
         _account_fk("robot_stats_campaign_days"), primary_key=True)

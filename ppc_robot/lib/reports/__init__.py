@@ -14,6 +14,7 @@ in `shared/`, whose docstring says how to add a type.
 from __future__ import annotations
 
 from ppc_robot.lib.reports.accounts_overview import ACCOUNTS_OVERVIEW
+from ppc_robot.lib.reports.alert_rules import ALERT_RULES
 from ppc_robot.lib.reports.anomalies import ANOMALIES
 from ppc_robot.lib.reports.catalogue import (
     ParametersError,
@@ -35,9 +36,11 @@ register_report_type(PERFORMANCE)
 register_report_type(ACCOUNTS_OVERVIEW)
 register_report_type(ANOMALIES)
 register_report_type(URL_CHECKER)
+register_report_type(ALERT_RULES)
 
 __all__ = [
     "ACCOUNTS_OVERVIEW",
+    "ALERT_RULES",
     "ANOMALIES",
     "PERFORMANCE",
     "URL_CHECKER",

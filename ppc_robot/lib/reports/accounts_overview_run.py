@@ -1,11 +1,8 @@
 """Running the accounts overview: bring the store up to date, read it, write, notify.
 
-The overview reads the statistics store, not the platforms' reports. Before reading, each
-account's days of the period that the store lacks, or that are still inside the re-pull
-window (a day is re-pulled by the housekeeping for `repull_days` after it ends, as late
-conversions arrive), are pulled again in one request per account through the run's own
-platform clients (the shared fetch: quota, retries, missing accounts) and stored with the
-store's own `store_days`, so the overview's numbers are the platform's.
+The overview reads the statistics store, not the platforms' reports; before reading, the
+stale days of its period are pulled again (shared/store.py), so its numbers are the
+platform's.
 
 Days are the job's calendar days: "yesterday" is the day before the run's day in the job's
 zone, for every account of the run.
@@ -13,19 +10,17 @@ zone, for every account of the run.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import polars as pl
 from sqlalchemy import select
 
 from ppc_robot.lib.alerts.restatements import cover_period
-from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType, utcnow
+from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import SUM, Ratio
 from ppc_robot.lib.pacing import settled_day
-from ppc_robot.lib.platforms import ReportRequest
 from ppc_robot.lib.reports.accounts_overview_currency import in_reporting_currency
 from ppc_robot.lib.reports.accounts_overview_notify import notify
 from ppc_robot.lib.reports.accounts_overview_table import (
@@ -38,17 +33,15 @@ from ppc_robot.lib.reports.accounts_overview_table import (
 )
 from ppc_robot.lib.reports.accounts_overview_xlsx import write_overview_xlsx
 from ppc_robot.lib.reports.shared import (
-    AccountCall,
     AccountToRead,
     Preview,
     ReportRun,
     TableLayout,
     output_name,
     register_report_run,
-    retried,
 )
+from ppc_robot.lib.reports.shared.store import refresh_store
 from ppc_robot.lib.runner import RunResult
-from ppc_robot.lib.stats import AccountRef, StatsSettings, store_days
 
 COLUMNS = [
     Column("row", "Row"),
@@ -91,47 +84,6 @@ def overview_columns(reporting_currency: str = "") -> list[Column]:
 MONEY_PLACES = Decimal("0.01")
 RATIO_PLACES = Decimal("0.0001")
 RATE_PLACES = Decimal("0.000001")
-
-
-def _stale_from(session: Any, account_id: int, first: date, through: date, now: datetime,
-                repull_days: int) -> date | None:
-    """The first day of `first`..`through` the store lacks or may still change; None if none."""
-    fetched = dict(session.execute(select(AccountDay.day, AccountDay.fetched_at).where(
-        AccountDay.client_account_id == account_id, AccountDay.day >= first,
-        AccountDay.day <= through)).all())
-    day = first
-    while day <= through:
-        fetched_at = fetched.get(day)
-        settles = datetime.combine(day + timedelta(days=1 + repull_days), time(0), tzinfo=UTC)
-        if fetched_at is None or fetched_at.replace(tzinfo=fetched_at.tzinfo or UTC) < settles:
-            return day
-        day += timedelta(days=1)
-    return None
-
-
-def _refresh(call: AccountCall, *, run: ReportRun, first: date, through: date,
-             repull_days: int, user_id: int) -> int:
-    """Pull and store the account's stale days (one request); returns the days stored."""
-    account = call.account
-    factory = run.context.session_factory
-    with factory() as session:
-        start = _stale_from(session, account.client_account_id, first, through, utcnow(),
-                            repull_days)
-    if start is None:
-        return 0
-    request = ReportRequest(account=account.remote(), date_from=start, date_to=through,
-                            dimensions=("date", "campaign"))
-
-    def attempt() -> list[Any]:
-        with call.slot:
-            return list(call.client().fetch_report(request))
-
-    rows = retried(attempt)
-    with factory() as session:  # the runner's own step: the account's days commit together
-        store_days(session, AccountRef(account.client_account_id, user_id, account.currency),
-                   start, through, rows, utcnow())
-        session.commit()
-    return (through - start).days + 1
 
 
 def _read(run: ReportRun, accounts: list[AccountToRead], first: date, through: date,
@@ -183,13 +135,9 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
     today = run.local_day
     through = settled_day(today)
     first = period_start(today, int(parameters.get("target_days") or 3))
-    stats = StatsSettings.from_config(context.settings.app_config)
     accounts = run.accounts()
     cover_period(run, [a.client_account_id for a in accounts], first, through, delivered=False)
-    refreshed = run.fetch(accounts, lambda call: _refresh(
-        call, run=run, first=first, through=through, repull_days=stats.repull_days,
-        user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
-    readable = [account for account, _ in refreshed]
+    readable = refresh_store(run, accounts, first, through)
     read, clients, days = _read(run, readable, first, through)
     reporting = str(parameters.get("reporting_currency") or "")
     columns = overview_columns(reporting)

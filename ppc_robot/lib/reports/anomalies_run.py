@@ -1,7 +1,7 @@
 """Running anomaly detection: bring the store up to date, read it, judge, write, notify.
 
 The stale days of the compared weeks are pulled first, as the accounts overview does (its
-`_refresh`, one request per account through the run's platform clients), then the accounts'
+`refresh_store`, one request per account through the run's platform clients), then the accounts'
 and campaigns' days are read in a constant number of queries and judged by
 `lib/alerts/anomalies.py`. The output is the table of anomalies, with the accounts and
 campaigns that have too little history listed as such. What the run delivered (yesterday of
@@ -22,10 +22,9 @@ from ppc_robot.lib.alerts.anomalies_read import AccountInfo, read_days
 from ppc_robot.lib.alerts.restatements import cover_period
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.pacing import settled_day
-from ppc_robot.lib.reports.accounts_overview_run import _refresh as refresh_stale_days
 from ppc_robot.lib.reports.shared import Preview, ReportRun, TableLayout, register_report_run
+from ppc_robot.lib.reports.shared.store import refresh_store
 from ppc_robot.lib.runner import RunResult
-from ppc_robot.lib.stats import StatsSettings
 
 COLUMNS = [
     Column("client_account", "Client account"),
@@ -80,14 +79,11 @@ def execute_anomalies(run: ReportRun) -> RunResult:
     weeks = int(parameters["weeks"])
     yesterday = settled_day(run.local_day)
     first = yesterday - timedelta(days=7 * weeks)
-    stats = StatsSettings.from_config(context.settings.app_config)
     accounts = run.accounts()
     cover_period(run, [a.client_account_id for a in accounts], yesterday, yesterday,
                  delivered=False)
-    refreshed = run.fetch(accounts, lambda call: refresh_stale_days(
-        call, run=run, first=first, through=yesterday, repull_days=stats.repull_days,
-        user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
-    infos = [AccountInfo(a.client_account_id, a.name, a.currency) for a, _days in refreshed]
+    refreshed = refresh_store(run, accounts, first, yesterday)
+    infos = [AccountInfo(a.client_account_id, a.name, a.currency) for a in refreshed]
     with context.session_factory() as session:
         days = read_days(session, infos, yesterday, weeks)
     detection = detect_anomalies(days, yesterday, weeks=weeks,

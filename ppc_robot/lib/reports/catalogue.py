@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import BooleanField, DateField, DecimalField, Field, Form, SelectFieldBase
+from wtforms import BooleanField, DateField, DecimalField, Field, FieldList, Form, SelectFieldBase
 
 from ppc_robot.lib.errors import PpcRobotError
 
@@ -24,8 +24,19 @@ class ParametersError(PpcRobotError):
 
     def __init__(self, errors: Mapping[str, list[str]]) -> None:
         self.errors = {name: list(messages) for name, messages in errors.items()}
-        first = next(iter(self.errors.items()), ("", ["The parameters are not valid."]))
-        super().__init__(first[1][0] if first[1] else "The parameters are not valid.")
+        super().__init__(_first_message(self.errors) or "The parameters are not valid.")
+
+
+def _first_message(errors: Any) -> str | None:
+    """The first message of a form's errors (repeated sub-forms nest them in lists and dicts)."""
+    if isinstance(errors, str):
+        return errors
+    values = errors.values() if isinstance(errors, Mapping) else errors
+    for value in values:
+        message = _first_message(value)
+        if message:
+            return message
+    return None
 
 
 class _FormData(dict[str, list[str]]):
@@ -138,6 +149,9 @@ class ReportType:
     default_parameters: Callable[[], Parameters] = dict
     # upgrades[v] turns version v's parameters into version v + 1's.
     upgrades: Mapping[int, Callable[[Parameters], Parameters]] = field(default_factory=dict)
+    # The parameters in words for the job page, when the form's generic words don't do
+    # (a list of rules): (what, value) pairs.
+    in_words: Callable[[Parameters], list[tuple[str, str]]] | None = None
 
     def form(self, formdata: Any = None, parameters: Mapping[str, Any] | None = None,
              prefix: str = "") -> ReportParametersForm:
@@ -147,6 +161,8 @@ class ReportType:
 
     def describe(self, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Stored (current-version) parameters in words: (what, value) pairs for the job page."""
+        if self.in_words is not None:
+            return self.in_words(dict(parameters))
         return self.form(parameters=parameters).described()
 
     def upgrade(self, version: int, parameters: Mapping[str, Any]) -> Parameters:
@@ -225,7 +241,9 @@ def validate_form(report_type: ReportType, form: ReportParametersForm,
     Raises ParametersError for unknown posted names or invalid values.
     """
     known = set(form.data)
-    unknown = sorted(set(posted_names) - known)
+    # A repeated sub-form (FieldList) posts "<name>-<index>-<field>" for its entries.
+    lists = {name for name, f in form._fields.items() if isinstance(f, FieldList)}
+    unknown = sorted(n for n in set(posted_names) - known if n.partition("-")[0] not in lists)
     if unknown:
         raise ParametersError({"": [f"{report_type.label} has no parameter “{unknown[0]}”."]})
     if not (form.validate() and form.validate_parameters()):

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ppc_robot.lib.alerts.restatements import moved_runs
 from ppc_robot.lib.folders import ancestors, folder_tree
+from ppc_robot.lib.form_lists import LIST_EDIT, edited_formdata
 from ppc_robot.lib.jobs import (
     DefinitionSettings,
     JobError,
@@ -284,15 +285,18 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     if request.method == "POST":
         _resolve_posted_ids(editor)
     editor.report_type = _report_type(form, job)
+    # A list's own buttons (add, remove, reorder a repeated sub-form) only redraw the page.
+    list_edit = request.form.get(LIST_EDIT) if request.method == "POST" else None
+    formdata = request.form if request.method == "POST" else None
     editor.params_form = editor.report_type.form(
-        formdata=request.form if request.method == "POST" else None,
+        formdata=edited_formdata(request.form, list_edit) if list_edit else formdata,
         parameters=_stored_parameters(job, editor.report_type), prefix=PARAMS_PREFIX,
     )
     if request.method == "GET":
         shown = JobSchedule.of(job) if job is not None else JobSchedule(
             ScheduleKind.MANUAL, {}, form.time_zone.data or "UTC")
         editor.preview = _preview(shown)
-    if form.validate_on_submit():
+    if not list_edit and form.validate_on_submit():
         saved = _submit(editor)
         if saved is not None:
             flash(f"Job “{saved.name}” saved.", "success")
@@ -300,7 +304,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
             if warning:
                 flash(warning, "warning")
             return redirect(url_for(".show", job_id=saved.id))
-    elif request.method == "POST" and not editor.is_attaching:
+    elif request.method == "POST" and not editor.is_attaching and not list_edit:
         editor.params_form.validate()  # its messages show beside the job form's own
     sharing = None
     if job is not None:
