@@ -63,7 +63,7 @@ def test_the_workspace_journey(page, session, workspace):
     save_job(page)
     expect(page.locator("h1")).to_contain_text("Shoes daily")
     expect(page.locator(".schedule-words")).to_have_text("Daily at 06:30 (Europe/Prague)")
-    expect(page.locator(".definition")).to_contain_text("roas")
+    expect(page.locator(".definition")).to_contain_text("ROAS")
     first = job_by_name(session, "Shoes daily")
 
     # A second job sharing the definition; an edit made through it reaches both.
@@ -83,7 +83,7 @@ def test_the_workspace_journey(page, session, workspace):
     page.select_option("#params-date_range", "last_month")
     save_job(page)
     page.goto(f"/jobs/{first.id}")
-    expect(page.locator(".definition")).to_contain_text("last_month")
+    expect(page.locator(".definition")).to_contain_text("Last month")
 
     # Move a subtree: Retail (with Shoes) goes under a new top folder.
     open_folder(page)

@@ -251,10 +251,12 @@ def test_an_inconclusive_answer_that_clears_on_the_second_try_counts(site):
 def test_the_minimum_interval_spaces_the_requests_to_one_host(site):
     urls = [f"{site.url}/ok?n={n}" for n in range(4)]
 
-    _check(urls, _settings(min_interval=0.2))
+    _check(urls, _settings(min_interval=0.8))
 
+    # Starts are 0.8 s apart; arrivals at the server may each lag their start a little on a
+    # busy machine, so half the interval is asserted (without it they arrive together).
     times = sorted(site.arrivals["/ok"])
-    assert all(later - earlier >= 0.19 for earlier, later in zip(times, times[1:], strict=False))
+    assert all(later - earlier >= 0.4 for earlier, later in zip(times, times[1:], strict=False))
 
 
 @pytest.fixture

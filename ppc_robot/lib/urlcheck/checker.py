@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -121,5 +122,23 @@ async def check_all(urls: Iterable[str], settings: CheckSettings,
 
 def check_urls(urls: Iterable[str], settings: CheckSettings,
                on_result: Callable[[CheckResult], None]) -> None:
-    """`check_all` from synchronous code (the runner's thread): its own event loop."""
-    asyncio.run(check_all(urls, settings, on_result))
+    """`check_all` from synchronous code (the runner's thread): its own event loop, in a thread of
+    its own when this thread already runs one (asyncio.run refuses to nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(check_all(urls, settings, on_result))
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(check_all(urls, settings, on_result))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="url-checker")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
