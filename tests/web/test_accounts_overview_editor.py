@@ -31,4 +31,5 @@ def test_the_editor_offers_the_accounts_overview_and_saves_its_parameters(
     assert saved.status_code == 302
     job = session.scalar(select(Job).where(Job.name == "Morning overview"))
     assert job.definition.task_type == "accounts_overview"
-    assert job.definition.parameters == {"notifications": True, "target_days": 5}
+    assert job.definition.parameters == {"notifications": True, "target_days": 5,
+                                         "reporting_currency": ""}
