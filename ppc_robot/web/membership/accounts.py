@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import User, utcnow
-from ppc_robot.lib.models.users import EMAIL_MAX
+from ppc_robot.lib.models.users import EMAIL_MAX, LOCALES
 from ppc_robot.lib.passwords import check_password_policy, hash_password, verify_password
 from ppc_robot.lib.users import end_sessions, find_user_by_email, normalise_email
 from ppc_robot.web.membership.tokens import InvalidLinkError, hash_token, new_token
@@ -217,8 +218,13 @@ def confirm_email_change(session: Session, raw: str) -> User:
     return user
 
 
-def update_profile(session: Session, user: User, *, name: str, time_zone: str) -> User:
+def update_profile(session: Session, user: User, *, name: str, time_zone: str,
+                   locale: str | None = None) -> User:
+    """Name, time zone and interface language (None: the browser's)."""
     user.name = name.strip()
     user.time_zone = check_time_zone(time_zone)
+    if locale is not None and locale not in LOCALES:
+        raise AccountError(N_("Choose a language from the list."))
+    user.locale = locale
     session.flush()
     return user

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from ppc_robot.lib.limits import jobs_paused_for
@@ -54,12 +55,12 @@ def index() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             update_profile(db.session(), current_user, name=form.name.data or "",
-                           time_zone=form.time_zone.data)
+                           time_zone=form.time_zone.data, locale=form.locale.data)
         except AccountError as exc:
-            form.time_zone.errors.append(str(exc))
+            form.time_zone.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash("Your profile is saved.", "success")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for(".index"))
     return render_template("settings/index.html", form=form), 422 if form.errors else 200
 

@@ -1,0 +1,38 @@
+"""Flask-Babel: the interface language and time zone of each request."""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, TRANSLATIONS_DIR
+from ppc_robot.lib.models.users import LOCALES
+from ppc_robot.web.extensions import babel
+
+# What the profile page offers; None follows the browser.
+LANGUAGE_NAMES = {"en": "English", "cs": "Čeština"}
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the browser's best match, else English."""
+    chosen = getattr(current_user, "locale", None) if has_request_context() else None
+    if chosen in LOCALES:
+        return chosen
+    if has_request_context():
+        return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
+def select_timezone() -> str:
+    """The user's time zone; UTC for visitors."""
+    if not has_request_context():
+        return "UTC"
+    return getattr(current_user, "time_zone", None) or "UTC"
+
+
+def init_babel(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.add_template_global(lambda: str(get_locale() or DEFAULT_LOCALE), "current_locale")
