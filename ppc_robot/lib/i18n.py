@@ -8,17 +8,51 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import NumberFormatError
+from babel.numbers import parse_decimal as babel_parse_decimal
 from babel.support import NullTranslations, Translations
 
+from ppc_robot.lib.bounds import parse_decimal as plain_decimal
 from ppc_robot.lib.models.users import LOCALES
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "translations"
 DEFAULT_LOCALE = LOCALES[0]
+
+
+# Which locale reads numbers typed into forms; the web points it at the request's locale, the
+# worker (re-validating stored parameters, written in plain digits) keeps None.
+def _no_locale() -> str | None:
+    return None
+
+
+_number_locale: Callable[[], str | None] = _no_locale
+
+
+def set_number_locale(provider: Callable[[], str | None]) -> None:
+    """Let `provider` name the locale whose decimal separator form fields accept."""
+    global _number_locale
+    _number_locale = provider
+
+
+def parse_number(text: str) -> Decimal | None:
+    """A finite decimal number as typed in the current number locale ("1 234,5" in Czech),
+    plain digits with a point always accepted; None when it is not one."""
+    locale = _number_locale()
+    if locale and locale != DEFAULT_LOCALE:
+        try:
+            value = babel_parse_decimal(text.strip(), locale=locale)
+        except NumberFormatError:
+            pass
+        else:
+            return value if value.is_finite() else None
+    return plain_decimal(text)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention extraction looks for

@@ -6,7 +6,7 @@ from flask import Flask, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ppc_robot.lib.i18n import DEFAULT_LOCALE, TRANSLATIONS_DIR
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, TRANSLATIONS_DIR, set_number_locale
 from ppc_robot.lib.models.users import LOCALES
 from ppc_robot.web.extensions import babel
 
@@ -31,8 +31,13 @@ def select_timezone() -> str:
     return getattr(current_user, "time_zone", None) or "UTC"
 
 
+def _request_locale() -> str | None:
+    return str(get_locale()) if has_request_context() else None
+
+
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    set_number_locale(_request_locale)
     app.add_template_global(lambda: str(get_locale() or DEFAULT_LOCALE), "current_locale")
