@@ -54,7 +54,7 @@ def untranslated(source: str) -> Iterator[Finding]:
     for n, char in enumerate(source):
         if char == "\n":
             lines.append(n + 1)
-    for index, (lineno, kind, value) in enumerate(tokens):
+    for _lineno, kind, value in tokens:
         start = source.find(value, offset) if value else offset
         if start < 0:
             start = offset

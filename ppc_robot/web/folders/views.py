@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.folders import (
@@ -87,7 +88,7 @@ def create(folder_id: int) -> ResponseReturnValue:
             form.name.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Folder “{folder.name}” created.", "success")
+            flash(_('Folder “%(name)s” created.', name=folder.name), "success")
             return redirect(url_for(".show", folder_id=folder.id))
     path = ancestors(db.session(), parent)
     html = render_template("folders/create.html", form=form, parent=parent, path=path)
@@ -106,7 +107,7 @@ def rename(folder_id: int) -> ResponseReturnValue:
             form.name.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Folder renamed to “{folder.name}”.", "success")
+            flash(_('Folder renamed to “%(name)s”.', name=folder.name), "success")
             return redirect(url_for(".show", folder_id=folder.id))
     path = ancestors(db.session(), folder)
     html = render_template("folders/rename.html", form=form, folder=folder, path=path)
@@ -127,7 +128,7 @@ def move(folder_id: int) -> ResponseReturnValue:
             form.target_id.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Folder “{folder.name}” moved into “{target.name}”.", "success")
+            flash(_('Folder “%(name)s” moved into “%(name2)s”.', name=folder.name, name2=target.name), "success")
             return redirect(url_for(".show", folder_id=folder.id))
     path = ancestors(session, folder)
     html = render_template("folders/move.html", form=form, folder=folder, path=path)
@@ -148,7 +149,7 @@ def delete(folder_id: int) -> ResponseReturnValue:
             form.move_contents_up.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Folder “{name}” deleted.", "success")
+            flash(_('Folder “%(name)s” deleted.', name=name), "success")
             return redirect(url_for(".show", folder_id=parent_id))
     path = ancestors(db.session(), folder)
     html = render_template("folders/delete.html", form=form, folder=folder, path=path)

@@ -35,26 +35,26 @@ class ProfileForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     """The current password and a new one, twice."""
 
-    current = PasswordField("Current password", [InputRequired(), Length(max=PASSWORD_MAX)])
-    password = PasswordField("New password", [InputRequired(), Length(max=PASSWORD_MAX)],
-                             description="At least 12 characters. Your other sessions end.")
-    confirm = PasswordField("Repeat the new password",
-                            [InputRequired(), EqualTo("password", "The passwords differ.")])
+    current = PasswordField(_l("Current password"), [InputRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField(_l("New password"), [InputRequired(), Length(max=PASSWORD_MAX)],
+                             description=_l("At least 12 characters. Your other sessions end."))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            [InputRequired(), EqualTo(_l("password"), _l("The passwords differ."))])
 
 
 class EmailChangeForm(FlaskForm):
     """A new address, confirmed by the current password."""
 
-    email = EmailField("New e-mail", [InputRequired(), Length(max=EMAIL_MAX)],
+    email = EmailField(_l("New e-mail"), [InputRequired(), Length(max=EMAIL_MAX)],
                        filters=[strip_whitespace],
-                       description="We send a link there; the address changes once you open it.")
-    password = PasswordField("Current password", [InputRequired(), Length(max=PASSWORD_MAX)])
+                       description=_l("We send a link there; the address changes once you open it."))
+    password = PasswordField(_l("Current password"), [InputRequired(), Length(max=PASSWORD_MAX)])
 
 
 class InviteForm(FlaskForm):
     """An address to invite."""
 
-    email = EmailField("E-mail to invite", [InputRequired(), Length(max=EMAIL_MAX)],
+    email = EmailField(_l("E-mail to invite"), [InputRequired(), Length(max=EMAIL_MAX)],
                        filters=[strip_whitespace])
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from ppc_robot.lib.limits import jobs_paused_for
@@ -77,14 +78,14 @@ def confirm_again() -> ResponseReturnValue:
             return redirect(url_for(".index"))
         db.session.commit()
         try:
-            send_template(current_user.email, "email_confirm", "Confirm your PPC Robot address",
-                          new_email=current_user.email,
+            send_template(current_user.email, "email_confirm", _l("Confirm your PPC Robot address"),
+                          locale=current_user.locale, new_email=current_user.email,
                           link=external_url("auth.email_link", token=token))
         except MailError:
             logger.exception("the confirmation mail of user %s failed", current_user.id)
-            flash("The confirmation mail could not be sent. Try again later.", "danger")
+            flash(_("The confirmation mail could not be sent. Try again later."), "danger")
         else:
-            flash(f"We sent a link to {current_user.email}. Open it to confirm the address.",
+            flash(_('We sent a link to %(email)s. Open it to confirm the address.', email=current_user.email),
                   "info")
     return redirect(url_for(".index"))
 
@@ -103,7 +104,7 @@ def password() -> ResponseReturnValue:
         else:
             db.session.commit()
             login_user(user)  # this session carries the new token; the others end
-            flash("Your password is changed. Your other sessions have ended.", "success")
+            flash(_("Your password is changed. Your other sessions have ended."), "success")
             return redirect(url_for(".index"))
     return render_template("settings/password.html", form=form), 422 if form.errors else 200
 
@@ -122,16 +123,17 @@ def email() -> ResponseReturnValue:
             db.session.commit()
             new_email = form.email.data.strip().lower()
             try:
-                send_template(new_email, "email_confirm", "Confirm your new PPC Robot address",
-                              new_email=new_email,
+                send_template(new_email, "email_confirm", _l("Confirm your new PPC Robot address"),
+                              locale=current_user.locale, new_email=new_email,
                               link=external_url("auth.email_link", token=token))
                 send_template(current_user.email, "email_change_notice",
-                              "Your PPC Robot address is changing", new_email=new_email)
+                              _l("Your PPC Robot address is changing"),
+                              locale=current_user.locale, new_email=new_email)
             except MailError:
                 logger.exception("the address change mail of user %s failed", current_user.id)
-                flash("The confirmation mail could not be sent. Try again later.", "danger")
+                flash(_("The confirmation mail could not be sent. Try again later."), "danger")
                 return redirect(url_for(".email"))
-            flash(f"We sent a link to {new_email}. Open it to switch to the new address.", "info")
+            flash(_('We sent a link to %(new_email)s. Open it to switch to the new address.', new_email=new_email), "info")
             return redirect(url_for(".index"))
     return render_template("settings/email.html", form=form), 422 if form.errors else 200
 
@@ -162,7 +164,7 @@ def invites() -> ResponseReturnValue:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(f"Invite sent to {invite.email}.", "success")
+                flash(_('Invite sent to %(email)s.', email=invite.email), "success")
             return redirect(url_for(".invites"))
     try:
         check_may_invite(db.session(), current_user)
@@ -192,8 +194,7 @@ def resend(invite_id: int) -> ResponseReturnValue:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(f"Invite sent to {invite.email} again; it now works until "
-                      f"{invite.expires_at:%Y-%m-%d}. The older link no longer works.", "success")
+                flash(_('Invite sent to %(email)s again; it now works until %(expires_at)s. The older link no longer works.', email=invite.email, expires_at=f"{invite.expires_at:%Y-%m-%d}"), "success")
     return redirect(url_for(".invites"))
 
 
@@ -207,6 +208,6 @@ def revoke(invite_id: int) -> ResponseReturnValue:
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            flash(f"The invite of {invite.email} is revoked.", "success")
+            flash(_('The invite of %(email)s is revoked.', email=invite.email), "success")
     return redirect(url_for(".invites"))
 

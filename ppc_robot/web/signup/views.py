@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from ppc_robot.lib.mail import MailError
@@ -105,8 +106,8 @@ def _open_signup() -> ResponseReturnValue:
             token = request_email_verification(db.session(), user)
             db.session.commit()
             try:
-                send_template(user.email, "email_confirm", "Confirm your PPC Robot address",
-                              new_email=user.email, link=external_url("auth.email_link",
+                send_template(user.email, "email_confirm", _l("Confirm your PPC Robot address"),
+                              locale=user.locale, new_email=user.email, link=external_url("auth.email_link",
                                                                       token=token))
             except MailError:
                 logger.exception("the confirmation mail for user %s could not be sent", user.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.folders import root_folder
@@ -86,7 +87,7 @@ def _create(model: type[Tag] | type[ClientAccountTag]) -> ResponseReturnValue:
             getattr(form, exc.field).errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Tag “{tag.name}” created.", "success")
+            flash(_('Tag “%(name)s” created.', name=tag.name), "success")
             return redirect(url_for(".index"))
     html = render_template("tags/form.html", form=form, title=f"New {KINDS[model]}", submit="Create")
     return html, 422 if form.errors else 200
@@ -102,7 +103,7 @@ def _edit(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
             getattr(form, exc.field).errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Tag “{tag.name}” saved.", "success")
+            flash(_('Tag “%(name)s” saved.', name=tag.name), "success")
             return redirect(url_for(".index"))
     html = render_template("tags/form.html", form=form, title=f"Edit {KINDS[type(tag)]}",
                            submit="Save")
@@ -115,6 +116,6 @@ def _delete(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
         name = tag.name
         delete_tag(db.session(), tag)
         db.session.commit()
-        flash(f"Tag “{name}” deleted and removed everywhere.", "success")
+        flash(_('Tag “%(name)s” deleted and removed everywhere.', name=name), "success")
         return redirect(url_for(".index"))
     return render_template("tags/delete.html", form=form, tag=tag, kind=KINDS[type(tag)])
