@@ -31,6 +31,11 @@ def select_timezone() -> str:
     return getattr(current_user, "time_zone", None) or "UTC"
 
 
+def current_locale() -> str:
+    """The locale of this request ("en" outside one)."""
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
 def _request_locale() -> str | None:
     return str(get_locale()) if has_request_context() else None
 
@@ -40,4 +45,4 @@ def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     set_number_locale(_request_locale)
-    app.add_template_global(lambda: str(get_locale() or DEFAULT_LOCALE), "current_locale")
+    app.add_template_global(current_locale)

@@ -10,10 +10,15 @@ from flask import Blueprint
 from flask_login import current_user
 
 from ppc_robot.lib.models import Notification, utcnow
-from ppc_robot.lib.notifications import BY_KEY, CATEGORY_NAMES
 from ppc_robot.lib.notifications.inbox import NotificationRow, latest_notifications, unread_count
+from ppc_robot.lib.notifications.translated import (
+    category_names,
+    translated_message,
+    translated_title,
+)
 from ppc_robot.web.access import require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import current_locale
 from ppc_robot.web.notifications.links import object_links
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -41,7 +46,8 @@ def _bell() -> Bell | None:
 @bp.app_context_processor
 def _notification_globals() -> dict[str, Any]:
     return {"notification_bell": _bell, "notification_links": object_links,
-            "notification_title": title, "category_names": CATEGORY_NAMES}
+            "notification_title": title, "notification_message": message,
+            "category_names": category_names(current_locale())}
 
 
 @bp.app_template_filter("ago")
@@ -58,7 +64,12 @@ def ago(value: datetime | None) -> str:
 
 
 def title(notification: Notification) -> str:
-    kind = BY_KEY.get((notification.category, notification.code))
-    return kind.title if kind else f"Notification {notification.category}/{notification.code}"
+    """The notification type's title in the reader's language."""
+    return translated_title(notification, current_locale())
+
+
+def message(notification: Notification) -> str:
+    """The notification's message in the reader's language."""
+    return translated_message(notification, current_locale())
 
 

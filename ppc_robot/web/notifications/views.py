@@ -24,9 +24,11 @@ from ppc_robot.lib.notifications.inbox import (
     snooze_type,
     unread_count,
 )
+from ppc_robot.lib.notifications.translated import translated_type
 from ppc_robot.web.access import owned
 from ppc_robot.web.extensions import db
 from ppc_robot.web.filters import named_localtime
+from ppc_robot.web.i18n import current_locale
 from ppc_robot.web.notifications.blueprint import bp, title
 from ppc_robot.web.notifications.forms import NotificationFilterForm, NotificationSnoozeForm
 from ppc_robot.web.safety import query_int, safe_next
@@ -99,6 +101,7 @@ def _snooze_form(notification: Notification, **kwargs: Any) -> NotificationSnooz
 def _show_page(notification: Notification, form: NotificationSnoozeForm, status: int = 200) -> ResponseReturnValue:
     row = notification_row(db.session(), notification)
     kind = BY_KEY.get((notification.category, notification.code))
+    kind = translated_type(kind, current_locale()) if kind else None
     return render_template("notifications/show.html", row=row, kind=kind, form=form), status
 
 
