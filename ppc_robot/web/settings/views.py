@@ -194,7 +194,7 @@ def resend(invite_id: int) -> ResponseReturnValue:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(_('Invite sent to %(email)s again; it now works until %(expires_at)s. The older link no longer works.', email=invite.email, expires_at=f"{invite.expires_at:%Y-%m-%d}"), "success")
+                flash(_('Invite sent to %(email)s again; it now works until %(expires_at)s. The older link no longer works.', email=invite.email, expires_at=invite.expires_at.strftime("%Y-%m-%d")), "success")
     return redirect(url_for(".invites"))
 
 
