@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.folders import ancestors, folder_tree
@@ -135,7 +136,7 @@ def duplicate(job_id: int) -> ResponseReturnValue:
         return redirect(url_for(".show", job_id=job.id))
     copy = duplicate_job(db.session(), job)
     db.session.commit()
-    flash(f"“{copy.name}” created, disabled until you check it.", "success")
+    flash(_('“%(name)s” created, disabled until you check it.', name=copy.name), "success")
     return redirect(url_for(".edit", job_id=copy.id))
 
 
@@ -150,7 +151,7 @@ def detach(job_id: int) -> ResponseReturnValue:
             flash(str(exc), "warning")
         else:
             db.session.commit()
-            flash("The job now has its own copy of the definition.", "success")
+            flash(_("The job now has its own copy of the definition."), "success")
     return redirect(url_for(".show", job_id=job.id))
 
 
@@ -162,7 +163,7 @@ def delete(job_id: int) -> ResponseReturnValue:
         folder_id, name = job.folder_id, job.name
         delete_job(db.session(), job)
         db.session.commit()
-        flash(f"Job “{name}” deleted.", "success")
+        flash(_('Job “%(name)s” deleted.', name=name), "success")
         return redirect(url_for("folders.show", folder_id=folder_id))
     return render_template("jobs/delete.html", job=job, form=form, path=_path(job.folder))
 
@@ -296,7 +297,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     if form.validate_on_submit():
         saved = _submit(editor)
         if saved is not None:
-            flash(f"Job “{saved.name}” saved.", "success")
+            flash(_('Job “%(name)s” saved.', name=saved.name), "success")
             warning = accounts_warning(accounts_of_job(session, saved))
             if warning:
                 flash(warning, "warning")

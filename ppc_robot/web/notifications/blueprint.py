@@ -13,6 +13,7 @@ from ppc_robot.lib.models import Notification, utcnow
 from ppc_robot.lib.notifications.inbox import NotificationRow, latest_notifications, unread_count
 from ppc_robot.lib.notifications.translated import (
     category_names,
+    level_name,
     translated_message,
     translated_title,
 )
@@ -47,6 +48,7 @@ def _bell() -> Bell | None:
 def _notification_globals() -> dict[str, Any]:
     return {"notification_bell": _bell, "notification_links": object_links,
             "notification_title": title, "notification_message": message,
+            "level_name": lambda level: level_name(level, current_locale()),
             "category_names": category_names(current_locale())}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Optional
@@ -28,14 +29,14 @@ def _any(label: str, pairs: Any) -> list[tuple[str, str]]:
 class NotificationFilterForm(Form):
     """The list's filters, read from the query string (a GET form: nothing to forge)."""
 
-    level = SelectField("Level", choices=_any("Any level", LEVEL_CHOICES), default="")
-    category = SelectField("Category", choices=_any("Any category", CATEGORY_CHOICES), default="")
-    platform = SelectField("Platform", default="",
+    level = SelectField(_l("Level"), choices=_any("Any level", LEVEL_CHOICES), default="")
+    category = SelectField(_l("Category"), choices=_any("Any category", CATEGORY_CHOICES), default="")
+    platform = SelectField(_l("Platform"), default="",
                            choices=_any("Any platform", [(p.value, p.label) for p in Platform]))
-    service_account_id = SelectField("Login", default="")
-    client_account_id = SelectField("Client account", default="")
-    job_id = SelectField("Job", default="")
-    state = SelectField("Read", default="",
+    service_account_id = SelectField(_l("Login"), default="")
+    client_account_id = SelectField(_l("Client account"), default="")
+    job_id = SelectField(_l("Job"), default="")
+    state = SelectField(_l("Read"), default="",
                         choices=[("", "Read and unread"), ("unread", "Unread"), ("read", "Read")])
 
     def __init__(self, formdata: Any, choices: FilterChoices, **kwargs: Any) -> None:
@@ -52,8 +53,8 @@ class NotificationFilterForm(Form):
 class NotificationSnoozeForm(FlaskForm):
     """Silence this notification's type for its account or job for a while."""
 
-    target = SelectField("Silence it for", validators=[InputRequired()])
-    duration = SelectField("For", choices=SNOOZE_CHOICES, default="7d", validators=[InputRequired()])
+    target = SelectField(_l("Silence it for"), validators=[InputRequired()])
+    duration = SelectField(_l("For"), choices=SNOOZE_CHOICES, default="7d", validators=[InputRequired()])
 
     def __init__(self, targets: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -66,25 +67,25 @@ class _MultiCheckbox(SelectMultipleField):
 
 
 class _ChannelForm(FlaskForm):
-    is_enabled = BooleanField("On")
-    min_level = SelectField("Least important level sent", choices=[
+    is_enabled = BooleanField(_l("On"))
+    min_level = SelectField(_l("Least important level sent"), choices=[
         ("error", "Errors only"), ("warning", "Warnings and errors"), ("suggestion", "Everything"),
     ], default="error", validators=[InputRequired()])
     categories = _MultiCheckbox("Categories", coerce=int, choices=CATEGORY_CHOICES,
-                                description="None ticked means every category.")
+                                description=_l("None ticked means every category."))
 
 
 class EmailChannelForm(_ChannelForm):
     """The e-mail channel: on or off, what to send, immediately or in a daily digest."""
 
-    email_mode = SelectField("When", choices=[
+    email_mode = SelectField(_l("When"), choices=[
         (EmailMode.IMMEDIATE.value, "Immediately, one mail per notification"),
         (EmailMode.DIGEST.value, "Once a day, in a digest"),
     ], default=EmailMode.IMMEDIATE.value, validators=[InputRequired()])
     digest_hour = BoundedIntegerField(
-        "Digest hour", [InputRequired(message="Give an hour from 0 to 23.")],
+        _l("Digest hour"), [InputRequired(message=_l("Give an hour from 0 to 23."))],
         bound=Bound(0, 23, "an hour"), default=8,
-        description="Hour of the day in your time zone when the digest is sent.",
+        description=_l("Hour of the day in your time zone when the digest is sent."),
     )
 
 
@@ -92,8 +93,8 @@ class SlackChannelForm(_ChannelForm):
     """The Slack channel: an incoming-webhook URL (never shown back) and what to send."""
 
     webhook_url = StringField(
-        "Incoming-webhook URL", [Optional()], widget=PasswordInput(hide_value=True),
+        _l("Incoming-webhook URL"), [Optional()], widget=PasswordInput(hide_value=True),
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         render_kw={"autocomplete": "off", "maxlength": SLACK_URL_MAX},
-        description="https://hooks.slack.com/services/… — leave empty to keep the stored one.",
+        description=_l("https://hooks.slack.com/services/… — leave empty to keep the stored one."),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.models import Channel, EmailMode, NotificationChannelSetting, NotificationLevel
@@ -75,7 +76,7 @@ def save_email() -> ResponseReturnValue:
             getattr(form, exc.field).errors.append(str(exc))
         else:
             db.session.commit()
-            flash("E-mail notification settings saved.", "success")
+            flash(_("E-mail notification settings saved."), "success")
             return redirect(url_for(".settings"))
     return _settings_page(email_form=form)
 
@@ -93,7 +94,7 @@ def save_slack() -> ResponseReturnValue:
             getattr(form, exc.field).errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Slack notification settings saved.", "success")
+            flash(_("Slack notification settings saved."), "success")
             return redirect(url_for(".settings"))
     return _settings_page(slack_form=form)
 
@@ -106,7 +107,7 @@ def _test(channel: Channel, label: str) -> ResponseReturnValue:
     except DeliveryError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"A test message was sent to your {label}.", "success")
+        flash(_('A test message was sent to your %(label)s.', label=label), "success")
     return redirect(url_for(".settings"))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.bounds import parse_int
@@ -126,7 +127,7 @@ def open_(notification_id: int) -> ResponseReturnValue:
 def read_all() -> ResponseReturnValue:
     count = mark_all_read(db.session(), current_user.id)
     db.session.commit()
-    flash(f"{count} notification{'' if count == 1 else 's'} marked read.", "success")
+    flash(_('%(count)s notification%(value)s marked read.', count=count, value='' if count == 1 else 's'), "success")
     return redirect(_back(url_for(".index")))
 
 
@@ -143,8 +144,7 @@ def snooze(notification_id: int) -> ResponseReturnValue:
             form.target.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"“{title(notification)}” is silenced for {dict(form.target.choices)[form.target.data]} "
-                  f"until {named_localtime(until)}.", "success")
+            flash(_('“%(title)s” is silenced for %(value)s until %(named_localtime)s.', title=title(notification), value=dict(form.target.choices)[form.target.data], named_localtime=named_localtime(until)), "success")
             return redirect(url_for(".show", notification_id=notification.id))
     return _show_page(notification, form, 422)
 
@@ -153,7 +153,7 @@ def snooze(notification_id: int) -> ResponseReturnValue:
 def end(snooze_id: int) -> ResponseReturnValue:
     end_snooze(db.session(), owned(NotificationSnooze, snooze_id))
     db.session.commit()
-    flash("The snooze has ended; the notifications of that type will come again.", "success")
+    flash(_("The snooze has ended; the notifications of that type will come again."), "success")
     return redirect(url_for(".settings"))
 
 

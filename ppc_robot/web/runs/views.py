@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from ppc_robot.lib.models import Job, JobRun, RunStatus
 from ppc_robot.lib.runs import RunError, output_path, preview_of, request_run
@@ -43,7 +44,7 @@ def run_now(job_id: int) -> ResponseReturnValue:
         return redirect(url_for("jobs.show", job_id=job.id))
     db.session.commit()
     enqueue_run(run.id)
-    flash(f"“{job.name}” is queued to run now.", "success")
+    flash(_('“%(name)s” is queued to run now.', name=job.name), "success")
     return redirect(url_for(".show", run_id=run.id))
 
 
