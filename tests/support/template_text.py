@@ -172,6 +172,7 @@ def _literals(block: list[tuple[int, str, str]], lines: list[int]) -> Iterator[F
         branch = branch or (is_output and depth == 0 and len(significant) == 3)
         # A lone lowercase word in a branch is a CSS class or a key ('danger'), not text.
         prose = " " in value[1:-1].strip() or value[1:2].isupper()
-        if keyword or ((branch or joined) and prose):
+        positional = depth > 0 and before[-1:] in (["("], [","]) and after in (",", ")")
+        if keyword or ((branch or joined or positional) and prose):
             yield Finding(_line(lines, start), value[1:-1], "literal", start,
                           start + len(value))

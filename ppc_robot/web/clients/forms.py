@@ -25,7 +25,7 @@ class ClientForm(FlaskForm):
 
     name = StringField(_l("Name"), [InputRequired(message=_l("Give the client a name.")),
                                 Length(max=ACCOUNT_NAME_MAX)], filters=[_strip])
-    currency = StringField(_l("Currency"), [InputRequired(), Regexp(_l(r"^[A-Za-z]{3}$"),
+    currency = StringField(_l("Currency"), [InputRequired(), Regexp(r"^[A-Za-z]{3}$",
                            message=_l("Use a three-letter code such as CZK or EUR."))],
                            filters=[_strip], default="EUR")
     monthly_budget = MoneyField(_l("Monthly budget"), [Optional()],

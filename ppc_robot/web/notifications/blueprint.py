@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ppc_robot.lib.models import Notification, utcnow
@@ -58,11 +59,13 @@ def ago(value: datetime | None) -> str:
     if value is None:
         return ""
     seconds = int((utcnow() - value).total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+    if seconds >= 86400:
+        return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+    if seconds >= 3600:
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
+    if seconds >= 60:
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
+    return gettext("just now")
 
 
 def title(notification: Notification) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ppc_robot.lib.bounds import parse_int
@@ -127,7 +128,8 @@ def open_(notification_id: int) -> ResponseReturnValue:
 def read_all() -> ResponseReturnValue:
     count = mark_all_read(db.session(), current_user.id)
     db.session.commit()
-    flash(_('%(count)s notification%(value)s marked read.', count=count, value='' if count == 1 else 's'), "success")
+    flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count),
+          "success")
     return redirect(_back(url_for(".index")))
 
 

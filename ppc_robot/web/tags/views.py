@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.folders import root_folder
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import ClientAccountTag, Tag
 from ppc_robot.lib.tags import (
     TagError,
@@ -25,7 +26,7 @@ from ppc_robot.web.tags.forms import TagForm
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 bp.before_request(require_login)
 
-KINDS = {Tag: "job tag", ClientAccountTag: "client-account tag"}
+KINDS = {Tag: N_("job tag"), ClientAccountTag: N_("client-account tag")}
 
 
 @bp.route("/")
