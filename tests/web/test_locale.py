@@ -13,14 +13,14 @@ from ppc_robot.web.filters import conversions, money, number, percent, points, r
 
 
 def test_the_browser_language_picks_czech_for_a_visitor(client) -> None:
-    page = client.get("/auth/login", headers={"Accept-Language": "cs-CZ,cs;q=0.9,en;q=0.5"})
+    page = client.get("/login", headers={"Accept-Language": "cs-CZ,cs;q=0.9,en;q=0.5"})
 
     assert '<html lang="cs">' in page.text
     assert "Přihlášení" in page.text
 
 
 def test_an_unknown_browser_language_gets_english(client) -> None:
-    page = client.get("/auth/login", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    page = client.get("/login", headers={"Accept-Language": "de-DE,de;q=0.9"})
 
     assert '<html lang="en">' in page.text
 

@@ -32,7 +32,7 @@ def translated_type(kind: NotificationType, locale: str | None) -> NotificationT
 def translated_title(notification: Notification, locale: str | None) -> str:
     kind = BY_KEY.get((notification.category, notification.code))
     if kind is None:
-        return f"{translate('Notification', locale)} {notification.category}/{notification.code}"
+        return f"{translate(N_('Notification'), locale)} {notification.category}/{notification.code}"
     return translate(kind.title, locale)
 
 

@@ -27,6 +27,8 @@ bp = Blueprint("tags", __name__, url_prefix="/tags")
 bp.before_request(require_login)
 
 KINDS = {Tag: N_("job tag"), ClientAccountTag: N_("client-account tag")}
+NEW_TITLES = {Tag: N_("New job tag"), ClientAccountTag: N_("New client-account tag")}
+EDIT_TITLES = {Tag: N_("Edit job tag"), ClientAccountTag: N_("Edit client-account tag")}
 
 
 @bp.route("/")
@@ -90,7 +92,8 @@ def _create(model: type[Tag] | type[ClientAccountTag]) -> ResponseReturnValue:
             db.session.commit()
             flash(_('Tag “%(name)s” created.', name=tag.name), "success")
             return redirect(url_for(".index"))
-    html = render_template("tags/form.html", form=form, title=f"New {KINDS[model]}", submit="Create")
+    html = render_template("tags/form.html", form=form, title=_(NEW_TITLES[model]),
+                           submit=_("Create"))
     return html, 422 if form.errors else 200
 
 
@@ -106,8 +109,8 @@ def _edit(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
             db.session.commit()
             flash(_('Tag “%(name)s” saved.', name=tag.name), "success")
             return redirect(url_for(".index"))
-    html = render_template("tags/form.html", form=form, title=f"Edit {KINDS[type(tag)]}",
-                           submit="Save")
+    html = render_template("tags/form.html", form=form, title=_(EDIT_TITLES[type(tag)]),
+                           submit=_("Save"))
     return html, 422 if form.errors else 200
 
 
