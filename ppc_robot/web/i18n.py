@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
-from ppc_robot.lib.i18n import DEFAULT_LOCALE, TRANSLATIONS_DIR, set_number_locale
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
 from ppc_robot.lib.models.users import LOCALES
 from ppc_robot.web.extensions import babel
 
 # What the profile page offers; None follows the browser.
 LANGUAGE_NAMES = {"en": "English", "cs": "Čeština"}
+# A run's status as a word (the status badge).
+STATUS_WORDS = {"succeeded": N_("succeeded"), "partial": N_("partial"), "failed": N_("failed"),
+                "running": N_("running"), "queued": N_("queued"), "cancelled": N_("cancelled")}
+
+
+def status_word(status: object) -> str:
+    """A run status in the request's language."""
+    text = str(getattr(status, "value", status))
+    return gettext(STATUS_WORDS[text]) if text in STATUS_WORDS else text
 
 
 def select_locale() -> str:
@@ -46,3 +55,4 @@ def init_babel(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     set_number_locale(_request_locale)
     app.add_template_global(current_locale)
+    app.add_template_global(status_word)

@@ -37,22 +37,22 @@ from ppc_robot.lib.schedules import WEEKDAY_NAMES, JobSchedule, time_zone_names
 from ppc_robot.web.folders.forms import strip_whitespace
 
 SCHEDULE_KINDS = [
-    (ScheduleKind.MANUAL.value, "Only when started by hand"),
-    (ScheduleKind.HOURLY.value, "Every hour"),
-    (ScheduleKind.DAILY.value, "Every day"),
-    (ScheduleKind.WEEKLY.value, "Weekly on chosen days"),
-    (ScheduleKind.MONTHLY.value, "Monthly on a day"),
-    (ScheduleKind.CRON.value, "Cron expression"),
+    (ScheduleKind.MANUAL.value, _l("Only when started by hand")),
+    (ScheduleKind.HOURLY.value, _l("Every hour")),
+    (ScheduleKind.DAILY.value, _l("Every day")),
+    (ScheduleKind.WEEKLY.value, _l("Weekly on chosen days")),
+    (ScheduleKind.MONTHLY.value, _l("Monthly on a day")),
+    (ScheduleKind.CRON.value, _l("Cron expression")),
 ]
 OUTPUT_TYPES = [
-    (OutputType.XLSX.value, "Excel workbook (XLSX)"),
-    (OutputType.CSV.value, "CSV file"),
-    (OutputType.GOOGLE_SHEETS.value, "Google Sheet"),
+    (OutputType.XLSX.value, _l("Excel workbook (XLSX)")),
+    (OutputType.CSV.value, _l("CSV file")),
+    (OutputType.GOOGLE_SHEETS.value, _l("Google Sheet")),
 ]
 LEVELS = [
-    (JobLevel.CLIENT_ACCOUNT.value, "Chosen client accounts"),
-    (JobLevel.SERVICE_ACCOUNT.value, "Every account of a login"),
-    (JobLevel.CLIENT.value, "Every account of a client"),
+    (JobLevel.CLIENT_ACCOUNT.value, _l("Chosen client accounts")),
+    (JobLevel.SERVICE_ACCOUNT.value, _l("Every account of a login")),
+    (JobLevel.CLIENT.value, _l("Every account of a client")),
 ]
 NEW_DEFINITION = 0
 NOTHING_CHOSEN = 0
@@ -206,8 +206,8 @@ class JobBulkForm(FlaskForm):
     job_ids = IdListField(_l("Jobs"), validate_choice=False)
     action = SelectField(
         _l("Action"),
-        choices=[("move", "Move"), ("tag", "Add tag"), ("untag", "Remove tag"),
-                 ("enable", "Enable"), ("disable", "Disable")],
+        choices=[("move", _l("Move")), ("tag", _l("Add tag")), ("untag", _l("Remove tag")),
+                 ("enable", _l("Enable")), ("disable", _l("Disable"))],
     )
     tag_id = IdField(_l("Tag"), validate_choice=False, validators=[Optional()])
     target_id = IdField(_l("Move into"), validate_choice=False, validators=[Optional()])
