@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from ppc_robot.lib.bounds import COUNT, ID_MAX, IDS_MAX, MONEY, Bound
-from ppc_robot.lib.i18n import parse_number
+from ppc_robot.lib.i18n import number_input_text, parse_number
 
 NOT_A_CHOICE = "Not a valid choice."
 REQUIRED = "This field is required."
@@ -140,6 +140,11 @@ class BoundedDecimalField(DecimalField):
     def pre_validate(self, form: Any) -> None:
         if self.data is not None and not self.bound.contains(self.data):
             raise ValidationError(self.bound.message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return super()._value()  # what was typed, as typed
+        return number_input_text(super()._value())
 
 
 class MoneyField(BoundedDecimalField):

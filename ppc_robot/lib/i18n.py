@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import NumberFormatError
+from babel.numbers import NumberFormatError, get_decimal_symbol
 from babel.numbers import parse_decimal as babel_parse_decimal
 from babel.support import NullTranslations, Translations
 
@@ -53,6 +53,15 @@ def parse_number(text: str) -> Decimal | None:
         else:
             return value if value.is_finite() else None
     return plain_decimal(text)
+
+
+def number_input_text(text: str) -> str:
+    """A number as plain digits ("1234.50") written for the current number locale's input
+    ("1234,50" in Czech): no grouping, so it reads back unchanged."""
+    locale = _number_locale()
+    if not locale or locale == DEFAULT_LOCALE:
+        return text
+    return text.replace(".", get_decimal_symbol(locale), 1)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention extraction looks for

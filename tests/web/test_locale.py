@@ -124,3 +124,15 @@ def test_figures_are_written_as_the_locale_writes_them(app, locale, expected) ->
                  conversions(Decimal("1.5")), number(1234567)]
 
     assert shown == expected
+
+
+def test_a_czech_user_edits_a_budget_shown_with_a_decimal_comma(client, session, login, user):
+    workspace_client = session.scalar(select(Client).where(Client.user_id == user.id))
+    workspace_client.monthly_budget, workspace_client.currency = Decimal("25000.5"), "CZK"
+    user.locale = "cs"
+    session.commit()
+    login(user)
+
+    page = client.get(f"/clients/{workspace_client.id}/edit").text
+
+    assert 'value="25000,50"' in page
