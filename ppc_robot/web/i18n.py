@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
@@ -56,3 +58,25 @@ def init_babel(app: Flask) -> None:
     set_number_locale(_request_locale)
     app.add_template_global(current_locale)
     app.add_template_global(status_word)
+
+
+def translate_form(form: Any) -> Any:
+    """Draw a report type's parameter form (plain English WTForms in lib) in the request's
+    language: labels, descriptions and choice labels; values are untouched."""
+    for field in form:
+        field.label.text = gettext(field.label.text) if field.label.text else field.label.text
+        if isinstance(field.description, str) and field.description:
+            field.description = gettext(field.description)
+        choices = getattr(field, "choices", None)
+        if isinstance(choices, dict):
+            field.choices = {gettext(group): _translated_choices(items)
+                             for group, items in choices.items()}
+        elif isinstance(choices, list):
+            field.choices = _translated_choices(choices)
+    return form
+
+
+def _translated_choices(choices: list[Any]) -> list[Any]:
+    return [(choice[0], gettext(choice[1]), *choice[2:])
+            if isinstance(choice, tuple) and len(choice) >= 2 and isinstance(choice[1], str)
+            else choice for choice in choices]

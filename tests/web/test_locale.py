@@ -136,3 +136,15 @@ def test_a_czech_user_edits_a_budget_shown_with_a_decimal_comma(client, session,
     page = client.get(f"/clients/{workspace_client.id}/edit").text
 
     assert 'value="25000,50"' in page
+
+
+def test_the_report_parameters_read_in_czech(client, session, login, user, workspace):
+    user.locale = "cs"
+    session.commit()
+    login(user)
+
+    page = client.get(f"/jobs/new/{workspace.folder.id}").text
+
+    assert "Období" in page and "Posledních 7 dní" in page  # date range and its choices
+    assert "Odvozené" in page and "Konverzní poměr" in page  # metric groups and metrics
+    assert 'value="last_7_days"' in page  # the values stay as they are

@@ -66,6 +66,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -290,6 +291,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         formdata=request.form if request.method == "POST" else None,
         parameters=_stored_parameters(job, editor.report_type), prefix=PARAMS_PREFIX,
     )
+    translate_form(editor.params_form)
     if request.method == "GET":
         shown = JobSchedule.of(job) if job is not None else JobSchedule(
             ScheduleKind.MANUAL, {}, form.time_zone.data or "UTC")
