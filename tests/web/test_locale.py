@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ppc_robot.lib.models import Client, User
 from ppc_robot.web.filters import conversions, money, number, percent, points, ratio
+from tests.support.accounts import mails_to, text_of
 
 
 def test_the_browser_language_picks_czech_for_a_visitor(client) -> None:
@@ -148,3 +149,14 @@ def test_the_report_parameters_read_in_czech(client, session, login, user, works
     assert "Období" in page and "Posledních 7 dní" in page  # date range and its choices
     assert "Odvozené" in page and "Konverzní poměr" in page  # metric groups and metrics
     assert 'value="last_7_days"' in page  # the values stay as they are
+
+
+def test_a_reset_mail_speaks_the_recipients_language(client, session, submit, user, mailbox):
+    user.locale = "cs"
+    session.commit()
+
+    submit("/password/forgot", {"email": user.email})  # asked by a visitor in English
+
+    [mail] = mails_to(mailbox, user.email)
+    assert mail["Subject"] == "Zvolte si nové heslo do PPC Robota"
+    assert text_of(mail).startswith("Dobrý den,")
