@@ -157,16 +157,16 @@ class JobForm(FlaskForm, ScheduleForm):
     ) -> None:
         super().__init__(**kwargs)
         self.folder_id.choices = [(f.id, "\u2003" * depth + f.name) for f, depth in folders]
-        self.task_type.choices = [(t.name, t.label) for t in report_types()]
-        self.definition_id.choices = [(NEW_DEFINITION, "A new definition for this job")] + [
+        self.task_type.choices = [(t.name, _l(t.label)) for t in report_types()]
+        self.definition_id.choices = [(NEW_DEFINITION, _l("A new definition for this job"))] + [
             (use.definition.id, _definition_label(use)) for use in definitions
         ]
         self.client_account_ids.choices = [(a.id, a.name) for a in accounts]
         self.tag_ids.choices = [(t.id, t.name) for t in tags]
-        self.service_account_id.choices = [(NOTHING_CHOSEN, "Choose a login…")] + [
+        self.service_account_id.choices = [(NOTHING_CHOSEN, _l("Choose a login…"))] + [
             (login.id, _login_choice(login, count)) for login, count in logins
         ]
-        self.client_id.choices = [(NOTHING_CHOSEN, "Choose a client…")] + [
+        self.client_id.choices = [(NOTHING_CHOSEN, _l("Choose a client…"))] + [
             (client.id, f"{client.name} ({_accounts(count)})") for client, count in clients
         ]
 
