@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from babel.support import Translations
 from flask import Flask, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
 from ppc_robot.lib.models.users import LOCALES
@@ -51,6 +54,23 @@ def _request_locale() -> str | None:
     return str(get_locale()) if has_request_context() else None
 
 
+# WTForms ships its messages for Czech as cs_CZ, which a lookup for "cs" does not find.
+WTFORMS_LOCALES = {"cs": "cs_CZ"}
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _wtforms_translations(locale: str) -> Translations:
+    return Translations.load(messages_path(), [WTFORMS_LOCALES.get(locale, locale)],
+                             domain="wtforms")
+
+
+def _set_wtforms_translations() -> None:
+    """Hand Flask-WTF the built-in validators' messages in the request's language (it reads
+    them from this request attribute before looking them up itself)."""
+    if request.endpoint != "static":
+        request.wtforms_translations = _wtforms_translations(current_locale())  # type: ignore[attr-defined]
+
+
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
@@ -80,3 +100,9 @@ def _translated_choices(choices: list[Any]) -> list[Any]:
     return [(choice[0], gettext(choice[1]), *choice[2:])
             if isinstance(choice, tuple) and len(choice) >= 2 and isinstance(choice[1], str)
             else choice for choice in choices]
+
+
+def init_form_translations(app: Flask) -> None:
+    """Registered after the write-transaction hook: finding the language loads the user, and
+    on SQLite a writing request must take its lock before its first query."""
+    app.before_request(_set_wtforms_translations)

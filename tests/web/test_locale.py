@@ -160,3 +160,14 @@ def test_a_reset_mail_speaks_the_recipients_language(client, session, submit, us
     [mail] = mails_to(mailbox, user.email)
     assert mail["Subject"] == "Zvolte si nové heslo do PPC Robota"
     assert text_of(mail).startswith("Dobrý den,")
+
+
+def test_the_built_in_form_messages_speak_czech(client, session, login, submit, user):
+    user.locale = "cs"
+    session.commit()
+    login(user)
+
+    response = submit("/settings/email", {"email": "", "password": ""})
+
+    assert response.status_code == 422
+    assert "Toto pole je povinné." in response.text
