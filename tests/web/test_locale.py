@@ -171,3 +171,20 @@ def test_the_built_in_form_messages_speak_czech(client, session, login, submit, 
 
     assert response.status_code == 422
     assert "Toto pole je povinné." in response.text
+
+
+def test_a_refusal_from_lib_reads_in_czech_beside_its_field(client, session, login, submit, user):
+    user.locale = "cs"
+    session.commit()
+    login(user)
+
+    response = submit(f"/folders/{user_root_id(session, user)}/new", {"name": "   "})
+
+    assert response.status_code == 422
+    assert "Zadejte název složky." in response.text
+
+
+def user_root_id(session, user):
+    from ppc_robot.lib.folders import root_folder
+
+    return root_folder(session, user).id

@@ -116,7 +116,7 @@ def link_sklik() -> ResponseReturnValue:
         except PpcRobotError as exc:
             db.session.rollback()
             refused_link(Platform.SKLIK, exc)
-            form.token.errors.append(str(exc))
+            form.token.errors.append(_(str(exc)))
         else:
             db.session.commit()
             wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]

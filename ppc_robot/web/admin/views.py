@@ -158,9 +158,9 @@ def plan_create() -> ResponseReturnValue:
         try:
             plan = save_plan(db.session(), None, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         except OutOfRangeError as exc:
-            form[exc.field].errors.append(str(exc))
+            form[exc.field].errors.append(_(str(exc)))
         else:
             _audit("plan.create", plan, name=plan.name)
             db.session.commit()
@@ -178,9 +178,9 @@ def plan_edit(plan_id: int) -> ResponseReturnValue:
         try:
             save_plan(db.session(), plan, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         except OutOfRangeError as exc:
-            form[exc.field].errors.append(str(exc))
+            form[exc.field].errors.append(_(str(exc)))
         else:
             _audit("plan.edit", plan, **{f: form[f].data for f in PLAN_FIELDS})
             over = users_over_limits(db.session(), plan)
@@ -209,10 +209,10 @@ def invites() -> ResponseReturnValue:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl(), plan=plan)
         except PendingInviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
             pending = exc.invite
         except InviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
         else:
             _audit("invite.create", invite, email=invite.email)
             sent = send_invite(invite, token, current_user.name or current_user.email)
@@ -233,7 +233,7 @@ def invite_revoke(invite_id: int) -> ResponseReturnValue:
         try:
             revoke_invite(db.session(), invite)
         except InviteError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             _audit("invite.revoke", invite, email=invite.email)
             db.session.commit()
@@ -248,7 +248,7 @@ def invite_resend(invite_id: int) -> ResponseReturnValue:
         try:
             token = renew_invite(db.session(), invite, ttl=_invite_ttl())
         except InviteError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             _audit("invite.resend", invite, email=invite.email)
             sent = send_invite(invite, token, current_user.name or current_user.email)

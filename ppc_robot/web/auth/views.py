@@ -143,7 +143,7 @@ def reset() -> ResponseReturnValue:
         except InvalidLinkError:
             return invalid_link()
         except PasswordPolicyError as exc:
-            form.password.errors.append(str(exc))
+            form.password.errors.append(_(str(exc)))
         else:
             db.session.commit()
             session.pop("reset_token", None)
@@ -171,7 +171,7 @@ def email_confirm() -> ResponseReturnValue:
         except InvalidLinkError:
             return invalid_link()
         except AccountError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
             return redirect(url_for("auth.login"))
         db.session.commit()
         flash(_('Your address is now %(email)s.', email=user.email), "success")

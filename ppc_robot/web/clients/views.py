@@ -65,10 +65,10 @@ def _form_page(client: Client, template: str) -> ResponseReturnValue:
                         pacing_tolerance=form.pacing_tolerance.data, client_accounts=chosen)
         except ClientError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         except OutOfRangeError as exc:
             db.session.rollback()
-            form[exc.field].errors.append(str(exc))
+            form[exc.field].errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Client “%(name)s” saved.', name=client.name), "success")

@@ -85,7 +85,7 @@ def create(folder_id: int) -> ResponseReturnValue:
             folder = create_folder(db.session(), parent, form.name.data)
         except FolderError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Folder “%(name)s” created.', name=folder.name), "success")
@@ -104,7 +104,7 @@ def rename(folder_id: int) -> ResponseReturnValue:
             rename_folder(db.session(), folder, form.name.data)
         except FolderError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Folder renamed to “%(name)s”.', name=folder.name), "success")
@@ -125,7 +125,7 @@ def move(folder_id: int) -> ResponseReturnValue:
             move_folder(session, folder, target)
         except FolderError as exc:
             db.session.rollback()
-            form.target_id.errors.append(str(exc))
+            form.target_id.errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Folder “%(name)s” moved into “%(name2)s”.', name=folder.name, name2=target.name), "success")
@@ -146,7 +146,7 @@ def delete(folder_id: int) -> ResponseReturnValue:
             delete_folder(db.session(), folder, move_contents_up=form.move_contents_up.data)
         except FolderError as exc:
             db.session.rollback()
-            form.move_contents_up.errors.append(str(exc))
+            form.move_contents_up.errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Folder “%(name)s” deleted.', name=name), "success")

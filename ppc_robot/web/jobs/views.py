@@ -149,7 +149,7 @@ def detach(job_id: int) -> ResponseReturnValue:
             detach_job(db.session(), job)
         except JobError as exc:
             db.session.rollback()
-            flash(str(exc), "warning")
+            flash(_(str(exc)), "warning")
         else:
             db.session.commit()
             flash(_("The job now has its own copy of the definition."), "success")
@@ -194,7 +194,7 @@ def bulk() -> ResponseReturnValue:
                 message = _apply_bulk(action, jobs, tag, target)
             except JobError as exc:
                 db.session.rollback()
-                form.job_ids.errors.append(str(exc))
+                form.job_ids.errors.append(_(str(exc)))
             else:
                 db.session.commit()
                 flash(message, "success")
@@ -238,7 +238,7 @@ def schedule_preview() -> ResponseReturnValue:
         plan = form.schedule()
         schedule = normalise_schedule(plan.kind, plan.params, plan.time_zone)
     except ScheduleError as exc:
-        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), str(exc))
+        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), _(str(exc)))
         return render_template("jobs/_schedule_preview.html", error=error)
     return render_template("jobs/_schedule_preview.html", preview=_preview(schedule))
 
@@ -368,16 +368,16 @@ def _submit(editor: _Editor) -> Job | None:
         return saved
     except ScheduleError as exc:
         db.session.rollback()
-        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(str(exc))
+        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(_(str(exc)))
     except JobError as exc:
         db.session.rollback()
-        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(str(exc))
+        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(_(str(exc)))
     except ParametersError as exc:
         db.session.rollback()
         editor.param_errors = exc.errors.get("", [])
     except ReportError as exc:
         db.session.rollback()
-        form.task_type.errors.append(str(exc))
+        form.task_type.errors.append(_(str(exc)))
     return None
 
 

@@ -73,7 +73,7 @@ def save_email() -> ResponseReturnValue:
                                 mode=EmailMode(form.email_mode.data), digest_hour=form.digest_hour.data)
         except ChannelSettingsError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_("E-mail notification settings saved."), "success")
@@ -91,7 +91,7 @@ def save_slack() -> ResponseReturnValue:
                                 allowed_hosts=parse_slack_hosts(current_app.config.get("SLACK_WEBHOOK_HOSTS")))
         except ChannelSettingsError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_("Slack notification settings saved."), "success")
@@ -105,7 +105,7 @@ def _test(channel: Channel, label: str) -> ResponseReturnValue:
     try:
         send_test_message(db.session(), current_user, channel, _delivery_config())
     except DeliveryError as exc:
-        flash(str(exc), "error")
+        flash(_(str(exc)), "error")
     else:
         flash(_('A test message was sent to your %(label)s.', label=label), "success")
     return redirect(url_for(".settings"))

@@ -143,7 +143,7 @@ def snooze(notification_id: int) -> ResponseReturnValue:
                                 duration=SNOOZE_DURATIONS[form.duration.data]).until
         except SnoozeError as exc:
             db.session.rollback()
-            form.target.errors.append(str(exc))
+            form.target.errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('“%(title)s” is silenced for %(value)s until %(named_localtime)s.', title=title(notification), value=dict(form.target.choices)[form.target.data], named_localtime=named_localtime(until)), "success")

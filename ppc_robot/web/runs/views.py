@@ -40,7 +40,7 @@ def run_now(job_id: int) -> ResponseReturnValue:
     try:
         run = request_run(db.session(), job)
     except RunError as exc:
-        flash(str(exc), "warning")
+        flash(_(str(exc)), "warning")
         return redirect(url_for("jobs.show", job_id=job.id))
     db.session.commit()
     enqueue_run(run.id)

@@ -74,7 +74,7 @@ def confirm_again() -> ResponseReturnValue:
         try:
             token = resend_email_verification(db.session(), current_user)
         except AccountError as exc:
-            flash(str(exc), "warning")
+            flash(_(str(exc)), "warning")
             return redirect(url_for(".index"))
         db.session.commit()
         try:
@@ -98,9 +98,9 @@ def password() -> ResponseReturnValue:
         try:
             change_password(db.session(), user, form.current.data, form.password.data)
         except AccountError as exc:
-            form.current.errors.append(str(exc))
+            form.current.errors.append(_(str(exc)))
         except PasswordPolicyError as exc:
-            form.password.errors.append(str(exc))
+            form.password.errors.append(_(str(exc)))
         else:
             db.session.commit()
             login_user(user)  # this session carries the new token; the others end
@@ -118,7 +118,7 @@ def email() -> ResponseReturnValue:
                                          form.email.data)
         except AccountError as exc:
             field = form.password if "password" in str(exc) else form.email
-            field.errors.append(str(exc))
+            field.errors.append(_(str(exc)))
         else:
             db.session.commit()
             new_email = form.email.data.strip().lower()
@@ -155,11 +155,11 @@ def invites() -> ResponseReturnValue:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl())
         except PendingInviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
             if exc.invite.invited_by_id == current_user.id:
                 pending = exc.invite  # his own: offered for resending beside the message
         except InviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
         else:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
@@ -189,7 +189,7 @@ def resend(invite_id: int) -> ResponseReturnValue:
             token = renew_invite(db.session(), invite, ttl=_invite_ttl())
         except InviteError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
@@ -205,7 +205,7 @@ def revoke(invite_id: int) -> ResponseReturnValue:
         try:
             revoke_invite(db.session(), invite)
         except InviteError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             db.session.commit()
             flash(_('The invite of %(email)s is revoked.', email=invite.email), "success")

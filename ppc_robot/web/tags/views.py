@@ -87,7 +87,7 @@ def _create(model: type[Tag] | type[ClientAccountTag]) -> ResponseReturnValue:
             tag = create_tag(db.session(), model, current_user, form.name.data, form.colour.data)
         except TagError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Tag “%(name)s” created.', name=tag.name), "success")
@@ -104,7 +104,7 @@ def _edit(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
             update_tag(db.session(), tag, form.name.data, form.colour.data)
         except TagError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
             flash(_('Tag “%(name)s” saved.', name=tag.name), "success")
