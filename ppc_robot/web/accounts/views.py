@@ -250,8 +250,12 @@ def bulk_tag() -> ResponseReturnValue:
         else:
             changed = tag_client_accounts(session, accounts, tag, add=form.action.data == "add")
             db.session.commit()
-            verb = "added to" if form.action.data == "add" else "removed from"
-            flash(_('Tag “%(name)s” %(verb)s %(changed)s client account(s).', name=tag.name, verb=verb, changed=changed), "success")
+            if form.action.data == "add":
+                flash(_("Tag “%(name)s” added to %(changed)s client account(s).",
+                        name=tag.name, changed=changed), "success")
+            else:
+                flash(_("Tag “%(name)s” removed from %(changed)s client account(s).",
+                        name=tag.name, changed=changed), "success")
     else:
         flash(_("Choose a tag and an action."), "warning")
     return redirect(request.referrer if _is_our_list(request.referrer)

@@ -104,8 +104,11 @@ def user_active(user_id: int) -> ResponseReturnValue:
             _audit("user.activate" if person.is_active else "user.deactivate", person,
                    email=person.email)
             db.session.commit()
-            state = "active again" if person.is_active else "deactivated; his data is kept"
-            flash(_('%(email)s is %(state)s.', email=person.email, state=state), "success")
+            if person.is_active:
+                flash(_("%(email)s is active again.", email=person.email), "success")
+            else:
+                flash(_("%(email)s is deactivated; his data is kept.", email=person.email),
+                      "success")
     return redirect(url_for(".user", user_id=person.id))
 
 
@@ -121,8 +124,10 @@ def user_admin(user_id: int) -> ResponseReturnValue:
             _audit("user.make_admin" if person.is_admin else "user.remove_admin", person,
                    email=person.email)
             db.session.commit()
-            flash(_('%(email)s is %(value)s an admin.', email=person.email, value='now' if person.is_admin else 'no longer'),
-                  "success")
+            if person.is_admin:
+                flash(_("%(email)s is now an admin.", email=person.email), "success")
+            else:
+                flash(_("%(email)s is no longer an admin.", email=person.email), "success")
     return redirect(url_for(".user", user_id=person.id))
 
 
