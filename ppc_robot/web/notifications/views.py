@@ -94,9 +94,9 @@ def show(notification_id: int) -> ResponseReturnValue:
 def _snooze_form(notification: Notification, **kwargs: Any) -> NotificationSnoozeForm:
     targets = []
     if notification.job_id:
-        targets.append(("job", "this job"))
+        targets.append(("job", _("this job")))
     if notification.client_account_id:
-        targets.append(("client_account", "this client account"))
+        targets.append(("client_account", _("this client account")))
     return NotificationSnoozeForm(targets, **kwargs)
 
 
