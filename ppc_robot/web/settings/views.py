@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_user
 
 from ppc_robot.lib.limits import jobs_paused_for
@@ -61,6 +62,7 @@ def index() -> ResponseReturnValue:
             form.time_zone.errors.append(_(str(exc)))
         else:
             db.session.commit()
+            refresh()  # the message below already speaks the language just chosen
             flash(_("Your profile is saved."), "success")
             return redirect(url_for(".index"))
     return render_template("settings/index.html", form=form), 422 if form.errors else 200
