@@ -29,6 +29,10 @@ def test_a_czech_user_works_in_czech(page, app, session, sandbox):
                                      "date_range": "last_7_days"})
     job = make_job(session, user, definition=definition, name="Denní výkon")
     job.client_accounts = [a for a in accounts if a.currency == accounts[0].currency]
+    session.flush()
+    # Stored as the runner stores it: the English template and its parameters.
+    emit(session, user.id, "report_failed",
+         params={"job": job.name, "reason": "Sklik odpověděl 500"}, job_id=job.id)
     session.commit()
 
     # Login in English (the browser's language), then Czech chosen in the profile.
@@ -84,10 +88,6 @@ def test_a_czech_user_works_in_czech(page, app, session, sandbox):
         worker.stop()
 
     # Notifications: the stored English message is shown in Czech.
-    session.rollback()  # a fresh snapshot: the worker wrote since the last read
-    emit(session, user.id, "report_failed",
-         params={"job": job.name, "reason": "Sklik odpověděl 500"}, job_id=job.id)
-    session.commit()
     page.goto("/notifications/")
     item = page.locator(".notification-list .notification-item").first
     expect(item).to_contain_text("Report „Denní výkon“ selhal: Sklik odpověděl 500")
