@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 NPM_STAMP := node_modules/.package-lock.json
 CHART_JS := static/vendor/chart.umd.js
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 export FLASK_APP := ppc_robot.web:create_app
 
-.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-anomalies bench-urlcheck bench-alert-rules
+.PHONY: setup run test test-sqlite test-postgres lint chromium bench-folders bench-scheduler bench-outputs bench-concurrency bench-contention bench-stats-refresh bench-stats-backfill assets node bench-dashboard bench-anomalies bench-urlcheck bench-alert-rules translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP) assets
+setup: $(STAMP) assets translations
 
 # Browser assets (Chart.js) come from npm, pinned in package.json and package-lock.json, and are
 # copied into the git-ignored static/vendor/; Node and npm are installed with apt when missing.
@@ -36,8 +37,15 @@ $(CHART_JS): $(NPM_STAMP)
 
 assets: $(CHART_JS)
 
+# The gettext catalogs: translations/<locale>/LC_MESSAGES/messages.po is committed, its .mo is
+# compiled here (and by the test session when missing or older); see the README's "Translations".
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ -l $*
+
+translations: $(MO_FILES)
+
 ## Set up, migrate, seed the demo and serve on http://127.0.0.1:5000
-run: $(STAMP) assets
+run: $(STAMP) assets translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	PPC_ROBOT_START_WORKER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
@@ -57,11 +65,11 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test-sqlite: $(STAMP) assets chromium
+test-sqlite: $(STAMP) assets translations chromium
 	$(BIN)/python -m pytest
 
 # Under CI=true PostgreSQL is required: the run fails, never skips, when it does not answer.
-test-postgres: $(STAMP) assets chromium
+test-postgres: $(STAMP) assets translations chromium
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== the suite again on PostgreSQL =="; \
 		TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest; \

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.credentials import generate_key
 from ppc_robot.lib.db import make_engine, make_session_factory
+from ppc_robot.lib.i18n import compile_catalogs
 from ppc_robot.lib.models import Base, User
 from ppc_robot.web import create_app
 from ppc_robot.web import models as _web_models  # noqa: F401 - registers the web_* tables
@@ -27,6 +28,10 @@ pytest_plugins = ["tests.support.notifications"]  # slack_stub, dropping_smtp, s
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    compile_catalogs()  # the suite never runs on a missing or stale .mo
 
 
 def _database_url(tmp_dir: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import flask_migrate
 import pytest
@@ -146,7 +147,11 @@ def test_names_differing_only_in_case_are_numbered_apart_and_then_refused(empty_
     with app.app_context():
         flask_migrate.upgrade(revision="0011")
         session = db.session()
-        user = make_user(session)
+        # Written in SQL: the User model carries columns later revisions add.
+        user = SimpleNamespace(id=session.scalar(text(
+            "INSERT INTO robot_users (email, name, password_hash, time_zone, is_admin, is_active, "
+            "session_token, created_at) VALUES ('old@example.test', '', 'x', 'UTC', false, true, "
+            ":token, :t) RETURNING id"), {"token": uuid.uuid4().hex, "t": utcnow()}))
         root = root_folder(session, user)
         for name in ("Acme", "ACME", "acme", "Acme (2)"):
             session.execute(text("INSERT INTO robot_folders (user_id, parent_id, name, job_count, "

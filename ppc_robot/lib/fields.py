@@ -11,9 +11,10 @@ from typing import Any
 
 from wtforms import DecimalField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from ppc_robot.lib.bounds import COUNT, ID_MAX, IDS_MAX, MONEY, Bound, parse_decimal
+from ppc_robot.lib.bounds import COUNT, ID_MAX, IDS_MAX, MONEY, Bound
+from ppc_robot.lib.i18n import number_input_text, parse_number
 
 NOT_A_CHOICE = "Not a valid choice."
 REQUIRED = "This field is required."
@@ -111,11 +112,15 @@ class BoundedDecimalField(DecimalField):
     """A finite decimal number within `bound`; blank is None.
 
     NaN and infinity are refused here: Decimal parses them, and comparing a signalling NaN
-    raises instead of answering.
+    raises instead of answering. Typed in the user's locale ("1 234,5" in Czech), so the input
+    is text: a browser's number input refuses the decimal comma and the spaces.
     """
+
+    widget = TextInput()
 
     def __init__(self, label: str | None = None, validators: Any = None, *,
                  bound: Bound = MONEY, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
         super().__init__(label, validators, **kwargs)
         self.bound = bound
 
@@ -127,7 +132,7 @@ class BoundedDecimalField(DecimalField):
         if not text:
             _refuse_blank_if_required(self)
             return
-        value = parse_decimal(text) if len(text) <= TEXT_MAX else None
+        value = parse_number(text) if len(text) <= TEXT_MAX else None
         if value is None:
             raise ValueError(f"Give a number, such as 1250.50. {self.bound.message}")
         self.data = value
@@ -135,6 +140,11 @@ class BoundedDecimalField(DecimalField):
     def pre_validate(self, form: Any) -> None:
         if self.data is not None and not self.bound.contains(self.data):
             raise ValidationError(self.bound.message)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return super()._value()  # what was typed, as typed
+        return number_input_text(super()._value())
 
 
 class MoneyField(BoundedDecimalField):

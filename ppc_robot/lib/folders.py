@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, insert, literal, select, true, u
 from sqlalchemy.orm import Session, aliased
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Folder, FolderPath, Job, User
 from ppc_robot.lib.models.folders import FOLDER_NAME_MAX, ROOT_FOLDER_NAME
 from ppc_robot.lib.names import names_checked, same_name
@@ -24,7 +25,7 @@ class FolderError(PpcRobotError):
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise FolderError("Give the folder a name.")
+        raise FolderError(N_("Give the folder a name."))
     if len(name) > FOLDER_NAME_MAX:
         raise FolderError(f"Keep the name to {FOLDER_NAME_MAX} characters or fewer.")
     return name
@@ -104,11 +105,11 @@ def move_folder(session: Session, folder: Folder, new_parent: Folder) -> Folder:
     descendants, into another user's tree, or next to a sibling of the same name.
     """
     if folder.parent_id is None:
-        raise FolderError("The top folder cannot be moved.")
+        raise FolderError(N_("The top folder cannot be moved."))
     if new_parent.user_id != folder.user_id:
-        raise FolderError("Choose one of your own folders.")
+        raise FolderError(N_("Choose one of your own folders."))
     if is_descendant(session, folder, new_parent):
-        raise FolderError("A folder cannot be moved into itself or one of its sub-folders.")
+        raise FolderError(N_("A folder cannot be moved into itself or one of its sub-folders."))
     if new_parent.id == folder.parent_id:
         return folder
     _refuse_clash(session, new_parent.id, folder.name, ignore_id=folder.id)
@@ -150,7 +151,7 @@ def delete_folder(session: Session, folder: Folder, *, move_contents_up: bool = 
     empty when the contents are to stay, and when a sub-folder's name clashes in the parent.
     """
     if folder.parent_id is None:
-        raise FolderError("The top folder cannot be deleted.")
+        raise FolderError(N_("The top folder cannot be deleted."))
     children = session.scalars(select(Folder).where(Folder.parent_id == folder.id)).all()
     has_jobs = session.scalar(select(Job.id).where(Job.folder_id == folder.id).limit(1))
     if not move_contents_up and (children or has_jobs is not None):

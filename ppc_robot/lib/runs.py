@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Job, JobRun, RunStatus, RunTrigger, ScheduleKind, utcnow
 
 PREVIEW_ROWS = 20
@@ -30,7 +31,7 @@ def request_run(session: Session, job: Job, *, now: datetime | None = None) -> J
     busy = session.scalar(select(JobRun.id).where(
         JobRun.job_id == job.id, JobRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])).limit(1))
     if busy is not None:
-        raise RunError("This job is already waiting or running; its result will appear here.")
+        raise RunError(N_("This job is already waiting or running; its result will appear here."))
     run = JobRun(user_id=job.user_id, job_id=job.id, scheduled_at=now, trigger=RunTrigger.MANUAL)
     session.add(run)
     session.flush()

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from croniter import croniter
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import ScheduleKind
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -84,7 +85,7 @@ def _zone(name: str) -> ZoneInfo:
 def _parse_time(value: Any) -> time:
     match = _TIME.match(str(value or "").strip())
     if not match:
-        raise ScheduleError("Give the time as HH:MM, for example 07:30.", field="time")
+        raise ScheduleError(N_("Give the time as HH:MM, for example 07:30."), field="time")
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -102,7 +103,7 @@ def _parse_int(value: Any, low: int, high: int, message: str, field_name: str) -
 
 def _weekdays(value: Any) -> list[int]:
     if not isinstance(value, list | tuple) or not value:
-        raise ScheduleError("Pick at least one day of the week.", field="weekdays")
+        raise ScheduleError(N_("Pick at least one day of the week."), field="weekdays")
     days = {_parse_int(d, 0, 6, "Pick days of the week from the list.", "weekdays") for d in value}
     return sorted(days)
 
@@ -128,9 +129,9 @@ def normalise_schedule(kind: ScheduleKind | str, params: Mapping[str, Any], time
     try:
         kind = ScheduleKind(kind)
     except ValueError:
-        raise ScheduleError("Choose how often the job runs.", field="kind") from None
+        raise ScheduleError(N_("Choose how often the job runs."), field="kind") from None
     if time_zone not in time_zone_names():
-        raise ScheduleError("Choose a time zone from the list.", field="time_zone")
+        raise ScheduleError(N_("Choose a time zone from the list."), field="time_zone")
     clean: dict[str, Any] = {}
     if kind is ScheduleKind.HOURLY:
         clean["minute"] = _parse_int(
@@ -148,7 +149,7 @@ def normalise_schedule(kind: ScheduleKind | str, params: Mapping[str, Any], time
         clean["time"] = _parse_time(params.get("time")).strftime("%H:%M")
     schedule = JobSchedule(kind, clean, time_zone)
     if kind is ScheduleKind.CRON and next_run_after(schedule, datetime.now(UTC)) is None:
-        raise ScheduleError("That cron expression never runs.", field="cron")
+        raise ScheduleError(N_("That cron expression never runs."), field="cron")
     if kind in (ScheduleKind.DAILY, ScheduleKind.WEEKLY, ScheduleKind.MONTHLY):
         _refuse_gap_time(schedule)
     return schedule

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import (
     ClientAccount,
     ClientAccountTag,
@@ -42,12 +43,12 @@ class TagError(PpcRobotError):
 def _clean(name: str, colour: str) -> tuple[str, str]:
     name = " ".join((name or "").split())
     if not name:
-        raise TagError("Give the tag a name.")
+        raise TagError(N_("Give the tag a name."))
     if len(name) > TAG_NAME_MAX:
         raise TagError(f"Keep the name to {TAG_NAME_MAX} characters or fewer.")
     colour = (colour or DEFAULT_TAG_COLOUR).strip()
     if not _COLOUR.match(colour):
-        raise TagError("Give the colour as #rrggbb.", field="colour")
+        raise TagError(N_("Give the colour as #rrggbb."), field="colour")
     return name, colour.lower()
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.folders import root_folder
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import User, utcnow
 from ppc_robot.lib.models.users import EMAIL_MAX, new_session_token
 from ppc_robot.lib.passwords import (
@@ -53,11 +54,11 @@ def create_user(
     """Create a user with his root folder. Raises UserError or PasswordPolicyError."""
     email = normalise_email(email)
     if not email or "@" not in email or len(email) > EMAIL_MAX:
-        raise UserError("Enter a valid e-mail address.")
+        raise UserError(N_("Enter a valid e-mail address."))
     if find_user_by_email(session, email) is not None:
-        raise UserError("An account with this e-mail address already exists.")
+        raise UserError(N_("An account with this e-mail address already exists."))
     if not is_time_zone(time_zone):
-        raise UserError("Choose a time zone from the list.")
+        raise UserError(N_("Choose a time zone from the list."))
     check_password_policy(password)
     user = User(
         email=email,

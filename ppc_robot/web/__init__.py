@@ -19,6 +19,7 @@ from ppc_robot.lib.db import configure_engine
 from ppc_robot.lib.users import user_by_session_token
 from ppc_robot.web.config import load_config
 from ppc_robot.web.extensions import bootstrap, csrf, db, login_manager, migrate
+from ppc_robot.web.i18n import init_babel, init_form_translations
 from ppc_robot.web.ratelimits import init_rate_limits
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     login_manager.init_app(app)
     init_rate_limits(app)
+    init_babel(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
@@ -177,6 +179,7 @@ def _register_template_context(app: Flask) -> None:
     from ppc_robot.web.navigation import navigation
 
     register_filters(app)
+    init_form_translations(app)
     app.context_processor(lambda: {"navigation": navigation})
 
 

@@ -1,21 +1,28 @@
-"""Jinja filters and helpers: times in the user's zone, money with its currency, tag options."""
+"""Jinja filters and helpers: times in the user's zone; numbers, money, percentages and dates
+as the user's locale writes them (Babel); tag options."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
+from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, g, has_request_context, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from ppc_robot.lib.i18n import DEFAULT_LOCALE
 from ppc_robot.lib.times import local_log, zone_of
 
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 def _user_zone_name() -> str:
@@ -66,26 +73,83 @@ def _local_text(value: datetime, zone_name: str, fmt: str) -> str:
     return local.strftime(fmt)
 
 
+def _locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def _spaced(text: str) -> str:
+    # CLDR's currencySpacing, which Babel does not apply: a currency code written before or
+    # after the digits ("CZK1,234.56" in English) gets a no-break space.
+    return _LETTER_DIGIT.sub("\u00a0", text)
+
+
+def _pattern_with_places(pattern: str, places: int) -> str:
+    """The locale's number `pattern` with exactly `places` decimals."""
+    head, zero, tail = pattern.rpartition("0")
+    return f"{head}{zero}{'.' + '0' * places if places else ''}{tail}"
+
+
 def money(value: Decimal | int | float | None, currency: str = "") -> str:
-    """An amount with two decimals, thousands separated, and its currency code."""
+    """An amount with its currency as the user's locale writes it ("CZK 1,234.56",
+    "1 234,56 Kč"); without a currency, the number with two decimals."""
     if value is None:
         return "—"
-    amount = f"{Decimal(value):,.2f}".replace(",", "\u202f")
-    return f"{amount} {currency}".strip()
+    if not currency:
+        return number(value, 2)
+    return _spaced(format_currency(Decimal(value), currency, locale=_locale()))
+
+
+def number(value: Decimal | int | float | None, places: int | None = None) -> str:
+    """A number with the locale's separators; `places` decimals when given, else as needed."""
+    if value is None:
+        return "—"
+    pattern = "#,##0.###" if places is None else _pattern_with_places("#,##0", places)
+    return format_decimal(Decimal(value), format=pattern, locale=_locale())
+
+
+def conversions(value: Decimal | int | float | None) -> str:
+    """Conversions: whole ones without decimals, fractional (modelled) ones with up to two."""
+    if value is None:
+        return "—"
+    return format_decimal(Decimal(value), format="#,##0.##", locale=_locale())
 
 
 def ratio(value: Decimal | None, places: int = 2) -> str:
     """A ratio such as ROAS with `places` decimals, or a dash when there is none."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value):,.{places}f}".replace(",", "\u202f")
+    return number(value, places)
 
 
 def percent(value: Decimal | None, places: int = 1) -> str:
-    """A share (0.15) as a percentage ("15.0 %"), or a dash when there is none."""
+    """A share (0.15) as a percentage ("15.0%", "15,0 %"), or a dash when there is none."""
     if value is None:
         return "—"
-    return f"{Decimal(value) * 100:,.{places}f}\u00a0%".replace(",", "\u202f")
+    locale = Locale.parse(_locale())
+    pattern = _pattern_with_places(locale.percent_formats[None].pattern, places)
+    return format_percent(Decimal(value), format=pattern, locale=locale)
+
+
+def points(value: Decimal | None, places: int = 2) -> str:
+    """The change of a share (0.0007) in percentage points ("−0.07 p.p.", "−0,07 p. b.")."""
+    if value is None:
+        return "—"
+    figure = number(Decimal(value) * 100, places).replace("-", "\u2212")
+    if Decimal(value) > 0:
+        figure = "+" + figure
+    return gettext("%(value)s p.p.", value=figure)
+
+
+def datetime_text(value: datetime | None, fmt: str = "medium") -> str:
+    """A UTC time as the user's locale writes it, in the user's zone."""
+    if value is None:
+        return "—"
+    return format_datetime(value, fmt)
+
+
+def date_text(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A date as the user's locale writes it (a datetime is taken in the user's zone)."""
+    if value is None:
+        return "—"
+    return format_date(value, fmt)
 
 
 def sparkline_points(values: Sequence[Decimal | int | float], width: int = 120,
@@ -155,6 +219,11 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(ratio)
     app.add_template_filter(percent)
+    app.add_template_filter(number)
+    app.add_template_filter(conversions)
+    app.add_template_filter(points)
+    app.add_template_filter(datetime_text, "datetime")
+    app.add_template_filter(date_text, "date")
     app.add_template_filter(sparkline_points)
     app.add_template_global(tag_options)
     app.add_template_global(template_url_for, "url_for")

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
+
+from ppc_robot.lib.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -17,14 +20,14 @@ class NavItem:
 
 
 AREAS = (
-    NavItem("Dashboard", "speedometer2", "dashboard.index"),
-    NavItem("Folders", "folder2-open", "folders.index"),
-    NavItem("Definitions", "sliders", "definitions.index"),
-    NavItem("Tags", "tags", "tags.index"),
-    NavItem("Accounts", "plug", "accounts.index"),
-    NavItem("Clients", "people", "clients.index"),
-    NavItem("Settings", "gear", "settings.index"),
-    NavItem("Admin", "shield-lock", "admin.index", admin_only=True),
+    NavItem(N_("Dashboard"), "speedometer2", "dashboard.index"),
+    NavItem(N_("Folders"), "folder2-open", "folders.index"),
+    NavItem(N_("Definitions"), "sliders", "definitions.index"),
+    NavItem(N_("Tags"), "tags", "tags.index"),
+    NavItem(N_("Accounts"), "plug", "accounts.index"),
+    NavItem(N_("Clients"), "people", "clients.index"),
+    NavItem(N_("Settings"), "gear", "settings.index"),
+    NavItem(N_("Admin"), "shield-lock", "admin.index", admin_only=True),
 )
 
 
@@ -46,7 +49,7 @@ def navigation() -> list[NavLink]:
         exists = item.endpoint in current_app.view_functions
         links.append(
             NavLink(
-                label=item.label,
+                label=gettext(item.label),
                 icon=item.icon,
                 url=url_for(item.endpoint) if exists else None,
                 is_active=item.endpoint.split(".")[0] == current_area,

@@ -14,7 +14,8 @@
         badge.classList.toggle("d-none", data.unread === 0);
         icon.classList.toggle("bi-bell-fill", data.unread > 0);
         icon.classList.toggle("bi-bell", data.unread === 0);
-        bell.setAttribute("aria-label", `Notifications: ${data.unread} unread`);
+        bell.setAttribute("aria-label", (bell.dataset.label || "Notifications: {count} unread")
+          .replace("{count}", String(data.unread)));
       })
       .catch(() => {});
   };

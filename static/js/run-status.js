@@ -13,7 +13,8 @@
     }
     if (bar && state.total) {
       bar.style.width = `${Math.round((100 * state.done) / state.total)}%`;
-      bar.textContent = `${state.done} of ${state.total} accounts`;
+      bar.textContent = (bar.dataset.text || "{done} of {total} accounts")
+        .replace("{done}", state.done).replace("{total}", state.total);
     }
     setTimeout(poll, 1500);
   };

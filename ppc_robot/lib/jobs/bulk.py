@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.jobs.editing import JobError
 from ppc_robot.lib.limits import PlanLimitError, check_schedule_interval, schedule_interval_minutes
 from ppc_robot.lib.models import Folder, Job, Tag, User, jobs_tags
@@ -21,18 +22,18 @@ def jobs_of_user(session: Session, user: User, job_ids: Iterable[int]) -> list[J
     """The user's jobs with these ids. Raises JobError when any id is not one of his jobs."""
     wanted = set(job_ids)
     if not wanted:
-        raise JobError("Select at least one job.", field="job_ids")
+        raise JobError(N_("Select at least one job."), field="job_ids")
     jobs = session.scalars(select(Job).where(Job.id.in_(wanted), Job.owned_by(user.id))).all()
     if len(jobs) != len(wanted):
-        raise JobError("Select only your own jobs.", field="job_ids")
+        raise JobError(N_("Select only your own jobs."), field="job_ids")
     return sorted(jobs, key=lambda j: j.id)
 
 
 def _check(jobs: Sequence[Job], owner_id: int) -> list[int]:
     if not jobs:
-        raise JobError("Select at least one job.", field="job_ids")
+        raise JobError(N_("Select at least one job."), field="job_ids")
     if any(job.user_id != owner_id for job in jobs):
-        raise JobError("Select only your own jobs.", field="job_ids")
+        raise JobError(N_("Select only your own jobs."), field="job_ids")
     return [job.id for job in jobs]
 
 
@@ -83,7 +84,7 @@ def set_jobs_enabled(
     one being enabled, as the editor would.
     """
     if not jobs:
-        raise JobError("Select at least one job.", field="job_ids")
+        raise JobError(N_("Select at least one job."), field="job_ids")
     _check(jobs, jobs[0].user_id)
     if is_enabled:
         for job in jobs:

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.limits import (
     PlanLimitError,
     check_job_limit,
@@ -127,7 +128,7 @@ def clean_output_path(output_type: OutputType, path: str) -> str:
 def _clean_job_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise JobError("Give the job a name.")
+        raise JobError(N_("Give the job a name."))
     if len(name) > JOB_NAME_MAX:
         raise JobError(f"Keep the name to {JOB_NAME_MAX} characters or fewer.")
     return name
@@ -135,17 +136,17 @@ def _clean_job_name(name: str) -> str:
 
 def _refuse_foreign(user_id: int, *objects: Any) -> None:
     if any(obj is not None and obj.user_id != user_id for obj in objects):
-        raise JobError("Use only your own folders, definitions, tags and accounts.")
+        raise JobError(N_("Use only your own folders, definitions, tags and accounts."))
 
 
 def _check_level(settings: JobSettings) -> JobLevel:
     """The settings' level, which must come with its login or client (raises JobError)."""
     level = JobLevel(settings.level)
     if level is JobLevel.SERVICE_ACCOUNT and settings.service_account is None:
-        raise JobError("Choose the login whose client accounts the job reads.",
+        raise JobError(N_("Choose the login whose client accounts the job reads."),
                        field="service_account_id")
     if level is JobLevel.CLIENT and settings.client is None:
-        raise JobError("Choose the client whose client accounts the job reads.", field="client_id")
+        raise JobError(N_("Choose the client whose client accounts the job reads."), field="client_id")
     return level
 
 
@@ -395,7 +396,7 @@ def detach_job(session: Session, job: Job) -> JobDefinition:
     """
     definition = session.get_one(JobDefinition, job.definition_id)
     if definition_job_count(session, definition) <= 1:
-        raise JobError("This job already has a definition of its own.", field="definition")
+        raise JobError(N_("This job already has a definition of its own."), field="definition")
     copy = _copy_definition(session, definition, f"{job.name} (own copy)")
     job.definition_id = copy.id
     session.flush()

@@ -14,6 +14,9 @@ from ppc_robot.lib.models.base import Base, Owned, UtcDateTime, utcnow
 EMAIL_MAX = 254
 NAME_MAX = 100
 TIME_ZONE_MAX = 64
+LOCALE_MAX = 8
+# The interface languages; a user without a choice gets the browser's best match.
+LOCALES = ("en", "cs")
 
 
 def new_session_token() -> str:
@@ -31,6 +34,7 @@ class User(Base, Owned):
     name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     time_zone: Mapped[str] = mapped_column(String(TIME_ZONE_MAX), default="UTC")
+    locale: Mapped[str | None] = mapped_column(String(LOCALE_MAX))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Flask-Login identifies the session by this token, not by the id, so replacing it

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.credentials import Vault
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.limits import PlanLimitError, check_slack_allowed
 from ppc_robot.lib.models import (
     Channel,
@@ -76,7 +77,7 @@ def is_failing(setting: NotificationChannelSetting) -> bool:
 def _check_choice(choice: ChannelChoice) -> None:
     unknown = [c for c in choice.categories if c not in CATEGORY_NAMES]
     if unknown:
-        raise ChannelSettingsError("Choose categories from the list.", field="categories")
+        raise ChannelSettingsError(N_("Choose categories from the list."), field="categories")
 
 
 def _attach(session: Session, setting: NotificationChannelSetting, choice: ChannelChoice) -> None:
@@ -94,7 +95,7 @@ def save_email_settings(
     """Store the user's e-mail channel. Raises ChannelSettingsError (nothing is changed then)."""
     _check_choice(choice)
     if not 0 <= digest_hour <= 23:
-        raise ChannelSettingsError("The digest hour is a whole hour from 0 to 23.", field="digest_hour")
+        raise ChannelSettingsError(N_("The digest hour is a whole hour from 0 to 23."), field="digest_hour")
     if choice.is_enabled and user.email_verified_at is None:
         raise ChannelSettingsError(
             f"Your address {user.email} is not verified yet, so no notification is mailed to it. "
@@ -181,7 +182,7 @@ def save_slack_settings(
     setting = channel_setting(session, user.id, Channel.SLACK)
     checked = check_slack_webhook_url(webhook_url, allowed_hosts) if webhook_url else None
     if choice.is_enabled and checked is None and setting.target_encrypted is None:
-        raise ChannelSettingsError("Paste a webhook URL to turn Slack on.", field="webhook_url")
+        raise ChannelSettingsError(N_("Paste a webhook URL to turn Slack on."), field="webhook_url")
     if checked is not None:
         setting.target_encrypted = vault.encrypt(checked)
         setting.consecutive_failures = 0

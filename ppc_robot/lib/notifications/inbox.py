@@ -12,6 +12,7 @@ from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import (
     ClientAccount,
     Job,
@@ -171,13 +172,13 @@ def snooze_type(
     """
     now = now or utcnow()
     if not timedelta(0) < duration <= SNOOZE_MAX:
-        raise SnoozeError("Snooze for at least a minute and at most a year.")
+        raise SnoozeError(N_("Snooze for at least a minute and at most a year."))
     if target == "job" and notification.job_id is not None:
         where = {"job_id": notification.job_id}
     elif target == "client_account" and notification.client_account_id is not None:
         where = {"client_account_id": notification.client_account_id}
     else:
-        raise SnoozeError("This notification is not about such an account or job.")
+        raise SnoozeError(N_("This notification is not about such an account or job."))
     snooze = NotificationSnooze(user_id=notification.user_id, category=notification.category,
                                 code=notification.code, until=now + duration, **where)
     session.add(snooze)

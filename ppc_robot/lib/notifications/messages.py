@@ -13,10 +13,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.i18n import N_, locale_or_default, translate, translations_for
 from ppc_robot.lib.mail import Mail
 from ppc_robot.lib.models import ClientAccount, Job, Notification, ServiceAccount, User
 from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES
 from ppc_robot.lib.notifications.slack import SLACK_TEXT_MAX, Mrkdwn, clip, link
+from ppc_robot.lib.notifications.translated import (
+    category_names,
+    level_name,
+    translated_message,
+    translated_title,
+)
 from ppc_robot.lib.times import named_local_text
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
@@ -74,16 +81,24 @@ def describe(session: Session, notifications: Sequence[Notification], base_url: 
     ]
 
 
-@lru_cache(maxsize=4)
-def _environment(templates: Path) -> Environment:
+@lru_cache(maxsize=8)
+def _environment(templates: Path, locale: str) -> Environment:
+    """The mail templates speaking `locale`: one environment per language, so that worker
+    threads writing to different users never share the installed translations."""
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.globals["category_names"] = CATEGORY_NAMES
+    env.install_gettext_translations(translations_for(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        category_names=category_names(locale), locale=locale,
+        notification_title=lambda n: translated_title(n, locale),
+        notification_message=lambda n: translated_message(n, locale),
+        level_name=lambda level: level_name(level, locale))
     return env
 
 
@@ -94,8 +109,9 @@ def _zone(user: User) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _render_pair(name: str, templates: Path, **context: object) -> tuple[str, str]:
-    env = _environment(templates)
+def _render_pair(name: str, templates: Path, locale: str,
+                 **context: object) -> tuple[str, str]:
+    env = _environment(templates, locale)
     text = env.get_template(f"email/notifications/{name}.txt").render(**context)
     html = env.get_template(f"email/notifications/{name}.html").render(**context)
     return text, html
@@ -120,10 +136,12 @@ def immediate_mail(
     user: User, item: Described, base_url: str, *, message_id: str, templates: Path = TEMPLATES
 ) -> Mail:
     """One notification as its own mail."""
-    text, html = _render_pair("immediate", templates, user=user, item=item, base_url=base_url,
-                              localtime=_localtime(user))
-    level = item.notification.level.value.capitalize()
-    return Mail(user.email, _subject(f"[PPC Robot] {level}: {item.notification.message}"), text, html,
+    locale = locale_or_default(user.locale)
+    text, html = _render_pair("immediate", templates, locale, user=user, item=item,
+                              base_url=base_url, localtime=_localtime(user))
+    level = level_name(item.notification.level, locale).capitalize()
+    message = translated_message(item.notification, locale)
+    return Mail(user.email, _subject(f"[PPC Robot] {level}: {message}"), text, html,
                 message_id=message_id)
 
 
@@ -154,18 +172,22 @@ def digest_mail(
 ) -> Mail:
     """The day's notifications in one mail, grouped by account and job."""
     groups = group_for_digest(items)
-    text, html = _render_pair("digest", templates, user=user, groups=groups, day=day,
+    locale = locale_or_default(user.locale)
+    text, html = _render_pair("digest", templates, locale, user=user, groups=groups, day=day,
                               count=len(items), base_url=base_url.rstrip("/"),
                               localtime=_localtime(user))
-    noun = "notification" if len(items) == 1 else "notifications"
-    return Mail(user.email, f"[PPC Robot] Daily digest for {day:%Y-%m-%d}: {len(items)} {noun}",
+    subject = translations_for(locale).ngettext(
+        "[PPC Robot] Daily digest for %(day)s: %(num)d notification",
+        "[PPC Robot] Daily digest for %(day)s: %(num)d notifications", len(items))
+    return Mail(user.email, subject % {"day": f"{day:%Y-%m-%d}", "num": len(items)},
                 text, html, message_id=message_id)
 
 
 def channel_test_mail(user: User, base_url: str, *, templates: Path = TEMPLATES) -> Mail:
     """A mail that proves the channel works."""
-    text, html = _render_pair("test", templates, user=user, base_url=base_url.rstrip("/"))
-    return Mail(user.email, "[PPC Robot] Test message", text, html)
+    locale = locale_or_default(user.locale)
+    text, html = _render_pair("test", templates, locale, user=user, base_url=base_url.rstrip("/"))
+    return Mail(user.email, translate(N_("[PPC Robot] Test message"), locale), text, html)
 
 
 def slack_payload(item: Described) -> dict:

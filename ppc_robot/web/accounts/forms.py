@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField
 from wtforms.validators import InputRequired, Length, Optional
@@ -28,9 +29,9 @@ class SklikLinkForm(FlaskForm):
     """Link (or re-authorise) a Sklik login with its API token."""
 
     token = PasswordField(
-        "API token",
-        [InputRequired(message="Paste the API token from Sklik."), Length(max=500)],
-        description="Sklik → account settings → API. It is stored encrypted and never shown again.",
+        _l("API token"),
+        [InputRequired(message=_l("Paste the API token from Sklik.")), Length(max=500)],
+        description=_l("Sklik → account settings → API. It is stored encrypted and never shown again."),
     )
 
 
@@ -38,7 +39,7 @@ class UnlinkForm(FlaskForm):
     """Unlink a login; its client accounts are kept as history or removed."""
 
     client_accounts = RadioField(
-        "Its client accounts",
+        _l("Its client accounts"),
         choices=[("keep", "Keep them as history (reports can still show them)"),
                  ("remove", "Remove them (those still used by jobs are only marked removed)")],
         default="keep", validators=[InputRequired()],
@@ -52,11 +53,11 @@ class ClientAccountFilterForm(FlaskForm):
         csrf = False
 
     # Blank (a space, a tab) is "any", as an empty value is.
-    platform = SelectField("Platform", validators=[Optional()], filters=[_strip])
-    service_account_id = SelectField("Login", validators=[Optional()], filters=[_strip])
-    tag_id = SelectField("Tag", validators=[Optional()], filters=[_strip])
-    status = SelectField("Status", validators=[Optional()], filters=[_strip])
-    client_id = SelectField("Client", validators=[Optional()], filters=[_strip])
+    platform = SelectField(_l("Platform"), validators=[Optional()], filters=[_strip])
+    service_account_id = SelectField(_l("Login"), validators=[Optional()], filters=[_strip])
+    tag_id = SelectField(_l("Tag"), validators=[Optional()], filters=[_strip])
+    status = SelectField(_l("Status"), validators=[Optional()], filters=[_strip])
+    client_id = SelectField(_l("Client"), validators=[Optional()], filters=[_strip])
 
     def __init__(self, logins: Sequence[ServiceAccount], tags: Sequence[ClientAccountTag],
                  clients: Sequence[Client], **kwargs: Any) -> None:
@@ -72,9 +73,9 @@ class ClientAccountFilterForm(FlaskForm):
 class BulkTagForm(FlaskForm):
     """Add a tag to, or take it off, the ticked client accounts."""
 
-    client_account_ids = IdCheckboxesField("Client accounts", validate_choice=False)
-    tag_id = IdField("Tag", validators=[InputRequired()])
-    action = SelectField("Action", choices=[("add", "Add tag"), ("remove", "Remove tag")],
+    client_account_ids = IdCheckboxesField(_l("Client accounts"), validate_choice=False)
+    tag_id = IdField(_l("Tag"), validators=[InputRequired()])
+    action = SelectField(_l("Action"), choices=[("add", "Add tag"), ("remove", "Remove tag")],
                          validators=[InputRequired()])
 
     def __init__(self, accounts: Sequence[ClientAccount], tags: Sequence[ClientAccountTag],
@@ -87,8 +88,8 @@ class BulkTagForm(FlaskForm):
 class ClientAccountForm(FlaskForm):
     """The tags and the client of one client account."""
 
-    tag_ids = IdCheckboxesField("Tags")
-    client_id = IdField("Client")
+    tag_ids = IdCheckboxesField(_l("Tags"))
+    client_id = IdField(_l("Client"))
 
     def __init__(self, tags: Sequence[ClientAccountTag], clients: Sequence[Client],
                  **kwargs: Any) -> None:

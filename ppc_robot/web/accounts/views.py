@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.accounts import (
@@ -100,7 +101,7 @@ def link_sandbox() -> ResponseReturnValue:
                                          vault=current_vault(), settings=current_settings())
     db.session.commit()
     wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
-    flash(f"Sandbox linked: {result.summary()}", "success")
+    flash(_('Sandbox linked: %(summary)s', summary=result.summary()), "success")
     return redirect(url_for(".show", service_account_id=login.id))
 
 
@@ -115,11 +116,11 @@ def link_sklik() -> ResponseReturnValue:
         except PpcRobotError as exc:
             db.session.rollback()
             refused_link(Platform.SKLIK, exc)
-            form.token.errors.append(str(exc))
+            form.token.errors.append(_(str(exc)))
         else:
             db.session.commit()
             wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
-            flash(f"Sklik login “{login.name}” linked: {result.summary()}", "success")
+            flash(_('Sklik login “%(name)s” linked: %(summary)s', name=login.name, summary=result.summary()), "success")
             return redirect(url_for(".show", service_account_id=login.id))
     html = render_template("accounts/link_sklik.html", form=form)
     return html, 422 if form.errors else 200
@@ -180,9 +181,9 @@ def sync(service_account_id: int) -> ResponseReturnValue:
                                   settings=current_settings())
     db.session.commit()
     if result.ok:
-        flash(f"Client accounts synced: {result.summary()}", "success")
+        flash(_('Client accounts synced: %(summary)s', summary=result.summary()), "success")
     else:
-        flash(f"Sync failed: {result.error} The client accounts were left as they were.",
+        flash(_('Sync failed: %(error)s The client accounts were left as they were.', error=result.error),
               "danger")
     return redirect(url_for(".show", service_account_id=login.id))
 
@@ -193,7 +194,7 @@ def refresh_statistics(service_account_id: int) -> ResponseReturnValue:
     count = request_refresh(db.session(), login.id, utcnow())
     db.session.commit()
     wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
-    flash(f"Statistics of {count} client accounts will be updated in a moment.", "success")
+    flash(_('Statistics of %(count)s client accounts will be updated in a moment.', count=count), "success")
     return redirect(url_for(".show", service_account_id=login.id))
 
 
@@ -245,14 +246,18 @@ def bulk_tag() -> ResponseReturnValue:
         tag = owned(ClientAccountTag, form.tag_id.data)
         accounts = owned_client_accounts(session, current_user, form.client_account_ids.data)
         if not accounts:
-            flash("Tick at least one client account.", "warning")
+            flash(_("Tick at least one client account."), "warning")
         else:
             changed = tag_client_accounts(session, accounts, tag, add=form.action.data == "add")
             db.session.commit()
-            verb = "added to" if form.action.data == "add" else "removed from"
-            flash(f"Tag “{tag.name}” {verb} {changed} client account(s).", "success")
+            if form.action.data == "add":
+                flash(_("Tag “%(name)s” added to %(changed)s client account(s).",
+                        name=tag.name, changed=changed), "success")
+            else:
+                flash(_("Tag “%(name)s” removed from %(changed)s client account(s).",
+                        name=tag.name, changed=changed), "success")
     else:
-        flash("Choose a tag and an action.", "warning")
+        flash(_("Choose a tag and an action."), "warning")
     return redirect(request.referrer if _is_our_list(request.referrer)
                     else url_for(".client_accounts"))
 
@@ -274,7 +279,7 @@ def edit_client_account(client_account_id: int) -> ResponseReturnValue:
         set_client_account_tags(session, account, chosen)
         account.client_id = owned(Client, form.client_id.data).id if form.client_id.data else None
         db.session.commit()
-        flash(f"“{account.name}” saved.", "success")
+        flash(_('“%(name)s” saved.', name=account.name), "success")
         return redirect(url_for(".client_accounts"))
     html = render_template("accounts/edit_client_account.html", form=form, account=account)
     return html, 422 if form.errors else 200

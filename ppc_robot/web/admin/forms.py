@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -21,30 +22,30 @@ PLAN_NAME_MAX = 64
 class PlanForm(FlaskForm):
     """A plan's name and limits; an empty maximum means unlimited."""
 
-    name = StringField("Name", [InputRequired(), Length(max=PLAN_NAME_MAX)],
+    name = StringField(_l("Name"), [InputRequired(), Length(max=PLAN_NAME_MAX)],
                        filters=[strip_whitespace])
-    max_jobs = BoundedIntegerField("Maximum jobs", [Optional()], bound=PLAN_LIMIT,
-                                   description="Empty: unlimited.")
-    max_client_accounts = BoundedIntegerField("Maximum linked client accounts", [Optional()],
-                                              bound=PLAN_LIMIT, description="Empty: unlimited.")
+    max_jobs = BoundedIntegerField(_l("Maximum jobs"), [Optional()], bound=PLAN_LIMIT,
+                                   description=_l("Empty: unlimited."))
+    max_client_accounts = BoundedIntegerField(_l("Maximum linked client accounts"), [Optional()],
+                                              bound=PLAN_LIMIT, description=_l("Empty: unlimited."))
     min_schedule_interval_minutes = BoundedIntegerField(
-        "Shortest schedule interval (minutes)", [InputRequired()], bound=INTERVAL_MINUTES,
+        _l("Shortest schedule interval (minutes)"), [InputRequired()], bound=INTERVAL_MINUTES,
         default=60,
     )
-    allows_slack = BooleanField("Slack notifications allowed", default=True)
-    max_invites = BoundedIntegerField("Invites a user may send", [InputRequired()],
+    allows_slack = BooleanField(_l("Slack notifications allowed"), default=True)
+    max_invites = BoundedIntegerField(_l("Invites a user may send"), [InputRequired()],
                                       bound=PLAN_LIMIT, default=0)
-    is_default = BooleanField("Default plan for new users")
+    is_default = BooleanField(_l("Default plan for new users"))
 
 
 class UserPlanForm(FlaskForm):
     """Put a user on a plan (there is no payment processor)."""
 
-    plan_id = IdField("Plan", validators=[InputRequired()])
-    status = SelectField("Status", choices=[(s.value, s.value.replace("_", " "))
+    plan_id = IdField(_l("Plan"), validators=[InputRequired()])
+    status = SelectField(_l("Status"), choices=[(s.value, s.value.replace("_", " "))
                                             for s in SubscriptionStatus],
                          default=SubscriptionStatus.ACTIVE.value)
-    period_end = DateField("Period ends", [Optional()], description="Empty: open-ended.")
+    period_end = DateField(_l("Period ends"), [Optional()], description=_l("Empty: open-ended."))
 
     def __init__(self, plans: Sequence[Plan], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -54,10 +55,10 @@ class UserPlanForm(FlaskForm):
 class AdminInviteForm(FlaskForm):
     """Invite an address, optionally onto a plan."""
 
-    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)],
+    email = EmailField(_l("E-mail"), [InputRequired(), Length(max=EMAIL_MAX)],
                        filters=[strip_whitespace])
-    plan_id = IdField("Plan", default=0,
-                          description="The trial runs on this plan.")
+    plan_id = IdField(_l("Plan"), default=0,
+                          description=_l("The trial runs on this plan."))
 
     def __init__(self, plans: Sequence[Plan], **kwargs: Any) -> None:
         super().__init__(**kwargs)

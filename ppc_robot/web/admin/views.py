@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.admin import (
@@ -97,14 +98,17 @@ def user_active(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         if person.id == current_user.id:
-            flash("You cannot deactivate yourself.", "danger")
+            flash(_("You cannot deactivate yourself."), "danger")
         else:
             set_user_active(db.session(), person, not person.is_active)
             _audit("user.activate" if person.is_active else "user.deactivate", person,
                    email=person.email)
             db.session.commit()
-            state = "active again" if person.is_active else "deactivated; his data is kept"
-            flash(f"{person.email} is {state}.", "success")
+            if person.is_active:
+                flash(_("%(email)s is active again.", email=person.email), "success")
+            else:
+                flash(_("%(email)s is deactivated; his data is kept.", email=person.email),
+                      "success")
     return redirect(url_for(".user", user_id=person.id))
 
 
@@ -113,15 +117,17 @@ def user_admin(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         if person.id == current_user.id:
-            flash("You cannot change your own admin rights.", "danger")
+            flash(_("You cannot change your own admin rights."), "danger")
         else:
             person.is_admin = not person.is_admin
             end_sessions(person)  # a change of privilege starts a new session
             _audit("user.make_admin" if person.is_admin else "user.remove_admin", person,
                    email=person.email)
             db.session.commit()
-            flash(f"{person.email} is {'now' if person.is_admin else 'no longer'} an admin.",
-                  "success")
+            if person.is_admin:
+                flash(_("%(email)s is now an admin.", email=person.email), "success")
+            else:
+                flash(_("%(email)s is no longer an admin.", email=person.email), "success")
     return redirect(url_for(".user", user_id=person.id))
 
 
@@ -139,9 +145,9 @@ def user_plan(user_id: int) -> ResponseReturnValue:
         _audit("user.change_plan", person, email=person.email, plan=plan.name,
                status=form.status.data)
         db.session.commit()
-        flash(f"{person.email} is on the plan “{plan.name}” ({form.status.data}).", "success")
+        flash(_('%(email)s is on the plan “%(name)s” (%(data)s).', email=person.email, name=plan.name, data=form.status.data), "success")
     else:
-        flash("Choose a plan and a status.", "danger")
+        flash(_("Choose a plan and a status."), "danger")
     return redirect(url_for(".user", user_id=person.id))
 
 
@@ -157,13 +163,13 @@ def plan_create() -> ResponseReturnValue:
         try:
             plan = save_plan(db.session(), None, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         except OutOfRangeError as exc:
-            form[exc.field].errors.append(str(exc))
+            form[exc.field].errors.append(_(str(exc)))
         else:
             _audit("plan.create", plan, name=plan.name)
             db.session.commit()
-            flash(f"Plan “{plan.name}” created.", "success")
+            flash(_('Plan “%(name)s” created.', name=plan.name), "success")
             return redirect(url_for(".plans"))
     html = render_template("admin/plan_form.html", form=form, plan=None)
     return html, 422 if form.errors else 200
@@ -177,14 +183,14 @@ def plan_edit(plan_id: int) -> ResponseReturnValue:
         try:
             save_plan(db.session(), plan, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         except OutOfRangeError as exc:
-            form[exc.field].errors.append(str(exc))
+            form[exc.field].errors.append(_(str(exc)))
         else:
             _audit("plan.edit", plan, **{f: form[f].data for f in PLAN_FIELDS})
             over = users_over_limits(db.session(), plan)
             db.session.commit()
-            flash(f"Plan “{plan.name}” saved.", "success")
+            flash(_('Plan “%(name)s” saved.', name=plan.name), "success")
             if over:
                 flash("Saved below current usage: " + " ".join(over), "warning")
             return redirect(url_for(".plans"))
@@ -208,16 +214,16 @@ def invites() -> ResponseReturnValue:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl(), plan=plan)
         except PendingInviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
             pending = exc.invite
         except InviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
         else:
             _audit("invite.create", invite, email=invite.email)
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(f"Invite sent to {invite.email}.", "success")
+                flash(_('Invite sent to %(email)s.', email=invite.email), "success")
             return redirect(url_for(".invites"))
     rows = [(invite, invite_status(invite)) for invite in all_invites(db.session())]
     html = render_template("admin/invites.html", form=form, rows=rows, pending=pending,
@@ -232,11 +238,11 @@ def invite_revoke(invite_id: int) -> ResponseReturnValue:
         try:
             revoke_invite(db.session(), invite)
         except InviteError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             _audit("invite.revoke", invite, email=invite.email)
             db.session.commit()
-            flash(f"The invite of {invite.email} is revoked.", "success")
+            flash(_('The invite of %(email)s is revoked.', email=invite.email), "success")
     return redirect(url_for(".invites"))
 
 
@@ -247,13 +253,13 @@ def invite_resend(invite_id: int) -> ResponseReturnValue:
         try:
             token = renew_invite(db.session(), invite, ttl=_invite_ttl())
         except InviteError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             _audit("invite.resend", invite, email=invite.email)
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(f"Invite sent to {invite.email} again; the older link no longer works.",
+                flash(_('Invite sent to %(email)s again; the older link no longer works.', email=invite.email),
                       "success")
     return redirect(url_for(".invites"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length
@@ -13,23 +14,23 @@ from ppc_robot.lib.passwords import PASSWORD_MAX
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)])
-    password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)])
+    email = EmailField(_l("E-mail"), [InputRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField(_l("Password"), [InputRequired(), Length(max=PASSWORD_MAX)])
 
 
 class PasswordForgotForm(FlaskForm):
     """The address to send a reset link to."""
 
-    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)])
+    email = EmailField(_l("E-mail"), [InputRequired(), Length(max=EMAIL_MAX)])
 
 
 class PasswordResetForm(FlaskForm):
     """A new password, twice."""
 
-    password = PasswordField("New password", [InputRequired(), Length(max=PASSWORD_MAX)],
-                             description="At least 12 characters.")
-    confirm = PasswordField("Repeat the new password",
-                            [InputRequired(), EqualTo("password", "The passwords differ.")])
+    password = PasswordField(_l("New password"), [InputRequired(), Length(max=PASSWORD_MAX)],
+                             description=_l("At least 12 characters."))
+    confirm = PasswordField(_l("Repeat the new password"),
+                            [InputRequired(), EqualTo(_l("password"), _l("The passwords differ."))])
 
 
 class EmailConfirmForm(FlaskForm):

@@ -6,6 +6,8 @@ import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from ppc_robot.lib.mail import MailError
@@ -90,7 +92,7 @@ def logout() -> ResponseReturnValue:
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -105,8 +107,8 @@ def forgot() -> ResponseReturnValue:
         if found is not None:
             user, token = found
             try:
-                send_template(user.email, "password_reset", "Choose a new PPC Robot password",
-                              user=user, link=external_url("auth.reset_link", token=token))
+                send_template(user.email, "password_reset", _l("Choose a new PPC Robot password"),
+                              locale=user.locale, user=user, link=external_url("auth.reset_link", token=token))
             except MailError:
                 logger.exception("the reset mail for user %s could not be sent", user.id)
         flash(RESET_SENT, "info")
@@ -141,11 +143,11 @@ def reset() -> ResponseReturnValue:
         except InvalidLinkError:
             return invalid_link()
         except PasswordPolicyError as exc:
-            form.password.errors.append(str(exc))
+            form.password.errors.append(_(str(exc)))
         else:
             db.session.commit()
             session.pop("reset_token", None)
-            flash("Your password is changed. Log in with it.", "success")
+            flash(_("Your password is changed. Log in with it."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200
 
@@ -169,10 +171,10 @@ def email_confirm() -> ResponseReturnValue:
         except InvalidLinkError:
             return invalid_link()
         except AccountError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
             return redirect(url_for("auth.login"))
         db.session.commit()
-        flash(f"Your address is now {user.email}.", "success")
+        flash(_('Your address is now %(email)s.', email=user.email), "success")
         return redirect(url_for("settings.index" if current_user.is_authenticated else "auth.login"))
     try:
         new_email = check_email_token(db.session(), session.get("email_token", ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -64,13 +65,13 @@ def _form_page(client: Client, template: str) -> ResponseReturnValue:
                         pacing_tolerance=form.pacing_tolerance.data, client_accounts=chosen)
         except ClientError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         except OutOfRangeError as exc:
             db.session.rollback()
-            form[exc.field].errors.append(str(exc))
+            form[exc.field].errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Client “{client.name}” saved.", "success")
+            flash(_('Client “%(name)s” saved.', name=client.name), "success")
             if moved:
                 flash(moved, "info")
             return redirect(url_for(".show", client_id=client.id))
@@ -96,6 +97,6 @@ def delete(client_id: int) -> ResponseReturnValue:
         name = client.name
         delete_client(db.session(), client)
         db.session.commit()
-        flash(f"Client “{name}” deleted; its client accounts are kept.", "success")
+        flash(_('Client “%(name)s” deleted; its client accounts are kept.', name=name), "success")
         return redirect(url_for(".index"))
     return render_template("clients/delete.html", form=form, client=client)

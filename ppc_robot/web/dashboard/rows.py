@@ -11,25 +11,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import render_template
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from ppc_robot.lib.dashboard import Figures, PerformanceLine, PerformanceTable, Signals
 from ppc_robot.lib.models import ClientAccountTag
 from ppc_robot.lib.pacing import Pacing
 from ppc_robot.web.filters import money, percent, ratio, sparkline_points, template_url_for
+from ppc_robot.web.i18n import current_locale
 
 DASH = "—"
 
 
 def _pacing_bar(pacing: Pacing, currency: str) -> str:
     if pacing.budget is None or pacing.spent_share is None or pacing.expected is None:
-        return '<span class="text-muted small pacing-none">no budget</span>'
+        return f'<span class="text-muted small pacing-none">{escape(_("no budget"))}</span>'
     spent = float(pacing.spent_share)
     scale = min(max(100.0, spent), 200.0)
     fill = min(spent, scale) / scale * 100
     mark = float(pacing.expected_share) / scale * 100
-    label = escape(f"{money(pacing.spend, currency)} of {money(pacing.budget, currency)}; "
-                   f"pro-rated to yesterday {money(pacing.expected, currency)}")
+    label = escape(_("%(spend)s of %(budget)s; pro-rated to yesterday %(expected)s",
+                     spend=money(pacing.spend, currency), budget=money(pacing.budget, currency),
+                     expected=money(pacing.expected, currency)))
     return (f'<svg class="pacing-bar" viewBox="0 0 100 12" preserveAspectRatio="none" role="img" '
             f'aria-label="{label}"><title>{label}</title>'
             f'<rect class="pacing-track" x="0" y="2" width="100" height="8"/>'
@@ -58,10 +61,10 @@ def _budget(line: PerformanceLine) -> str:
     if line.pacing.budget is not None:
         return money(line.pacing.budget)
     if line.budget_elsewhere and line.client is not None:
-        currency = escape(line.client.currency)
-        return (f'<span class="text-muted small" title="The budget is in {currency}">'
-                f'in {currency}</span>')
-    return '<span class="text-muted small">no budget</span>'
+        title = escape(_("the budget is in %(currency)s", currency=line.client.currency))
+        return (f'<span class="text-muted small" title="{title}">'
+                f'{escape(_("in %(currency)s", currency=line.client.currency))}</span>')
+    return f'<span class="text-muted small">{escape(_("no budget"))}</span>'
 
 
 def performance_rows(lines: Sequence[PerformanceLine], series_label: str) -> Markup:
@@ -75,7 +78,8 @@ def performance_rows(lines: Sequence[PerformanceLine], series_label: str) -> Mar
             who = f'<a href="{url}">{name}</a>'
         else:
             who = f'<span class="text-muted">{name}</span>'
-        empty = "" if line.has_data else ' <span class="text-muted small">no statistics yet</span>'
+        empty = "" if line.has_data else (
+            f' <span class="text-muted small">{escape(_("no statistics yet"))}</span>')
         spark = escape(f"{series_label}, {line.currency}")
         rows.append(
             f'<tr class="performance-line" data-currency="{currency}">'
@@ -106,7 +110,7 @@ def _ascii(html: str) -> Markup:
 def performance_table_rows(table: PerformanceTable, series_label: str) -> Markup:
     """`performance_rows` of the table's lines, drawn once per table: a table reused from the
     dashboard's cache keeps its rows with it (its lines, and so its rows, never change)."""
-    key = f"rows:{series_label}"
+    key = f"rows:{series_label}:{current_locale()}"
     rows = table.fragments.get(key)
     if rows is None:
         rows = table.fragments[key] = _ascii(performance_rows(table.lines, series_label))
@@ -116,7 +120,7 @@ def performance_table_rows(table: PerformanceTable, series_label: str) -> Markup
 def performance_body(table: PerformanceTable, tag: ClientAccountTag | None) -> Markup:
     """The charts and the table of the dashboard (`dashboard/_performance_body.html`), drawn
     once per table: a table reused from the dashboard's cache (computed for one tag) keeps it."""
-    key = f"body:{tag.id if tag is not None else ''}"
+    key = f"body:{tag.id if tag is not None else ''}:{current_locale()}"
     body = table.fragments.get(key)
     if body is None:
         body = table.fragments[key] = _ascii(render_template(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
@@ -22,10 +23,10 @@ class FolderForm(FlaskForm):
     """Create or rename a folder."""
 
     name = StringField(
-        "Name",
-        [InputRequired(message="Give the folder a name."), Length(max=FOLDER_NAME_MAX)],
+        _l("Name"),
+        [InputRequired(message=_l("Give the folder a name.")), Length(max=FOLDER_NAME_MAX)],
         filters=[strip_whitespace],
-        description="Shown in the tree and in breadcrumbs.",
+        description=_l("Shown in the tree and in breadcrumbs."),
     )
 
 
@@ -36,7 +37,7 @@ class FolderMoveForm(FlaskForm):
     lib, which refuses it with a message, and a foreign id is answered 404 by the view.
     """
 
-    target_id = IdField("Move into", validators=[InputRequired()], validate_choice=False)
+    target_id = IdField(_l("Move into"), validators=[InputRequired()], validate_choice=False)
 
     def __init__(
         self, tree: Sequence[tuple[Folder, int]], blocked: set[int], **kwargs: Any
@@ -51,4 +52,4 @@ class FolderMoveForm(FlaskForm):
 class FolderDeleteForm(FlaskForm):
     """Delete a folder, optionally moving its contents to the parent."""
 
-    move_contents_up = BooleanField("Move its sub-folders and jobs to the parent folder")
+    move_contents_up = BooleanField(_l("Move its sub-folders and jobs to the parent folder"))

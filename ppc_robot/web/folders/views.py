@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.folders import (
@@ -84,10 +85,10 @@ def create(folder_id: int) -> ResponseReturnValue:
             folder = create_folder(db.session(), parent, form.name.data)
         except FolderError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Folder “{folder.name}” created.", "success")
+            flash(_('Folder “%(name)s” created.', name=folder.name), "success")
             return redirect(url_for(".show", folder_id=folder.id))
     path = ancestors(db.session(), parent)
     html = render_template("folders/create.html", form=form, parent=parent, path=path)
@@ -103,10 +104,10 @@ def rename(folder_id: int) -> ResponseReturnValue:
             rename_folder(db.session(), folder, form.name.data)
         except FolderError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc))
+            form.name.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Folder renamed to “{folder.name}”.", "success")
+            flash(_('Folder renamed to “%(name)s”.', name=folder.name), "success")
             return redirect(url_for(".show", folder_id=folder.id))
     path = ancestors(db.session(), folder)
     html = render_template("folders/rename.html", form=form, folder=folder, path=path)
@@ -124,10 +125,10 @@ def move(folder_id: int) -> ResponseReturnValue:
             move_folder(session, folder, target)
         except FolderError as exc:
             db.session.rollback()
-            form.target_id.errors.append(str(exc))
+            form.target_id.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Folder “{folder.name}” moved into “{target.name}”.", "success")
+            flash(_('Folder “%(name)s” moved into “%(name2)s”.', name=folder.name, name2=target.name), "success")
             return redirect(url_for(".show", folder_id=folder.id))
     path = ancestors(session, folder)
     html = render_template("folders/move.html", form=form, folder=folder, path=path)
@@ -145,10 +146,10 @@ def delete(folder_id: int) -> ResponseReturnValue:
             delete_folder(db.session(), folder, move_contents_up=form.move_contents_up.data)
         except FolderError as exc:
             db.session.rollback()
-            form.move_contents_up.errors.append(str(exc))
+            form.move_contents_up.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Folder “{name}” deleted.", "success")
+            flash(_('Folder “%(name)s” deleted.', name=name), "success")
             return redirect(url_for(".show", folder_id=parent_id))
     path = ancestors(db.session(), folder)
     html = render_template("folders/delete.html", form=form, folder=folder, path=path)

@@ -6,13 +6,17 @@ from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from ppc_robot.lib.notifications import BY_KEY, CATEGORY_NAMES, TYPES
+from ppc_robot.lib.notifications.translated import translated_type
+from ppc_robot.web.i18n import current_locale
 
 bp = Blueprint("help", __name__, url_prefix="/help")
 
 
 @bp.route("/notifications/")
 def notifications() -> ResponseReturnValue:
-    by_category = {number: [t for t in TYPES if t.category == number] for number in sorted(CATEGORY_NAMES)}
+    locale = current_locale()
+    by_category = {number: [translated_type(t, locale) for t in TYPES if t.category == number]
+                   for number in sorted(CATEGORY_NAMES)}
     return render_template("help/notifications.html", by_category=by_category)
 
 
@@ -21,4 +25,5 @@ def notification_type(category: int, code: int) -> ResponseReturnValue:
     kind = BY_KEY.get((category, code))
     if kind is None:
         abort(404)
-    return render_template("help/notification_type.html", kind=kind)
+    return render_template("help/notification_type.html",
+                           kind=translated_type(kind, current_locale()))

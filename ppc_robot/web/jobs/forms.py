@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -40,22 +41,22 @@ from ppc_robot.lib.schedules import WEEKDAY_NAMES, JobSchedule, time_zone_names
 from ppc_robot.web.folders.forms import strip_whitespace
 
 SCHEDULE_KINDS = [
-    (ScheduleKind.MANUAL.value, "Only when started by hand"),
-    (ScheduleKind.HOURLY.value, "Every hour"),
-    (ScheduleKind.DAILY.value, "Every day"),
-    (ScheduleKind.WEEKLY.value, "Weekly on chosen days"),
-    (ScheduleKind.MONTHLY.value, "Monthly on a day"),
-    (ScheduleKind.CRON.value, "Cron expression"),
+    (ScheduleKind.MANUAL.value, _l("Only when started by hand")),
+    (ScheduleKind.HOURLY.value, _l("Every hour")),
+    (ScheduleKind.DAILY.value, _l("Every day")),
+    (ScheduleKind.WEEKLY.value, _l("Weekly on chosen days")),
+    (ScheduleKind.MONTHLY.value, _l("Monthly on a day")),
+    (ScheduleKind.CRON.value, _l("Cron expression")),
 ]
 OUTPUT_TYPES = [
-    (OutputType.XLSX.value, "Excel workbook (XLSX)"),
-    (OutputType.CSV.value, "CSV file"),
-    (OutputType.GOOGLE_SHEETS.value, "Google Sheet"),
+    (OutputType.XLSX.value, _l("Excel workbook (XLSX)")),
+    (OutputType.CSV.value, _l("CSV file")),
+    (OutputType.GOOGLE_SHEETS.value, _l("Google Sheet")),
 ]
 LEVELS = [
-    (JobLevel.CLIENT_ACCOUNT.value, "Chosen client accounts"),
-    (JobLevel.SERVICE_ACCOUNT.value, "Every account of a login"),
-    (JobLevel.CLIENT.value, "Every account of a client"),
+    (JobLevel.CLIENT_ACCOUNT.value, _l("Chosen client accounts")),
+    (JobLevel.SERVICE_ACCOUNT.value, _l("Every account of a login")),
+    (JobLevel.CLIENT.value, _l("Every account of a client")),
 ]
 NEW_DEFINITION = 0
 NOTHING_CHOSEN = 0
@@ -74,18 +75,18 @@ def _ids(values: Any) -> list[int]:
 class ScheduleForm(Form):
     """The schedule fields: part of the job editor, and alone its live preview (a GET)."""
 
-    schedule_kind = SelectField("Runs", choices=SCHEDULE_KINDS, default="manual")
-    schedule_minute = BoundedIntegerField("At minute", [Optional()], bound=MINUTE, default=0)
-    schedule_time = StringField("At", filters=[strip_whitespace], default="07:00",
-                                description="HH:MM in the job's time zone.")
+    schedule_kind = SelectField(_l("Runs"), choices=SCHEDULE_KINDS, default="manual")
+    schedule_minute = BoundedIntegerField(_l("At minute"), [Optional()], bound=MINUTE, default=0)
+    schedule_time = StringField(_l("At"), filters=[strip_whitespace], default="07:00",
+                                description=_l("HH:MM in the job's time zone."))
     schedule_weekdays = SelectMultipleField(
-        "On", coerce=int, choices=list(enumerate(WEEKDAY_NAMES))
+        _l("On"), coerce=int, choices=list(enumerate(WEEKDAY_NAMES))
     )
-    schedule_day = BoundedIntegerField("Day of the month", [Optional()], bound=DAY_OF_MONTH,
+    schedule_day = BoundedIntegerField(_l("Day of the month"), [Optional()], bound=DAY_OF_MONTH,
                                        default=1)
-    schedule_cron = StringField("Cron expression", filters=[strip_whitespace],
-                                description="Minute hour day-of-month month day-of-week.")
-    time_zone = SelectField("Time zone", validate_choice=False)
+    schedule_cron = StringField(_l("Cron expression"), filters=[strip_whitespace],
+                                description=_l("Minute hour day-of-month month day-of-week."))
+    time_zone = SelectField(_l("Time zone"), validate_choice=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,42 +117,43 @@ class JobForm(FlaskForm, ScheduleForm):
     so another user's id answers 404 rather than a choice error.
     """
 
-    name = StringField("Name", [InputRequired("Give the job a name."), Length(max=JOB_NAME_MAX)],
+    name = StringField(_l("Name"), [InputRequired(_l("Give the job a name.")), Length(max=JOB_NAME_MAX)],
                        filters=[strip_whitespace])
-    folder_id = IdField("Folder", validate_choice=False)
-    task_type = SelectField("Report type")
+    folder_id = IdField(_l("Folder"), validate_choice=False)
+    task_type = SelectField(_l("Report type"))
     definition_id = IdField(
-        "Definition", validate_choice=False,
-        description="A shared definition carries the report's parameters for every job using it.",
+        _l("Definition"), validate_choice=False,
+        description=_l("A shared definition carries the report's parameters for every job using it."),
     )
     definition_name = StringField(
-        "Definition name", [Optional(), Length(max=DEFINITION_NAME_MAX)], filters=[strip_whitespace],
-        description="Shown on the definitions page; empty takes the job's name.",
+        _l("Definition name"), [Optional(), Length(max=DEFINITION_NAME_MAX)], filters=[strip_whitespace],
+        description=_l("Shown on the definitions page; empty takes the job's name."),
     )
-    output_type = SelectField("Output", choices=OUTPUT_TYPES, default=OutputType.XLSX.value)
+    output_type = SelectField(_l("Output"), choices=OUTPUT_TYPES, default=OutputType.XLSX.value)
     output_path = StringField(
-        "File name pattern or spreadsheet", [Optional(), Length(max=OUTPUT_PATH_MAX)],
+        _l("File name pattern or spreadsheet"), [Optional(), Length(max=OUTPUT_PATH_MAX)],
         filters=[strip_whitespace],
-        description="A file name with {job}, {date} or {account}; for a Google Sheet its id "
-                    "or address (empty: the first run creates one).",
+        description=_l("A file name with {job}, {date} or {account}; for a Google Sheet its id "
+                    "or address (empty: the first run creates one)."),
     )
-    level = RadioField("Reads", choices=LEVELS, default=JobLevel.CLIENT_ACCOUNT.value)
-    client_account_ids = IdListField("Client accounts", validate_choice=False)
+    level = RadioField(_l("Reads"), choices=LEVELS, default=JobLevel.CLIENT_ACCOUNT.value)
+    client_account_ids = IdListField(_l("Client accounts"), validate_choice=False)
     service_account_id = IdField(
-        "Login", validate_choice=False, default=NOTHING_CHOSEN,
-        description="Every client account of the login, including new ones found at sync.",
+        _l("Login"), validate_choice=False, default=NOTHING_CHOSEN,
+        description=_l("Every client account of the login, including new ones found at sync."),
     )
     client_id = IdField(
-        "Client", validate_choice=False, default=NOTHING_CHOSEN,
-        description="Every client account grouped into the client when the job runs.",
+        _l("Client"), validate_choice=False, default=NOTHING_CHOSEN,
+        description=_l("Every client account grouped into the client when the job runs."),
     )
-    tag_ids = IdListField("Tags", validate_choice=False)
-    is_enabled = BooleanField("Enabled: runs on its schedule", default=True)
-    email_output = BooleanField("E-mail the finished output after every run")
+    tag_ids = IdListField(_l("Tags"), validate_choice=False)
+    is_enabled = BooleanField(_l("Enabled: runs on its schedule"), default=True)
+    email_output = BooleanField(_l("E-mail the finished output after every run"))
     email_recipients = TextAreaField(
-        "Recipients", [Length(max=RECIPIENTS_MAX * 260)], render_kw={"rows": 3},
-        description=f"One address per line or separated by commas, at most {RECIPIENTS_MAX}; "
-                    "empty sends it to you. Large files arrive as a download link.",
+        _l("Recipients"), [Length(max=RECIPIENTS_MAX * 260)], render_kw={"rows": 3},
+        description=_l("One address per line or separated by commas, at most %(count)s; "
+                       "empty sends it to you. Large files arrive as a download link.",
+                       count=RECIPIENTS_MAX),
     )
 
     def __init__(
@@ -166,16 +168,16 @@ class JobForm(FlaskForm, ScheduleForm):
     ) -> None:
         super().__init__(**kwargs)
         self.folder_id.choices = [(f.id, "\u2003" * depth + f.name) for f, depth in folders]
-        self.task_type.choices = [(t.name, t.label) for t in report_types()]
-        self.definition_id.choices = [(NEW_DEFINITION, "A new definition for this job")] + [
+        self.task_type.choices = [(t.name, _l(t.label)) for t in report_types()]
+        self.definition_id.choices = [(NEW_DEFINITION, _l("A new definition for this job"))] + [
             (use.definition.id, _definition_label(use)) for use in definitions
         ]
         self.client_account_ids.choices = [(a.id, a.name) for a in accounts]
         self.tag_ids.choices = [(t.id, t.name) for t in tags]
-        self.service_account_id.choices = [(NOTHING_CHOSEN, "Choose a login…")] + [
+        self.service_account_id.choices = [(NOTHING_CHOSEN, _l("Choose a login…"))] + [
             (login.id, _login_choice(login, count)) for login, count in logins
         ]
-        self.client_id.choices = [(NOTHING_CHOSEN, "Choose a client…")] + [
+        self.client_id.choices = [(NOTHING_CHOSEN, _l("Choose a client…"))] + [
             (client.id, f"{client.name} ({_accounts(count)})") for client, count in clients
         ]
 
@@ -225,14 +227,14 @@ def _definition_label(use: DefinitionUse) -> str:
 class JobBulkForm(FlaskForm):
     """An action over the jobs ticked in a list."""
 
-    job_ids = IdListField("Jobs", validate_choice=False)
+    job_ids = IdListField(_l("Jobs"), validate_choice=False)
     action = SelectField(
-        "Action",
-        choices=[("move", "Move"), ("tag", "Add tag"), ("untag", "Remove tag"),
-                 ("enable", "Enable"), ("disable", "Disable")],
+        _l("Action"),
+        choices=[("move", _l("Move")), ("tag", _l("Add tag")), ("untag", _l("Remove tag")),
+                 ("enable", _l("Enable")), ("disable", _l("Disable"))],
     )
-    tag_id = IdField("Tag", validate_choice=False, validators=[Optional()])
-    target_id = IdField("Move into", validate_choice=False, validators=[Optional()])
+    tag_id = IdField(_l("Tag"), validate_choice=False, validators=[Optional()])
+    target_id = IdField(_l("Move into"), validate_choice=False, validators=[Optional()])
     next = HiddenField()
 
 

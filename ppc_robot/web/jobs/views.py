@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.alerts.restatements import moved_runs
@@ -68,6 +69,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -135,7 +137,7 @@ def duplicate(job_id: int) -> ResponseReturnValue:
         return redirect(url_for(".show", job_id=job.id))
     copy = duplicate_job(db.session(), job)
     db.session.commit()
-    flash(f"“{copy.name}” created, disabled until you check it.", "success")
+    flash(_('“%(name)s” created, disabled until you check it.', name=copy.name), "success")
     return redirect(url_for(".edit", job_id=copy.id))
 
 
@@ -147,10 +149,10 @@ def detach(job_id: int) -> ResponseReturnValue:
             detach_job(db.session(), job)
         except JobError as exc:
             db.session.rollback()
-            flash(str(exc), "warning")
+            flash(_(str(exc)), "warning")
         else:
             db.session.commit()
-            flash("The job now has its own copy of the definition.", "success")
+            flash(_("The job now has its own copy of the definition."), "success")
     return redirect(url_for(".show", job_id=job.id))
 
 
@@ -162,7 +164,7 @@ def delete(job_id: int) -> ResponseReturnValue:
         folder_id, name = job.folder_id, job.name
         delete_job(db.session(), job)
         db.session.commit()
-        flash(f"Job “{name}” deleted.", "success")
+        flash(_('Job “%(name)s” deleted.', name=name), "success")
         return redirect(url_for("folders.show", folder_id=folder_id))
     return render_template("jobs/delete.html", job=job, form=form, path=_path(job.folder))
 
@@ -192,7 +194,7 @@ def bulk() -> ResponseReturnValue:
                 message = _apply_bulk(action, jobs, tag, target)
             except JobError as exc:
                 db.session.rollback()
-                form.job_ids.errors.append(str(exc))
+                form.job_ids.errors.append(_(str(exc)))
             else:
                 db.session.commit()
                 flash(message, "success")
@@ -236,7 +238,7 @@ def schedule_preview() -> ResponseReturnValue:
         plan = form.schedule()
         schedule = normalise_schedule(plan.kind, plan.params, plan.time_zone)
     except ScheduleError as exc:
-        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), str(exc))
+        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), _(str(exc)))
         return render_template("jobs/_schedule_preview.html", error=error)
     return render_template("jobs/_schedule_preview.html", preview=_preview(schedule))
 
@@ -292,6 +294,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
         formdata=edited_formdata(request.form, list_edit) if list_edit else formdata,
         parameters=_stored_parameters(job, editor.report_type), prefix=PARAMS_PREFIX,
     )
+    translate_form(editor.params_form)
     if request.method == "GET":
         shown = JobSchedule.of(job) if job is not None else JobSchedule(
             ScheduleKind.MANUAL, {}, form.time_zone.data or "UTC")
@@ -299,7 +302,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     if not list_edit and form.validate_on_submit():
         saved = _submit(editor)
         if saved is not None:
-            flash(f"Job “{saved.name}” saved.", "success")
+            flash(_('Job “%(name)s” saved.', name=saved.name), "success")
             warning = accounts_warning(accounts_of_job(session, saved))
             if warning:
                 flash(warning, "warning")
@@ -369,16 +372,16 @@ def _submit(editor: _Editor) -> Job | None:
         return saved
     except ScheduleError as exc:
         db.session.rollback()
-        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(str(exc))
+        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(_(str(exc)))
     except JobError as exc:
         db.session.rollback()
-        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(str(exc))
+        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(_(str(exc)))
     except ParametersError as exc:
         db.session.rollback()
         editor.param_errors = exc.errors.get("", [])
     except ReportError as exc:
         db.session.rollback()
-        form.task_type.errors.append(str(exc))
+        form.task_type.errors.append(_(str(exc)))
     return None
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import User, utcnow
-from ppc_robot.lib.models.users import EMAIL_MAX
+from ppc_robot.lib.models.users import EMAIL_MAX, LOCALES
 from ppc_robot.lib.passwords import check_password_policy, hash_password, verify_password
 from ppc_robot.lib.users import end_sessions, find_user_by_email, normalise_email
 from ppc_robot.web.membership.tokens import InvalidLinkError, hash_token, new_token
@@ -37,7 +38,7 @@ def time_zones() -> list[str]:
 
 def check_time_zone(name: str) -> str:
     if name not in available_timezones():
-        raise AccountError("Choose a time zone from the list.")
+        raise AccountError(N_("Choose a time zone from the list."))
     return name
 
 
@@ -151,7 +152,7 @@ def _set_password(session: Session, user: User, password: str) -> None:
 def change_password(session: Session, user: User, current: str, new: str) -> User:
     """Change the password when `current` is right; other sessions end (caller logs in again)."""
     if not verify_password(user.password_hash, current):
-        raise AccountError("The current password is not right.")
+        raise AccountError(N_("The current password is not right."))
     check_password_policy(new)
     _set_password(session, user, new)
     security_log.info("password changed by user %s", user.id)
@@ -162,14 +163,14 @@ def request_email_change(session: Session, user: User, password: str, new_email:
                          *, ttl: timedelta = EMAIL_CHANGE_TTL) -> str:
     """A token to mail to the new address; the address changes only once it is confirmed."""
     if not verify_password(user.password_hash, password):
-        raise AccountError("The current password is not right.")
+        raise AccountError(N_("The current password is not right."))
     new_email = normalise_email(new_email)
     if not new_email or "@" not in new_email or len(new_email) > EMAIL_MAX:
-        raise AccountError("Enter a valid e-mail address.")
+        raise AccountError(N_("Enter a valid e-mail address."))
     if new_email == user.email:
-        raise AccountError("This is your address already.")
+        raise AccountError(N_("This is your address already."))
     if find_user_by_email(session, new_email) is not None:
-        raise AccountError("Another account uses this address.")
+        raise AccountError(N_("Another account uses this address."))
     return _issue(session, user, TokenPurpose.EMAIL_CHANGE, ttl, new_email=new_email)
 
 
@@ -209,7 +210,7 @@ def confirm_email_change(session: Session, raw: str) -> User:
         raise InvalidLinkError()
     holder = find_user_by_email(session, token.new_email)
     if holder is not None and holder.id != user.id:
-        raise AccountError("Another account uses this address now.")
+        raise AccountError(N_("Another account uses this address now."))
     user.email = token.new_email
     user.email_verified_at = utcnow()
     session.flush()
@@ -217,8 +218,13 @@ def confirm_email_change(session: Session, raw: str) -> User:
     return user
 
 
-def update_profile(session: Session, user: User, *, name: str, time_zone: str) -> User:
+def update_profile(session: Session, user: User, *, name: str, time_zone: str,
+                   locale: str | None = None) -> User:
+    """Name, time zone and interface language (None: the browser's)."""
     user.name = name.strip()
     user.time_zone = check_time_zone(time_zone)
+    if locale is not None and locale not in LOCALES:
+        raise AccountError(N_("Choose a language from the list."))
+    user.locale = locale
     session.flush()
     return user

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.limits import limits_for
 from ppc_robot.lib.models import User, utcnow
 from ppc_robot.lib.models.users import EMAIL_MAX
@@ -81,7 +82,7 @@ def check_may_invite(session: Session, inviter: User) -> None:
         return
     limits = limits_for(session, inviter.id)
     if limits is None or limits.max_invites <= 0:
-        raise InviteError("Your plan does not include invites (limit: invites allowed).")
+        raise InviteError(N_("Your plan does not include invites (limit: invites allowed)."))
     if invite_count(session, inviter.id) >= limits.max_invites:
         raise InviteError(
             f"Your plan “{limits.plan_name}” allows {limits.max_invites} invites "
@@ -138,7 +139,7 @@ def renew_invite(session: Session, invite: Invite, *, ttl: timedelta = INVITE_TT
     and gives way to no other open invite of the address (raises InviteError).
     """
     if invite.accepted_at is not None:
-        raise InviteError("This invite was accepted already.")
+        raise InviteError(N_("This invite was accepted already."))
     if find_user_by_email(session, invite.email) is not None:
         raise InviteError(f"{invite.email} already has an account; there is no need to invite it.")
     if invite.revoked_at is not None:
@@ -162,7 +163,7 @@ def mark_sent(invite: Invite) -> None:
 
 def revoke_invite(session: Session, invite: Invite) -> Invite:
     if invite.accepted_at is not None:
-        raise InviteError("This invite was accepted already; deactivate the user instead.")
+        raise InviteError(N_("This invite was accepted already; deactivate the user instead."))
     invite.revoked_at = invite.revoked_at or utcnow()
     session.flush()
     security_log.info("invite %s revoked", invite.id)

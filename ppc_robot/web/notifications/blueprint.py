@@ -7,13 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ppc_robot.lib.models import Notification, utcnow
-from ppc_robot.lib.notifications import BY_KEY, CATEGORY_NAMES
 from ppc_robot.lib.notifications.inbox import NotificationRow, latest_notifications, unread_count
+from ppc_robot.lib.notifications.translated import (
+    category_names,
+    level_name,
+    translated_message,
+    translated_title,
+)
 from ppc_robot.web.access import require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import current_locale
 from ppc_robot.web.notifications.links import object_links
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -41,7 +48,9 @@ def _bell() -> Bell | None:
 @bp.app_context_processor
 def _notification_globals() -> dict[str, Any]:
     return {"notification_bell": _bell, "notification_links": object_links,
-            "notification_title": title, "category_names": CATEGORY_NAMES}
+            "notification_title": title, "notification_message": message,
+            "level_name": lambda level: level_name(level, current_locale()),
+            "category_names": category_names(current_locale())}
 
 
 @bp.app_template_filter("ago")
@@ -50,15 +59,22 @@ def ago(value: datetime | None) -> str:
     if value is None:
         return ""
     seconds = int((utcnow() - value).total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+    if seconds >= 86400:
+        return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+    if seconds >= 3600:
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
+    if seconds >= 60:
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
+    return gettext("just now")
 
 
 def title(notification: Notification) -> str:
-    kind = BY_KEY.get((notification.category, notification.code))
-    return kind.title if kind else f"Notification {notification.category}/{notification.code}"
+    """The notification type's title in the reader's language."""
+    return translated_title(notification, current_locale())
+
+
+def message(notification: Notification) -> str:
+    """The notification's message in the reader's language."""
+    return translated_message(notification, current_locale())
 
 

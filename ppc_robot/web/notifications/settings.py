@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.models import Channel, EmailMode, NotificationChannelSetting, NotificationLevel
@@ -72,10 +73,10 @@ def save_email() -> ResponseReturnValue:
                                 mode=EmailMode(form.email_mode.data), digest_hour=form.digest_hour.data)
         except ChannelSettingsError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash("E-mail notification settings saved.", "success")
+            flash(_("E-mail notification settings saved."), "success")
             return redirect(url_for(".settings"))
     return _settings_page(email_form=form)
 
@@ -90,10 +91,10 @@ def save_slack() -> ResponseReturnValue:
                                 allowed_hosts=parse_slack_hosts(current_app.config.get("SLACK_WEBHOOK_HOSTS")))
         except ChannelSettingsError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash("Slack notification settings saved.", "success")
+            flash(_("Slack notification settings saved."), "success")
             return redirect(url_for(".settings"))
     return _settings_page(slack_form=form)
 
@@ -104,9 +105,9 @@ def _test(channel: Channel, label: str) -> ResponseReturnValue:
     try:
         send_test_message(db.session(), current_user, channel, _delivery_config())
     except DeliveryError as exc:
-        flash(str(exc), "error")
+        flash(_(str(exc)), "error")
     else:
-        flash(f"A test message was sent to your {label}.", "success")
+        flash(_('A test message was sent to your %(label)s.', label=label), "success")
     return redirect(url_for(".settings"))
 
 

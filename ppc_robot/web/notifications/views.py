@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ppc_robot.lib.alerts.anomalies_notify import anomaly_chart
@@ -25,9 +27,11 @@ from ppc_robot.lib.notifications.inbox import (
     snooze_type,
     unread_count,
 )
+from ppc_robot.lib.notifications.translated import translated_type
 from ppc_robot.web.access import owned
 from ppc_robot.web.extensions import db
 from ppc_robot.web.filters import named_localtime
+from ppc_robot.web.i18n import current_locale
 from ppc_robot.web.notifications.blueprint import bp, title
 from ppc_robot.web.notifications.forms import NotificationFilterForm, NotificationSnoozeForm
 from ppc_robot.web.safety import query_int, safe_next
@@ -91,15 +95,16 @@ def show(notification_id: int) -> ResponseReturnValue:
 def _snooze_form(notification: Notification, **kwargs: Any) -> NotificationSnoozeForm:
     targets = []
     if notification.job_id:
-        targets.append(("job", "this job"))
+        targets.append(("job", _("this job")))
     if notification.client_account_id:
-        targets.append(("client_account", "this client account"))
+        targets.append(("client_account", _("this client account")))
     return NotificationSnoozeForm(targets, **kwargs)
 
 
 def _show_page(notification: Notification, form: NotificationSnoozeForm, status: int = 200) -> ResponseReturnValue:
     row = notification_row(db.session(), notification)
     kind = BY_KEY.get((notification.category, notification.code))
+    kind = translated_type(kind, current_locale()) if kind else None
     return render_template("notifications/show.html", row=row, kind=kind, form=form,
                            chart=anomaly_chart(notification)), status
 
@@ -125,7 +130,8 @@ def open_(notification_id: int) -> ResponseReturnValue:
 def read_all() -> ResponseReturnValue:
     count = mark_all_read(db.session(), current_user.id)
     db.session.commit()
-    flash(f"{count} notification{'' if count == 1 else 's'} marked read.", "success")
+    flash(ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count),
+          "success")
     return redirect(_back(url_for(".index")))
 
 
@@ -139,11 +145,10 @@ def snooze(notification_id: int) -> ResponseReturnValue:
                                 duration=SNOOZE_DURATIONS[form.duration.data]).until
         except SnoozeError as exc:
             db.session.rollback()
-            form.target.errors.append(str(exc))
+            form.target.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"“{title(notification)}” is silenced for {dict(form.target.choices)[form.target.data]} "
-                  f"until {named_localtime(until)}.", "success")
+            flash(_('“%(title)s” is silenced for %(value)s until %(named_localtime)s.', title=title(notification), value=dict(form.target.choices)[form.target.data], named_localtime=named_localtime(until)), "success")
             return redirect(url_for(".show", notification_id=notification.id))
     return _show_page(notification, form, 422)
 
@@ -152,7 +157,7 @@ def snooze(notification_id: int) -> ResponseReturnValue:
 def end(snooze_id: int) -> ResponseReturnValue:
     end_snooze(db.session(), owned(NotificationSnooze, snooze_id))
     db.session.commit()
-    flash("The snooze has ended; the notifications of that type will come again.", "success")
+    flash(_("The snooze has ended; the notifications of that type will come again."), "success")
     return redirect(url_for(".settings"))
 
 

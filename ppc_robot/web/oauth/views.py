@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.accounts import link_service_account
@@ -46,13 +47,12 @@ def _callback(platform: Platform) -> ResponseReturnValue:
     if flow is None:
         security_log.info("oauth callback with a wrong or missing state for user %s",
                           current_user.id)
-        flash(f"The {platform.label} sign-in could not be matched to this browser session "
-              "(it expired or was started elsewhere). Nothing was linked; start again.", "danger")
+        flash(_('The %(label)s sign-in could not be matched to this browser session (it expired or was started elsewhere). Nothing was linked; start again.', label=platform.label), "danger")
         return redirect(link_page)
     if request.args.get("error"):
         reason = "you declined access" if request.args["error"] == "access_denied" else (
             f"{platform.label} answered “{request.args['error'][:60]}”")
-        flash(f"{platform.label} was not linked: {reason}.", "warning")
+        flash(_('%(label)s was not linked: %(reason)s.', label=platform.label, reason=reason), "warning")
         return redirect(link_page)
     code = request.args.get("code", "")
     settings = current_settings()
@@ -68,9 +68,9 @@ def _callback(platform: Platform) -> ResponseReturnValue:
     except PpcRobotError as exc:
         db.session.rollback()
         refused_link(platform, exc)
-        flash(f"{platform.label} was not linked: {exc}", "danger")
+        flash(_('%(label)s was not linked: %(exc)s', label=platform.label, exc=exc), "danger")
         return redirect(link_page)
     db.session.commit()
     wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]
-    flash(f"{platform.label} login “{login.name}” linked: {result.summary()}", "success")
+    flash(_('%(label)s login “%(name)s” linked: %(summary)s', label=platform.label, name=login.name, summary=result.summary()), "success")
     return redirect(url_for("accounts.show", service_account_id=login.id))

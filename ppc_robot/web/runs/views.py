@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from ppc_robot.lib.models import Job, JobRun, OutputDelivery, RunStatus, utcnow
 from ppc_robot.lib.output_delivery import deliveries_of_run, revoke_link
@@ -42,11 +43,11 @@ def run_now(job_id: int) -> ResponseReturnValue:
     try:
         run = request_run(db.session(), job)
     except RunError as exc:
-        flash(str(exc), "warning")
+        flash(_(str(exc)), "warning")
         return redirect(url_for("jobs.show", job_id=job.id))
     db.session.commit()
     enqueue_run(run.id)
-    flash(f"“{job.name}” is queued to run now.", "success")
+    flash(_('“%(name)s” is queued to run now.', name=job.name), "success")
     return redirect(url_for(".show", run_id=run.id))
 
 

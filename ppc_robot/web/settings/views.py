@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_user
 
 from ppc_robot.lib.limits import jobs_paused_for
@@ -54,12 +57,13 @@ def index() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             update_profile(db.session(), current_user, name=form.name.data or "",
-                           time_zone=form.time_zone.data)
+                           time_zone=form.time_zone.data, locale=form.locale.data)
         except AccountError as exc:
-            form.time_zone.errors.append(str(exc))
+            form.time_zone.errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash("Your profile is saved.", "success")
+            refresh()  # the message below already speaks the language just chosen
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for(".index"))
     return render_template("settings/index.html", form=form), 422 if form.errors else 200
 
@@ -72,18 +76,18 @@ def confirm_again() -> ResponseReturnValue:
         try:
             token = resend_email_verification(db.session(), current_user)
         except AccountError as exc:
-            flash(str(exc), "warning")
+            flash(_(str(exc)), "warning")
             return redirect(url_for(".index"))
         db.session.commit()
         try:
-            send_template(current_user.email, "email_confirm", "Confirm your PPC Robot address",
-                          new_email=current_user.email,
+            send_template(current_user.email, "email_confirm", _l("Confirm your PPC Robot address"),
+                          locale=current_user.locale, new_email=current_user.email,
                           link=external_url("auth.email_link", token=token))
         except MailError:
             logger.exception("the confirmation mail of user %s failed", current_user.id)
-            flash("The confirmation mail could not be sent. Try again later.", "danger")
+            flash(_("The confirmation mail could not be sent. Try again later."), "danger")
         else:
-            flash(f"We sent a link to {current_user.email}. Open it to confirm the address.",
+            flash(_('We sent a link to %(email)s. Open it to confirm the address.', email=current_user.email),
                   "info")
     return redirect(url_for(".index"))
 
@@ -96,13 +100,13 @@ def password() -> ResponseReturnValue:
         try:
             change_password(db.session(), user, form.current.data, form.password.data)
         except AccountError as exc:
-            form.current.errors.append(str(exc))
+            form.current.errors.append(_(str(exc)))
         except PasswordPolicyError as exc:
-            form.password.errors.append(str(exc))
+            form.password.errors.append(_(str(exc)))
         else:
             db.session.commit()
             login_user(user)  # this session carries the new token; the others end
-            flash("Your password is changed. Your other sessions have ended.", "success")
+            flash(_("Your password is changed. Your other sessions have ended."), "success")
             return redirect(url_for(".index"))
     return render_template("settings/password.html", form=form), 422 if form.errors else 200
 
@@ -116,21 +120,22 @@ def email() -> ResponseReturnValue:
                                          form.email.data)
         except AccountError as exc:
             field = form.password if "password" in str(exc) else form.email
-            field.errors.append(str(exc))
+            field.errors.append(_(str(exc)))
         else:
             db.session.commit()
             new_email = form.email.data.strip().lower()
             try:
-                send_template(new_email, "email_confirm", "Confirm your new PPC Robot address",
-                              new_email=new_email,
+                send_template(new_email, "email_confirm", _l("Confirm your new PPC Robot address"),
+                              locale=current_user.locale, new_email=new_email,
                               link=external_url("auth.email_link", token=token))
                 send_template(current_user.email, "email_change_notice",
-                              "Your PPC Robot address is changing", new_email=new_email)
+                              _l("Your PPC Robot address is changing"),
+                              locale=current_user.locale, new_email=new_email)
             except MailError:
                 logger.exception("the address change mail of user %s failed", current_user.id)
-                flash("The confirmation mail could not be sent. Try again later.", "danger")
+                flash(_("The confirmation mail could not be sent. Try again later."), "danger")
                 return redirect(url_for(".email"))
-            flash(f"We sent a link to {new_email}. Open it to switch to the new address.", "info")
+            flash(_('We sent a link to %(new_email)s. Open it to switch to the new address.', new_email=new_email), "info")
             return redirect(url_for(".index"))
     return render_template("settings/email.html", form=form), 422 if form.errors else 200
 
@@ -152,16 +157,16 @@ def invites() -> ResponseReturnValue:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl())
         except PendingInviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
             if exc.invite.invited_by_id == current_user.id:
                 pending = exc.invite  # his own: offered for resending beside the message
         except InviteError as exc:
-            form.email.errors.append(str(exc))
+            form.email.errors.append(_(str(exc)))
         else:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(f"Invite sent to {invite.email}.", "success")
+                flash(_('Invite sent to %(email)s.', email=invite.email), "success")
             return redirect(url_for(".invites"))
     try:
         check_may_invite(db.session(), current_user)
@@ -186,13 +191,12 @@ def resend(invite_id: int) -> ResponseReturnValue:
             token = renew_invite(db.session(), invite, ttl=_invite_ttl())
         except InviteError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
             if sent:
-                flash(f"Invite sent to {invite.email} again; it now works until "
-                      f"{invite.expires_at:%Y-%m-%d}. The older link no longer works.", "success")
+                flash(_('Invite sent to %(email)s again; it now works until %(expires_at)s. The older link no longer works.', email=invite.email, expires_at=invite.expires_at.strftime("%Y-%m-%d")), "success")
     return redirect(url_for(".invites"))
 
 
@@ -203,9 +207,9 @@ def revoke(invite_id: int) -> ResponseReturnValue:
         try:
             revoke_invite(db.session(), invite)
         except InviteError as exc:
-            flash(str(exc), "danger")
+            flash(_(str(exc)), "danger")
         else:
             db.session.commit()
-            flash(f"The invite of {invite.email} is revoked.", "success")
+            flash(_('The invite of %(email)s is revoked.', email=invite.email), "success")
     return redirect(url_for(".invites"))
 

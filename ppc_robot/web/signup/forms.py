@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
@@ -20,14 +21,14 @@ def strip_whitespace(value: str | None) -> str | None:
 class SignupForm(FlaskForm):
     """A new account; with an invite the address is the invite's and cannot be edited."""
 
-    email = EmailField("E-mail", [InputRequired(), Length(max=EMAIL_MAX)],
+    email = EmailField(_l("E-mail"), [InputRequired(), Length(max=EMAIL_MAX)],
                        filters=[strip_whitespace])
-    name = StringField("Your name", [Length(max=NAME_MAX)], filters=[strip_whitespace])
-    time_zone = SelectField("Time zone", default="UTC", validators=[InputRequired()])
-    password = PasswordField("Password", [InputRequired(), Length(max=PASSWORD_MAX)],
-                             description="At least 12 characters.")
-    confirm = PasswordField("Repeat the password",
-                            [InputRequired(), EqualTo("password", "The passwords differ.")])
+    name = StringField(_l("Your name"), [Length(max=NAME_MAX)], filters=[strip_whitespace])
+    time_zone = SelectField(_l("Time zone"), default="UTC", validators=[InputRequired()])
+    password = PasswordField(_l("Password"), [InputRequired(), Length(max=PASSWORD_MAX)],
+                             description=_l("At least 12 characters."))
+    confirm = PasswordField(_l("Repeat the password"),
+                            [InputRequired(), EqualTo(_l("password"), _l("The passwords differ."))])
 
     def __init__(self, invited_email: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -15,6 +15,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from ppc_robot.lib.mail import MailError
@@ -79,10 +81,10 @@ def form() -> ResponseReturnValue:
             return invalid_link()
         except PasswordPolicyError as exc:
             db.session.rollback()
-            signup.password.errors.append(str(exc))
+            signup.password.errors.append(_(str(exc)))
         except UserError as exc:
             db.session.rollback()
-            signup.email.errors.append(str(exc))
+            signup.email.errors.append(_(str(exc)))
         else:
             db.session.commit()
             return _logged_in(user, READY)
@@ -97,16 +99,16 @@ def _open_signup() -> ResponseReturnValue:
             user = create_user(db.session(), signup.email.data, signup.password.data,
                                name=signup.name.data or "", time_zone=signup.time_zone.data)
         except PasswordPolicyError as exc:
-            signup.password.errors.append(str(exc))
+            signup.password.errors.append(_(str(exc)))
         except UserError as exc:
-            signup.email.errors.append(str(exc))
+            signup.email.errors.append(_(str(exc)))
         else:
             start_trial(db.session(), user, days=current_app.config["PPC_ROBOT_TRIAL_DAYS"])
             token = request_email_verification(db.session(), user)
             db.session.commit()
             try:
-                send_template(user.email, "email_confirm", "Confirm your PPC Robot address",
-                              new_email=user.email, link=external_url("auth.email_link",
+                send_template(user.email, "email_confirm", _l("Confirm your PPC Robot address"),
+                              locale=user.locale, new_email=user.email, link=external_url("auth.email_link",
                                                                       token=token))
             except MailError:
                 logger.exception("the confirmation mail for user %s could not be sent", user.id)

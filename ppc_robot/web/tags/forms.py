@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -13,7 +14,7 @@ from ppc_robot.web.folders.forms import strip_whitespace
 class TagForm(FlaskForm):
     """Create, rename or recolour a tag (of either kind)."""
 
-    name = StringField("Name", [InputRequired("Give the tag a name."), Length(max=TAG_NAME_MAX)],
+    name = StringField(_l("Name"), [InputRequired(_l("Give the tag a name.")), Length(max=TAG_NAME_MAX)],
                        filters=[strip_whitespace])
-    colour = StringField("Colour", [InputRequired("Pick a colour.")], default=DEFAULT_TAG_COLOUR,
-                         render_kw={"type": "color"}, description="The badge's background.")
+    colour = StringField(_l("Colour"), [InputRequired(_l("Pick a colour."))], default=DEFAULT_TAG_COLOUR,
+                         render_kw={"type": "color"}, description=_l("The badge's background."))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.folders import root_folder
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import ClientAccountTag, Tag
 from ppc_robot.lib.tags import (
     TagError,
@@ -24,7 +26,9 @@ from ppc_robot.web.tags.forms import TagForm
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 bp.before_request(require_login)
 
-KINDS = {Tag: "job tag", ClientAccountTag: "client-account tag"}
+KINDS = {Tag: N_("job tag"), ClientAccountTag: N_("client-account tag")}
+NEW_TITLES = {Tag: N_("New job tag"), ClientAccountTag: N_("New client-account tag")}
+EDIT_TITLES = {Tag: N_("Edit job tag"), ClientAccountTag: N_("Edit client-account tag")}
 
 
 @bp.route("/")
@@ -83,12 +87,13 @@ def _create(model: type[Tag] | type[ClientAccountTag]) -> ResponseReturnValue:
             tag = create_tag(db.session(), model, current_user, form.name.data, form.colour.data)
         except TagError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Tag “{tag.name}” created.", "success")
+            flash(_('Tag “%(name)s” created.', name=tag.name), "success")
             return redirect(url_for(".index"))
-    html = render_template("tags/form.html", form=form, title=f"New {KINDS[model]}", submit="Create")
+    html = render_template("tags/form.html", form=form, title=_(NEW_TITLES[model]),
+                           submit=_("Create"))
     return html, 422 if form.errors else 200
 
 
@@ -99,13 +104,13 @@ def _edit(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
             update_tag(db.session(), tag, form.name.data, form.colour.data)
         except TagError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
+            getattr(form, exc.field).errors.append(_(str(exc)))
         else:
             db.session.commit()
-            flash(f"Tag “{tag.name}” saved.", "success")
+            flash(_('Tag “%(name)s” saved.', name=tag.name), "success")
             return redirect(url_for(".index"))
-    html = render_template("tags/form.html", form=form, title=f"Edit {KINDS[type(tag)]}",
-                           submit="Save")
+    html = render_template("tags/form.html", form=form, title=_(EDIT_TITLES[type(tag)]),
+                           submit=_("Save"))
     return html, 422 if form.errors else 200
 
 
@@ -115,6 +120,6 @@ def _delete(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
         name = tag.name
         delete_tag(db.session(), tag)
         db.session.commit()
-        flash(f"Tag “{name}” deleted and removed everywhere.", "success")
+        flash(_('Tag “%(name)s” deleted and removed everywhere.', name=name), "success")
         return redirect(url_for(".index"))
     return render_template("tags/delete.html", form=form, tag=tag, kind=KINDS[type(tag)])

@@ -1,0 +1,83 @@
+"""The notification catalogue in the reader's language.
+
+The catalogue stays written in English, one entry a call, so that new types are a plain append;
+its texts are msgids, found by `extract_catalogue` (a Babel extraction method named in
+babel.cfg) and translated here when shown. A stored notification keeps its English template
+and parameters, so each reader gets the message in his own language.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import IO, Any
+
+from ppc_robot.lib.i18n import N_, translate
+from ppc_robot.lib.models import Notification, NotificationLevel
+from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES, NotificationType
+
+LEVEL_NAMES = {NotificationLevel.ERROR: N_("error"), NotificationLevel.WARNING: N_("warning"),
+               NotificationLevel.SUGGESTION: N_("suggestion")}
+
+# The NotificationType fields a reader sees, by position after (category, code, name, level, score).
+TEXT_FIELDS = ("template", "title", "explanation", "what_to_do")
+
+
+def translated_type(kind: NotificationType, locale: str | None) -> NotificationType:
+    """`kind` with its texts in `locale`."""
+    return replace(kind, **{name: translate(getattr(kind, name), locale) for name in TEXT_FIELDS})
+
+
+def translated_title(notification: Notification, locale: str | None) -> str:
+    kind = BY_KEY.get((notification.category, notification.code))
+    if kind is None:
+        return f"{translate(N_('Notification'), locale)} {notification.category}/{notification.code}"
+    return translate(kind.title, locale)
+
+
+def translated_message(notification: Notification, locale: str | None) -> str:
+    """The message from its template in `locale` and its stored parameters.
+
+    The stored template is the one in force when it was raised; when the catalogue's wording
+    changed since, the stored English text is shown rather than a mismatched translation.
+    """
+    template = translate(notification.message_template, locale)
+    try:
+        return template.format(**notification.message_params)
+    except (KeyError, IndexError, ValueError):
+        return notification.message
+
+
+def level_name(level: NotificationLevel, locale: str | None) -> str:
+    """A notification level as a word in `locale`."""
+    return translate(LEVEL_NAMES.get(level, level.value), locale)
+
+
+def category_names(locale: str | None) -> dict[int, str]:
+    return {number: translate(name, locale) for number, name in CATEGORY_NAMES.items()}
+
+
+def catalogue_texts() -> Iterator[str]:
+    """Every text of the catalogue a reader sees (the translation test checks each)."""
+    yield from CATEGORY_NAMES.values()
+    for kind in BY_KEY.values():
+        for name in TEXT_FIELDS:
+            yield getattr(kind, name)
+
+
+def extract_catalogue(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
+                      options: Any) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extraction method: the user-facing strings of catalogue.py, read without running it
+    (the category names, and each NotificationType's template, title, explanation and what to do)."""
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "NotificationType":
+            for argument in node.args[5:9]:
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    yield argument.lineno, None, argument.value, []
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(
+                getattr(target, "id", "") == "CATEGORY_NAMES" for target in node.targets):
+            for value in node.value.values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    yield value.lineno, None, value.value, []

@@ -1,0 +1,108 @@
+"""Flask-Babel: the interface language and time zone of each request."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from babel.support import Translations
+from flask import Flask, has_request_context, request
+from flask_babel import get_locale, gettext
+from flask_login import current_user
+from wtforms.i18n import messages_path
+
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
+from ppc_robot.lib.models.users import LOCALES
+from ppc_robot.web.extensions import babel
+
+# What the profile page offers; None follows the browser.
+LANGUAGE_NAMES = {"en": "English", "cs": "Čeština"}
+# A run's status as a word (the status badge).
+STATUS_WORDS = {"succeeded": N_("succeeded"), "partial": N_("partial"), "failed": N_("failed"),
+                "running": N_("running"), "queued": N_("queued"), "cancelled": N_("cancelled")}
+
+
+def status_word(status: object) -> str:
+    """A run status in the request's language."""
+    text = str(getattr(status, "value", status))
+    return gettext(STATUS_WORDS[text]) if text in STATUS_WORDS else text
+
+
+def select_locale() -> str:
+    """The user's chosen language, else the browser's best match, else English."""
+    chosen = getattr(current_user, "locale", None) if has_request_context() else None
+    if chosen in LOCALES:
+        return chosen
+    if has_request_context():
+        return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
+def select_timezone() -> str:
+    """The user's time zone; UTC for visitors."""
+    if not has_request_context():
+        return "UTC"
+    return getattr(current_user, "time_zone", None) or "UTC"
+
+
+def current_locale() -> str:
+    """The locale of this request ("en" outside one)."""
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def _request_locale() -> str | None:
+    return str(get_locale()) if has_request_context() else None
+
+
+# WTForms ships its messages for Czech as cs_CZ, which a lookup for "cs" does not find.
+WTFORMS_LOCALES = {"cs": "cs_CZ"}
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _wtforms_translations(locale: str) -> Translations:
+    return Translations.load(messages_path(), [WTFORMS_LOCALES.get(locale, locale)],
+                             domain="wtforms")
+
+
+def _set_wtforms_translations() -> None:
+    """Hand Flask-WTF the built-in validators' messages in the request's language (it reads
+    them from this request attribute before looking them up itself)."""
+    if request.endpoint != "static":
+        request.wtforms_translations = _wtforms_translations(current_locale())  # type: ignore[attr-defined]
+
+
+def init_babel(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    set_number_locale(_request_locale)
+    app.add_template_global(current_locale)
+    app.add_template_global(status_word)
+
+
+def translate_form(form: Any) -> Any:
+    """Draw a report type's parameter form (plain English WTForms in lib) in the request's
+    language: labels, descriptions and choice labels; values are untouched."""
+    for field in form:
+        field.label.text = gettext(field.label.text) if field.label.text else field.label.text
+        if isinstance(field.description, str) and field.description:
+            field.description = gettext(field.description)
+        choices = getattr(field, "choices", None)
+        if isinstance(choices, dict):
+            field.choices = {gettext(group): _translated_choices(items)
+                             for group, items in choices.items()}
+        elif isinstance(choices, list):
+            field.choices = _translated_choices(choices)
+    return form
+
+
+def _translated_choices(choices: list[Any]) -> list[Any]:
+    return [(choice[0], gettext(choice[1]), *choice[2:])
+            if isinstance(choice, tuple) and len(choice) >= 2 and isinstance(choice[1], str)
+            else choice for choice in choices]
+
+
+def init_form_translations(app: Flask) -> None:
+    """Registered after the write-transaction hook: finding the language loads the user, and
+    on SQLite a writing request must take its lock before its first query."""
+    app.before_request(_set_wtforms_translations)

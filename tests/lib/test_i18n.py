@@ -1,0 +1,85 @@
+"""Translations without Flask: notifications and their mails in the reader's language."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ppc_robot.lib import i18n
+from ppc_robot.lib.i18n import compile_catalogs, parse_number, set_number_locale, translate
+from ppc_robot.lib.notifications import emit, notification_type
+from ppc_robot.lib.notifications.messages import describe, digest_mail, immediate_mail
+from ppc_robot.lib.notifications.translated import translated_message, translated_type
+from tests.factories import make_job, make_user
+
+BASE = "https://robot.example.test"
+
+
+@pytest.fixture(autouse=True)
+def _compiled() -> None:
+    compile_catalogs()
+
+
+def test_a_stored_notification_reads_in_each_viewers_language(session):
+    user = make_user(session)
+    notification = emit(session, user.id, "report_failed",
+                        params={"job": "Denní výkon", "reason": "timeout"})
+
+    assert translated_message(notification, "en") == "Report “Denní výkon” failed: timeout"
+    assert translated_message(notification, "cs") == "Report „Denní výkon“ selhal: timeout"
+
+
+def test_a_help_page_type_has_its_czech_texts():
+    kind = translated_type(notification_type("budget_overspend"), "cs")
+
+    assert kind.title == "Čerpání rozpočtu nad plánem"
+    assert kind.what_to_do.startswith("Snižte nabídky")
+    assert notification_type("budget_overspend").title == "Budget pacing over"  # unchanged
+
+
+def test_a_czech_users_notification_mail_is_in_czech(session):
+    user = make_user(session, time_zone="Europe/Prague")
+    user.locale = "cs"
+    job = make_job(session, user, name="Denní výkon")
+    notification = emit(session, user.id, "report_failed",
+                        params={"job": job.name, "reason": "timeout"}, job_id=job.id)
+    session.commit()
+    [item] = describe(session, [notification], BASE)
+
+    mail = immediate_mail(user, item, BASE, message_id="<m@x>")
+    digest = digest_mail(user, [item], notification.created_at.date(), BASE, message_id="<d@x>")
+
+    assert mail.subject == "[PPC Robot] Chyba: Report „Denní výkon“ selhal: timeout"
+    assert "Zjištěno:" in mail.text and "Report selhal (chyba)" in mail.text
+    assert 'lang="cs"' in mail.html and "Co dělat" in mail.html
+    assert digest.subject.startswith("[PPC Robot] Denní přehled za ")
+    assert "1 upozornění" in digest.text
+
+
+def test_an_english_users_mail_stays_english(session):
+    user = make_user(session)
+    job = make_job(session, user, name="Daily")
+    notification = emit(session, user.id, "report_failed", params={"job": "Daily", "reason": "x"},
+                        job_id=job.id)
+    session.commit()
+    [item] = describe(session, [notification], BASE)
+
+    mail = immediate_mail(user, item, BASE, message_id="<m@x>")
+
+    assert mail.subject == "[PPC Robot] Error: Report “Daily” failed: x"
+    assert translate("Report failed", "en") == "Report failed"
+
+
+@pytest.mark.parametrize(("locale", "typed", "expected"), [
+    ("cs", "1 234,5", Decimal("1234.5")), ("cs", "0,15", Decimal("0.15")),
+    ("cs", "12.5", Decimal("12.5")), ("en", "1234.5", Decimal("1234.5")),
+    ("en", "1 234,5", None), (None, "NaN", None), ("cs", "abc", None),
+])
+def test_numbers_are_read_as_the_locale_writes_them(locale, typed, expected):
+    previous = i18n._number_locale  # the web app's, when the session built one
+    set_number_locale(lambda: locale)
+    try:
+        assert parse_number(typed) == expected
+    finally:
+        set_number_locale(previous)
