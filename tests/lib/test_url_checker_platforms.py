@@ -6,14 +6,25 @@ platforms is checked once, and its "where used" lists every use."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ppc_robot.lib.accounts import link_service_account
 from ppc_robot.lib.credentials import Vault
-from ppc_robot.lib.models import ClientAccount, JobRun, OutputType, Platform, RunStatus, UrlCheck
+from ppc_robot.lib.models import (
+    ClientAccount,
+    JobRun,
+    OutputType,
+    Platform,
+    PlatformQuota,
+    RunStatus,
+    UrlCheck,
+    utcnow,
+)
+from ppc_robot.lib.platforms.landing import planned_calls
 from ppc_robot.lib.reports.url_checker import default_parameters
 from ppc_robot.lib.runner import RunnerSettings, execute_run
 from tests.factories import make_definition, make_job, make_user
@@ -260,3 +271,68 @@ def test_paused_uses_join_only_with_the_parameter_and_the_xlsx_lists_them(
     broken = read_workbook(run.output_file)["Broken"]
     assert [r[header.index("URL")] for r in broken[1:] if r and r[0] == "Broken"] == [
         f"{site.url}/gone"]
+
+
+# --- the login's quota -------------------------------------------------------------------------
+
+DAILY_CALLS = 10
+
+
+def _use_quota(session, login_id: int, used: int, day: datetime) -> None:
+    """The login's calls counted on `day` so far."""
+    row = session.scalar(select(PlatformQuota).where(PlatformQuota.service_account_id == login_id,
+                                                     PlatformQuota.period == "day"))
+    if row is None:
+        session.add(PlatformQuota(service_account_id=login_id, period="day", period_start=day,
+                                  used=used))
+    else:
+        row.period_start, row.used = day, used
+    session.commit()
+
+
+def test_a_login_without_quota_for_its_whole_listing_waits_instead_of_listing_half(
+        session, factory, settings, accounts, sklik_stub, site):
+    user, acc = accounts
+    tight = dataclasses.replace(settings, app_config={
+        **settings.app_config, "PPC_ROBOT_QUOTA_SKLIK_DAY": str(DAILY_CALLS)})
+    login_id = acc["shop"].service_account_id
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    planned = planned_calls(Platform.SKLIK, default_parameters()["entities"], 2)
+    # Fewer calls left today than the listing of both Sklik accounts needs (enough for some).
+    _use_quota(session, login_id, DAILY_CALLS - planned + 2, today)
+    definition = make_definition(session, user, task_type="url_checker", output_type=OutputType.CSV,
+                                 parameters=default_parameters())
+    job = make_job(session, user, definition=definition, time_zone="Europe/Prague")
+    job.client_accounts = [acc["shop"], acc["garden"]]
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=SCHEDULED)
+    session.add(run)
+    session.commit()
+    sent_before = len(sklik_stub.requests)
+
+    outcome = execute_run(factory, run.id, tight)
+
+    session.expire_all()
+    waiting = session.get_one(JobRun, run.id)
+    tomorrow = today + timedelta(days=1)
+    assert outcome == "rescheduled"
+    assert (waiting.status, waiting.next_attempt_at) == (RunStatus.QUEUED, tomorrow)
+    assert f"quota exhausted, next attempt at {tomorrow:%Y-%m-%d %H:%M} UTC" in waiting.error_message
+    assert len(sklik_stub.requests) == sent_before  # not one call of a half listing
+    assert session.scalar(select(PlatformQuota.used).where(
+        PlatformQuota.service_account_id == login_id, PlatformQuota.period == "day")) == (
+        DAILY_CALLS - planned + 2)
+    assert session.scalar(select(UrlCheck.id).where(UrlCheck.run_id == run.id)) is None
+
+    # The next day the quota starts over, and the run lists and checks everything.
+    _use_quota(session, login_id, 0, today - timedelta(days=1))
+    session.execute(update(JobRun).where(JobRun.id == run.id).values(
+        next_attempt_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
+
+    assert execute_run(factory, run.id, tight) == "succeeded"
+    session.expire_all()
+    assert set(_uses(session, session.get_one(JobRun, run.id))) == {
+        f"{site.url}{SHARED}", f"{site.url}/gone"}
+    used = session.scalar(select(PlatformQuota.used).where(
+        PlatformQuota.service_account_id == login_id, PlatformQuota.period == "day"))
+    assert planned <= used <= DAILY_CALLS
