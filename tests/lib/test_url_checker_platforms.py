@@ -268,6 +268,8 @@ def test_paused_uses_join_only_with_the_parameter_and_the_xlsx_lists_them(
     assert f"{acc['bikes'].name} › Bikes › Rent — keyword 1001 (paused)" in where
     assert f"{acc['shop'].name} › Zahrada › Sekačky — ad 100" in where
     assert len(where) == 11
+    notes = [r[0] for r in sheet[1:] if r and r[0] not in ("OK", "Broken") and r[0]]
+    assert notes == ["4 distinct URLs: 1 broken, 3 ok."]  # the counts per result, no totals row
     broken = read_workbook(run.output_file)["Broken"]
     assert [r[header.index("URL")] for r in broken[1:] if r and r[0] == "Broken"] == [
         f"{site.url}/gone"]
