@@ -176,6 +176,34 @@ def test_planned_calls_never_pass_the_limit_and_fall_back_to_one_at_a_time(
     assert _used(session, login_id) == {"day": 12}
 
 
+def test_a_whole_plan_takes_the_days_slots_for_all_its_calls_or_none(
+        session: Session, workspace: Workspace, database_url: str) -> None:
+    other_process = make_engine(database_url)
+    login_id = workspace.service_account.id
+    other = QuotaLimiter(other_process, login_id, {"day": 12}, clock=lambda: NOON)
+    other.plan(5)
+    other.acquire()  # another run holds 5 of the day's 12
+    whole = QuotaLimiter(session.get_bind(), login_id, {"day": 12}, clock=lambda: NOON)
+    whole.plan(8, whole=True)
+
+    with pytest.raises(QuotaExhaustedError, match="next attempt at 2026-08-02 00:00 UTC"):
+        whole.acquire()  # 7 left: not one call of the 8
+    counted_before = _used(session, login_id)
+    other.release()  # the other run used only 1
+    whole.acquire()
+    counted_after = _used(session, login_id)
+    too_big = QuotaLimiter(session.get_bind(), login_id, {"day": 12}, clock=lambda: NOON)
+    too_big.plan(50, whole=True)  # more than the day has at all: one at a time, as usual
+    too_big.acquire()
+    whole.release()
+    too_big.release()
+    other_process.dispose()
+
+    assert counted_before == {"day": 5}
+    assert counted_after == {"day": 1 + 8}
+    assert _used(session, login_id) == {"day": 1 + 1 + 1}
+
+
 def test_slots_held_for_a_minute_that_has_ended_lapse(session: Session,
                                                       workspace: Workspace) -> None:
     clock = Clock(NOON)

@@ -162,6 +162,17 @@ def test_head_refused_falls_back_to_get_without_phrases(site):
     assert (site.hits("/plain", "HEAD"), site.hits("/plain", "GET")) == (1, 0)
 
 
+@pytest.mark.parametrize("reading", [{"soft_404_phrases": ("Page not found",)},
+                                     {"soft_404_phrases": (), "monitor_text": "Hello"}])
+def test_with_phrases_or_a_text_to_monitor_the_page_is_read_with_get_at_once(site, reading):
+    site.pages["/plain"] = Page()
+
+    result = _check([f"{site.url}/plain"], _settings(**reading))[f"{site.url}/plain"]
+
+    assert result.status is UrlStatus.OK
+    assert (site.hits("/plain", "HEAD"), site.hits("/plain", "GET")) == (0, 1)  # HEAD has no body
+
+
 @pytest.mark.parametrize(("body", "status"), [
     (b"<p>Price (USD) [new]* only 10.5$</p>", UrlStatus.OK),
     (b"<p>Price USD new only 10.5$</p>", UrlStatus.BROKEN),

@@ -22,6 +22,9 @@ def test_the_editor_offers_the_url_checker_with_its_phrases_prefilled(client, lo
 
     assert "Soft-404 phrases" in page.text and "Stránka nenalezena" in page.text
     assert "Text to monitor" in page.text and "Sitelinks" in page.text
+    # how the pages are requested, which the phrases and the text to monitor change
+    assert "pages are then read with GET" in page.text
+    assert "each URL gets a HEAD request first, and a GET only when HEAD is refused" in page.text
 
 
 def test_bad_parameters_are_refused_beside_their_fields(client, login, submit, workspace):

@@ -19,7 +19,9 @@ QuotaExhaustedError "quota exhausted, next attempt at …" and nothing is sent.
 A caller that knows how many calls it is about to make (a run: one report per account and
 period) says so with `plan()`: the limiter then counts that many in one database write and
 hands the slots out to its threads without further round trips, and `release()` gives back
-those not used. The counters never show fewer calls than were made; between the two (or after
+those not used. With `plan(calls, whole=True)` (a listing that is worth nothing half done) the
+day's slots are taken all at once or not at all: the first call then raises
+QuotaExhaustedError before anything is sent, and the run waits for the next day like any other. The counters never show fewer calls than were made; between the two (or after
 a crash, until the period ends) they show more.
 """
 
@@ -100,12 +102,15 @@ class QuotaLimiter:
         # Slots counted in the database and not used yet: period → (its start, how many).
         self._held: dict[str, tuple[datetime, int]] = {}
         self._planned = 0
+        self._whole = False
         self._lock = threading.Lock()  # one limiter serves all the threads of a run
 
-    def plan(self, calls: int) -> None:
-        """Announce `calls` more calls: the next count takes slots for all of them at once."""
+    def plan(self, calls: int, *, whole: bool = False) -> None:
+        """Announce `calls` more calls: the next count takes slots for all of them at once.
+        `whole`: the day's slots for all of them or none (when they fit in the day at all)."""
         with self._lock:
             self._planned += max(calls, 0)
+            self._whole = self._whole or (whole and calls > 0)
 
     def acquire(self) -> None:
         """Count one call, or raise RateLimitedError / QuotaExhaustedError without counting."""
@@ -118,7 +123,8 @@ class QuotaLimiter:
                     self._held[period] = (start, held)
                     continue
                 # Slots held for a period that has ended were counted there; they lapse.
-                taken = self._take(period, start, limit, max(self._planned, 1))
+                taken = self._take(period, start, limit, max(self._planned, 1),
+                                   whole=self._whole and period == "day")
                 if not taken:
                     next_attempt = start + PERIODS[period]
                     if period == "day":
@@ -149,9 +155,12 @@ class QuotaLimiter:
                     ).values(used=table.c.used - held))
             self._held.clear()
             self._planned = 0
+            self._whole = False
 
-    def _take(self, period: str, start: datetime, limit: int, wanted: int) -> int:
+    def _take(self, period: str, start: datetime, limit: int, wanted: int, *,
+              whole: bool = False) -> int:
         """Count `wanted` calls, or failing that one; returns how many were counted (0: none).
+        `whole`: all `wanted` or none, unless they exceed the limit itself (then as usual).
 
         Within a minute at most a tenth of the limit is taken at once: slots a run cannot use
         before the minute ends would only keep other processes waiting.
@@ -159,7 +168,8 @@ class QuotaLimiter:
         if limit < 1:
             return 0
         share = limit if period == "day" else max(limit // 10, 1)
-        for count in dict.fromkeys((min(wanted, share), 1)):
+        tries = (wanted,) if whole and wanted <= limit else (min(wanted, share), 1)
+        for count in dict.fromkeys(tries):
             if self._take_exactly(period, start, limit, count):
                 return count
         return 0

@@ -51,10 +51,14 @@ class UrlCheckerParametersForm(ReportParametersForm):
     soft_404_phrases = TextAreaField(
         "Soft-404 phrases", validators=[Length(max=PHRASES_MAX)],
         description="One per line. A page that answers 200 but contains one of them (ignoring "
-                    "case) counts as broken. Leave empty to turn this off.")
+                    "case) counts as broken; pages are then read with GET (a HEAD request has no "
+                    "text to search). Leave empty to turn this off: with no phrases and no text to "
+                    "monitor, each URL gets a HEAD request first, and a GET only when HEAD is "
+                    "refused or answers an error.")
     monitor_text = StringField(
         "Text to monitor", filters=[_strip], validators=[Optional(), Length(max=MONITOR_MAX)],
-        description="Optional: a page without this text (plain text, ignoring case) counts as broken.")
+        description="Optional: a page without this text (plain text, ignoring case) counts as "
+                    "broken. Set, it makes every page be read with GET.")
     connect_timeout = BoundedIntegerField(
         "Connect timeout (seconds)", validators=[Optional()], bound=CONNECT_TIMEOUT,
         default=DEFAULT_CONNECT_TIMEOUT)

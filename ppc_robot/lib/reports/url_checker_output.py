@@ -1,5 +1,10 @@
 """The URL checker's table: an XLSX workbook with the sheets Broken, Redirects, Inconclusive and
-All URLs (the status cell coloured), or the All URLs table as CSV or a Google Sheet."""
+All URLs (the status cell coloured), or the All URLs table as CSV or a Google Sheet.
+
+No column declares a total (lib/outputs/totals.py): the counts that matter are per result, not
+a sum of a column (HTTP status and response time do not add up, and a totals row would read as
+one more URL to tools filtering the list). The counts per result stand in the notes instead,
+under each XLSX sheet and the Google Sheet, and on the run's page."""
 
 from __future__ import annotations
 

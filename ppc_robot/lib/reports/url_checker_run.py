@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ppc_robot.lib.models import OutputType, utcnow
 from ppc_robot.lib.platforms.base import LandingPage
+from ppc_robot.lib.platforms.landing import planned_calls
 from ppc_robot.lib.reports.shared import (
     AccountCall,
     ReportRun,
@@ -90,8 +91,12 @@ def _collect(call: AccountCall, entities: list[str], include_paused: bool) -> li
 def _collect_and_store(run: ReportRun) -> None:
     parameters = run.parameters
     accounts = run.accounts()
+    entities = list(parameters["entities"])
+    # A login's whole listing is asked of its quota first: without enough calls left for the
+    # day its accounts wait for the quota (the run is rescheduled), not collected half.
     fetched = run.fetch(accounts, lambda call: _collect(
-        call, list(parameters["entities"]), bool(parameters.get("include_paused"))),
+        call, entities, bool(parameters.get("include_paused"))),
+        plan=lambda platform, count: planned_calls(platform, entities, count),
         describe=lambda pages: f"{len(pages)} landing pages")
     # In the accounts' order, not the order their collection finished: the same list each run.
     order = {account.client_account_id: n for n, account in enumerate(accounts)}

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.models import Platform
 from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
     PlatformClient,
@@ -109,12 +110,16 @@ def nothing_read(failed: list[MissingAccount], errors: list[Exception]) -> RunFa
 
 def fetch_all(context: RunContext, accounts: Sequence[AccountToRead],
               fetch: Callable[[AccountCall], T], *, calls_per_account: int = 1,
+              plan: Callable[[Platform, int], int] | None = None,
               describe: Callable[[T], str] | None = None) -> Fetched[T]:
     """`fetch` for every account, concurrently; progress counts the accounts done.
 
     `calls_per_account` is how many platform calls one account is expected to need (planned on
-    its login's quota at once); `describe` words an account's result for the run's log. Each
-    login's success or failure is recorded at the end.
+    its login's quota at once). `plan(platform, accounts)`, instead, gives the calls a login
+    needs for its `accounts` accounts, and the login's day quota must hold all of them before
+    its first call (else its accounts wait for the quota, see `nothing_read`): for listings
+    that are worth nothing half done. `describe` words an account's result for the run's log.
+    Each login's success or failure is recorded at the end.
 
     Raises RunFailed (CONFIGURATION) when an account failed on the installation's platform
     settings, and the failure of `nothing_read` when no account could be read.
@@ -126,9 +131,11 @@ def fetch_all(context: RunContext, accounts: Sequence[AccountToRead],
     context.progress(0, len(accounts))
     concurrency = max(1, min(context.settings.account_concurrency, len(accounts)))
     slot = threading.Semaphore(concurrency)
-    planned = Counter(a.service_account.id for a in accounts)
-    logins = Logins(context, settings, vault,
-                    {login: n * calls_per_account for login, n in planned.items()})
+    per_login = Counter(a.service_account.id for a in accounts)
+    platforms = {a.service_account.id: a.service_account.platform for a in accounts}
+    planned = {login: plan(platforms[login], n) if plan else n * calls_per_account
+               for login, n in per_login.items()}
+    logins = Logins(context, settings, vault, planned, whole_plan=plan is not None)
     # `concurrency` platform calls at a time, and twice as many threads: while one thread turns
     # an answer into a frame, another's call has already taken its place.
     threads = max(1, min(2 * concurrency, len(accounts)))

@@ -46,11 +46,12 @@ class Logins:
     """
 
     def __init__(self, context: RunContext, settings: PlatformSettings, vault: Vault,
-                 planned: Mapping[int, int]) -> None:
+                 planned: Mapping[int, int], *, whole_plan: bool = False) -> None:
         self._engine = context.session_factory.kw["bind"]
         self._session_factory = context.session_factory
         self._settings, self._vault = settings, vault
         self._planned = planned  # login id → the calls the run expects to make through it
+        self._whole_plan = whole_plan  # the day's quota for all of them, or wait (quota.py)
         self._clients: dict[int, PlatformClient] = {}
         self._read: dict[int, dict[str, Any]] = {}
         self._limiters: list[QuotaLimiter] = []
@@ -72,7 +73,7 @@ class Logins:
                 limits = limits_for(login.platform, self._settings.quota_overrides)
                 limiter = QuotaLimiter(self._engine, login.id, limits, platform_label=login.platform.label)
                 # Counted for the whole run in one write, not one per call between the threads.
-                limiter.plan(self._planned.get(login.id, 0))
+                limiter.plan(self._planned.get(login.id, 0), whole=self._whole_plan)
                 self._limiters.append(limiter)
                 self._read[login.id] = credentials
                 self._clients[login.id] = make_client(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from ppc_robot.lib.errors import PpcRobotError
-from ppc_robot.lib.models import Client
+from ppc_robot.lib.models import Client, Platform
 from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
 from ppc_robot.lib.reports.shared.accounts import AccountToRead, goals_of, resolve_accounts
 from ppc_robot.lib.reports.shared.fetch import AccountCall, fetch_all
@@ -71,13 +71,13 @@ class ReportRun:
         return goals_of(self.client)
 
     def fetch(self, accounts: Sequence[AccountToRead], fetch: Callable[[AccountCall], T], *,
-              calls_per_account: int = 1,
+              calls_per_account: int = 1, plan: Callable[[Platform, int], int] | None = None,
               describe: Callable[[T], str] | None = None) -> list[tuple[AccountToRead, T]]:
         """`fetch` for each account, concurrently (see shared/fetch.py); the accounts that fail
         go to `missing`. Raises RunFailed when none could be read or the platform settings are
         wrong."""
         fetched = fetch_all(self.context, accounts, fetch, calls_per_account=calls_per_account,
-                            describe=describe)
+                            plan=plan, describe=describe)
         self.missing += fetched.missing
         return fetched.results
 
