@@ -127,3 +127,12 @@ def test_the_screening_agrees_with_the_exact_evaluation(session, random_world):
                 account.targets.of(condition.metric)) for condition in one.conditions)]
         assert [h.campaign for h in found if h.rule is one] == expected, one.name
     assert len(found) > 100  # the data set makes the rules hit, not only miss
+
+
+def test_no_accounts_or_no_rows_make_no_hits(session, world):  # noqa: F811
+    cost = rule(("cost", "le", "1000"))
+    old = rule(("cost", "le", "1000"), period="last_30_days")
+
+    assert evaluate_rules(session, [cost], [], TODAY) == []
+    # Nothing stored 30 days before the world's first day: no entity, so no hit either.
+    assert evaluate_rules(session, [old], world, TODAY + timedelta(days=60)) == []
