@@ -202,7 +202,7 @@ def _entities(by_period: dict[Period, pl.DataFrame], names: dict[EntityKey, str]
     keys = pl.concat([frame.select(KEY) for frame in by_period.values()]).unique().rows()
     order = sorted((key for key in keys if key[0] in by_id), key=lambda key: (
         by_id[key[0]].name.casefold(), key[0], names.get(key, key[1]).casefold(), key[1]))
-    targets = {metric: [] for metric in TARGET_WORSE}  # type: dict[str, list[float | None]]
+    targets: dict[str, list[float | None]] = {metric: [] for metric in TARGET_WORSE}
     for account_id, _ in order:
         for metric, column in targets.items():
             target = by_id[account_id].targets.of(metric)
