@@ -4,9 +4,10 @@ them).
 
 Times `read_accounts` + `evaluate_rules` (every store read included: the sums per level and
 period) for rules mixing both levels, all five periods and every comparison kind (thresholds,
-changes against the previous period and last year, worse than the client's target), and
-counts their SQL statements (constant: one per level and distinct period, whatever the
-number of accounts). Target: under 5 s on SQLite.
+changes against the previous period and last year up, down or either way, worse than the
+client's target), and
+counts their SQL statements (constant: one per level, whatever the number of accounts, rules
+and periods). Target: under 5 s on SQLite.
 
     make bench-alert-rules                  # SQLite in a temporary folder
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench make bench-alert-rules

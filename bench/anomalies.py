@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import MetaData, event, text
 
 from bench.dashboard import _bulk
 from ppc_robot.lib.alerts.anomalies import detect_anomalies
@@ -119,7 +119,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         engine = make_engine(url)
-        Base.metadata.drop_all(engine)
+        # Every table the database holds, the web's too (another benchmark or the app may
+        # have made them): the lib's metadata alone cannot drop a table others depend on.
+        existing = MetaData()
+        existing.reflect(engine)
+        existing.drop_all(engine)
         Base.metadata.create_all(engine)
         started = time.perf_counter()
         infos, written = _fill(engine, options.accounts, options.campaigns, options.weeks)

@@ -137,3 +137,23 @@ def test_the_job_page_lists_each_rule_in_words(client, login, session, workspace
     assert "High CPA — Client account, yesterday, at least 100 clicks: CPA &gt; 300" in page.text
     assert ("Fewer clicks — Client account, yesterday: Clicks down more than 30 % vs the same "
             "period last year") in page.text
+
+
+def test_a_change_either_way_is_saved_and_a_negative_one_refused(client, login, submit, session,
+                                                               workspace):
+    login(workspace.user)
+    url = f"/jobs/new/{workspace.folder.id}?type=alert_rules"
+    either = a_rule("Cost jumped", "cost", "either_vs_last_year", "40")
+
+    form = client.get(url)
+    negative = submit(url, job_data(workspace, [{**either, "conditions": [
+        {"metric": "cost", "comparison": "either_vs_last_year", "value": "-40"}]}]))
+    saved = submit(url, job_data(workspace, [either]))
+
+    assert 'value="either_vs_previous"' in form.text
+    assert negative.status_code == 422
+    assert "A percentage cannot be negative: “up or down” takes both ways." in negative.text
+    assert saved.status_code == 302
+    job = session.scalar(select(Job).where(Job.name == "Rule watch"))
+    assert job.definition.parameters["rules"][0]["conditions"] == [
+        {"metric": "cost", "comparison": "either_vs_last_year", "value": "40"}]

@@ -51,10 +51,13 @@ COMPARISONS: dict[str, str] = {
     "down_vs_previous": "down vs the previous period by more than (%)",
     "up_vs_last_year": "up vs the same period last year by more than (%)",
     "down_vs_last_year": "down vs the same period last year by more than (%)",
+    "either_vs_previous": "up or down vs the previous period by more than (%)",
+    "either_vs_last_year": "up or down vs the same period last year by more than (%)",
     "worse_than_target": "worse than the client's target",
 }
 THRESHOLDS = ("gt", "ge", "lt", "le")
-CHANGES = ("up_vs_previous", "down_vs_previous", "up_vs_last_year", "down_vs_last_year")
+CHANGES = ("up_vs_previous", "down_vs_previous", "up_vs_last_year", "down_vs_last_year",
+           "either_vs_previous", "either_vs_last_year")
 
 LEVELS = {"account": "Client account", "campaign": "Campaign"}
 PERIODS = {
@@ -178,7 +181,8 @@ def describe_condition(condition: Condition) -> str:
     if condition.comparison in CHANGES:
         direction, _, compared = condition.comparison.partition("_vs_")
         against = "the previous period" if compared == "previous" else "the same period last year"
-        return f"{label} {direction} more than {condition.value} % vs {against}"
+        way = "up or down" if direction == "either" else direction
+        return f"{label} {way} more than {condition.value} % vs {against}"
     unit = " %" if METRICS[condition.metric][1] == "percent" else ""
     return f"{label} {COMPARISONS[condition.comparison]} {condition.value}{unit}"
 

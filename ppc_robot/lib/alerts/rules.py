@@ -1,10 +1,10 @@
 """Evaluating custom alert rules on the statistics store: which accounts or campaigns match.
 
 Each rule's period (and the periods its changes compare with) is summed per entity in the
-database, one query per level and run of days (alerts/store.py), so fifty rules over five
-hundred accounts cost a couple of dozen queries; each metric of a period is computed once for
-every rule reading it. Ratios are computed from the sums (CPA is the
-period's cost ÷ its conversions, never an average of daily CPAs), exactly, in Decimal.
+database, one statement per level (alerts/store.py), so fifty rules over five hundred accounts
+cost two statements. Each rule screens every entity in columns (alerts/screen.py) and decides
+those at a boundary exactly. Ratios are computed from the sums (CPA is the period's cost ÷ its
+conversions, never an average of daily CPAs); the values shown are exact, in Decimal.
 
 A ratio without a denominator is undefined (no hit), except cost with nothing to show for it:
 CPA, CPC and PNO are then infinite, so "CPA > 300" and "CPA worse than the target" match an
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.alerts.model import (
@@ -31,12 +32,20 @@ from ppc_robot.lib.alerts.model import (
     Period,
     Rule,
 )
-from ppc_robot.lib.alerts.store import AlertAccount, EntityKey, Sums, read_periods
+from ppc_robot.lib.alerts.screen import rule_masks
+from ppc_robot.lib.alerts.store import (
+    KEY,
+    SUM_COLUMNS,
+    AlertAccount,
+    EntityKey,
+    Sums,
+    read_periods,
+    sums_of,
+)
 from ppc_robot.lib.pacing import money_from_micros
 
 INFINITE = Decimal("Infinity")
 OPERATORS = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
-EMPTY = Sums()  # an entity without rows in a period (its metric cache is shared: all zero)
 ZERO = Decimal(0)
 
 
@@ -52,15 +61,47 @@ class Finding:
 
 @dataclass(slots=True)
 class Hit:
-    """A rule that matched an account or a campaign, with the values that made it match."""
+    """A rule that matched an account or a campaign, with the sums that made it match; its
+    findings (the values, spelled out only for the hits shown) are worked out when read."""
 
     rule: Rule
     account: AlertAccount
     campaign_id: str
     campaign: str
     period: Period
-    sums: Sums
-    findings: tuple[Finding, ...]
+    # The sums (store.SUM_COLUMNS) of the period, then of each period in `compared`.
+    figures: tuple[int, ...]
+    compared: tuple[str, ...] = ()  # "previous", "last_year"
+    _sums: Sums | None = field(default=None, repr=False, compare=False)
+    _findings: tuple[Finding, ...] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sums(self) -> Sums:
+        """The period's sums."""
+        if self._sums is None:
+            self._sums = sums_of(self.figures[:5])
+        return self._sums
+
+    @property
+    def earlier(self) -> dict[str, Sums]:
+        """The sums of the periods the rule's changes compare with."""
+        return {name: sums_of(self.figures[5 * n + 5:5 * n + 10])
+                for n, name in enumerate(self.compared)}
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Each condition's finding, in the rule's order."""
+        if self._findings is None:
+            found, earlier = [], self.earlier
+            for condition in self.rule.conditions:
+                compared = condition.compared_period
+                finding = check_condition(
+                    condition, self.sums, earlier.get(compared) if compared else None,
+                    self.account.targets.of(condition.metric))
+                assert finding is not None  # the hit's every condition held
+                found.append(finding)
+            self._findings = tuple(found)
+        return self._findings
 
     @property
     def entity(self) -> str:
@@ -124,7 +165,7 @@ def check_condition(condition: Condition, current: Sums, earlier: Sums | None,
         before = metric_value(earlier, condition.metric) if earlier is not None else None
         change = _change(value, before)
         limit = condition.value or ZERO
-        if change is None or not _moved(value, before, limit, comparison.startswith("up")):
+        if change is None or not _moved(value, before, limit, comparison.split("_")[0]):
             return None
         return Finding(condition, value, before, change)
     threshold = condition.threshold
@@ -133,97 +174,92 @@ def check_condition(condition: Condition, current: Sums, earlier: Sums | None,
         else None
 
 
-class _Metrics:
-    """Each metric of every entity over a period, computed once for all the rules reading it."""
-
-    def __init__(self, read: dict[str, tuple[dict[Period, dict[EntityKey, Sums]],
-                                             dict[EntityKey, str]]]) -> None:
-        self.read = read
-        self.cache: dict[tuple[str, Period, str], dict[EntityKey, Decimal | None]] = {}
-
-    def of(self, level: str, period: Period, metric: str,
-           ) -> tuple[dict[EntityKey, Decimal | None], Decimal | None]:
-        """The metric by entity, and its value for an entity without rows in the period."""
-        key = (level, period, metric)
-        if key not in self.cache:
-            self.cache[key] = {entity: metric_value(sums, metric)
-                               for entity, sums in self.read[level][0][period].items()}
-        return self.cache[key], metric_value(EMPTY, metric)
-
-
 def evaluate_rules(session: Session, rules: Sequence[Rule], accounts: Sequence[AlertAccount],
                    today: date) -> list[Hit]:
     """The hits of every rule over the accounts (or their campaigns) on the job's `today`:
-    rules in their order, entities by account and campaign name."""
+    rules in their order, entities by account and campaign name.
+
+    The sums come in columns (one statement per level, store.py); each rule screens them in
+    floats (screen.py) and decides the entities at its boundaries exactly, in Decimal."""
     ids = [a.client_account_id for a in accounts]
     by_id = {a.client_account_id: a for a in accounts}
     windows = [(rule, rule.windows(today)) for rule in rules]
     read = {}
     for level in {rule.level for rule in rules}:
         periods = [p for rule, named in windows if rule.level == level for p in named.values()]
-        read[level] = read_periods(session, level, ids, periods)
-    metrics = _Metrics(read)
+        by_period, names = read_periods(session, level, ids, periods)
+        read[level] = (by_period, names, _entities(by_period, names, by_id))
     hits: list[Hit] = []
     for rule, named in windows:
-        hits.extend(_rule_hits(rule, named, metrics, by_id))
+        hits.extend(_rule_hits(rule, named, *read[rule.level], by_id))
     return hits
 
 
-def _rule_hits(rule: Rule, named: dict[str, Period], metrics: _Metrics,
-               by_id: dict[int, AlertAccount]) -> list[Hit]:
-    """One rule's hits, by account and campaign name.
+def _entities(by_period: dict[Period, pl.DataFrame], names: dict[EntityKey, str],
+              by_id: dict[int, AlertAccount]) -> pl.DataFrame:
+    """Every entity read at a level, with its rank in the hits' order (account name and id,
+    campaign name and id) and its account's targets as floats (for screen.py)."""
+    keys = pl.concat([frame.select(KEY) for frame in by_period.values()]).unique().rows()
+    order = sorted((key for key in keys if key[0] in by_id), key=lambda key: (
+        by_id[key[0]].name.casefold(), key[0], names.get(key, key[1]).casefold(), key[1]))
+    targets: dict[str, list[float | None]] = {metric: [] for metric in TARGET_WORSE}
+    for account_id, _ in order:
+        for metric, column in targets.items():
+            target = by_id[account_id].targets.of(metric)
+            column.append(None if target is None else float(target))
+    return pl.DataFrame(
+        {"client_account_id": [k[0] for k in order], "campaign_id": [k[1] for k in order],
+         "rank": range(len(order))}
+        | {f"target_{metric}": column for metric, column in targets.items()},
+        schema_overrides={"client_account_id": pl.Int64, "campaign_id": pl.String,
+                          "rank": pl.Int64} | {f"target_{m}": pl.Float64 for m in targets})
 
-    Each condition narrows the entities still in the running with one comprehension over a
-    metric computed once (`_Metrics`); only the hits get their findings spelled out.
-    """
-    level, period = rule.level, named["current"]
-    by_period, names = metrics.read[level]
-    entities = set().union(*(by_period[p].keys() for p in named.values()))
-    candidates = [key for key in entities if key[0] in by_id]
-    if rule.min_metric and rule.min_value is not None:
-        values, default = metrics.of(level, period, rule.min_metric)
-        least = rule.min_value
-        candidates = [k for k in candidates
-                      if (v := values.get(k, default)) is not None and v >= least]
-    for condition in rule.conditions:
-        values, default = metrics.of(level, period, condition.metric)
-        compare = OPERATORS.get(condition.comparison)
-        if compare is not None:
-            threshold = condition.threshold
-            candidates = [k for k in candidates
-                          if (v := values.get(k, default)) is not None and compare(v, threshold)]
-        elif condition.comparison == "worse_than_target":
-            worse = operator.gt if TARGET_WORSE[condition.metric] == "higher" else operator.lt
-            targets = {i: a.targets.of(condition.metric) for i, a in by_id.items()}
-            candidates = [k for k in candidates
-                          if (v := values.get(k, default)) is not None
-                          and (t := targets[k[0]]) is not None and worse(v, t)]
-        else:
-            assert condition.compared_period is not None
-            before, before_default = metrics.of(level, named[condition.compared_period],
-                                                condition.metric)
-            limit = condition.value or ZERO
-            up = condition.comparison.startswith("up")
-            candidates = [k for k in candidates if _moved(
-                values.get(k, default), before.get(k, before_default), limit, up)]
-    current_sums = by_period[period]
+
+def _rule_hits(rule: Rule, named: dict[str, Period], by_period: dict[Period, pl.DataFrame],
+               names: dict[EntityKey, str], entities: pl.DataFrame,
+               by_id: dict[int, AlertAccount]) -> list[Hit]:
+    """One rule's hits, by account and campaign name: the entities with rows in any of its
+    periods, screened in columns (`rule_masks`); those at a boundary are decided exactly."""
+    frame = entities.lazy()
+    sums, seen = [], []
+    for name, period in named.items():
+        suffix = "" if name == "current" else f"_{name}"
+        columns = [f"{column}{suffix}" for column in SUM_COLUMNS]
+        frame = frame.join(by_period[period].lazy()
+                           .rename(dict(zip(SUM_COLUMNS, columns, strict=True)))
+                           .with_columns(pl.lit(True).alias(f"seen{suffix}")),
+                           on=KEY, how="left")
+        sums += columns
+        seen.append(f"seen{suffix}")
+    sure, maybe = rule_masks(rule)
+    found = (frame.filter(pl.any_horizontal(pl.col(seen).fill_null(False)))
+             .with_columns(pl.col(sums).fill_null(0))
+             .filter(maybe).sort("rank").select(*KEY, sure.alias("sure"), *sums).collect())
+    compared = tuple(name for name in named if name != "current")
+    period = named["current"]
     found_hits = []
-    for key in candidates:
-        account = by_id[key[0]]
-        current = current_sums.get(key) or EMPTY
-        findings = []
-        for condition in rule.conditions:
-            compared = condition.compared_period
-            earlier = (by_period[named[compared]].get(key) or EMPTY) if compared else None
-            finding = check_condition(condition, current, earlier,
-                                      account.targets.of(condition.metric))
-            assert finding is not None  # the same test as the comprehensions above
-            findings.append(finding)
-        found_hits.append(Hit(rule, account, key[1], names.get(key, key[1]), period, current,
-                              tuple(findings)))
-    found_hits.sort(key=lambda h: (h.account.name.casefold(), h.account.client_account_id,
-                                   h.campaign.casefold(), h.campaign_id))
+    for account_id, campaign_id, sure, *figures in found.iter_rows():
+        hit = Hit(rule, by_id[account_id], campaign_id,
+                  names.get((account_id, campaign_id), campaign_id), period, tuple(figures),
+                  compared)
+        if sure or _holds(hit):
+            found_hits.append(hit)
     return found_hits
+
+
+def _holds(hit: Hit) -> bool:
+    """The rule tested exactly on one entity's sums."""
+    rule, account, current, earlier = hit.rule, hit.account, hit.sums, hit.earlier
+    if rule.min_metric and rule.min_value is not None:
+        volume = metric_value(current, rule.min_metric)
+        if volume is None or volume < rule.min_value:
+            return False
+    for condition in rule.conditions:
+        compared = condition.compared_period
+        if check_condition(condition, current, earlier.get(compared) if compared else None,
+                           account.targets.of(condition.metric)) is None:
+            return False
+    return True
 
 
 def _change(value: Decimal | None, before: Decimal | None) -> Decimal | None:
@@ -234,11 +270,12 @@ def _change(value: Decimal | None, before: Decimal | None) -> Decimal | None:
     return (value - before) * HUNDRED / before
 
 
-def _moved(value: Decimal | None, before: Decimal | None, limit: Decimal, up: bool) -> bool:
+def _moved(value: Decimal | None, before: Decimal | None, limit: Decimal, way: str) -> bool:
+    """Whether the change is more than `limit` percent `way` ("up", "down" or "either")."""
     change = _change(value, before)
     if change is None:
         return False
-    return change > limit if up else change < -limit
+    return (way != "down" and change > limit) or (way != "up" and change < -limit)
 
 
 def _figure(metric: str, value: Decimal | None, currency: str) -> str:

@@ -85,6 +85,8 @@ class ConditionForm(Form):
                                   else "Give the threshold.")
         if field.data < 0:
             raise ValidationError(
+                "A percentage cannot be negative: “up or down” takes both ways." if
+                comparison.startswith("either") else
                 "A percentage cannot be negative: choose “down” for a fall." if is_change
                 else "A threshold cannot be negative: every metric is zero or more.")
 
