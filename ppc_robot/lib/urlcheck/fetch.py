@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import html
 import ssl
 import time
@@ -205,14 +206,33 @@ class UrlFetcher:
             result.error = f"{_phrase(status)}."
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, its causes, contexts and wrapped arguments, and the members of any
+    exception group among them: where the refusal behind "All connection attempts failed" is."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        todo.extend(c for c in (current.__cause__, current.__context__) if c is not None)
+        # httpcore wraps the original as its argument, not always as the cause.
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+    return found
+
+
 def _connect_error(exc: httpx.ConnectError) -> str:
-    cause: BaseException | None = exc
-    while cause is not None:
+    causes = _causes(exc)
+    for cause in causes:
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {getattr(cause, 'reason', None) or cause}."
-        if isinstance(cause, ConnectionRefusedError):
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError) or (
+                isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED):
             return "Connection refused: nothing answers on that address."
-        cause = cause.__cause__ or cause.__context__
     text = str(exc)
     if "SSL" in text or "certificate" in text.lower() or "TLS" in text:
         return f"TLS error: {text}."
