@@ -6,8 +6,8 @@ from functools import lru_cache
 from typing import Any
 
 from babel.support import Translations
-from flask import Flask, has_request_context, request
-from flask_babel import get_locale, gettext
+from flask import Flask, g, has_request_context, request
+from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
@@ -71,10 +71,30 @@ def _set_wtforms_translations() -> None:
         request.wtforms_translations = _wtforms_translations(current_locale())  # type: ignore[attr-defined]
 
 
+def _translations() -> Any:
+    """The catalog of the request's current locale, looked up once per locale and request:
+    templates ask for it at every string (force_locale, as mails use, changes the locale)."""
+    if not has_request_context():
+        return get_translations()
+    locale = get_locale()
+    found = g.get("_ppc_translations")
+    if found is None or found[0] is not locale:
+        found = g._ppc_translations = (locale, get_translations())
+    return found[1]
+
+
 def init_babel(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # The same callables Flask-Babel installs, reading the request's catalog once.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     set_number_locale(_request_locale)
     app.add_template_global(current_locale)
     app.add_template_global(status_word)
