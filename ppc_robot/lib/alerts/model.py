@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
+
+from ppc_robot.lib.periods import Period, period_of
 
 HUNDRED = Decimal(100)
 
@@ -67,35 +69,6 @@ PERIODS = {
     "last_30_days": "last 30 days",
     "month_to_date": "month to date",
 }
-
-
-@dataclass(frozen=True)
-class Period:
-    """Days `first` through `last`, in the job's calendar (the presets of lib/reports/periods.py,
-    which this package does not import: the report types import it)."""
-
-    first: date
-    last: date
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    def label(self) -> str:
-        return f"{self.first:%Y-%m-%d} – {self.last:%Y-%m-%d}"
-
-
-def period_of(preset: str, today: date) -> Period:
-    """The days a rule's period covers when the job runs on `today` (today is incomplete)."""
-    yesterday = today - timedelta(days=1)
-    if preset == "yesterday":
-        return Period(yesterday, yesterday)
-    if preset in ("last_7_days", "last_14_days", "last_30_days"):
-        return Period(today - timedelta(days=int(preset.split("_")[1])), yesterday)
-    if preset == "month_to_date":
-        month_start = today.replace(day=1)
-        return Period(month_start, max(month_start, yesterday))
-    raise ValueError(f"unknown rule period {preset!r}")
 
 
 @dataclass(frozen=True)

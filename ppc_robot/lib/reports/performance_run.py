@@ -23,6 +23,7 @@ from ppc_robot.lib.exchange_rates import ExchangeRateError, RateTable, rates_for
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import SUM, Change, Difference, Ratio, Total
+from ppc_robot.lib.periods import Period, comparison_of, period_of
 from ppc_robot.lib.platforms import PlatformClient, ReportRequest
 from ppc_robot.lib.reports.performance import DIMENSIONS, METRICS
 from ppc_robot.lib.reports.performance_table import (
@@ -34,7 +35,6 @@ from ppc_robot.lib.reports.performance_table import (
     Spill,
     compute,
 )
-from ppc_robot.lib.reports.periods import Period, comparison_of, period_of
 from ppc_robot.lib.reports.shared import (
     AccountCall,
     AccountToRead,

@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 from dateutil.relativedelta import relativedelta
 
-from ppc_robot.lib.reports.periods import Period
+from ppc_robot.lib.periods import Period
 
 MONEY = pl.Decimal(38, 6)
 MICROS = 1_000_000
