@@ -69,7 +69,8 @@ def catalogue_texts() -> Iterator[str]:
 def extract_catalogue(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
                       options: Any) -> Iterator[tuple[int, None, str, list[str]]]:
     """Babel extraction method: the user-facing strings of catalogue.py, read without running it
-    (the category names, and each NotificationType's template, title, explanation and what to do)."""
+    (the category names, also those appended one by one, and each NotificationType's template,
+    title, explanation and what to do)."""
     tree = ast.parse(fileobj.read())
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "NotificationType":
@@ -81,3 +82,9 @@ def extract_catalogue(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
             for value in node.value.values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     yield value.lineno, None, value.value, []
+        elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+              and isinstance(node.value.value, str) and any(
+                  isinstance(target, ast.Subscript)
+                  and getattr(target.value, "id", "") == "CATEGORY_NAMES" for target in node.targets)):
+            # An appended category: CATEGORY_NAMES[ANOMALIES] = "…"
+            yield node.value.lineno, None, node.value.value, []

@@ -69,7 +69,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
-from ppc_robot.web.i18n import translate_form
+from ppc_robot.web.i18n import current_locale, translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -108,7 +108,7 @@ def show(job_id: int) -> ResponseReturnValue:
     assert job is not None
     schedule = JobSchedule.of(job)
     definition = describe_definition(job.definition.task_type, job.definition.task_type_version,
-                                     job.definition.parameters)
+                                     job.definition.parameters, current_locale())
     preview = _preview(schedule)
     accounts = accounts_of_job(db.session(), job)
     return render_template(
