@@ -2,9 +2,9 @@
 
 Those forms are plain WTForms in English, and other report types keep being added: rather than
 marking each label, their texts are found here without running the module — a field's label
-(its first argument), `label=`, `description=` and `message=` arguments, a validator's message,
-the labels of `(value, "Label")` choice lists assigned to an upper-case name, and texts marked
-with `N_(…)`. The web translates them when it draws the form
+(its first argument; a FieldList's second), `label=`, `description=` and `message=` arguments, a
+validator's message, the labels of `(value, "Label")` choice lists assigned to an upper-case
+name, and texts marked with `N_(…)`. The web translates them when it draws the form
 (`ppc_robot.web.i18n.translate_form`).
 """
 
@@ -42,6 +42,10 @@ def extract_report_forms(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
             if (name.endswith("Field") or name in VALIDATORS or name in MARKERS) and node.args:
                 text = _string(node.args[0])
                 if text and name != "Regexp":
+                    yield node.lineno, None, text, []
+            elif name.endswith("List") and len(node.args) > 1:  # FieldList(unbound, "Label")
+                text = _string(node.args[1])
+                if text:
                     yield node.lineno, None, text, []
             for keyword in node.keywords:
                 text = _string(keyword.value) if keyword.arg in TEXT_KEYWORDS else None

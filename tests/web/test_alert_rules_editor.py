@@ -137,3 +137,32 @@ def test_the_job_page_lists_each_rule_in_words(client, login, session, workspace
     assert "High CPA — Client account, yesterday, at least 100 clicks: CPA &gt; 300" in page.text
     assert ("Fewer clicks — Client account, yesterday: Clicks down more than 30 % vs the same "
             "period last year") in page.text
+
+
+def test_a_czech_user_edits_the_rules_in_czech(client, login, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/new/{workspace.folder.id}?type=alert_rules").text
+
+    assert "Přidat pravidlo" in page and "Posunout pravidlo nahoru" in page
+    assert "Přidat podmínku" in page and "Odebrat podmínku" in page  # the nested list too
+    assert "Podmínky (musí platit všechny)" in page and "Název pravidla" in page
+    assert "Add rule" not in page and "Add condition" not in page
+
+
+def test_a_czech_user_reads_the_rules_numbered_in_czech_on_the_job_page(client, login, session,
+                                                                        workspace):
+    from tests.factories import make_definition, make_job
+
+    workspace.user.locale = "cs"
+    definition = make_definition(session, workspace.user, task_type="alert_rules", version=2,
+                                 parameters={"rules": [a_rule("High CPA")]})
+    job = make_job(session, workspace.user, definition=definition)
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/{job.id}").text
+
+    assert ">Pravidlo 1</dt>" in page and "Rule 1" not in page
