@@ -16,7 +16,7 @@ from typing import IO, Any
 
 TEXT_KEYWORDS = ("label", "description", "message")
 VALIDATORS = ("InputRequired", "DataRequired", "Length", "NumberRange", "Regexp", "Optional")
-MARKERS = ("N_", "_", "gettext")  # texts the module marks itself, as the python extractor finds
+MARKERS = ("N_", "_", "gettext", "ValidationError")  # texts marked, and a form's own refusals
 
 
 def _string(node: ast.AST) -> str | None:
@@ -40,9 +40,11 @@ def extract_report_forms(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
         if isinstance(node, ast.Call):
             name = _call_name(node)
             if (name.endswith("Field") or name in VALIDATORS or name in MARKERS) and node.args:
-                text = _string(node.args[0])
-                if text and name != "Regexp":
-                    yield node.lineno, None, text, []
+                first = node.args[0]  # "a" if x else "b" gives both
+                for option in (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,):
+                    text = _string(option)
+                    if text and name != "Regexp":
+                        yield option.lineno, None, text, []
             elif name.endswith("List") and len(node.args) > 1:  # FieldList(unbound, "Label")
                 text = _string(node.args[1])
                 if text:

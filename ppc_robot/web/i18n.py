@@ -107,6 +107,21 @@ def _translate_field(field: Any) -> None:
         translate_form(field.form)
 
 
+def translate_errors(form: Any) -> Any:
+    """A validated report type's form with its messages in the request's language: those the
+    catalog holds as msgids ("Name the rule."); a message with values in it stays as written."""
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                translate_errors([entry])
+        elif isinstance(field, FormField):
+            translate_errors(field.form)
+        if isinstance(field.errors, list):
+            field.errors[:] = [gettext(error) if isinstance(error, str) and error else error
+                               for error in field.errors]
+    return form
+
+
 def _translated_choices(choices: list[Any]) -> list[Any]:
     return [(choice[0], gettext(choice[1]), *choice[2:])
             if isinstance(choice, tuple) and len(choice) >= 2 and isinstance(choice[1], str)

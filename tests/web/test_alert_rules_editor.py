@@ -166,3 +166,16 @@ def test_a_czech_user_reads_the_rules_numbered_in_czech_on_the_job_page(client, 
     page = client.get(f"/jobs/{job.id}").text
 
     assert ">Pravidlo 1</dt>" in page and "Rule 1" not in page
+
+
+def test_a_czech_user_reads_the_refusals_in_czech(client, login, submit, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+    url = f"/jobs/new/{workspace.folder.id}?type=alert_rules"
+
+    missing = submit(url, job_data(workspace, [a_rule("", value="")]))
+
+    assert missing.status_code == 422
+    assert "Zadejte práh." in missing.text and "Pojmenujte pravidlo." in missing.text
+    assert "Give the threshold." not in missing.text

@@ -70,7 +70,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
-from ppc_robot.web.i18n import current_locale, translate_form
+from ppc_robot.web.i18n import current_locale, translate_errors, translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -318,6 +318,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     if job is not None:
         sharing = next((u for u in definitions if u.definition.id == job.definition_id), None)
     refused = bool(form.errors or editor.params_form.errors or editor.param_errors)
+    translate_errors(editor.params_form)
     html = render_template(
         "jobs/edit.html", form=form, params_form=editor.params_form,
         param_errors=editor.param_errors, job=job, folder=editor.folder,
