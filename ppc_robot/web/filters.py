@@ -138,6 +138,39 @@ def points(value: Decimal | None, places: int = 2) -> str:
     return gettext("%(value)s p.p.", value=figure)
 
 
+def preview_rows(preview: Any, totals: bool = False) -> list[list[str]]:
+    """A run preview's rows (or its totals rows) in the reader's locale: numeric cells from
+    their exact values, money with its currency; a preview saved before the values were kept
+    (or any cell without one) shows its stored text."""
+    texts = preview.totals if totals else preview.rows
+    values = preview.totals_values if totals else preview.values
+    kinds = preview.kinds
+    if len(values) != len(texts):
+        return texts
+    currencies = preview.totals_currencies if totals else [preview.currency] * len(texts)
+    return [
+        [_preview_cell(text, value, kind, currency)
+         for text, value, kind in zip(row, numbers, kinds, strict=True)]
+        if len(numbers) == len(row) == len(kinds) else row
+        for row, numbers, currency in zip(texts, values, currencies, strict=False)
+    ]
+
+
+def _preview_cell(text: str, value: str | None, kind: str, currency: str) -> str:
+    if value is None:
+        return text
+    amount = Decimal(value)
+    if kind == "money":
+        return money(amount, currency)
+    if kind == "percent":
+        return percent(amount, 2)
+    if kind in ("ratio", "decimal"):
+        return number(amount, 2)
+    if kind == "integer":
+        return number(amount, 0)
+    return text
+
+
 def datetime_text(value: datetime | None, fmt: str = "medium") -> str:
     """A UTC time as the user's locale writes it, in the user's zone."""
     if value is None:
@@ -225,5 +258,6 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(datetime_text, "datetime")
     app.add_template_filter(date_text, "date")
     app.add_template_filter(sparkline_points)
+    app.add_template_filter(preview_rows)
     app.add_template_global(tag_options)
     app.add_template_global(template_url_for, "url_for")
