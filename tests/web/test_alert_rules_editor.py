@@ -149,6 +149,7 @@ def test_a_czech_user_edits_the_rules_in_czech(client, login, session, workspace
     assert "Přidat pravidlo" in page and "Posunout pravidlo nahoru" in page
     assert "Přidat podmínku" in page and "Odebrat podmínku" in page  # the nested list too
     assert "Podmínky (musí platit všechny)" in page and "Název pravidla" in page
+    assert "pokles oproti předchozímu období o víc než (%)" in page  # a comparison's label
     assert "Add rule" not in page and "Add condition" not in page
 
 
