@@ -184,6 +184,12 @@ def test_the_preview_writes_its_numbers_in_the_viewers_locale(app, client, login
     assert re.fullmatch(r"[\d\xa0]+,\d\d\xa0\S+", czech_cost)  # "49 613,43 Kč"
     assert re.sub(r"\D", "", czech_cost) == re.sub(r"\D", "", total[2])  # the same amount
     assert czech[-1][1].replace("\xa0", "") == english[-1][1].replace(",", "")  # same clicks
+    assert czech[-1][0] == "Celkem" and total[0] == "Total"
+    czech_page = client.get(f"/runs/{run.id}").text
+    chart = json.loads(re.search(r'<script type="application/json" id="run-chart-data">(.*?)</script>',
+                                 czech_page, re.S).group(1))
+    assert chart["titles"] == {"x": "Den", "y": f"Náklady ({currency})", "y2": "Prokliky"}
+    assert "<th>Náklady</th>" in czech_page and "<th>Datum</th>" in czech_page
 
 
 def test_a_preview_saved_before_its_values_were_kept_shows_its_text(app, client, login, session,

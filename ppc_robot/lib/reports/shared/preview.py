@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.totals import Totals
 from ppc_robot.lib.runner import RunContext
@@ -140,7 +141,7 @@ class Preview:
         names = [s.column for s in self.series]
         table = pl.concat(self._series_sums).group_by("date").agg(
             [pl.col(n).sum() for n in names]).sort("date")
-        titles: dict[str, str] = {"x": "Day"}
+        titles: dict[str, str] = {"x": N_("Day")}
         units: dict[str, str] = {}
         for series in self.series:
             if series.axis not in titles:
