@@ -126,5 +126,7 @@ def test_a_czech_reader_gets_the_anomaly_and_moved_numbers_in_czech(client, logi
 
     assert "Čísla se po doručení změnila" in moved_page and "Spustit znovu" in moved_page
     assert "Anomálie výkonu" in anomaly_page and "Porovnávané týdny" in anomaly_page
-    assert "Cost ve stejný den v týdnu za poslední týdny a včera" in anomaly_page
+    assert "Náklady ve stejný den v týdnu za poslední týdny a včera" in anomaly_page
+    assert "Náklady u Acme / Brand dne 2026-11-24" in anomaly_page  # the metric in the message
+    assert "konverze dne 2026-11-24 10 → 14" in moved_page
     assert "čísla se změnila" in job_page and "numbers moved" not in job_page

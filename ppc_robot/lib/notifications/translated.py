@@ -20,6 +20,10 @@ from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES, Notifi
 LEVEL_NAMES = {NotificationLevel.ERROR: N_("error"), NotificationLevel.WARNING: N_("warning"),
                NotificationLevel.SUGGESTION: N_("suggestion")}
 
+# Message parameters holding a word of the catalogue (a metric's name such as "Cost"), not a
+# name someone gave: translated with the message.
+TRANSLATED_PARAMS = ("metric",)
+
 # The NotificationType fields a reader sees, by position after (category, code, name, level, score).
 TEXT_FIELDS = ("template", "title", "explanation", "what_to_do")
 
@@ -43,8 +47,10 @@ def translated_message(notification: Notification, locale: str | None) -> str:
     changed since, the stored English text is shown rather than a mismatched translation.
     """
     template = translate(notification.message_template, locale)
+    params = {key: translate(value, locale) if key in TRANSLATED_PARAMS and isinstance(value, str)
+              else value for key, value in notification.message_params.items()}
     try:
-        return template.format(**notification.message_params)
+        return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return notification.message
 
