@@ -2,9 +2,10 @@
 
 Those forms are plain WTForms in English, and other report types keep being added: rather than
 marking each label, their texts are found here without running the module — a field's label
-(its first argument), `label=`, `description=` and `message=` arguments, a validator's message,
-and the labels of `(value, "Label")` choice lists assigned to an upper-case name. The web
-translates them when it draws the form (`ppc_robot.web.i18n.translate_form`).
+(its first argument; a FieldList's second), `label=`, `description=` and `message=` arguments, a
+validator's message, the labels of `(value, "Label")` choice lists assigned to an upper-case
+name, and texts marked with `N_(…)`. The web translates them when it draws the form
+(`ppc_robot.web.i18n.translate_form`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import IO, Any
 
 TEXT_KEYWORDS = ("label", "description", "message")
 VALIDATORS = ("InputRequired", "DataRequired", "Length", "NumberRange", "Regexp", "Optional")
+MARKERS = ("N_", "_", "gettext", "ValidationError")  # texts marked, and a form's own refusals
 
 
 def _string(node: ast.AST) -> str | None:
@@ -37,9 +39,15 @@ def extract_report_forms(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _call_name(node)
-            if (name.endswith("Field") or name in VALIDATORS) and node.args:
-                text = _string(node.args[0])
-                if text and name != "Regexp":
+            if (name.endswith("Field") or name in VALIDATORS or name in MARKERS) and node.args:
+                first = node.args[0]  # "a" if x else "b" gives both
+                for option in (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,):
+                    text = _string(option)
+                    if text and name != "Regexp":
+                        yield option.lineno, None, text, []
+            elif name.endswith("List") and len(node.args) > 1:  # FieldList(unbound, "Label")
+                text = _string(node.args[1])
+                if text:
                     yield node.lineno, None, text, []
             for keyword in node.keywords:
                 text = _string(keyword.value) if keyword.arg in TEXT_KEYWORDS else None

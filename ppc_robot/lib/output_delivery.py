@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -31,6 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_, locale_or_default, translate, translations_for
 from ppc_robot.lib.mail import Attachment, Mail, MailError, send_mail
 from ppc_robot.lib.models import DeliveryStatus, Job, JobRun, RunStatus, User, utcnow
 from ppc_robot.lib.models.outputs import EMAIL_MAX, RECIPIENTS_MAX, OutputDelivery
@@ -48,7 +50,13 @@ MEGABYTE = 1024 * 1024
 
 
 class RecipientsError(PpcRobotError):
-    """The list of recipients cannot be used; the message says which address and why."""
+    """The list of recipients cannot be used; the message says which address and why.
+
+    `template` (an English msgid) and `params` let the web show it in the reader's language."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template, self.params = template, params
+        super().__init__(template % params)
 
 
 class LinkError(PpcRobotError):
@@ -104,14 +112,17 @@ def parse_recipients(text: str) -> list[str]:
             address = validate_email(candidate, check_deliverability=False,
                                      test_environment=True).normalized
         except EmailNotValidError as exc:
-            raise RecipientsError(f"“{candidate[:80]}” is not an e-mail address ({exc}).") from exc
+            raise RecipientsError(N_("“%(address)s” is not an e-mail address (%(reason)s)."),
+                                  address=candidate[:80], reason=str(exc)) from exc
         if len(address) > EMAIL_MAX:
-            raise RecipientsError(f"“{candidate[:80]}…” is longer than an e-mail address can be.")
+            raise RecipientsError(N_("“%(address)s…” is longer than an e-mail address can be."),
+                                  address=candidate[:80])
         if address.lower() not in seen:
             seen.add(address.lower())
             found.append(address)
     if len(found) > RECIPIENTS_MAX:
-        raise RecipientsError(f"At most {RECIPIENTS_MAX} recipients; this list has {len(found)}.")
+        raise RecipientsError(N_("At most %(most)s recipients; this list has %(count)s."),
+                              most=RECIPIENTS_MAX, count=len(found))
     return found
 
 
@@ -271,26 +282,32 @@ def _prepare(session: Session, config: OutputMailConfig, delivery: OutputDeliver
                            lifetime=timedelta(days=config.link_days))
         link = config.delivery.base_url.rstrip("/") + LINK_PATH + token
     zone = owner.time_zone or "UTC"
+    locale = locale_or_default(owner.locale)  # the mail speaks its sender's (the job owner's) language
     context = {
         "job_name": job.name, "owner": owner, "finished": named_local_text(run.finished_at or now, zone),
         "is_partial": run.status is RunStatus.PARTIAL, "missing": run.error_message,
         "file_name": download_name(path) if path else None, "sheet_url": sheet_url, "link": link,
         "expires": named_local_text(delivery.link_expires_at, zone) if link else None,
-        "size_mb": f"{path.stat().st_size / MEGABYTE:.1f}" if path else None,
+        "size_mb": format_decimal(path.stat().st_size / MEGABYTE, "0.0", locale=locale)
+        if path else None,
     }
-    env = _environment(TEMPLATES)
+    env = _environment(TEMPLATES, locale)
     text = env.get_template("email/output.txt").render(**context)
     html = env.get_template("email/output.html").render(**context)
-    return Mail(delivery.recipient, f"[PPC Robot] Report “{job.name[:100]}”", text, html,
+    subject = translate(N_("[PPC Robot] Report “%(name)s”"), locale) % {"name": job.name[:100]}
+    return Mail(delivery.recipient, subject, text, html,
                 message_id=f"<output-{delivery.id}@{config.delivery.message_id_domain}>",
                 attachments=attachments)
 
 
-@lru_cache(maxsize=2)
-def _environment(templates: Path) -> Environment:
-    return Environment(loader=FileSystemLoader(str(templates)), undefined=StrictUndefined,
-                       autoescape=select_autoescape(["html"]), trim_blocks=True,
-                       lstrip_blocks=True)
+@lru_cache(maxsize=4)
+def _environment(templates: Path, locale: str) -> Environment:
+    """The output mail's templates speaking `locale` (one environment per language)."""
+    env = Environment(loader=FileSystemLoader(str(templates)), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations_for(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def download_name(path: Path) -> str:
@@ -319,15 +336,15 @@ def open_link(session: Session, token: str, secret: str, *, now: datetime | None
     try:
         delivery_id, _nonce = URLSafeSerializer(secret, salt=_LINK_SALT).loads(token)
     except (BadSignature, ValueError, TypeError) as exc:
-        raise LinkError("There is no report behind this link.") from exc
+        raise LinkError(N_("There is no report behind this link.")) from exc
     delivery = session.get(OutputDelivery, delivery_id) if isinstance(delivery_id, int) else None
     if delivery is None or delivery.link_token_hash is None or not hmac.compare_digest(
             delivery.link_token_hash, _hash(token)):
-        raise LinkError("There is no report behind this link.")
+        raise LinkError(N_("There is no report behind this link."))
     if delivery.link_revoked_at is not None:
-        raise LinkRevoked("The sender withdrew this link; ask them for the report again.")
+        raise LinkRevoked(N_("The sender withdrew this link; ask them for the report again."))
     if delivery.link_expires_at is None or delivery.link_expires_at <= now:
-        raise LinkExpired("This link has expired; ask the sender for the report again.")
+        raise LinkExpired(N_("This link has expired; ask the sender for the report again."))
     return delivery
 
 

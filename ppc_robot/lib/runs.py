@@ -71,6 +71,13 @@ class Preview:
     chart_label: str
     chart: dict[str, Any] | None = None
     totals: list[list[Any]] = field(default_factory=list)  # a totals row per currency
+    # The numeric cells as exact decimal strings (None elsewhere) with their columns' kinds and
+    # currencies, for the page to write in its reader's locale; empty in older previews.
+    kinds: list[str] = field(default_factory=list)
+    currency: str = ""
+    values: list[list[str | None]] = field(default_factory=list)
+    totals_values: list[list[str | None]] = field(default_factory=list)
+    totals_currencies: list[str] = field(default_factory=list)
 
 
 def preview_name(run_id: int) -> str:
@@ -93,7 +100,9 @@ def preview_of(outputs_dir: Path, run: JobRun) -> Preview | None:
                  "series": [{"label": data["chart_label"], "values": data["chart_values"],
                              "type": "line"}]}
     return Preview(data["header"], data["rows"], data["chart_labels"], data["chart_values"],
-                   data["chart_label"], chart, data.get("totals", []))
+                   data["chart_label"], chart, data.get("totals", []), data.get("kinds", []),
+                   data.get("currency", ""), data.get("values", []),
+                   data.get("totals_values", []), data.get("totals_currencies", []))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE
+from ppc_robot.lib.outputs.totals import TOTAL_LABEL
 from ppc_robot.lib.times import local_log, zone_of
 
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -138,6 +139,70 @@ def points(value: Decimal | None, places: int = 2) -> str:
     return gettext("%(value)s p.p.", value=figure)
 
 
+def preview_rows(preview: Any, totals: bool = False) -> list[list[str]]:
+    """A run preview's rows (or its totals rows) in the reader's locale: numeric cells from
+    their exact values, money with its currency; a preview saved before the values were kept
+    (or any cell without one) shows its stored text."""
+    texts = preview.totals if totals else preview.rows
+    values = preview.totals_values if totals else preview.values
+    kinds = preview.kinds
+    if len(values) != len(texts):
+        return texts
+    currencies = preview.totals_currencies if totals else [preview.currency] * len(texts)
+    return [
+        [_preview_cell(text, value, kind, currency)
+         for text, value, kind in zip(row, numbers, kinds, strict=True)]
+        if len(numbers) == len(row) == len(kinds) else row
+        for row, numbers, currency in zip(texts, values, currencies, strict=False)
+    ]
+
+
+def _preview_cell(text: str, value: str | None, kind: str, currency: str) -> str:
+    if value is None:
+        if text == TOTAL_LABEL or text.startswith(TOTAL_LABEL + " "):  # "Total CZK"
+            return gettext("Total") + text[len(TOTAL_LABEL):]
+        return text
+    amount = Decimal(value)
+    if kind == "money":
+        return money(amount, currency)
+    if kind == "percent":
+        return percent(amount, 2)
+    if kind in ("ratio", "decimal"):
+        return number(amount, 2)
+    if kind == "integer":
+        return number(amount, 0)
+    return text
+
+
+BEFORE = " (before)"  # the comparison period's columns: "Cost (before)"
+
+
+def preview_label(text: str) -> str:
+    """A preview's column or series label (an English msgid, maybe of the comparison period)
+    in the reader's language."""
+    if text.endswith(BEFORE):
+        return gettext("%(metric)s (before)", metric=gettext(text[:-len(BEFORE)]))
+    return gettext(text) if text else text
+
+
+def localised_chart(chart: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored run chart with its series labels and axis titles in the reader's language (the
+    axis titles rebuilt from their first series and unit, as the runner writes them)."""
+    if not chart:
+        return chart
+    series = [{**item, "label": preview_label(item.get("label", ""))}
+              for item in chart.get("series", [])]
+    titles = dict(chart.get("titles", {}))
+    if "x" in titles:
+        titles["x"] = gettext(titles["x"])
+    for axis, unit_key in (("y", "unit"), ("y2", "unit2")):
+        first = next((item for item in series if item.get("axis", "y") == axis), None)
+        if axis in titles and first is not None:
+            unit = chart.get(unit_key, "")
+            titles[axis] = f"{first['label']} ({unit})" if unit else first["label"]
+    return {**chart, "series": series, "titles": titles}
+
+
 def datetime_text(value: datetime | None, fmt: str = "medium") -> str:
     """A UTC time as the user's locale writes it, in the user's zone."""
     if value is None:
@@ -225,5 +290,8 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(datetime_text, "datetime")
     app.add_template_filter(date_text, "date")
     app.add_template_filter(sparkline_points)
+    app.add_template_filter(preview_rows)
+    app.add_template_filter(preview_label)
+    app.add_template_filter(localised_chart)
     app.add_template_global(tag_options)
     app.add_template_global(template_url_for, "url_for")

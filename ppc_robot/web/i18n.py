@@ -9,6 +9,7 @@ from babel.support import Translations
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
+from wtforms import FieldList, FormField
 from wtforms.i18n import messages_path
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
@@ -102,17 +103,42 @@ def init_babel(app: Flask) -> None:
 
 def translate_form(form: Any) -> Any:
     """Draw a report type's parameter form (plain English WTForms in lib) in the request's
-    language: labels, descriptions and choice labels; values are untouched."""
+    language: labels, descriptions and choice labels, also those of repeated sub-forms (a list
+    of rules and their conditions); values are untouched."""
     for field in form:
-        field.label.text = gettext(field.label.text) if field.label.text else field.label.text
-        if isinstance(field.description, str) and field.description:
-            field.description = gettext(field.description)
-        choices = getattr(field, "choices", None)
-        if isinstance(choices, dict):
-            field.choices = {gettext(group): _translated_choices(items)
-                             for group, items in choices.items()}
-        elif isinstance(choices, list):
-            field.choices = _translated_choices(choices)
+        _translate_field(field)
+    return form
+
+
+def _translate_field(field: Any) -> None:
+    field.label.text = gettext(field.label.text) if field.label.text else field.label.text
+    if isinstance(field.description, str) and field.description:
+        field.description = gettext(field.description)
+    choices = getattr(field, "choices", None)
+    if isinstance(choices, dict):
+        field.choices = {gettext(group): _translated_choices(items)
+                         for group, items in choices.items()}
+    elif isinstance(choices, list):
+        field.choices = _translated_choices(choices)
+    if isinstance(field, FieldList):
+        for entry in field.entries:
+            _translate_field(entry)
+    elif isinstance(field, FormField):
+        translate_form(field.form)
+
+
+def translate_errors(form: Any) -> Any:
+    """A validated report type's form with its messages in the request's language: those the
+    catalog holds as msgids ("Name the rule."); a message with values in it stays as written."""
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                translate_errors([entry])
+        elif isinstance(field, FormField):
+            translate_errors(field.form)
+        if isinstance(field.errors, list):
+            field.errors[:] = [gettext(error) if isinstance(error, str) and error else error
+                               for error in field.errors]
     return form
 
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 
 from ppc_robot.lib import i18n
 from ppc_robot.lib.i18n import compile_catalogs, parse_number, set_number_locale, translate
+from ppc_robot.lib.i18n_extract import extract_report_forms
 from ppc_robot.lib.notifications import emit, notification_type
 from ppc_robot.lib.notifications.messages import describe, digest_mail, immediate_mail
-from ppc_robot.lib.notifications.translated import translated_message, translated_type
+from ppc_robot.lib.notifications.translated import (
+    extract_catalogue,
+    translated_message,
+    translated_type,
+)
 from tests.factories import make_job, make_user
 
 BASE = "https://robot.example.test"
@@ -83,3 +89,23 @@ def test_numbers_are_read_as_the_locale_writes_them(locale, typed, expected):
         assert parse_number(typed) == expected
     finally:
         set_number_locale(previous)
+
+
+def test_the_report_forms_extractor_finds_lists_refusals_and_marked_texts() -> None:
+    source = b'''
+rules = RuleList(FormField(RuleForm), "Rules", description="rule")
+def check(field):
+    raise ValidationError("Give the percentage." if field.is_change else "Give the threshold.")
+label = N_("Rule %(number)s")
+'''
+    found = [text for _line, _f, text, _c in extract_report_forms(BytesIO(source), [], [], {})]
+
+    assert sorted(found) == ["Give the percentage.", "Give the threshold.", "Rule %(number)s",
+                             "Rules", "rule"]
+
+
+def test_the_catalogue_extractor_finds_a_category_appended_later() -> None:
+    source = b'CATEGORY_NAMES = {1: "Jobs and runs"}\nCATEGORY_NAMES[8] = "Performance anomalies"\n'
+    found = [text for _line, _f, text, _c in extract_catalogue(BytesIO(source), [], [], {})]
+
+    assert sorted(found) == ["Jobs and runs", "Performance anomalies"]

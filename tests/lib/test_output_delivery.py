@@ -134,6 +134,38 @@ def test_a_file_under_the_limit_is_attached(session, session_factory, owner, out
         DeliveryStatus.SENT, True, None)
 
 
+def test_the_mail_speaks_its_senders_language(session, session_factory, outputs, smtp_server):
+    owner = make_user(session, email="majitel@example.test", name="Jana")
+    owner.locale = "cs"
+    session.commit()
+    planned_run(session, owner, job_mailing(session, owner, "klient@example.test"), outputs,
+                content=b"x" * 300_000)
+
+    deliver_outputs(session_factory, output_config(smtp_server.port, outputs, attach_max_bytes=10))
+
+    [message] = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert message["Subject"].startswith("[PPC Robot] Report „")
+    assert "Jana vám posílá report „" in text
+    assert "(0,3 MB) je příliš velký na přílohu. Stáhnout si ho můžete zde do" in text
+    assert "Tento e-mail poslal PPC Robot jménem majitel@example.test." in text
+    assert "je příliš velký na přílohu." in html and ">zde</a> do " in html
+    assert "Hello" not in text + html
+
+
+def test_an_english_owner_mails_in_english(session, session_factory, owner, outputs, smtp_server):
+    planned_run(session, owner, job_mailing(session, owner, "client@example.test"), outputs)
+
+    deliver_outputs(session_factory, output_config(smtp_server.port, outputs))
+
+    [message] = smtp_server.messages
+    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert message["Subject"].startswith("[PPC Robot] Report “")
+    assert text.startswith("Hello,\n\nUser ")
+    assert "The file report.xlsx is attached." in text
+
+
 def test_a_file_over_the_limit_gets_a_link_that_is_stored_only_hashed(
         session, session_factory, owner, outputs, smtp_server):
     run = planned_run(session, owner, job_mailing(session, owner, "client@example.test"), outputs)

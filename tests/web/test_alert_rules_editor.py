@@ -157,3 +157,44 @@ def test_a_change_either_way_is_saved_and_a_negative_one_refused(client, login, 
     job = session.scalar(select(Job).where(Job.name == "Rule watch"))
     assert job.definition.parameters["rules"][0]["conditions"] == [
         {"metric": "cost", "comparison": "either_vs_last_year", "value": "40"}]
+def test_a_czech_user_edits_the_rules_in_czech(client, login, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/new/{workspace.folder.id}?type=alert_rules").text
+
+    assert "Přidat pravidlo" in page and "Posunout pravidlo nahoru" in page
+    assert "Přidat podmínku" in page and "Odebrat podmínku" in page  # the nested list too
+    assert "Podmínky (musí platit všechny)" in page and "Název pravidla" in page
+    assert "pokles oproti předchozímu období o víc než (%)" in page  # a comparison's label
+    assert "Add rule" not in page and "Add condition" not in page
+
+
+def test_a_czech_user_reads_the_rules_numbered_in_czech_on_the_job_page(client, login, session,
+                                                                        workspace):
+    from tests.factories import make_definition, make_job
+
+    workspace.user.locale = "cs"
+    definition = make_definition(session, workspace.user, task_type="alert_rules", version=2,
+                                 parameters={"rules": [a_rule("High CPA")]})
+    job = make_job(session, workspace.user, definition=definition)
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/{job.id}").text
+
+    assert ">Pravidlo 1</dt>" in page and "Rule 1" not in page
+
+
+def test_a_czech_user_reads_the_refusals_in_czech(client, login, submit, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+    url = f"/jobs/new/{workspace.folder.id}?type=alert_rules"
+
+    missing = submit(url, job_data(workspace, [a_rule("", value="")]))
+
+    assert missing.status_code == 422
+    assert "Zadejte práh." in missing.text and "Pojmenujte pravidlo." in missing.text
+    assert "Give the threshold." not in missing.text

@@ -90,3 +90,43 @@ def test_numbers_moved_offers_run_again_and_the_job_page_marks_the_run(
     assert "conversions on 2026-11-24 10 → 14" in page.text
     assert f'action="/runs/job/{job.id}"' in page.text and "Run again" in page.text
     assert "numbers moved" in job_page.text
+
+
+def test_a_czech_reader_gets_the_anomaly_and_moved_numbers_in_czech(client, login, session,
+                                                                    workspace):
+    workspace.user.locale = "cs"
+    job = workspace.job
+    run = JobRun(user_id=job.user_id, job_id=job.id, status=RunStatus.SUCCEEDED,
+                 scheduled_at=datetime(2026, 11, 25, 6, tzinfo=UTC),
+                 finished_at=datetime(2026, 11, 25, 6, 1, tzinfo=UTC))
+    session.add(run)
+    session.flush()
+    record_coverage(session, run.id, job.id, job.user_id,
+                    [(workspace.client_account.id, date(2026, 11, 24), date(2026, 11, 24))],
+                    datetime(2026, 11, 25, 6, 1, tzinfo=UTC))
+    session.commit()
+    note_moved_numbers(session, workspace.client_account.id, "CZK",
+                       [Moved(date(2026, 11, 24), "conversions", Decimal(10), Decimal(14))],
+                       datetime(2026, 11, 26, 5, tzinfo=UTC))
+    anomaly = emit(session, workspace.user.id, "performance_anomaly",
+                   client_account_id=workspace.client_account.id, entity_id="42:cost",
+                   params={"metric": "Cost", "entity": "Acme / Brand", "day": "2026-11-24",
+                           "actual": "3,000.00 CZK", "expected": "1,020.00 CZK",
+                           "low": "900.00 CZK", "high": "1,140.00 CZK", "unit": "CZK",
+                           "reason": "above"},
+                   details=[{"Day": "2026-11-24", "Value": "3000", "Compared as": "yesterday"}])
+    session.commit()
+    login(workspace.user)
+    moved = session.scalar(select(Notification).where(Notification.code == 1,
+                                                       Notification.category == 7))
+
+    moved_page = client.get(f"/notifications/{moved.id}").text
+    anomaly_page = client.get(f"/notifications/{anomaly.id}").text
+    job_page = client.get(f"/jobs/{job.id}").text
+
+    assert "Čísla se po doručení změnila" in moved_page and "Spustit znovu" in moved_page
+    assert "Anomálie výkonu" in anomaly_page and "Porovnávané týdny" in anomaly_page
+    assert "Náklady ve stejný den v týdnu za poslední týdny a včera" in anomaly_page
+    assert "Náklady u Acme / Brand dne 2026-11-24" in anomaly_page  # the metric in the message
+    assert "konverze dne 2026-11-24 10 → 14" in moved_page
+    assert "čísla se změnila" in job_page and "numbers moved" not in job_page

@@ -236,3 +236,24 @@ def test_definitions_page_lists_each_definition_with_its_jobs(client, login, ses
     assert "shared by 2 jobs" in page.text
     assert workspace.job.name in page.text and sharing.name in page.text
     assert other_workspace.job.name not in page.text
+
+
+@pytest.mark.parametrize(("locale", "tagged_text", "disabled_text"), [
+    ("en", "2 jobs tagged “vip”.", "2 jobs disabled."),
+    ("cs", "2 úlohy označeny štítkem „vip“.", "2 úlohy vypnuty."),
+])
+def test_bulk_messages_count_the_jobs_in_the_readers_language(client, login, session, workspace,
+                                                              locale, tagged_text, disabled_text):
+    workspace.user.locale = locale
+    second = make_job(session, workspace.user, workspace.subfolder, name="Second")
+    tag = make_tag(session, workspace.user, name="vip")
+    session.commit()
+    login(workspace.user)
+    ids = [workspace.job.id, second.id]
+
+    post_bulk(client, workspace.subfolder.id, {"job_ids": ids, "action": "tag", "tag_id": tag.id})
+    tagged = client.get(f"/folders/{workspace.subfolder.id}").text
+    post_bulk(client, workspace.subfolder.id, {"job_ids": ids, "action": "disable"})
+    disabled = client.get(f"/folders/{workspace.subfolder.id}").text
+
+    assert tagged_text in tagged and disabled_text in disabled

@@ -105,3 +105,30 @@ def test_an_unknown_report_type_shows_what_is_stored():
 
     assert (words.label, words.parameters, words.newer_version) == (
         "gone", [("Date range", "yesterday"), ("Metrics", "cost, ctr")], None)
+
+
+def test_a_czech_reader_gets_the_words_in_czech(client, login, session, workspace):
+    workspace.user.locale = "cs"
+    parameters = default_parameters() | {"date_range": "last_7_days", "min_clicks": 1500}
+    definition = make_definition(session, workspace.user, task_type="performance", version=2,
+                                 parameters=parameters)
+    overview = make_definition(session, workspace.user, task_type="accounts_overview",
+                               parameters={"notifications": False, "target_days": 5})
+    job = make_job(session, workspace.user, definition=definition)
+    overview_job = make_job(session, workspace.user, definition=overview)
+    session.commit()
+    login(workspace.user)
+
+    words = shown_parameters(client.get(f"/jobs/{job.id}").text)
+    overview_words = shown_parameters(client.get(f"/jobs/{overview_job.id}").text)
+
+    assert "Posledních 7 dní" in words.values()
+    assert "1\xa0500" in words.values()  # Czech groups thousands with a (non-breaking) space
+    assert overview_words["Hlásit upozornění na rozpočet a cíle"] == "Ne"
+
+
+def test_a_date_is_written_out_in_the_readers_language():
+    any_type = ReportType("any", "Any", 1, _AnyTypeForm)
+    parameters = {"grouped": ["a1"], "single": "x_y", "flag": True, "day": "2026-02-01"}
+
+    assert any_type.describe(parameters, "cs")[-2:] == [("Flag", "Ano"), ("Day", "1. února 2026")]

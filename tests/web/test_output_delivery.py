@@ -193,3 +193,41 @@ def test_the_link_token_is_cut_out_of_log_lines(mailed, smtp_server):
 
     assert token not in line
     assert line.count(f"{LINK_PATH}[redacted]") == 2
+
+
+def test_a_czech_owner_reads_the_mails_and_withdraws_a_link_in_czech(client, login, session,
+                                                                     workspace, mailed, smtp_server):
+    run, deliver = mailed
+    workspace.user.locale = "cs"
+    session.commit()
+    deliver()
+    path = link_path(smtp_server)
+    login(workspace.user)
+
+    page = client.get(f"/runs/{run.id}")
+    revoked = client.post(f"/runs/mail/{workspace_delivery(session, run).id}/revoke",
+                          data={"csrf_token": csrf_token_from(page.text)}, follow_redirects=True)
+    client.get("/logout")
+    opened = client.get(path, headers={"Accept-Language": "cs"})
+
+    assert "Odesláno e-mailem" in page.text and "Odkaz ke stažení," in page.text
+    assert "Zrušit odkaz" in page.text and "Withdraw" not in page.text
+    assert "Odkaz ke stažení poslaný na client@example.test už nefunguje." in revoked.text
+    assert "zrušen " in revoked.text
+    assert opened.status_code == 410
+    assert "Odesílatel tento odkaz zrušil" in opened.text
+    assert "Tento odkaz ke stažení už nefunguje" in opened.text
+
+
+def test_bad_recipients_are_explained_in_czech(client, login, submit, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    typed = ",".join(f"r{n}@example.test" for n in range(21))
+    response = submit(f"/jobs/{workspace.job.id}/edit",
+                      editor_data(workspace, email_output="y", email_recipients=typed))
+
+    assert response.status_code == 422
+    assert "Nejvýše 20 příjemců; tento seznam jich má 21." in beside(response.text,
+                                                                      "email_recipients")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ppc_robot.lib.models import ClientAccountStatus, JobRun, OutputType, RunStatus
 from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import execute_run
+from ppc_robot.lib.runs import preview_path
 from ppc_robot.web.queue import runner_settings
 from tests.conftest import csrf_token_from
 from tests.factories import make_definition, make_job
@@ -150,3 +151,66 @@ def test_a_run_waiting_for_a_quota_window_says_when_it_tries_again(client, login
     assert "Waiting for the platform's quota: next attempt at" in page
     assert "Next attempt at" in history
     assert state["next_attempt_at"] == "2099-11-25T23:50:00+00:00" and state["finished"] is False
+
+
+def preview_cells(page):
+    table = re.search(r'<table class="table table-sm table-striped run-preview">(.*?)</table>',
+                      page, re.S).group(1)
+    return [re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)]
+
+
+def test_the_preview_writes_its_numbers_in_the_viewers_locale(app, client, login, session, factory,
+                                                              sandbox):
+    user, _, accounts = sandbox
+    job = sandbox_job(session, user, accounts)
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=datetime.now(UTC))
+    session.add(run)
+    session.commit()
+    app.config["PPC_ROBOT_CREDENTIALS_KEY"] = KEY
+    execute_run(factory, run.id, runner_settings(app))
+    login(user)
+
+    english = preview_cells(client.get(f"/runs/{run.id}").text)
+    user.locale = "cs"
+    session.commit()
+    czech = preview_cells(client.get(f"/runs/{run.id}").text)
+
+    currency = job.client_accounts[0].currency
+    # header row has no <td>; then the days, then the totals row: date, clicks, cost
+    day, total = english[1], english[-1]
+    assert re.fullmatch(r"[\d,]+", day[1]) and day[2].startswith(currency + "\xa0")
+    assert re.fullmatch(r"[A-Z]{3}\xa0[\d,]+\.\d\d", total[2])
+    czech_cost = czech[-1][2]
+    assert re.fullmatch(r"[\d\xa0]+,\d\d\xa0\S+", czech_cost)  # "49 613,43 Kč"
+    assert re.sub(r"\D", "", czech_cost) == re.sub(r"\D", "", total[2])  # the same amount
+    assert czech[-1][1].replace("\xa0", "") == english[-1][1].replace(",", "")  # same clicks
+    assert czech[-1][0] == "Celkem" and total[0] == "Total"
+    czech_page = client.get(f"/runs/{run.id}").text
+    chart = json.loads(re.search(r'<script type="application/json" id="run-chart-data">(.*?)</script>',
+                                 czech_page, re.S).group(1))
+    assert chart["titles"] == {"x": "Den", "y": f"Náklady ({currency})", "y2": "Prokliky"}
+    assert "<th>Náklady</th>" in czech_page and "<th>Datum</th>" in czech_page
+
+
+def test_a_preview_saved_before_its_values_were_kept_shows_its_text(app, client, login, session,
+                                                                    factory, sandbox):
+    user, _, accounts = sandbox
+    job = sandbox_job(session, user, accounts)
+    run = JobRun(user_id=user.id, job_id=job.id, scheduled_at=datetime.now(UTC),
+                 status=RunStatus.SUCCEEDED, finished_at=datetime.now(UTC))
+    session.add(run)
+    session.commit()
+    path = preview_path(runner_settings(app).outputs_dir, run)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({  # the format written before the values were kept
+        "header": ["Date", "Clicks", "Cost"], "rows": [["2026-11-24", "1\u202f204", "14\u202f255.96 CZK"]],
+        "totals": [["Total", "1\u202f204", "14\u202f255.96 CZK"]], "chart_labels": [],
+        "chart_values": [], "chart_label": "Clicks", "chart": None}), encoding="utf-8")
+    user.locale = "cs"
+    session.commit()
+    login(user)
+
+    cells = preview_cells(client.get(f"/runs/{run.id}").text)
+
+    assert cells[1:] == [["2026-11-24", "1\u202f204", "14\u202f255.96 CZK"],
+                         ["Total", "1\u202f204", "14\u202f255.96 CZK"]]

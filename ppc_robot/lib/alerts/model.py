@@ -21,6 +21,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.periods import Period, period_of
 
 HUNDRED = Decimal(100)
@@ -49,13 +50,13 @@ COMPARISONS: dict[str, str] = {
     "ge": "≥",
     "lt": "<",
     "le": "≤",
-    "up_vs_previous": "up vs the previous period by more than (%)",
-    "down_vs_previous": "down vs the previous period by more than (%)",
-    "up_vs_last_year": "up vs the same period last year by more than (%)",
-    "down_vs_last_year": "down vs the same period last year by more than (%)",
-    "either_vs_previous": "up or down vs the previous period by more than (%)",
-    "either_vs_last_year": "up or down vs the same period last year by more than (%)",
-    "worse_than_target": "worse than the client's target",
+    "up_vs_previous": N_("up vs the previous period by more than (%)"),
+    "down_vs_previous": N_("down vs the previous period by more than (%)"),
+    "up_vs_last_year": N_("up vs the same period last year by more than (%)"),
+    "down_vs_last_year": N_("down vs the same period last year by more than (%)"),
+    "either_vs_previous": N_("up or down vs the previous period by more than (%)"),
+    "either_vs_last_year": N_("up or down vs the same period last year by more than (%)"),
+    "worse_than_target": N_("worse than the client's target"),
 }
 THRESHOLDS = ("gt", "ge", "lt", "le")
 CHANGES = ("up_vs_previous", "down_vs_previous", "up_vs_last_year", "down_vs_last_year",

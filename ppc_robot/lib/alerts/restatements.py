@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import (
     ClientAccount,
     Job,
@@ -38,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 KIND = "numbers_moved"
 # The store's columns compared, and how the message names them.
-WATCHED = {"cost_micros": "cost", "conversions": "conversions",
-           "conversion_value_micros": "conversion value"}
+WATCHED = {"cost_micros": N_("cost"), "conversions": N_("conversions"),
+           "conversion_value_micros": N_("conversion value")}
 MONEY = ("cost_micros", "conversion_value_micros")
 DELIVERED = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
 

@@ -20,6 +20,10 @@ from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES, Notifi
 LEVEL_NAMES = {NotificationLevel.ERROR: N_("error"), NotificationLevel.WARNING: N_("warning"),
                NotificationLevel.SUGGESTION: N_("suggestion")}
 
+# Message parameters holding a word of the catalogue (a metric's name such as "Cost"), not a
+# name someone gave: translated with the message.
+TRANSLATED_PARAMS = ("metric",)
+
 # The NotificationType fields a reader sees, by position after (category, code, name, level, score).
 TEXT_FIELDS = ("template", "title", "explanation", "what_to_do")
 
@@ -43,8 +47,10 @@ def translated_message(notification: Notification, locale: str | None) -> str:
     changed since, the stored English text is shown rather than a mismatched translation.
     """
     template = translate(notification.message_template, locale)
+    params = {key: translate(value, locale) if key in TRANSLATED_PARAMS and isinstance(value, str)
+              else value for key, value in notification.message_params.items()}
     try:
-        return template.format(**notification.message_params)
+        return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return notification.message
 
@@ -69,7 +75,8 @@ def catalogue_texts() -> Iterator[str]:
 def extract_catalogue(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
                       options: Any) -> Iterator[tuple[int, None, str, list[str]]]:
     """Babel extraction method: the user-facing strings of catalogue.py, read without running it
-    (the category names, and each NotificationType's template, title, explanation and what to do)."""
+    (the category names, also those appended one by one, and each NotificationType's template,
+    title, explanation and what to do)."""
     tree = ast.parse(fileobj.read())
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "NotificationType":
@@ -81,3 +88,9 @@ def extract_catalogue(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
             for value in node.value.values:
                 if isinstance(value, ast.Constant) and isinstance(value.value, str):
                     yield value.lineno, None, value.value, []
+        elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+              and isinstance(node.value.value, str) and any(
+                  isinstance(target, ast.Subscript)
+                  and getattr(target.value, "id", "") == "CATEGORY_NAMES" for target in node.targets)):
+            # An appended category: CATEGORY_NAMES[ANOMALIES] = "…"
+            yield node.value.lineno, None, node.value.value, []

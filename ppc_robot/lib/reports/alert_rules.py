@@ -31,6 +31,7 @@ from ppc_robot.lib.alerts.model import (
 from ppc_robot.lib.bounds import Bound, parse_decimal
 from ppc_robot.lib.fields import BoundedDecimalField
 from ppc_robot.lib.form_lists import FormData
+from ppc_robot.lib.i18n import N_, translate
 from ppc_robot.lib.reports.catalogue import Parameters, ReportParametersForm, ReportType
 
 RULE_NAME_MAX = 80
@@ -251,9 +252,10 @@ def upgrade_v1(parameters: Parameters) -> Parameters:
     return {"rules": [rule]}
 
 
-def describe_rules(parameters: Parameters) -> list[tuple[str, str]]:
+def describe_rules(parameters: Parameters, locale: str | None = None) -> list[tuple[str, str]]:
     """Each rule in words, for the job page: ("Rule 1", "High CPA — Campaign, yesterday: …")."""
-    return [(f"Rule {n}", f"{rule.name} — {describe_rule(rule)}")
+    rule_label = translate(N_("Rule %(number)s"), locale)
+    return [(rule_label % {"number": n}, f"{rule.name} — {describe_rule(rule)}")
             for n, rule in enumerate(rules_of(parameters), start=1)]
 
 

@@ -8,9 +8,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from wtforms import BooleanField, DateField, DecimalField, Field, FieldList, Form, SelectFieldBase
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, locale_or_default, translate
 
 Parameters = dict[str, Any]
 
@@ -101,26 +104,35 @@ class ReportParametersForm(Form):
     def validate_parameters(self) -> bool:
         return True
 
-    def described(self) -> list[tuple[str, str]]:
-        """(field label, value in words) for every field holding a value, in the form's order.
+    def described(self, locale: str | None = None) -> list[tuple[str, str]]:
+        """(field label, value in words) for every field holding a value, in the form's order;
+        the values in `locale` (English by default), the labels English msgids for the page to
+        translate.
 
         Generic, so every report type gets it: a choice by its label, several by theirs, yes or
         no, a date written out. A type may override `describe_field` for a field of its own.
         """
-        words = [(form_field.label.text, self.describe_field(form_field)) for form_field in self]
+        words = [(form_field.label.text, self.describe_field(form_field, locale))
+                 for form_field in self]
         return [(label, text) for label, text in words if text]
 
-    def describe_field(self, form_field: Field) -> str:
-        """One field's value as a person says it; empty when it holds nothing."""
+    def describe_field(self, form_field: Field, locale: str | None = None) -> str:
+        """One field's value as a person says it in `locale`; empty when it holds nothing."""
         value = form_field.data
+        locale = locale_or_default(locale)
         if isinstance(form_field, BooleanField):
-            return "Yes" if value else "No"
+            return translate(N_("Yes") if value else N_("No"), locale)
         if value is None or value == "" or value == []:
             return ""
         if isinstance(form_field, SelectFieldBase):
-            labels = {str(choice[0]): str(choice[1]) for choice in _flat_choices(form_field.choices)}
+            labels = {str(choice[0]): translate(str(choice[1]), locale)
+                      for choice in _flat_choices(form_field.choices)}
             chosen = value if isinstance(value, list | tuple) else [value]
             return ", ".join(labels.get(str(v), str(v)) for v in chosen)
+        if locale != DEFAULT_LOCALE and isinstance(value, date | Decimal | int):
+            if isinstance(value, date):
+                return format_date(value, "long", locale=locale)  # "1. února 2026"
+            return format_decimal(value, locale=locale, decimal_quantization=False)
         if isinstance(value, date):
             return f"{value.day} {value:%B %Y}"
         if isinstance(value, Decimal):
@@ -150,8 +162,8 @@ class ReportType:
     # upgrades[v] turns version v's parameters into version v + 1's.
     upgrades: Mapping[int, Callable[[Parameters], Parameters]] = field(default_factory=dict)
     # The parameters in words for the job page, when the form's generic words don't do
-    # (a list of rules): (what, value) pairs.
-    in_words: Callable[[Parameters], list[tuple[str, str]]] | None = None
+    # (a list of rules): (what, value) pairs, given the parameters and the reader's locale.
+    in_words: Callable[[Parameters, str | None], list[tuple[str, str]]] | None = None
 
     def form(self, formdata: Any = None, parameters: Mapping[str, Any] | None = None,
              prefix: str = "") -> ReportParametersForm:
@@ -159,11 +171,13 @@ class ReportType:
         stored = self.form_class.objects_of(parameters or self.default_parameters())
         return self.form_class(formdata=formdata, data=stored, prefix=prefix)
 
-    def describe(self, parameters: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Stored (current-version) parameters in words: (what, value) pairs for the job page."""
+    def describe(self, parameters: Mapping[str, Any],
+                 locale: str | None = None) -> list[tuple[str, str]]:
+        """Stored (current-version) parameters in words: (what, value) pairs for the job page,
+        the values in `locale`."""
         if self.in_words is not None:
-            return self.in_words(dict(parameters))
-        return self.form(parameters=parameters).described()
+            return self.in_words(dict(parameters), locale)
+        return self.form(parameters=parameters).described(locale)
 
     def upgrade(self, version: int, parameters: Mapping[str, Any]) -> Parameters:
         """Parameters saved for `version`, brought to the current version step by step.
@@ -261,13 +275,13 @@ class DefinitionWords:
     newer_version: int | None = None
 
 
-def describe_definition(task_type: str, version: int,
-                        parameters: Mapping[str, Any]) -> DefinitionWords:
-    """The parameters in words, upgraded as a run would read them; a type this code does not
-    know (or cannot upgrade) shows its stored names and values as they are."""
+def describe_definition(task_type: str, version: int, parameters: Mapping[str, Any],
+                        locale: str | None = None) -> DefinitionWords:
+    """The parameters in words (values in `locale`), upgraded as a run would read them; a type
+    this code does not know (or cannot upgrade) shows its stored names and values as they are."""
     try:
         report_type = get_report_type(task_type)
-        words = report_type.describe(report_type.upgrade(version, parameters))
+        words = report_type.describe(report_type.upgrade(version, parameters), locale)
     except ReportError:
         raw = [(name.replace("_", " ").capitalize(),
                 ", ".join(map(str, value)) if isinstance(value, list) else str(value))

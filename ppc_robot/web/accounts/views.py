@@ -206,8 +206,12 @@ def unlink(service_account_id: int) -> ResponseReturnValue:
         deleted = unlink_service_account(
             db.session(), login, remove_client_accounts=form.client_accounts.data == "remove")
         db.session.commit()
-        flash(f"“{login.name}” unlinked; its credentials were deleted"
-              + (f" and {deleted} client account(s) removed." if deleted else "."), "success")
+        if deleted:
+            flash(_("“%(name)s” unlinked; its credentials were deleted and %(deleted)s client "
+                    "account(s) removed.", name=login.name, deleted=deleted), "success")
+        else:
+            flash(_("“%(name)s” unlinked; its credentials were deleted.", name=login.name),
+                  "success")
         return redirect(url_for(".index"))
     jobs = jobs_fed_by(db.session(), login)
     html = render_template("accounts/unlink.html", form=form, login=login, jobs=jobs)

@@ -192,7 +192,7 @@ def plan_edit(plan_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(_('Plan “%(name)s” saved.', name=plan.name), "success")
             if over:
-                flash("Saved below current usage: " + " ".join(over), "warning")
+                flash(_("Saved below current usage: %(users)s", users=" ".join(over)), "warning")
             return redirect(url_for(".plans"))
     html = render_template("admin/plan_form.html", form=form, plan=plan)
     return html, 422 if form.errors else 200

@@ -11,6 +11,7 @@ import logging
 
 from flask import Blueprint, abort, current_app, render_template, send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from ppc_robot.lib.output_delivery import LinkError, download_name, open_link
 from ppc_robot.lib.runs import output_path
@@ -29,13 +30,13 @@ def link(token: str) -> ResponseReturnValue:
         if exc.status == 404:
             security_log.info("output link refused: no such link")
             abort(404)
-        html = render_template("downloads/gone.html", text=str(exc))
+        html = render_template("downloads/gone.html", text=_(str(exc)))  # the lib's N_ message
         return html, exc.status, {"Referrer-Policy": "no-referrer"}
     path = output_path(delivery.run, runner_settings(current_app).outputs_dir)  # type: ignore[arg-type]
     if path is None:
         html = render_template("downloads/gone.html",
-                               text="The report is no longer kept on the server; ask the sender "
-                                    "for it again.")
+                               text=_("The report is no longer kept on the server; ask the "
+                                      "sender for it again."))
         return html, 410, {"Referrer-Policy": "no-referrer"}
     security_log.info("output link of delivery %s opened (run %s)", delivery.id, delivery.run_id)
     response = send_file(path, as_attachment=True, download_name=download_name(path))

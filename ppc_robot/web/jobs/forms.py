@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -186,7 +187,7 @@ class JobForm(FlaskForm, ScheduleForm):
             try:
                 parse_recipients(field.data or "")
             except RecipientsError as exc:
-                raise ValidationError(str(exc)) from exc
+                raise ValidationError(gettext(exc.template, **exc.params)) from exc
 
     def recipients(self, owner_email: str) -> list[str]:
         """Whom the output is mailed to: none when off, the owner when the list is empty."""

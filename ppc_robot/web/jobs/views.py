@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ppc_robot.lib.alerts.restatements import moved_runs
@@ -69,7 +70,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
-from ppc_robot.web.i18n import translate_form
+from ppc_robot.web.i18n import current_locale, translate_errors, translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -108,7 +109,7 @@ def show(job_id: int) -> ResponseReturnValue:
     assert job is not None
     schedule = JobSchedule.of(job)
     definition = describe_definition(job.definition.task_type, job.definition.task_type_version,
-                                     job.definition.parameters)
+                                     job.definition.parameters, current_locale())
     preview = _preview(schedule)
     accounts = accounts_of_job(db.session(), job)
     return render_template(
@@ -183,9 +184,9 @@ def bulk() -> ResponseReturnValue:
     if form.validate_on_submit():
         action = form.action.data
         if not jobs:
-            form.job_ids.errors.append("Select at least one job.")
+            form.job_ids.errors.append(_("Select at least one job."))
         elif action in ("tag", "untag") and tag is None:
-            form.tag_id.errors.append("Choose a tag.")
+            form.tag_id.errors.append(_("Choose a tag."))
         elif action == "move" and target is None:
             html = render_template("jobs/bulk.html", form=form, jobs=jobs, back=back)
             return html, 200
@@ -206,21 +207,25 @@ def bulk() -> ResponseReturnValue:
 def _apply_bulk(action: str, jobs: list[Job], tag: Tag | None, target: Folder | None) -> str:
     session = db.session()
     count = len(jobs)
-    noun = f"{count} job{'s' if count != 1 else ''}"
     if action == "move":
         assert target is not None
         move_jobs(session, jobs, target)
-        return f"{noun} moved into “{target.name}”."
+        return ngettext("%(num)d job moved into “%(name)s”.", "%(num)d jobs moved into “%(name)s”.",
+                        count, name=target.name)
     if action == "tag":
         assert tag is not None
         tag_jobs(session, jobs, tag)
-        return f"{noun} tagged “{tag.name}”."
+        return ngettext("%(num)d job tagged “%(name)s”.", "%(num)d jobs tagged “%(name)s”.",
+                        count, name=tag.name)
     if action == "untag":
         assert tag is not None
         untag_jobs(session, jobs, tag)
-        return f"Tag “{tag.name}” removed from {noun}."
+        return ngettext("Tag “%(name)s” removed from %(num)d job.",
+                        "Tag “%(name)s” removed from %(num)d jobs.", count, name=tag.name)
     set_jobs_enabled(session, jobs, action == "enable")
-    return f"{noun} {'enabled' if action == 'enable' else 'disabled'}."
+    if action == "enable":
+        return ngettext("%(num)d job enabled.", "%(num)d jobs enabled.", count)
+    return ngettext("%(num)d job disabled.", "%(num)d jobs disabled.", count)
 
 
 @bp.route("/schedule-preview")
@@ -313,6 +318,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
     if job is not None:
         sharing = next((u for u in definitions if u.definition.id == job.definition_id), None)
     refused = bool(form.errors or editor.params_form.errors or editor.param_errors)
+    translate_errors(editor.params_form)
     html = render_template(
         "jobs/edit.html", form=form, params_form=editor.params_form,
         param_errors=editor.param_errors, job=job, folder=editor.folder,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -192,7 +193,8 @@ def users_over_limits(session: Session, plan: Plan) -> list[str]:
                 .group_by(User.email)
                 .having(func.count(Job.id) > plan.max_jobs))
         for email, count in session.execute(jobs):
-            problems.append(f"{email} has {count} jobs (limit {plan.max_jobs}).")
+            problems.append(gettext("%(email)s has %(count)s jobs (limit %(limit)s).",
+                                    email=email, count=count, limit=plan.max_jobs))
     if plan.max_client_accounts is not None:
         accounts = (select(User.email, func.count(ClientAccount.id))
                     .join(Subscription, Subscription.user_id == User.id)
@@ -201,7 +203,7 @@ def users_over_limits(session: Session, plan: Plan) -> list[str]:
                     .group_by(User.email)
                     .having(func.count(ClientAccount.id) > plan.max_client_accounts))
         for email, count in session.execute(accounts):
-            problems.append(
-                f"{email} has {count} linked client accounts (limit {plan.max_client_accounts})."
-            )
+            problems.append(gettext(
+                "%(email)s has %(count)s linked client accounts (limit %(limit)s).",
+                email=email, count=count, limit=plan.max_client_accounts))
     return sorted(problems)

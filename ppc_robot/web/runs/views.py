@@ -69,7 +69,8 @@ def revoke(output_delivery_id: int) -> ResponseReturnValue:
     if RevokeLinkForm().validate_on_submit():
         revoke_link(db.session(), delivery)
         db.session.commit()
-        flash(f"The download link sent to {delivery.recipient} no longer works.", "success")
+        flash(_("The download link sent to %(recipient)s no longer works.",
+                recipient=delivery.recipient), "success")
     return redirect(url_for(".show", run_id=delivery.run_id))
 
 

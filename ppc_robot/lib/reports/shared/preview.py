@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.totals import Totals
 from ppc_robot.lib.runner import RunContext
@@ -33,6 +34,22 @@ def shown(column: Column, value: Any, currency: str) -> str:
     if column.kind is ColumnKind.INTEGER:
         return f"{int(value):,}".replace(",", "\u202f")
     return str(value)
+
+
+# Kinds whose cells the preview also keeps as plain numbers, for the page to write them in its
+# reader's locale (the text cells stay for previews read by older code, and for other kinds).
+NUMERIC_KINDS = (ColumnKind.MONEY, ColumnKind.PERCENT, ColumnKind.RATIO, ColumnKind.DECIMAL,
+                 ColumnKind.INTEGER)
+
+
+def plain(column: Column, value: Any) -> str | None:
+    """A numeric cell as an exact decimal string ("14255.96"); None for other cells."""
+    if value is None or column.kind not in NUMERIC_KINDS:
+        return None
+    try:
+        return str(Decimal(str(value)))
+    except ArithmeticError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class Preview:
         self.metric = chart_metric
         self.chart_label = chart_label
         self.rows: list[list[str]] = []
+        self.values: list[list[str | None]] = []
         self._sums: list[pl.DataFrame] = []
         self.totals: Totals | None = None
 
@@ -72,9 +90,13 @@ class Preview:
         names = [c.name for c in self.columns]
         for frame in frames:
             if len(self.rows) < PREVIEW_ROWS:
+                head = list(frame.head(PREVIEW_ROWS - len(self.rows)).select(names).iter_rows())
                 self.rows += [[shown(column, value, self.currency)
                                for column, value in zip(self.columns, row, strict=True)]
-                              for row in frame.head(PREVIEW_ROWS - len(self.rows)).select(names).iter_rows()]
+                              for row in head]
+                self.values += [[plain(column, value)
+                                 for column, value in zip(self.columns, row, strict=True)]
+                                for row in head]
             if self.totals is not None:
                 self.totals.add(frame)
             if self.metric is not None:
@@ -93,14 +115,21 @@ class Preview:
             labels = [d.isoformat() for d in series.get_column("date").to_list()]
             values = [round(v or 0.0, 4) for v in series.get_column(self.metric).to_list()]
         totals: list[list[str]] = []
+        totals_values: list[list[str | None]] = []
+        totals_currencies: list[str] = []
         if self.totals is not None and self.totals.has_totals:
-            totals = [[shown(column, value, row.currency)
-                       for column, value in zip(self.columns, self.totals.cells(row, self.columns),
-                                                strict=True)]
-                      for row in self.totals.rows()]
+            for row in self.totals.rows():
+                cells = list(zip(self.columns, self.totals.cells(row, self.columns), strict=True))
+                totals.append([shown(column, value, row.currency) for column, value in cells])
+                totals_values.append([plain(column, value) for column, value in cells])
+                totals_currencies.append(row.currency)
         target = context.output_dir / preview_name(context.run_id)
         target.write_text(json.dumps({"header": [c.label for c in self.columns], "rows": self.rows,
                                       "totals": totals,
+                                      "kinds": [c.kind.value for c in self.columns],
+                                      "currency": self.currency, "values": self.values,
+                                      "totals_values": totals_values,
+                                      "totals_currencies": totals_currencies,
                                       "chart_labels": labels, "chart_values": values,
                                       "chart_label": self.chart_label,
                                       "chart": self._chart()}), encoding="utf-8")
@@ -112,7 +141,7 @@ class Preview:
         names = [s.column for s in self.series]
         table = pl.concat(self._series_sums).group_by("date").agg(
             [pl.col(n).sum() for n in names]).sort("date")
-        titles: dict[str, str] = {"x": "Day"}
+        titles: dict[str, str] = {"x": N_("Day")}
         units: dict[str, str] = {}
         for series in self.series:
             if series.axis not in titles:
