@@ -92,7 +92,8 @@ def translate(message: str, locale: str | None) -> str:
 
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     """Compile every messages.po under `directory` whose .mo is missing or older; the compiled
-    files. Fuzzy entries are left out, as `pybabel compile` leaves them."""
+    files. Fuzzy entries are left out, as `pybabel compile` leaves them; a catalog it would
+    refuse (placeholders that differ from the msgid's) raises ValueError."""
     compiled = []
     for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
         mo_path = po_path.with_suffix(".mo")
@@ -100,6 +101,11 @@ def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])
+        # The checks `pybabel compile` makes (placeholders that differ): refused, as it refuses.
+        problems = [f"{po_path}:{message.lineno}: {error}"
+                    for message, errors in catalog.check() for error in errors]
+        if problems:
+            raise ValueError("The catalog does not compile:\n" + "\n".join(problems))
         # Written aside and renamed: parallel test workers may compile at the same moment.
         handle, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
         with os.fdopen(handle, "wb") as mo_file:

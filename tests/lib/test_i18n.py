@@ -109,3 +109,18 @@ def test_the_catalogue_extractor_finds_a_category_appended_later() -> None:
     found = [text for _line, _f, text, _c in extract_catalogue(BytesIO(source), [], [], {})]
 
     assert sorted(found) == ["Jobs and runs", "Performance anomalies"]
+
+
+def test_a_catalog_pybabel_would_refuse_does_not_compile(tmp_path):
+    from ppc_robot.lib.i18n import compile_catalogs
+
+    folder = tmp_path / "cs" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '#, python-format\nmsgid "Threshold 5 % unless set"\nmsgstr "Práh 5 %"\n',
+        encoding="utf-8")
+
+    with pytest.raises(ValueError, match="placeholders are incompatible"):
+        compile_catalogs(tmp_path)
+    assert not (folder / "messages.mo").exists()

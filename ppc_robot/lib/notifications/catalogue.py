@@ -128,7 +128,7 @@ TYPES: tuple[NotificationType, ...] = (
     NotificationType(OUTPUTS, 1, "numbers_moved", SUGGESTION, 35,
                      "Numbers of “{account}” moved after “{job}” was delivered: {metric} on {day} {before} → {after}",
                      "Numbers moved after delivery",
-                     "The statistics store pulls the last days again every day, as platforms add late conversions and correct costs. A day this job already reported changed by more than the threshold (PPC_ROBOT_STATS_MOVED_PERCENT, 5 % unless set) in conversions, conversion value or cost, so the delivered report shows old numbers. The details list every day and metric that moved.",
+                     "The statistics store pulls the last days again every day, as platforms add late conversions and correct costs. A day this job already reported changed by more than the threshold (PPC_ROBOT_STATS_MOVED_PERCENT; unless set, 5 %) in conversions, conversion value or cost, so the delivered report shows old numbers. The details list every day and metric that moved.",
                      "Run the job again to deliver the corrected numbers; the job page marks the runs whose numbers moved. The notification resolves itself when the job delivers again."),
     NotificationType(ANOMALIES, 0, "performance_anomaly", WARNING, 55,
                      "{metric} of {entity} on {day} was {actual}, expected {expected} ({low} – {high})",

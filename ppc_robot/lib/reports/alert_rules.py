@@ -85,11 +85,11 @@ class ConditionForm(Form):
             raise ValidationError("Give the percentage of the change." if is_change
                                   else "Give the threshold.")
         if field.data < 0:
-            raise ValidationError(
-                "A percentage cannot be negative: “up or down” takes both ways." if
-                comparison.startswith("either") else
-                "A percentage cannot be negative: choose “down” for a fall." if is_change
-                else "A threshold cannot be negative: every metric is zero or more.")
+            if comparison.startswith("either"):
+                raise ValidationError("A percentage cannot be negative: “up or down” takes both ways.")
+            raise ValidationError("A percentage cannot be negative: choose “down” for a fall."
+                                  if is_change else
+                                  "A threshold cannot be negative: every metric is zero or more.")
 
 
 class ConditionList(FieldList):
