@@ -177,7 +177,11 @@ def test_a_czech_user_reads_the_rules_numbered_in_czech_on_the_job_page(client, 
 
     workspace.user.locale = "cs"
     definition = make_definition(session, workspace.user, task_type="alert_rules", version=2,
-                                 parameters={"rules": [a_rule("High CPA")]})
+                                 parameters={"rules": [
+                                     a_rule("High CPA"),
+                                     a_rule("Cost jump", "cost", "either_vs_last_year", "40",
+                                            period="last_7_days", min_metric="clicks",
+                                            min_value="100")]})
     job = make_job(session, workspace.user, definition=definition)
     session.commit()
     login(workspace.user)
@@ -185,6 +189,10 @@ def test_a_czech_user_reads_the_rules_numbered_in_czech_on_the_job_page(client, 
     page = client.get(f"/jobs/{job.id}").text
 
     assert ">Pravidlo 1</dt>" in page and "Rule 1" not in page
+    # the rules themselves in Czech too
+    assert "High CPA — Klientský účet, včera: CPA &gt; 300" in page
+    assert ("Cost jump — Klientský účet, posledních 7 dní, alespoň 100 (prokliky): Náklady: "
+            "nárůst nebo pokles o víc než 40 % oproti stejnému období loni") in page
 
 
 def test_a_czech_user_reads_the_refusals_in_czech(client, login, submit, session, workspace):

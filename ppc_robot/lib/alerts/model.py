@@ -21,7 +21,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from ppc_robot.lib.i18n import N_
+from ppc_robot.lib.i18n import N_, translate
 from ppc_robot.lib.periods import Period, period_of
 
 HUNDRED = Decimal(100)
@@ -62,13 +62,13 @@ THRESHOLDS = ("gt", "ge", "lt", "le")
 CHANGES = ("up_vs_previous", "down_vs_previous", "up_vs_last_year", "down_vs_last_year",
            "either_vs_previous", "either_vs_last_year")
 
-LEVELS = {"account": "Client account", "campaign": "Campaign"}
+LEVELS = {"account": N_("Client account"), "campaign": N_("Campaign")}
 PERIODS = {
-    "yesterday": "yesterday",
-    "last_7_days": "last 7 days",
-    "last_14_days": "last 14 days",
-    "last_30_days": "last 30 days",
-    "month_to_date": "month to date",
+    "yesterday": N_("yesterday"),
+    "last_7_days": N_("last 7 days"),
+    "last_14_days": N_("last 14 days"),
+    "last_30_days": N_("last 30 days"),
+    "month_to_date": N_("month to date"),
 }
 
 
@@ -139,24 +139,41 @@ def rules_of(parameters: Mapping[str, Any]) -> list[Rule]:
     return rules
 
 
-def describe_rule(rule: Rule) -> str:
-    """The rule in words: "Campaign, last 7 days, at least 100 clicks: CPA > 300 and …"."""
-    parts = [describe_condition(c) for c in rule.conditions]
+def describe_rule(rule: Rule, locale: str | None = None) -> str:
+    """The rule in words, in `locale`: "Campaign, last 7 days, at least 100 clicks: CPA > 300
+    and …"."""
+    parts = [describe_condition(c, locale) for c in rule.conditions]
     volume = ""
     if rule.min_metric and rule.min_value is not None:
-        volume = f", at least {rule.min_value} {METRICS[rule.min_metric][0].lower()}"
-    return f"{LEVELS[rule.level]}, {PERIODS[rule.period]}{volume}: " + " and ".join(parts)
+        volume = translate(N_(", at least %(amount)s %(metric)s"), locale) % {
+            "amount": rule.min_value,
+            "metric": translate(METRICS[rule.min_metric][0], locale).lower()}
+    return translate(N_("%(level)s, %(period)s%(volume)s: %(conditions)s"), locale) % {
+        "level": translate(LEVELS[rule.level], locale),
+        "period": translate(PERIODS[rule.period], locale), "volume": volume,
+        "conditions": translate(N_(" and "), locale).join(parts)}
 
 
-def describe_condition(condition: Condition) -> str:
-    label = METRICS[condition.metric][0]
+# A change condition in words, per comparison (whole sentences: the grammar differs by language).
+CHANGE_WORDS = {
+    "up_vs_previous": N_("%(metric)s up more than %(value)s %% vs the previous period"),
+    "down_vs_previous": N_("%(metric)s down more than %(value)s %% vs the previous period"),
+    "either_vs_previous": N_("%(metric)s up or down more than %(value)s %% vs the previous period"),
+    "up_vs_last_year": N_("%(metric)s up more than %(value)s %% vs the same period last year"),
+    "down_vs_last_year": N_("%(metric)s down more than %(value)s %% vs the same period last year"),
+    "either_vs_last_year": N_("%(metric)s up or down more than %(value)s %% vs the same period "
+                              "last year"),
+}
+
+
+def describe_condition(condition: Condition, locale: str | None = None) -> str:
+    label = translate(METRICS[condition.metric][0], locale)
     if condition.comparison == "worse_than_target":
-        return f"{label} worse than the client's target"
+        return translate(N_("%(metric)s worse than the client's target"), locale) % {
+            "metric": label}
     if condition.comparison in CHANGES:
-        direction, _, compared = condition.comparison.partition("_vs_")
-        against = "the previous period" if compared == "previous" else "the same period last year"
-        way = "up or down" if direction == "either" else direction
-        return f"{label} {way} more than {condition.value} % vs {against}"
+        return translate(CHANGE_WORDS[condition.comparison], locale) % {
+            "metric": label, "value": condition.value}
     unit = " %" if METRICS[condition.metric][1] == "percent" else ""
     return f"{label} {COMPARISONS[condition.comparison]} {condition.value}{unit}"
 

@@ -255,7 +255,7 @@ def upgrade_v1(parameters: Parameters) -> Parameters:
 def describe_rules(parameters: Parameters, locale: str | None = None) -> list[tuple[str, str]]:
     """Each rule in words, for the job page: ("Rule 1", "High CPA — Campaign, yesterday: …")."""
     rule_label = translate(N_("Rule %(number)s"), locale)
-    return [(rule_label % {"number": n}, f"{rule.name} — {describe_rule(rule)}")
+    return [(rule_label % {"number": n}, f"{rule.name} — {describe_rule(rule, locale)}")
             for n, rule in enumerate(rules_of(parameters), start=1)]
 
 
