@@ -46,7 +46,7 @@ def test_the_overview_run_page_previews_its_rows(app, client, login, session, fa
     session.expire_all()
     assert session.scalar(select(JobRun.status).where(JobRun.id == run.id)) == RunStatus.SUCCEEDED
     assert "First rows" in page.text
-    for text in ("Spend month to date", "Monthly budget", "Acme Shoes", "50\u202f000.00",
+    for text in ("Spend month to date", "Monthly budget", "Acme Shoes", "50,000.00",
                  *(a.name for a in accounts)):
         assert text in page.text, text
     # a row per account and one for the client under the header, a total per currency below
