@@ -29,6 +29,15 @@ def status_word(status: object) -> str:
     return gettext(STATUS_WORDS[text]) if text in STATUS_WORDS else text
 
 
+def refusal(exc: BaseException) -> str:
+    """A lib refusal in the request's language: its msgid translated, its placeholders filled
+    (any other exception's text translated as it stands)."""
+    message = getattr(exc, "message", None)
+    if message is None:
+        return gettext(str(exc))
+    return gettext(message, **(getattr(exc, "params", None) or {})) if message else str(exc)
+
+
 def select_locale() -> str:
     """The user's chosen language, else the browser's best match, else English."""
     chosen = getattr(current_user, "locale", None) if has_request_context() else None
