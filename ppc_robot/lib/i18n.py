@@ -96,7 +96,8 @@ def refusal_text(exc: BaseException, locale: str | None) -> str:
     message = getattr(exc, "message", None)
     if message is None:
         return translate(str(exc), locale)
-    params = getattr(exc, "params", None) or {}
+    params = {name: refusal_text(value, locale) if isinstance(value, BaseException) else value
+              for name, value in (getattr(exc, "params", None) or {}).items()}
     translated = translate(message, locale)
     return translated % params if params else translated
 

@@ -35,7 +35,11 @@ def refusal(exc: BaseException) -> str:
     message = getattr(exc, "message", None)
     if message is None:
         return gettext(str(exc))
-    return gettext(message, **(getattr(exc, "params", None) or {})) if message else str(exc)
+    if not message:
+        return str(exc)
+    params = {name: refusal(value) if isinstance(value, BaseException) else value
+              for name, value in (getattr(exc, "params", None) or {}).items()}
+    return gettext(message, **params)
 
 
 def select_locale() -> str:
