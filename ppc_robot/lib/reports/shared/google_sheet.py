@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ppc_robot.lib.admin import alert_admins
 from ppc_robot.lib.credentials import Vault
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Job, OutputType, Platform, ServiceAccount
 from ppc_robot.lib.outputs import Column
 from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
@@ -67,8 +68,8 @@ def google_access_token(context: RunContext, settings: PlatformSettings, vault: 
             ServiceAccount.credentials_encrypted.is_not(None)).order_by(ServiceAccount.id)))
         login = next((a for a in logins if a.platform is Platform.GOOGLE_ADS and a.credentials_encrypted), None)
         if login is None:
-            raise RunFailed("Writing to Google Sheets needs a linked Google login; link one on the "
-                            "Accounts page or choose XLSX or CSV.")
+            raise RunFailed(N_("Writing to Google Sheets needs a linked Google login; link one on "
+                               "the Accounts page or choose XLSX or CSV."))
         credentials, name = vault.decrypt_json(login.credentials_encrypted), login.name
     try:
         tokens = refresh_access_token(OAuthProvider.of(Platform.GOOGLE_ADS, settings), settings,
@@ -92,8 +93,8 @@ def write_report_sheet(context: RunContext, tab: str, columns: list[Column], row
     config = context.settings.app_config
     chosen = (context.output_path or "").strip()
     if chosen and not SPREADSHEET_ID.fullmatch(chosen):
-        raise RunFailed("The job's output needs the id of a Google spreadsheet (the long part of its "
-                        "address between /d/ and /edit), or nothing to have one created.")
+        raise RunFailed(N_("The job's output needs the id of a Google spreadsheet (the long part of "
+                           "its address between /d/ and /edit), or nothing to have one created."))
     settings, vault = platform_access(context)
     token, login_name = google_access_token(context, settings, vault)
     client = SheetsClient(str(config.get("PPC_ROBOT_GOOGLE_SHEETS_URL") or "https://sheets.googleapis.com"),
