@@ -14,6 +14,7 @@ from wtforms.i18n import messages_path
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
 from ppc_robot.lib.models.users import LOCALES
+from ppc_robot.lib.stored_text import reword
 from ppc_robot.web.extensions import babel
 
 # What the profile page offers; None follows the browser.
@@ -34,7 +35,7 @@ def refusal(exc: BaseException) -> str:
     (any other exception's text translated as it stands)."""
     message = getattr(exc, "message", None)
     if message is None:
-        return gettext(str(exc))
+        return reword(str(exc), current_locale())
     if not message:
         return str(exc)
     params = {name: refusal(value) if isinstance(value, BaseException) else value
