@@ -39,7 +39,6 @@ from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.i18n import N_, locale_or_default, translate
 from ppc_robot.lib.models import ScheduleKind
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 # How far ahead a schedule is checked for local times swallowed by a DST gap.
 _GAP_HORIZON_DAYS = 3 * 366
@@ -73,6 +72,12 @@ class JobSchedule:
 
 
 @lru_cache(maxsize=1)
+def weekday_names(locale: str | None = None) -> list[str]:
+    """Monday to Sunday in `locale` (English by default), from Babel's locale data."""
+    names = get_day_names("wide", locale=locale_or_default(locale))
+    return [names[day] for day in range(7)]
+
+
 def time_zone_names() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (the editor's choices)."""
     return tuple(sorted(available_timezones()))
@@ -309,7 +314,7 @@ def describe_schedule(schedule: JobSchedule, locale: str | None = None) -> str:
             return translate(N_("Weekly on weekdays at %(time)s (%(zone)s)"), locale) % words
         if len(days) == 7:
             return translate(N_("Weekly on every day at %(time)s (%(zone)s)"), locale) % words
-        names = get_day_names("wide", locale=locale_or_default(locale))
+        names = weekday_names(locale)
         words["days"] = _join([names[d] for d in days], locale)
         return translate(N_("Weekly on %(days)s at %(time)s (%(zone)s)"), locale) % words
     words["day"] = int(params.get("day", 1))

@@ -435,6 +435,18 @@ def test_a_czech_user_reads_the_job_pages_schedule_in_czech(
     assert "Daily at" not in page.text
 
 
+def test_the_czech_editor_names_the_days_of_the_week_in_czech(client, login, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/new/{workspace.folder.id}")
+
+    assert page.status_code == 200
+    assert "pondělí" in page.text and "neděle" in page.text
+    assert "Monday" not in page.text
+
+
 def test_the_preview_of_a_manual_schedule_says_so(client, login, workspace):
     login(workspace.user)
 
