@@ -25,6 +25,16 @@ STORED: tuple[str, ...] = (
     N_("Unexpected error (%(error)s); it was logged."),
     N_("The report's settings are no longer valid: %(reason)s"),
     N_("No client account could be read: %(accounts)s. Pick others in the job editor."),
+    N_("The Google login “%(name)s” no longer works: %(reason)s"),
+    N_("Google did not answer properly: %(reason)s"),
+    N_("The Google login “%(name)s” may not create spreadsheets (%(reason)s). Link it again to "
+       "allow Google Sheets, or give the job a spreadsheet's id."),
+    N_("The Google spreadsheet “%(sheet)s” does not exist or is not shared with the Google login "
+       "“%(name)s”."),
+    N_("Google refused the login “%(name)s”: %(reason)s"),
+    N_("Google Sheets is busy: %(reason)s"),
+    N_("Google Sheets refused the report: %(reason)s"),
+    N_("The output file name pattern is not valid (%(reason)s); use {job} and {date}."),
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

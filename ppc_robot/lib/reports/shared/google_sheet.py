@@ -80,9 +80,11 @@ def google_access_token(context: RunContext, settings: PlatformSettings, vault: 
             session.commit()
         raise RunFailed(str(exc), ErrorClass.CONFIGURATION) from exc
     except InvalidCredentialsError as exc:
-        raise RunFailed(f"The Google login “{name}” no longer works: {exc}", ErrorClass.AUTHENTICATION) from exc
+        raise RunFailed(N_("The Google login “%(name)s” no longer works: %(reason)s")
+                        % {"name": name, "reason": exc}, ErrorClass.AUTHENTICATION) from exc
     except (RateLimitedError, TemporaryError) as exc:
-        raise RunFailed(f"Google did not answer properly: {exc}", ErrorClass.TRANSIENT) from exc
+        raise RunFailed(N_("Google did not answer properly: %(reason)s") % {"reason": exc},
+                        ErrorClass.TRANSIENT) from exc
     return tokens["access_token"], name
 
 
@@ -128,8 +130,9 @@ def _create(context: RunContext, client: SheetsClient, tab: str, login_name: str
         spreadsheet_id, url = client.create(context.job_name, [tab])
     except SheetsError as exc:
         if exc.kind in ("denied", "auth"):
-            raise RunFailed(f"The Google login “{login_name}” may not create spreadsheets ({exc}). "
-                            "Link it again to allow Google Sheets, or give the job a spreadsheet's id.",
+            raise RunFailed(N_("The Google login “%(name)s” may not create spreadsheets (%(reason)s). "
+                               "Link it again to allow Google Sheets, or give the job a spreadsheet's "
+                               "id.") % {"name": login_name, "reason": exc},
                             ErrorClass.AUTHENTICATION) from exc
         raise
     state.update(created_spreadsheet_id=spreadsheet_id, spreadsheet_id=spreadsheet_id,
@@ -146,10 +149,12 @@ def _create(context: RunContext, client: SheetsClient, tab: str, login_name: str
 
 def _refusal(exc: SheetsError, spreadsheet_id: str, login_name: str) -> RunFailed:
     if exc.kind in ("missing", "denied"):
-        return RunFailed(f"The Google spreadsheet “{spreadsheet_id}” does not exist or is not shared "
-                         f"with the Google login “{login_name}”.")
+        return RunFailed(N_("The Google spreadsheet “%(sheet)s” does not exist or is not shared "
+                            "with the Google login “%(name)s”.")
+                         % {"sheet": spreadsheet_id, "name": login_name})
     if exc.kind == "auth":
-        return RunFailed(f"Google refused the login “{login_name}”: {exc}", ErrorClass.AUTHENTICATION)
+        return RunFailed(N_("Google refused the login “%(name)s”: %(reason)s")
+                         % {"name": login_name, "reason": exc}, ErrorClass.AUTHENTICATION)
     if exc.kind == "busy":
-        return RunFailed(f"Google Sheets is busy: {exc}", ErrorClass.TRANSIENT)
-    return RunFailed(f"Google Sheets refused the report: {exc}")
+        return RunFailed(N_("Google Sheets is busy: %(reason)s") % {"reason": exc}, ErrorClass.TRANSIENT)
+    return RunFailed(N_("Google Sheets refused the report: %(reason)s") % {"reason": exc})

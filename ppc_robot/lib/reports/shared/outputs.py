@@ -75,7 +75,8 @@ def output_name(pattern: str, job_name: str, day: date) -> str:
     try:
         name = pattern.format(job=job_name, date=day.isoformat())
     except (KeyError, IndexError, ValueError) as exc:
-        raise RunFailed(f"The output file name pattern is not valid ({exc}); use {{job}} and {{date}}.") from exc
+        raise RunFailed(N_("The output file name pattern is not valid (%(reason)s); use {job} and {date}.")
+                        % {"reason": exc}) from exc
     name = _UNSAFE.sub("_", name).strip(" .") or "report"
     return name[:120]
 
