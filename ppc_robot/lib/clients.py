@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ppc_robot.lib.bounds import MONEY, PERCENT, PNO, ROAS, check_number
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Client, ClientAccount, Job, User, jobs_client_accounts
 from ppc_robot.lib.models.accounts import ACCOUNT_NAME_MAX
 from ppc_robot.lib.names import names_checked, same_name
@@ -57,7 +58,7 @@ def save_client(
     clash = select(Client.id).where(Client.user_id == client.user_id, same_name(Client.name, name))
     if client.id is not None:
         clash = clash.where(Client.id != client.id)
-    taken = ClientError(f"You already have a client called “{name}”.")
+    taken = ClientError(N_("You already have a client called “%(name)s”."), name=name)
     if session.scalar(clash) is not None:
         raise taken
     with names_checked(session, taken):

@@ -27,7 +27,7 @@ def _clean_name(name: str) -> str:
     if not name:
         raise FolderError(N_("Give the folder a name."))
     if len(name) > FOLDER_NAME_MAX:
-        raise FolderError(f"Keep the name to {FOLDER_NAME_MAX} characters or fewer.")
+        raise FolderError(N_("Keep the name to %(count)s characters or fewer."), count=FOLDER_NAME_MAX)
     return name
 
 
@@ -40,7 +40,7 @@ def _refuse_clash(session: Session, parent_id: int, name: str, *, ignore_id: int
 
 
 def _clash(name: str) -> FolderError:
-    return FolderError(f"A folder called “{name}” already exists here.")
+    return FolderError(N_("A folder called “%(name)s” already exists here."), name=name)
 
 
 def root_folder(session: Session, user: User) -> Folder:
@@ -156,7 +156,8 @@ def delete_folder(session: Session, folder: Folder, *, move_contents_up: bool = 
     has_jobs = session.scalar(select(Job.id).where(Job.folder_id == folder.id).limit(1))
     if not move_contents_up and (children or has_jobs is not None):
         raise FolderError(
-            f"“{folder.name}” is not empty: move its contents up or delete them first."
+            N_("“%(name)s” is not empty: move its contents up or delete them first."),
+            name=folder.name,
         )
     parent = session.get_one(Folder, folder.parent_id)
     if children:
@@ -168,8 +169,8 @@ def delete_folder(session: Session, folder: Folder, *, move_contents_up: bool = 
         clashes = sorted(child.name for child in children if child.name.lower() in sibling_names)
         if clashes:
             raise FolderError(
-                f"“{parent.name}” already has a folder called “{clashes[0]}”: "
-                "rename one of them first."
+                N_("“%(parent)s” already has a folder called “%(name)s”: rename one of them first."),
+                parent=parent.name, name=clashes[0],
             )
     for child in children:
         move_folder(session, child, parent)

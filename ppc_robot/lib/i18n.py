@@ -90,6 +90,18 @@ def translate(message: str, locale: str | None) -> str:
     return translations_for(locale).gettext(message)
 
 
+def refusal_text(exc: BaseException, locale: str | None) -> str:
+    """A refusal (a PpcRobotError) in `locale`: its msgid translated, then its placeholders
+    filled; any other exception's text translated as it stands."""
+    message = getattr(exc, "message", None)
+    if message is None:
+        return translate(str(exc), locale)
+    params = {name: refusal_text(value, locale) if isinstance(value, BaseException) else value
+              for name, value in (getattr(exc, "params", None) or {}).items()}
+    translated = translate(message, locale)
+    return translated % params if params else translated
+
+
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     """Compile every messages.po under `directory` whose .mo is missing or older; the compiled
     files. Fuzzy entries are left out, as `pybabel compile` leaves them; a catalog it would

@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Integer, String, column, func, select, table
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import ClientAccount, Job, ScheduleKind, User, UtcDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -108,8 +109,9 @@ def check_job_limit(session: Session, user_id: int, adding: int = 1) -> None:
     if job_count(session, user_id) + adding > limits.max_jobs:
         logger.info("job limit of user %s reached (%s)", user_id, limits.max_jobs)
         raise PlanLimitError(
-            f"Your plan “{limits.plan_name}” allows at most {limits.max_jobs} jobs "
-            "(limit: maximum jobs). Delete a job or ask an administrator for a larger plan."
+            N_("Your plan “%(plan)s” allows at most %(count)s jobs "
+               "(limit: maximum jobs). Delete a job or ask an administrator for a larger plan."),
+            plan=limits.plan_name, count=limits.max_jobs,
         )
 
 
@@ -120,9 +122,10 @@ def check_client_account_limit(session: Session, user_id: int, adding: int = 1) 
         return
     if client_account_count(session, user_id) + adding > limits.max_client_accounts:
         raise PlanLimitError(
-            f"Your plan “{limits.plan_name}” allows at most {limits.max_client_accounts} "
-            "linked client accounts (limit: maximum client accounts). Unlink one or ask an "
-            "administrator for a larger plan."
+            N_("Your plan “%(plan)s” allows at most %(count)s "
+               "linked client accounts (limit: maximum client accounts). Unlink one or ask an "
+               "administrator for a larger plan."),
+            plan=limits.plan_name, count=limits.max_client_accounts,
         )
 
 
@@ -132,9 +135,10 @@ def check_schedule_interval(session: Session, user_id: int, minutes: int | None)
     if limits is None or minutes is None or minutes >= limits.min_schedule_interval_minutes:
         return
     raise PlanLimitError(
-        f"Your plan “{limits.plan_name}” runs jobs at most every "
-        f"{limits.min_schedule_interval_minutes} minutes (limit: shortest schedule interval). "
-        "Choose a less frequent schedule."
+        N_("Your plan “%(plan)s” runs jobs at most every "
+           "%(minutes)s minutes (limit: shortest schedule interval). "
+           "Choose a less frequent schedule."),
+        plan=limits.plan_name, minutes=limits.min_schedule_interval_minutes,
     )
 
 
@@ -149,7 +153,8 @@ def check_slack_allowed(session: Session, user_id: int) -> None:
     limits = limits_for(session, user_id)
     if limits is not None and not limits.allows_slack:
         raise PlanLimitError(
-            f"Your plan “{limits.plan_name}” does not include Slack (limit: Slack allowed)."
+            N_("Your plan “%(plan)s” does not include Slack (limit: Slack allowed)."),
+            plan=limits.plan_name,
         )
 
 

@@ -16,6 +16,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -135,11 +136,11 @@ def _send_smtp(settings: MailSettings, message: EmailMessage) -> None:
             client.send_message(message)
     except smtplib.SMTPResponseException as exc:
         temporary = 400 <= exc.smtp_code < 500
-        raise MailError(f"the SMTP server answered {exc.smtp_code}", temporary=temporary) from exc
+        raise MailError(N_("the SMTP server answered %(code)s") % {"code": exc.smtp_code}, temporary=temporary) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise MailError("the SMTP server refused the recipient", temporary=False) from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise MailError(f"the SMTP server could not be reached ({type(exc).__name__})",
+        raise MailError(N_("the SMTP server could not be reached (%(error)s)") % {"error": type(exc).__name__},
                         temporary=True) from exc
 
 

@@ -55,8 +55,8 @@ class RecipientsError(PpcRobotError):
     `template` (an English msgid) and `params` let the web show it in the reader's language."""
 
     def __init__(self, template: str, **params: object) -> None:
-        self.template, self.params = template, params
-        super().__init__(template % params)
+        self.template = template
+        super().__init__(template, **params)
 
 
 class LinkError(PpcRobotError):
@@ -214,7 +214,8 @@ def _deliver_one(session_factory: SessionFactory, config: OutputMailConfig, deli
             error = exc
         except Exception as exc:  # the delivery boundary: one broken mail must not stop the rest
             logger.exception("output delivery %s could not be prepared", delivery_id)
-            error = MailError(f"an unexpected error stopped the delivery ({type(exc).__name__})",
+            error = MailError(N_("an unexpected error stopped the delivery (%(error)s)")
+                              % {"error": type(exc).__name__},
                               temporary=True)
         session.commit()  # the link's hash is stored before the mail carrying it leaves
         if mail is not None:
@@ -224,8 +225,8 @@ def _deliver_one(session_factory: SessionFactory, config: OutputMailConfig, deli
                 error = exc
             except Exception as exc:  # the delivery boundary, as above
                 logger.exception("output delivery %s failed unexpectedly", delivery_id)
-                error = MailError(f"an unexpected error stopped the delivery "
-                                  f"({type(exc).__name__})", temporary=True)
+                error = MailError(N_("an unexpected error stopped the delivery (%(error)s)")
+                                  % {"error": type(exc).__name__}, temporary=True)
         _begin_write(session)
         if error is None:
             delivery.status = DeliveryStatus.SENT
@@ -245,10 +246,12 @@ def _deliver_one(session_factory: SessionFactory, config: OutputMailConfig, deli
 def _record_failure(config: DeliveryConfig, delivery: OutputDelivery, reason: str, *,
                     temporary: bool, now: datetime) -> str:
     if not temporary or delivery.attempts >= config.max_attempts:
-        tries = "try" if delivery.attempts == 1 else "tries"
+        # Stored in English; the run page rewords it (ppc_robot.lib.stored_text).
+        given_up = (N_("Given up after 1 try: %(reason)s") if delivery.attempts == 1
+                    else N_("Given up after %(count)s tries: %(reason)s"))
         delivery.status = DeliveryStatus.GIVEN_UP
         delivery.next_attempt_at = None
-        delivery.last_error = f"Given up after {delivery.attempts} {tries}: {reason}"
+        delivery.last_error = given_up % {"count": delivery.attempts, "reason": reason}
         logger.warning("output delivery %s given up after %s tries", delivery.id, delivery.attempts)
         return "given_up"
     wait = config.backoff(delivery.attempts)

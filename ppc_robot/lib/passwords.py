@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 128
@@ -23,9 +24,9 @@ class PasswordPolicyError(PpcRobotError):
 def check_password_policy(password: str) -> None:
     """Refuse a password that is too short or too long (no composition rules, per ASVS)."""
     if len(password) < PASSWORD_MIN:
-        raise PasswordPolicyError(f"Use at least {PASSWORD_MIN} characters.")
+        raise PasswordPolicyError(N_("Use at least %(count)s characters."), count=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        raise PasswordPolicyError(f"Use at most {PASSWORD_MAX} characters.")
+        raise PasswordPolicyError(N_("Use at most %(count)s characters."), count=PASSWORD_MAX)
 
 
 def hash_password(password: str) -> str:

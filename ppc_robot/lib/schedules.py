@@ -32,13 +32,13 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel.dates import format_date, get_day_names
 from croniter import croniter
 
 from ppc_robot.lib.errors import PpcRobotError
-from ppc_robot.lib.i18n import N_
+from ppc_robot.lib.i18n import N_, locale_or_default, translate
 from ppc_robot.lib.models import ScheduleKind
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 # How far ahead a schedule is checked for local times swallowed by a DST gap.
 _GAP_HORIZON_DAYS = 3 * 366
@@ -48,8 +48,8 @@ _MAX_CRON_STEPS = 5000
 class ScheduleError(PpcRobotError):
     """A schedule that cannot be saved; `field` names the part the message belongs to."""
 
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -72,6 +72,12 @@ class JobSchedule:
 
 
 @lru_cache(maxsize=1)
+def weekday_names(locale: str | None = None) -> list[str]:
+    """Monday to Sunday in `locale` (English by default), from Babel's locale data."""
+    names = get_day_names("wide", locale=locale_or_default(locale))
+    return [names[day] for day in range(7)]
+
+
 def time_zone_names() -> tuple[str, ...]:
     """Every IANA zone name this machine knows, sorted (the editor's choices)."""
     return tuple(sorted(available_timezones()))
@@ -104,7 +110,7 @@ def _parse_int(value: Any, low: int, high: int, message: str, field_name: str) -
 def _weekdays(value: Any) -> list[int]:
     if not isinstance(value, list | tuple) or not value:
         raise ScheduleError(N_("Pick at least one day of the week."), field="weekdays")
-    days = {_parse_int(d, 0, 6, "Pick days of the week from the list.", "weekdays") for d in value}
+    days = {_parse_int(d, 0, 6, N_("Pick days of the week from the list."), "weekdays") for d in value}
     return sorted(days)
 
 
@@ -112,8 +118,8 @@ def _cron_expression(value: Any) -> str:
     expression = " ".join(str(value or "").split())
     if len(expression.split(" ")) != 5 or not croniter.is_valid(expression):
         raise ScheduleError(
-            "That is not a valid cron expression: use five fields "
-            "(minute hour day-of-month month day-of-week), for example “0 7 * * 1-5”.",
+            N_("That is not a valid cron expression: use five fields "
+               "(minute hour day-of-month month day-of-week), for example “0 7 * * 1-5”."),
             field="cron",
         )
     return expression
@@ -135,7 +141,7 @@ def normalise_schedule(kind: ScheduleKind | str, params: Mapping[str, Any], time
     clean: dict[str, Any] = {}
     if kind is ScheduleKind.HOURLY:
         clean["minute"] = _parse_int(
-            params.get("minute", 0), 0, 59, "Give a minute from 0 to 59.", "minute"
+            params.get("minute", 0), 0, 59, N_("Give a minute from 0 to 59."), "minute"
         )
     elif kind is ScheduleKind.CRON:
         clean["cron"] = _cron_expression(params.get("cron"))
@@ -144,7 +150,7 @@ def normalise_schedule(kind: ScheduleKind | str, params: Mapping[str, Any], time
             clean["weekdays"] = _weekdays(params.get("weekdays"))
         if kind is ScheduleKind.MONTHLY:
             clean["day"] = _parse_int(
-                params.get("day"), 1, 31, "Give a day of the month from 1 to 31.", "day"
+                params.get("day"), 1, 31, N_("Give a day of the month from 1 to 31."), "day"
             )
         clean["time"] = _parse_time(params.get("time")).strftime("%H:%M")
     schedule = JobSchedule(kind, clean, time_zone)
@@ -164,9 +170,9 @@ def _refuse_gap_time(schedule: JobSchedule) -> None:
         local = datetime.combine(day, at, tzinfo=zone)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
             raise ScheduleError(
-                f"{at:%H:%M} does not exist in {schedule.time_zone} on {day:%d %b %Y}, "
-                "when the clocks go forward: choose a time outside that hour.",
-                field="time",
+                N_("%(time)s does not exist in %(zone)s on %(day)s, when the clocks go forward: "
+                   "choose a time outside that hour."),
+                field="time", time=f"{at:%H:%M}", zone=schedule.time_zone, day=day.isoformat(),
             )
 
 
@@ -286,32 +292,37 @@ def next_runs(schedule: JobSchedule, after: datetime, count: int = 5) -> list[da
     return runs
 
 
-def describe_schedule(schedule: JobSchedule) -> str:
-    """The schedule in words, as the folder page and the job page show it."""
+def describe_schedule(schedule: JobSchedule, locale: str | None = None) -> str:
+    """The schedule in words in `locale` (English by default), as the folder page and the job
+    page show it; day names come from Babel's locale data."""
     params = schedule.params
     kind = schedule.kind
     if kind is ScheduleKind.MANUAL:
-        return "Manually"
-    zone = f" ({schedule.time_zone})"
+        return translate(N_("Manually"), locale)
+    words: dict[str, Any] = {"zone": schedule.time_zone, "time": params.get("time", "")}
     if kind is ScheduleKind.HOURLY:
-        return f"Every hour at minute {int(params.get('minute', 0)):02d}"
+        return translate(N_("Every hour at minute %(minute)s"), locale) % {
+            "minute": f"{int(params.get('minute', 0)):02d}"}
     if kind is ScheduleKind.CRON:
-        return f"Cron “{params.get('cron', '')}”{zone}"
-    at = params.get("time", "")
+        return translate(N_("Cron “%(cron)s” (%(zone)s)"), locale) % (
+            words | {"cron": params.get("cron", "")})
     if kind is ScheduleKind.DAILY:
-        return f"Daily at {at}{zone}"
+        return translate(N_("Daily at %(time)s (%(zone)s)"), locale) % words
     if kind is ScheduleKind.WEEKLY:
         days = list(params.get("weekdays", []))
         if days == [0, 1, 2, 3, 4]:
-            names = "weekdays"
-        elif len(days) == 7:
-            names = "every day"
-        else:
-            names = _join([WEEKDAY_NAMES[d] for d in days])
-        return f"Weekly on {names} at {at}{zone}"
-    day = int(params.get("day", 1))
-    suffix = " (or the month's last day)" if day > 28 else ""
-    return f"Monthly on day {day}{suffix} at {at}{zone}"
+            return translate(N_("Weekly on weekdays at %(time)s (%(zone)s)"), locale) % words
+        if len(days) == 7:
+            return translate(N_("Weekly on every day at %(time)s (%(zone)s)"), locale) % words
+        names = weekday_names(locale)
+        words["days"] = _join([names[d] for d in days], locale)
+        return translate(N_("Weekly on %(days)s at %(time)s (%(zone)s)"), locale) % words
+    words["day"] = int(params.get("day", 1))
+    if words["day"] > 28:
+        return translate(
+            N_("Monthly on day %(day)s (or the month's last day) at %(time)s (%(zone)s)"), locale
+        ) % words
+    return translate(N_("Monthly on day %(day)s at %(time)s (%(zone)s)"), locale) % words
 
 
 @dataclass(frozen=True)
@@ -323,13 +334,16 @@ class SchedulePreview:
 
 
 def preview_schedule(
-    schedule: JobSchedule, viewer_zone: str, now: datetime, *, count: int = 5
+    schedule: JobSchedule, viewer_zone: str, now: datetime, *, count: int = 5,
+    locale: str | None = None,
 ) -> SchedulePreview:
     """The schedule in words and its next `count` runs after `now`.
 
     Each run is given in the job's zone; when the viewer's zone differs, his own time follows
     (with the day when it is another date there). An unknown viewer zone counts as UTC.
+    Words and day names are in `locale` (English by default).
     """
+    locale = locale_or_default(locale)
     try:
         viewer = _zone(viewer_zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -337,16 +351,20 @@ def preview_schedule(
     shown = []
     for run in next_runs(schedule, now, count):
         local = run.astimezone(schedule.zone)
-        text = local.strftime("%a %Y-%m-%d %H:%M")
+        text = f"{format_date(local.date(), 'EEE yyyy-MM-dd', locale=locale)} {local:%H:%M}"
         if viewer_zone != schedule.time_zone:
             mine = run.astimezone(viewer)
-            pattern = "%H:%M" if mine.date() == local.date() else "%a %H:%M"
-            text += f" (your time {mine.strftime(pattern)}, {viewer.key})"
+            own = f"{mine:%H:%M}"
+            if mine.date() != local.date():
+                own = f"{format_date(mine.date(), 'EEE', locale=locale)} {own}"
+            text = translate(N_("%(run)s (your time %(time)s, %(zone)s)"), locale) % {
+                "run": text, "time": own, "zone": viewer.key}
         shown.append(text)
-    return SchedulePreview(describe_schedule(schedule), shown)
+    return SchedulePreview(describe_schedule(schedule, locale), shown)
 
 
-def _join(words: list[str]) -> str:
+def _join(words: list[str], locale: str | None) -> str:
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return translate(N_("%(items)s and %(last)s"), locale) % {
+        "items": ", ".join(words[:-1]), "last": words[-1]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -35,8 +35,8 @@ AnyTag = TypeVar("AnyTag", Tag, ClientAccountTag)
 class TagError(PpcRobotError):
     """A tag change that is refused; `field` names the part at fault."""
 
-    def __init__(self, message: str, *, field: str = "name") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str = "name", **params: Any) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -45,7 +45,7 @@ def _clean(name: str, colour: str) -> tuple[str, str]:
     if not name:
         raise TagError(N_("Give the tag a name."))
     if len(name) > TAG_NAME_MAX:
-        raise TagError(f"Keep the name to {TAG_NAME_MAX} characters or fewer.")
+        raise TagError(N_("Keep the name to %(count)s characters or fewer."), count=TAG_NAME_MAX)
     colour = (colour or DEFAULT_TAG_COLOUR).strip()
     if not _COLOUR.match(colour):
         raise TagError(N_("Give the colour as #rrggbb."), field="colour")
@@ -62,7 +62,7 @@ def _refuse_clash(session: Session, model: type[AnyTag], user_id: int, name: str
 
 
 def _clash(name: str) -> TagError:
-    return TagError(f"A tag called “{name}” already exists.")
+    return TagError(N_("A tag called “%(name)s” already exists."), name=name)
 
 
 def create_tag(session: Session, model: type[AnyTag], user: User, name: str,

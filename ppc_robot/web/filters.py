@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE
 from ppc_robot.lib.outputs.totals import TOTAL_LABEL
+from ppc_robot.lib.stored_text import reword
 from ppc_robot.lib.times import local_log, zone_of
 
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -276,8 +277,15 @@ def _built_url(key: tuple[str, str | None, str, tuple[tuple[str, Any], ...]]) ->
     return url_for(endpoint, **dict(values))
 
 
+def reworded(text: str | None) -> str:
+    """A sentence the worker stored in English, in the request's language when the catalog
+    knows it (ppc_robot.lib.stored_text); else as stored."""
+    return reword(text, str(get_locale() or DEFAULT_LOCALE))
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(localtime)
+    app.add_template_filter(reworded)
     app.add_template_filter(named_localtime)
     app.add_template_filter(run_log)
     app.add_template_global(viewer_zone)

@@ -14,6 +14,7 @@ from wtforms.i18n import messages_path
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
 from ppc_robot.lib.models.users import LOCALES
+from ppc_robot.lib.stored_text import reword
 from ppc_robot.web.extensions import babel
 
 # What the profile page offers; None follows the browser.
@@ -27,6 +28,19 @@ def status_word(status: object) -> str:
     """A run status in the request's language."""
     text = str(getattr(status, "value", status))
     return gettext(STATUS_WORDS[text]) if text in STATUS_WORDS else text
+
+
+def refusal(exc: BaseException) -> str:
+    """A lib refusal in the request's language: its msgid translated, its placeholders filled
+    (any other exception's text translated as it stands)."""
+    message = getattr(exc, "message", None)
+    if message is None:
+        return reword(str(exc), current_locale())
+    if not message:
+        return str(exc)
+    params = {name: refusal(value) if isinstance(value, BaseException) else value
+              for name, value in (getattr(exc, "params", None) or {}).items()}
+    return gettext(message, **params)
 
 
 def select_locale() -> str:

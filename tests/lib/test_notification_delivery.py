@@ -307,6 +307,24 @@ def test_the_digest_is_sent_once_a_day_at_the_users_hour_grouped_by_account_and_
     assert all(d.status == DeliveryStatus.SENT for d in deliveries(session))
 
 
+def test_a_czech_digest_names_the_missing_job_in_czech(session, session_factory, config,
+                                                     smtp_server, user):
+    user.time_zone, user.locale = "Europe/Prague", "cs"
+    enable_email(session, user, mode=EmailMode.DIGEST, hour=8, min_level=SUGGESTION)
+    login = make_service_account(session, user, name="Agency login")
+    monday = datetime(2026, 1, 12, 5, 0, tzinfo=UTC)
+    emit(session, user.id, "credentials_expired", params={"account": "Agency login", "reason": "x"},
+         service_account_id=login.id, now=monday)
+    session.commit()
+
+    run_deliveries(session_factory, config, now=monday + timedelta(hours=2))
+
+    [mail] = smtp_server.messages
+    text = mail.get_body(("plain",)).get_content()
+    assert "== Agency login / Bez úlohy ==" in text
+    assert "No job" not in text
+
+
 def test_a_digest_run_twice_for_the_same_day_sends_one_mail(session, session_factory, config,
                                                             smtp_server, user):
     enable_email(session, user, mode=EmailMode.DIGEST, hour=0)

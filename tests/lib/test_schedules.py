@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ppc_robot.lib.i18n import refusal_text
 from ppc_robot.lib.models import ScheduleKind
 from ppc_robot.lib.schedules import (
     JobSchedule,
@@ -237,3 +238,39 @@ def test_a_manual_schedule_previews_without_runs():
     preview = preview_schedule(JobSchedule(ScheduleKind.MANUAL), "UTC", utc(2026, 3, 28))
 
     assert (preview.words, preview.runs) == ("Manually", [])
+
+
+@pytest.mark.parametrize(
+    "kind, params, words",
+    [("manual", {}, "Ručně"),
+     ("hourly", {"minute": 5}, "Každou hodinu v minutě 05"),
+     ("daily", {"time": "07:00"}, "Denně v 07:00 (Europe/Prague)"),
+     ("weekly", {"weekdays": [0, 1, 2, 3, 4], "time": "08:00"}, "Každý pracovní den v 08:00 (Europe/Prague)"),
+     ("weekly", {"weekdays": [0, 2, 4], "time": "08:00"},
+      "Každý týden (pondělí, středa a pátek) v 08:00 (Europe/Prague)"),
+     ("monthly", {"day": 31, "time": "06:00"},
+      "Měsíčně 31. den (nebo poslední den měsíce) v 06:00 (Europe/Prague)"),
+     ("cron", {"cron": "0 7 * * 1-5"}, "Cron „0 7 * * 1-5“ (Europe/Prague)")],
+)
+def test_schedules_in_czech_words(kind, params, words):
+    assert describe_schedule(JobSchedule(ScheduleKind(kind), params, "Europe/Prague"), "cs") == words
+
+
+def test_the_preview_in_czech_names_days_from_the_locale_data():
+    schedule = JobSchedule(ScheduleKind.DAILY, {"time": "07:30"}, "Europe/Prague")
+
+    behind = preview_schedule(schedule, "America/Los_Angeles", utc(2026, 3, 28, 12, 0), count=1,
+                              locale="cs")
+
+    assert behind.words == "Denně v 07:30 (Europe/Prague)"
+    assert behind.runs == ["ne 2026-03-29 07:30 (váš čas so 22:30, America/Los_Angeles)"]
+
+
+def test_a_gap_time_refusal_is_worded_in_czech_when_shown():
+    with pytest.raises(ScheduleError) as refused:
+        normalise_schedule("daily", {"time": "02:30"}, "Europe/Prague")
+
+    czech = refusal_text(refused.value, "cs")
+    assert czech.startswith("Čas 02:30 v pásmu Europe/Prague dne ")
+    assert czech.endswith("neexistuje, protože se posouvají hodiny dopředu: zvolte čas mimo tuto hodinu.")
+    assert str(refused.value).startswith("02:30 does not exist in Europe/Prague on ")

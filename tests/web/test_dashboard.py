@@ -64,6 +64,19 @@ def test_freshness_and_stale_accounts_are_named(client, session, login, workspac
     assert "not up to date" in page and "Sandbox answered 503" in page
 
 
+def test_a_czech_user_reads_why_an_account_is_stale_in_czech(client, session, login, workspace):
+    _seed(session, workspace)
+    make_stats_state(session, workspace.client_account, refreshed_at=utcnow() - timedelta(days=3))
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get("/").text
+
+    assert "(neobnoveno déle než den)" in page
+    assert "not refreshed for more than a day" not in page
+
+
 def test_without_accounts_the_page_says_to_link_a_login(client, session, login):
     newcomer = make_user(session)
     session.commit()

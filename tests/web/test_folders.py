@@ -161,3 +161,32 @@ def test_folder_page_query_count_does_not_grow_with_jobs(client, login, session,
 
     assert page.text.count("data-job-id=") == 31
     assert many.count == few.count
+
+
+def test_a_czech_user_reads_the_name_clash_and_the_schedules_in_czech(client, login, submit, session, workspace):
+    make_job(session, workspace.user, workspace.folder, schedule_kind="weekly",
+             schedule={"weekdays": [0, 2], "time": "06:30"}, time_zone="Europe/Prague")
+    make_job(session, workspace.user, workspace.folder, schedule_kind="daily",
+             schedule={"time": "07:00"}, time_zone="Europe/Prague")
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    listed = client.get(f"/folders/{workspace.folder.id}")
+    refused = submit(f"/folders/{workspace.folder.id}/new", {"name": "Acme"})
+
+    assert "Každý týden (pondělí a středa) v 06:30 (Europe/Prague)" in listed.text
+    assert "Denně v 07:00 (Europe/Prague)" in listed.text
+    assert refused.status_code == 422
+    assert "Složka s názvem „Acme“ tu už existuje." in refused.text
+
+
+def test_an_english_user_keeps_the_english_schedule_words(client, login, session, workspace):
+    make_job(session, workspace.user, workspace.folder, schedule_kind="weekly",
+             schedule={"weekdays": [0, 2], "time": "06:30"}, time_zone="Europe/Prague")
+    session.commit()
+    login(workspace.user)
+
+    listed = client.get(f"/folders/{workspace.folder.id}")
+
+    assert "Weekly on Monday and Wednesday at 06:30 (Europe/Prague)" in listed.text

@@ -403,6 +403,50 @@ def test_the_preview_answers_words_and_five_runs_in_the_users_zone_writing_nothi
     assert not [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
 
 
+def test_a_czech_user_previews_the_schedule_in_czech(client, login, session, workspace):
+    workspace.user.time_zone = "America/New_York"
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    response = client.get(PREVIEW, query_string=preview_args())
+    gap = client.get(PREVIEW, query_string=preview_args(schedule_kind="daily", schedule_time="02:30"))
+
+    assert "Každý týden (pondělí a středa) v 07:30 (Europe/Prague)" in response.text
+    runs = re.findall(r"<li>([^<]*)</li>", response.text)
+    assert len(runs) == 5
+    assert all(r[:3] in ("po ", "st ") and " 07:30 (váš čas " in r and "America/New_York" in r
+               for r in runs)
+    assert "Čas 02:30 v pásmu Europe/Prague dne " in gap.text
+    assert "protože se posouvají hodiny dopředu" in gap.text
+
+
+def test_a_czech_user_reads_the_job_pages_schedule_in_czech(
+        client, login, session, workspace):
+    job = make_job(session, workspace.user, workspace.folder, schedule_kind="daily",
+                   schedule={"time": "06:30"}, time_zone="Europe/Prague")
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/{job.id}")
+
+    assert "Denně v 06:30 (Europe/Prague)" in page.text
+    assert "Daily at" not in page.text
+
+
+def test_the_czech_editor_names_the_days_of_the_week_in_czech(client, login, session, workspace):
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/jobs/new/{workspace.folder.id}")
+
+    assert page.status_code == 200
+    assert "pondělí" in page.text and "neděle" in page.text
+    assert "Monday" not in page.text
+
+
 def test_the_preview_of_a_manual_schedule_says_so(client, login, workspace):
     login(workspace.user)
 

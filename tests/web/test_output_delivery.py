@@ -163,6 +163,22 @@ def test_the_run_page_shows_why_a_mail_was_given_up(client, login, session, work
     assert "Given up after 1 try: the SMTP server answered 550" in page.text
 
 
+def test_a_czech_reader_sees_why_a_mail_was_given_up_in_czech(client, login, session, workspace,
+                                                             mailed, smtp_server):
+    run, deliver = mailed
+    smtp_server.fail_next("550 Mailbox unavailable")
+    deliver()
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/runs/{run.id}")
+
+    assert workspace_delivery(session, run).last_error == \
+        "Given up after 1 try: the SMTP server answered 550"  # stored in English
+    assert "Vzdáno po 1 pokusu: server SMTP odpověděl 550" in page.text
+
+
 def test_another_users_link_cannot_be_withdrawn(client, login, session, other_workspace, mailed,
                                                 smtp_server):
     run, deliver = mailed

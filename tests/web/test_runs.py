@@ -214,3 +214,25 @@ def test_a_preview_saved_before_its_values_were_kept_shows_its_text(app, client,
 
     assert cells[1:] == [["2026-11-24", "1\u202f204", "14\u202f255.96 CZK"],
                          ["Total", "1\u202f204", "14\u202f255.96 CZK"]]
+
+
+def test_a_czech_reader_sees_a_stored_failure_in_czech_and_an_unknown_one_as_stored(
+        client, login, session, workspace):
+    failed = JobRun(user_id=workspace.user.id, job_id=workspace.job.id, scheduled_at=datetime.now(UTC),
+                    status=RunStatus.FAILED, finished_at=datetime.now(UTC),
+                    error_message="The Google spreadsheet “abc123” does not exist or is not shared "
+                                  "with the Google login “Agency”.")
+    old = JobRun(user_id=workspace.user.id, job_id=workspace.job.id, scheduled_at=datetime.now(UTC),
+                 status=RunStatus.FAILED, finished_at=datetime.now(UTC),
+                 error_message="Sklik answered 502 Bad Gateway.")
+    session.add_all([failed, old])
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/runs/{failed.id}").text
+    english = client.get(f"/runs/{old.id}").text
+
+    assert ("Tabulka Google „abc123“ neexistuje, nebo není sdílená s přihlášením Google „Agency“."
+            in page)
+    assert "Sklik answered 502 Bad Gateway." in english

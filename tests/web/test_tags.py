@@ -62,6 +62,18 @@ def test_bad_tag_input_is_explained_and_kept(client, login, submit, session, wor
     assert session.get(Tag, workspace.tag.id).name == workspace.tag.name
 
 
+def test_a_czech_user_reads_a_tag_name_clash_in_czech(client, login, submit, session, workspace):
+    make_tag(session, workspace.user, name="Clash")
+    workspace.user.locale = "cs"
+    session.commit()
+    login(workspace.user)
+
+    response = submit(f"/tags/{workspace.tag.id}/edit", {"name": "clash", "colour": "#000000"})
+
+    assert response.status_code == 422
+    assert "Štítek s názvem „clash“ už existuje." in response.text
+
+
 def test_renaming_and_recolouring(client, login, submit, session, workspace):
     login(workspace.user)
 

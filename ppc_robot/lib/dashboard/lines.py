@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import (
     Client,
 )
@@ -100,8 +101,8 @@ class StaleAccount:
         if self.last_error:
             return self.last_error
         if self.refreshed_at is None:
-            return "statistics are being collected"
-        return "not refreshed for more than a day"
+            return N_("statistics are being collected")
+        return N_("not refreshed for more than a day")
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,8 @@ def set_jobs_enabled(
                 check_schedule_interval(session, job.user_id,
                                         schedule_interval_minutes(job.schedule_kind, job.schedule))
             except PlanLimitError as exc:
-                raise JobError(f"“{job.name}” stays off: {exc}", field="job_ids") from exc
+                raise JobError(N_("“%(name)s” stays off: %(reason)s"), field="job_ids",
+                               name=job.name, reason=exc) from exc
     moment = now or datetime.now(UTC)
     for job in jobs:
         job.is_enabled = is_enabled

@@ -49,8 +49,8 @@ _SPREADSHEET_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za
 class JobError(PpcRobotError):
     """A job cannot be created or changed as asked; `field` names the part at fault."""
 
-    def __init__(self, message: str, *, field: str = "name") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str = "name", **params: Any) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -101,26 +101,27 @@ def clean_output_path(output_type: OutputType, path: str) -> str:
     if not path:
         return ""
     if len(path) > OUTPUT_PATH_MAX:
-        raise JobError(f"Keep it to {OUTPUT_PATH_MAX} characters or fewer.", field="output_path")
+        raise JobError(N_("Keep it to %(count)s characters or fewer."), field="output_path",
+                       count=OUTPUT_PATH_MAX)
     if output_type is OutputType.GOOGLE_SHEETS:
         match = _SPREADSHEET_URL.match(path)
         sheet_id = match.group(1) if match else path
         if not _SPREADSHEET_ID.match(sheet_id):
             raise JobError(
-                "Give the spreadsheet's id or its docs.google.com address, or leave it empty.",
+                N_("Give the spreadsheet's id or its docs.google.com address, or leave it empty."),
                 field="output_path",
             )
         return sheet_id
     if not _FILE_NAME.match(path) or ".." in path:
         raise JobError(
-            "Use letters, digits, spaces and . , ( ) - _ in the file name, no folders.",
+            N_("Use letters, digits, spaces and . , ( ) - _ in the file name, no folders."),
             field="output_path",
         )
     for placeholder in re.findall(r"\{([^}]*)\}", path):
         if placeholder not in FILE_NAME_PLACEHOLDERS:
             raise JobError(
-                f"“{{{placeholder}}}” is not a placeholder: use {{job}}, {{date}} or {{account}}.",
-                field="output_path",
+                N_("“%(placeholder)s” is not a placeholder: use {job}, {date} or {account}."),
+                field="output_path", placeholder=f"{{{placeholder}}}",
             )
     return path
 
@@ -130,7 +131,7 @@ def _clean_job_name(name: str) -> str:
     if not name:
         raise JobError(N_("Give the job a name."))
     if len(name) > JOB_NAME_MAX:
-        raise JobError(f"Keep the name to {JOB_NAME_MAX} characters or fewer.")
+        raise JobError(N_("Keep the name to %(count)s characters or fewer."), count=JOB_NAME_MAX)
     return name
 
 
@@ -164,8 +165,8 @@ def _set_level(job: Job, level: JobLevel, settings: JobSettings) -> None:
 
 
 def _definition_clash(name: str) -> JobError:
-    return JobError(f"A definition called “{name}” already exists; choose another name.",
-                    field="definition_name")
+    return JobError(N_("A definition called “%(name)s” already exists; choose another name."),
+                    field="definition_name", name=name)
 
 
 def _refuse_definition_clash(session: Session, user_id: int, name: str,
@@ -252,7 +253,7 @@ def _check_plan(session: Session, user_id: int, plan: JobSchedule, *, new_job: b
             check_job_limit(session, user_id)
         check_schedule_interval(session, user_id, schedule_interval_minutes(plan.kind, dict(plan.params)))
     except PlanLimitError as exc:
-        raise JobError(str(exc)) from exc
+        raise JobError(exc.message, **exc.params) from exc
 
 
 def create_job(

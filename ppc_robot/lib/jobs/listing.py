@@ -107,8 +107,9 @@ _LEVEL = (Job.level, Job.all_client_accounts, ServiceAccount.platform.label("log
 # out from its stored text once, not on every row of every page (the text is the key, so an
 # edit is a new key, never a stale answer).
 @lru_cache(maxsize=4096)
-def _schedule_words(kind: ScheduleKind, params: str | None, time_zone: str) -> str:
-    return describe_schedule(JobSchedule(ScheduleKind(kind), json.loads(params or "{}") or {}, time_zone))
+def _schedule_words(kind: ScheduleKind, params: str | None, time_zone: str, locale: str | None) -> str:
+    return describe_schedule(JobSchedule(ScheduleKind(kind), json.loads(params or "{}") or {}, time_zone),
+                             locale)
 
 
 @lru_cache(maxsize=256)
@@ -214,7 +215,7 @@ def _list_statements(scope: str, tagged: bool) -> _ListStatements:
 
 
 def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *, tag: Tag | None,
-          page: int, per_page: int) -> JobPage:
+          page: int, per_page: int, locale: str | None) -> JobPage:
     statements = _list_statements(scope, tag is not None)
     if tag is not None:
         params = params | {"tag_id": tag.id}
@@ -255,7 +256,7 @@ def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *,
         result.append(JobRow(
             job_id, name, folder_id, is_enabled, next_run_at, last_run_at, last_run_status,
             report_label=_report_label(task_type),
-            schedule_words=_schedule_words(kind, schedule, time_zone),
+            schedule_words=_schedule_words(kind, schedule, time_zone, locale),
             accounts_count=accounts_count,
             accounts_label=accounts_label(
                 level, all_client_accounts, accounts_count, login_platform=login_platform,
@@ -268,20 +269,21 @@ def _page(session: Session, user_id: int, scope: str, params: dict[str, Any], *,
 
 def folder_jobs(
     session: Session, folder: Folder, *, tag: Tag | None = None, page: int = 1,
-    per_page: int = PER_PAGE,
+    per_page: int = PER_PAGE, locale: str | None = None,
 ) -> JobPage:
-    """A page of the folder's own jobs by name, optionally only those with `tag`."""
+    """A page of the folder's own jobs by name, optionally only those with `tag`; schedules in
+    words in `locale` (English by default), as are the other listings'."""
     return _page(session, folder.user_id, "folder", {"folder_id": folder.id}, tag=tag, page=page,
-                 per_page=per_page)
+                 per_page=per_page, locale=locale)
 
 
 def jobs_below(
     session: Session, folder: Folder, *, tag: Tag | None = None, page: int = 1,
-    per_page: int = PER_PAGE,
+    per_page: int = PER_PAGE, locale: str | None = None,
 ) -> JobPage:
     """A page of every job in the folder and all folders below it, with folder paths."""
     return _page(session, folder.user_id, "below", {"folder_id": folder.id, "user_id": folder.user_id},
-                 tag=tag, page=page, per_page=per_page)
+                 tag=tag, page=page, per_page=per_page, locale=locale)
 
 
 def _escape_like(text: str) -> str:
@@ -289,7 +291,8 @@ def _escape_like(text: str) -> str:
 
 
 def search_jobs(
-    session: Session, user: User, query: str, *, page: int = 1, per_page: int = PER_PAGE
+    session: Session, user: User, query: str, *, page: int = 1, per_page: int = PER_PAGE,
+    locale: str | None = None,
 ) -> JobPage:
     """A page of the user's jobs whose name contains `query` (any case), with folder paths.
 
@@ -299,7 +302,7 @@ def search_jobs(
     if len(query) < SEARCH_MIN:
         return JobPage([], 1, per_page, 0)
     return _page(session, user.id, "search", {"user_id": user.id, "pattern": f"%{_escape_like(query)}%"},
-                 tag=None, page=page, per_page=per_page)
+                 tag=None, page=page, per_page=per_page, locale=locale)
 
 
 # The user's tags in one row (a JSON list), not a row each: hundreds of rows cost more to

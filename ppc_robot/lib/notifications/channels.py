@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -39,8 +40,8 @@ FAILING_AFTER = 3
 class ChannelSettingsError(PpcRobotError):
     """A channel setting the user asked for is not allowed; `field` names the form field."""
 
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, field: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -98,9 +99,9 @@ def save_email_settings(
         raise ChannelSettingsError(N_("The digest hour is a whole hour from 0 to 23."), field="digest_hour")
     if choice.is_enabled and user.email_verified_at is None:
         raise ChannelSettingsError(
-            f"Your address {user.email} is not verified yet, so no notification is mailed to it. "
-            "Verify it first, then turn the e-mail channel on.",
-            field="is_enabled",
+            N_("Your address %(email)s is not verified yet, so no notification is mailed to it. "
+               "Verify it first, then turn the e-mail channel on."),
+            field="is_enabled", email=user.email,
         )
     setting = channel_setting(session, user.id, Channel.EMAIL)
     setting.email_mode = mode
@@ -126,7 +127,7 @@ def check_slack_webhook_url(url: str, allowed_hosts: Sequence[str] = DEFAULT_SLA
     an IP address, a query or fragment, or a path that is not /services/T…/B…/token.
     """
     refused = ChannelSettingsError(
-        "Paste the incoming-webhook URL Slack gave you: https://hooks.slack.com/services/T…/B…/…",
+        N_("Paste the incoming-webhook URL Slack gave you: https://hooks.slack.com/services/T…/B…/…"),
         field="webhook_url",
     )
     url = (url or "").strip()
@@ -178,7 +179,7 @@ def save_slack_settings(
         try:
             check_slack_allowed(session, user.id)
         except PlanLimitError as exc:
-            raise ChannelSettingsError(str(exc), field="is_enabled") from exc
+            raise ChannelSettingsError(exc.message, field="is_enabled", **exc.params) from exc
     setting = channel_setting(session, user.id, Channel.SLACK)
     checked = check_slack_webhook_url(webhook_url, allowed_hosts) if webhook_url else None
     if choice.is_enabled and checked is None and setting.target_encrypted is None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.limits import slack_allowed
 from ppc_robot.lib.mail import MailError, MailSettings, send_mail
 from ppc_robot.lib.models import (
@@ -466,19 +467,20 @@ def send_test_message(session: Session, user: User, channel: Channel, config: De
     setting = channel_setting(session, user.id, channel)
     if channel == Channel.EMAIL:
         if user.email_verified_at is None:
-            raise DeliveryError(f"Your address {user.email} is not verified yet; nothing was sent.")
+            raise DeliveryError(N_("Your address %(email)s is not verified yet; nothing was sent."),
+                                email=user.email)
         try:
             send_mail(config.mail, channel_test_mail(user, config.base_url, templates=config.templates))
         except MailError as exc:
-            raise DeliveryError(f"The test mail was not sent: {exc}.") from exc
+            raise DeliveryError(N_("The test mail was not sent: %(reason)s."), reason=exc) from exc
     elif channel == Channel.SLACK:
         if not setting.target_encrypted:
-            raise DeliveryError("Save a Slack webhook URL first.")
+            raise DeliveryError(N_("Save a Slack webhook URL first."))
         try:
             post_message(_webhook_url(config, setting), slack_channel_test_payload(config.base_url),
                          config.slack)
         except SlackError as exc:
-            raise DeliveryError(f"The test message was not sent: {exc}") from exc
+            raise DeliveryError(N_("The test message was not sent: %(reason)s"), reason=exc) from exc
     else:
         raise ValueError(f"no test message for the {channel} channel")
     logger.info("test message sent to user %s through %s", user.id, channel)

@@ -46,9 +46,15 @@ class Described:
         return kind.title if kind else f"Notification {self.notification.category}/{self.notification.code}"
 
     @property
-    def where(self) -> str:
+    def place(self) -> str:
+        """The account and job it concerns; empty when neither (mails then say "Your workspace"
+        in the reader's language)."""
         parts = [self.client_account_name or self.service_account_name, self.job_name]
-        return " · ".join(p for p in parts if p) or "Your workspace"
+        return " · ".join(p for p in parts if p)
+
+    @property
+    def where(self) -> str:
+        return self.place or "Your workspace"
 
 
 def links_for(notification: Notification, base_url: str) -> dict[str, str]:
@@ -156,11 +162,13 @@ def group_for_digest(items: Sequence[Described]) -> list[DigestGroup]:
     """Items grouped by account, then job; groups and items in a stable, readable order."""
     groups: dict[tuple[str, str], list[Described]] = {}
     for item in items:
-        account = item.client_account_name or item.service_account_name or "No account"
-        job = item.job_name or "No job"
+        # Empty when missing: the mail says "No account" / "No job" in the reader's language.
+        account = item.client_account_name or item.service_account_name or ""
+        job = item.job_name or ""
         groups.setdefault((account, job), []).append(item)
     ordered = []
-    for (account, job), members in sorted(groups.items(), key=lambda kv: (kv[0][0].lower(), kv[0][1].lower())):
+    for (account, job), members in sorted(groups.items(), key=lambda kv: (
+            (kv[0][0] or "No account").lower(), (kv[0][1] or "No job").lower())):
         members.sort(key=lambda d: (-d.notification.score, d.notification.created_at))
         ordered.append(DigestGroup(account, job, members))
     return ordered

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Job, JobRun, utcnow
 from ppc_robot.lib.models.jobs import jobs_client_accounts
 from ppc_robot.lib.notifications import emit, resolve
@@ -125,7 +126,7 @@ def executor_for(task_type: str) -> TaskExecutor:
     try:
         return _EXECUTORS[task_type]
     except KeyError:
-        raise RunFailed(f"The report type “{task_type}” is not available.") from None
+        raise RunFailed(N_("The report type “%(name)s” is not available.") % {"name": task_type}) from None
 
 
 class _Heartbeat(threading.Thread):
@@ -203,7 +204,7 @@ def execute_run(
         failure = exc
     except Exception as exc:
         logger.exception("run %s crashed", run_id)
-        failure = RunFailed(f"Unexpected error ({type(exc).__name__}); it was logged.",
+        failure = RunFailed(N_("Unexpected error (%(error)s); it was logged.") % {"error": type(exc).__name__},
                             ErrorClass.INTERNAL)
     finally:
         pulse.stop()

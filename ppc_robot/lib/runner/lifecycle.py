@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Job, JobRun, RunStatus, utcnow
 from ppc_robot.lib.runner.settings import RunnerSettings
 
@@ -200,7 +201,7 @@ def fail_exhausted_runs(session: Session, settings: RunnerSettings, *, now: date
                                  JobRun.lease_expires_at < now)
             .values(status=RunStatus.FAILED, finished_at=now, lease_expires_at=None,
                     error_class=ErrorClass.INTERNAL.value,
-                    error_message="The worker running this report stopped and every retry was used up.")
+                    error_message=N_("The worker running this report stopped and every retry was used up."))
             .execution_options(synchronize_session=False)
         )
         _record_on_job(session, run_id, RunStatus.FAILED, now)

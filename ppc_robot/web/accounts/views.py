@@ -57,6 +57,7 @@ from ppc_robot.web.accounts.platforms import (
     start_oauth,
 )
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.queue import wake_housekeeping
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
@@ -116,7 +117,7 @@ def link_sklik() -> ResponseReturnValue:
         except PpcRobotError as exc:
             db.session.rollback()
             refused_link(Platform.SKLIK, exc)
-            form.token.errors.append(_(str(exc)))
+            form.token.errors.append(refusal(exc))
         else:
             db.session.commit()
             wake_housekeeping(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from ppc_robot.lib.users import end_sessions
 from ppc_robot.web.access import require_admin
 from ppc_robot.web.admin.forms import AdminInviteForm, ConfirmForm, PlanForm, UserPlanForm
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.mailer import outbox, send_invite
 from ppc_robot.web.membership.invites import (
     InviteError,
@@ -163,9 +164,9 @@ def plan_create() -> ResponseReturnValue:
         try:
             plan = save_plan(db.session(), None, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
-            form.name.errors.append(_(str(exc)))
+            form.name.errors.append(refusal(exc))
         except OutOfRangeError as exc:
-            form[exc.field].errors.append(_(str(exc)))
+            form[exc.field].errors.append(refusal(exc))
         else:
             _audit("plan.create", plan, name=plan.name)
             db.session.commit()
@@ -183,9 +184,9 @@ def plan_edit(plan_id: int) -> ResponseReturnValue:
         try:
             save_plan(db.session(), plan, **{f: form[f].data for f in PLAN_FIELDS})
         except PlanError as exc:
-            form.name.errors.append(_(str(exc)))
+            form.name.errors.append(refusal(exc))
         except OutOfRangeError as exc:
-            form[exc.field].errors.append(_(str(exc)))
+            form[exc.field].errors.append(refusal(exc))
         else:
             _audit("plan.edit", plan, **{f: form[f].data for f in PLAN_FIELDS})
             over = users_over_limits(db.session(), plan)
@@ -214,10 +215,10 @@ def invites() -> ResponseReturnValue:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl(), plan=plan)
         except PendingInviteError as exc:
-            form.email.errors.append(_(str(exc)))
+            form.email.errors.append(refusal(exc))
             pending = exc.invite
         except InviteError as exc:
-            form.email.errors.append(_(str(exc)))
+            form.email.errors.append(refusal(exc))
         else:
             _audit("invite.create", invite, email=invite.email)
             sent = send_invite(invite, token, current_user.name or current_user.email)
@@ -238,7 +239,7 @@ def invite_revoke(invite_id: int) -> ResponseReturnValue:
         try:
             revoke_invite(db.session(), invite)
         except InviteError as exc:
-            flash(_(str(exc)), "danger")
+            flash(refusal(exc), "danger")
         else:
             _audit("invite.revoke", invite, email=invite.email)
             db.session.commit()
@@ -253,7 +254,7 @@ def invite_resend(invite_id: int) -> ResponseReturnValue:
         try:
             token = renew_invite(db.session(), invite, ttl=_invite_ttl())
         except InviteError as exc:
-            flash(_(str(exc)), "danger")
+            flash(refusal(exc), "danger")
         else:
             _audit("invite.resend", invite, email=invite.email)
             sent = send_invite(invite, token, current_user.name or current_user.email)

@@ -20,6 +20,7 @@ from ppc_robot.web.auth.forms import (
     PasswordResetForm,
 )
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.mailer import external_url, send_template
 from ppc_robot.web.membership.accounts import (
     AccountError,
@@ -143,7 +144,7 @@ def reset() -> ResponseReturnValue:
         except InvalidLinkError:
             return invalid_link()
         except PasswordPolicyError as exc:
-            form.password.errors.append(_(str(exc)))
+            form.password.errors.append(refusal(exc))
         else:
             db.session.commit()
             session.pop("reset_token", None)
@@ -171,7 +172,7 @@ def email_confirm() -> ResponseReturnValue:
         except InvalidLinkError:
             return invalid_link()
         except AccountError as exc:
-            flash(_(str(exc)), "danger")
+            flash(refusal(exc), "danger")
             return redirect(url_for("auth.login"))
         db.session.commit()
         flash(_('Your address is now %(email)s.', email=user.email), "success")

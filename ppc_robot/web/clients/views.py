@@ -25,6 +25,7 @@ from ppc_robot.lib.times import zone_of
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.clients.forms import ClientForm
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 bp.before_request(require_login)
@@ -65,10 +66,10 @@ def _form_page(client: Client, template: str) -> ResponseReturnValue:
                         pacing_tolerance=form.pacing_tolerance.data, client_accounts=chosen)
         except ClientError as exc:
             db.session.rollback()
-            form.name.errors.append(_(str(exc)))
+            form.name.errors.append(refusal(exc))
         except OutOfRangeError as exc:
             db.session.rollback()
-            form[exc.field].errors.append(_(str(exc)))
+            form[exc.field].errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Client “%(name)s” saved.', name=client.name), "success")

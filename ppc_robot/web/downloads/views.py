@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from ppc_robot.lib.output_delivery import LinkError, download_name, open_link
 from ppc_robot.lib.runs import output_path
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.queue import runner_settings
 
 bp = Blueprint("downloads", __name__)
@@ -30,7 +31,7 @@ def link(token: str) -> ResponseReturnValue:
         if exc.status == 404:
             security_log.info("output link refused: no such link")
             abort(404)
-        html = render_template("downloads/gone.html", text=_(str(exc)))  # the lib's N_ message
+        html = render_template("downloads/gone.html", text=refusal(exc))  # the lib's N_ message
         return html, exc.status, {"Referrer-Policy": "no-referrer"}
     path = output_path(delivery.run, runner_settings(current_app).outputs_dir)  # type: ignore[arg-type]
     if path is None:

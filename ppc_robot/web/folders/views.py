@@ -24,6 +24,7 @@ from ppc_robot.lib.models import Folder, Tag
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
 from ppc_robot.web.folders.forms import FolderDeleteForm, FolderForm, FolderMoveForm
+from ppc_robot.web.i18n import current_locale, refusal
 from ppc_robot.web.safety import query_int
 
 bp = Blueprint("folders", __name__, url_prefix="/folders")
@@ -41,7 +42,7 @@ def show(folder_id: int) -> ResponseReturnValue:
     session = db.session()
     tag = _tag_filter()
     path, children = surroundings(session, folder)
-    jobs = folder_jobs(session, folder, tag=tag, page=_page_number())
+    jobs = folder_jobs(session, folder, tag=tag, page=_page_number(), locale=current_locale())
     return render_template(
         "folders/show.html", folder=folder, path=path, children=children, jobs=jobs, tags=jobs.tags, tag=tag,
     )
@@ -53,7 +54,7 @@ def below(folder_id: int) -> ResponseReturnValue:
     folder = owned(Folder, folder_id)
     session = db.session()
     tag = _tag_filter()
-    jobs = jobs_below(session, folder, tag=tag, page=_page_number())
+    jobs = jobs_below(session, folder, tag=tag, page=_page_number(), locale=current_locale())
     return render_template(
         "folders/below.html", folder=folder, path=ancestors(session, folder), jobs=jobs, tags=jobs.tags, tag=tag,
     )
@@ -63,7 +64,7 @@ def below(folder_id: int) -> ResponseReturnValue:
 def search() -> ResponseReturnValue:
     session = db.session()
     query = request.args.get("q", "").strip()[:200]
-    jobs = search_jobs(session, current_user, query, page=_page_number())
+    jobs = search_jobs(session, current_user, query, page=_page_number(), locale=current_locale())
     return render_template("folders/search.html", query=query, jobs=jobs, tags=jobs.tags)
 
 
@@ -85,7 +86,7 @@ def create(folder_id: int) -> ResponseReturnValue:
             folder = create_folder(db.session(), parent, form.name.data)
         except FolderError as exc:
             db.session.rollback()
-            form.name.errors.append(_(str(exc)))
+            form.name.errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Folder “%(name)s” created.', name=folder.name), "success")
@@ -104,7 +105,7 @@ def rename(folder_id: int) -> ResponseReturnValue:
             rename_folder(db.session(), folder, form.name.data)
         except FolderError as exc:
             db.session.rollback()
-            form.name.errors.append(_(str(exc)))
+            form.name.errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Folder renamed to “%(name)s”.', name=folder.name), "success")
@@ -125,7 +126,7 @@ def move(folder_id: int) -> ResponseReturnValue:
             move_folder(session, folder, target)
         except FolderError as exc:
             db.session.rollback()
-            form.target_id.errors.append(_(str(exc)))
+            form.target_id.errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Folder “%(name)s” moved into “%(name2)s”.', name=folder.name, name2=target.name), "success")
@@ -146,7 +147,7 @@ def delete(folder_id: int) -> ResponseReturnValue:
             delete_folder(db.session(), folder, move_contents_up=form.move_contents_up.data)
         except FolderError as exc:
             db.session.rollback()
-            form.move_contents_up.errors.append(_(str(exc)))
+            form.move_contents_up.errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Folder “%(name)s” deleted.', name=name), "success")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -38,7 +38,7 @@ from ppc_robot.lib.models.jobs import DEFINITION_NAME_MAX, JOB_NAME_MAX, OUTPUT_
 from ppc_robot.lib.models.outputs import RECIPIENTS_MAX
 from ppc_robot.lib.output_delivery import RecipientsError, parse_recipients
 from ppc_robot.lib.reports import report_types
-from ppc_robot.lib.schedules import WEEKDAY_NAMES, JobSchedule, time_zone_names
+from ppc_robot.lib.schedules import JobSchedule, time_zone_names, weekday_names
 from ppc_robot.web.folders.forms import strip_whitespace
 
 SCHEDULE_KINDS = [
@@ -81,7 +81,8 @@ class ScheduleForm(Form):
     schedule_time = StringField(_l("At"), filters=[strip_whitespace], default="07:00",
                                 description=_l("HH:MM in the job's time zone."))
     schedule_weekdays = SelectMultipleField(
-        _l("On"), coerce=int, choices=list(enumerate(WEEKDAY_NAMES))
+        # Day names in the request's language, from Babel's locale data.
+        _l("On"), coerce=int, choices=lambda: list(enumerate(weekday_names(str(get_locale()))))
     )
     schedule_day = BoundedIntegerField(_l("Day of the month"), [Optional()], bound=DAY_OF_MONTH,
                                        default=1)

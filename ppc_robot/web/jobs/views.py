@@ -70,7 +70,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
-from ppc_robot.web.i18n import current_locale, translate_errors, translate_form
+from ppc_robot.web.i18n import current_locale, refusal, translate_errors, translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -150,7 +150,7 @@ def detach(job_id: int) -> ResponseReturnValue:
             detach_job(db.session(), job)
         except JobError as exc:
             db.session.rollback()
-            flash(_(str(exc)), "warning")
+            flash(refusal(exc), "warning")
         else:
             db.session.commit()
             flash(_("The job now has its own copy of the definition."), "success")
@@ -195,7 +195,7 @@ def bulk() -> ResponseReturnValue:
                 message = _apply_bulk(action, jobs, tag, target)
             except JobError as exc:
                 db.session.rollback()
-                form.job_ids.errors.append(_(str(exc)))
+                form.job_ids.errors.append(refusal(exc))
             else:
                 db.session.commit()
                 flash(message, "success")
@@ -243,14 +243,15 @@ def schedule_preview() -> ResponseReturnValue:
         plan = form.schedule()
         schedule = normalise_schedule(plan.kind, plan.params, plan.time_zone)
     except ScheduleError as exc:
-        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), _(str(exc)))
+        error = (SCHEDULE_FIELDS.get(exc.field, "schedule_kind"), refusal(exc))
         return render_template("jobs/_schedule_preview.html", error=error)
     return render_template("jobs/_schedule_preview.html", preview=_preview(schedule))
 
 
 def _preview(schedule: JobSchedule) -> SchedulePreview:
     """The schedule in words and its next five runs, the user's own time beside each."""
-    return preview_schedule(schedule, current_user.time_zone, datetime.now(UTC))
+    return preview_schedule(schedule, current_user.time_zone, datetime.now(UTC),
+                            locale=current_locale())
 
 
 def _path(folder: Folder) -> Any:
@@ -378,16 +379,16 @@ def _submit(editor: _Editor) -> Job | None:
         return saved
     except ScheduleError as exc:
         db.session.rollback()
-        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(_(str(exc)))
+        getattr(form, SCHEDULE_FIELDS.get(exc.field, "schedule_kind")).errors.append(refusal(exc))
     except JobError as exc:
         db.session.rollback()
-        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(_(str(exc)))
+        getattr(form, exc.field if hasattr(form, exc.field) else "name").errors.append(refusal(exc))
     except ParametersError as exc:
         db.session.rollback()
         editor.param_errors = exc.errors.get("", [])
     except ReportError as exc:
         db.session.rollback()
-        form.task_type.errors.append(_(str(exc)))
+        form.task_type.errors.append(refusal(exc))
     return None
 
 

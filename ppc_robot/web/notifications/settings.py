@@ -24,6 +24,7 @@ from ppc_robot.lib.notifications.channels import (
 from ppc_robot.lib.notifications.delivery import DeliveryConfig, DeliveryError, send_test_message
 from ppc_robot.lib.notifications.inbox import active_snoozes
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.notifications.blueprint import bp
 from ppc_robot.web.notifications.forms import EmailChannelForm, SlackChannelForm
 
@@ -73,7 +74,7 @@ def save_email() -> ResponseReturnValue:
                                 mode=EmailMode(form.email_mode.data), digest_hour=form.digest_hour.data)
         except ChannelSettingsError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(_(str(exc)))
+            getattr(form, exc.field).errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_("E-mail notification settings saved."), "success")
@@ -91,7 +92,7 @@ def save_slack() -> ResponseReturnValue:
                                 allowed_hosts=parse_slack_hosts(current_app.config.get("SLACK_WEBHOOK_HOSTS")))
         except ChannelSettingsError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(_(str(exc)))
+            getattr(form, exc.field).errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_("Slack notification settings saved."), "success")
@@ -105,7 +106,7 @@ def _test(channel: Channel, label: str) -> ResponseReturnValue:
     try:
         send_test_message(db.session(), current_user, channel, _delivery_config())
     except DeliveryError as exc:
-        flash(_(str(exc)), "error")
+        flash(refusal(exc), "error")
     else:
         flash(_('A test message was sent to your %(label)s.', label=label), "success")
     return redirect(url_for(".settings"))

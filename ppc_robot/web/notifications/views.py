@@ -31,7 +31,7 @@ from ppc_robot.lib.notifications.translated import translated_type
 from ppc_robot.web.access import owned
 from ppc_robot.web.extensions import db
 from ppc_robot.web.filters import named_localtime
-from ppc_robot.web.i18n import current_locale
+from ppc_robot.web.i18n import current_locale, refusal
 from ppc_robot.web.notifications.blueprint import bp, title
 from ppc_robot.web.notifications.forms import NotificationFilterForm, NotificationSnoozeForm
 from ppc_robot.web.safety import query_int, safe_next
@@ -145,7 +145,7 @@ def snooze(notification_id: int) -> ResponseReturnValue:
                                 duration=SNOOZE_DURATIONS[form.duration.data]).until
         except SnoozeError as exc:
             db.session.rollback()
-            form.target.errors.append(_(str(exc)))
+            form.target.errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('“%(title)s” is silenced for %(value)s until %(named_localtime)s.', title=title(notification), value=dict(form.target.choices)[form.target.data], named_localtime=named_localtime(until)), "success")

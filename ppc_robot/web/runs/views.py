@@ -24,6 +24,7 @@ from ppc_robot.lib.reports.url_checker_store import url_check_summary
 from ppc_robot.lib.runs import RunError, output_path, preview_of, request_run
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.queue import enqueue_run, runner_settings
 from ppc_robot.web.runs.forms import RevokeLinkForm
 
@@ -43,7 +44,7 @@ def run_now(job_id: int) -> ResponseReturnValue:
     try:
         run = request_run(db.session(), job)
     except RunError as exc:
-        flash(_(str(exc)), "warning")
+        flash(refusal(exc), "warning")
         return redirect(url_for("jobs.show", job_id=job.id))
     db.session.commit()
     enqueue_run(run.id)

@@ -17,6 +17,7 @@ from ppc_robot.lib.mail import MailError
 from ppc_robot.lib.passwords import PasswordPolicyError
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.mailer import external_url, send_invite, send_template
 from ppc_robot.web.membership.accounts import (
     AccountError,
@@ -59,7 +60,7 @@ def index() -> ResponseReturnValue:
             update_profile(db.session(), current_user, name=form.name.data or "",
                            time_zone=form.time_zone.data, locale=form.locale.data)
         except AccountError as exc:
-            form.time_zone.errors.append(_(str(exc)))
+            form.time_zone.errors.append(refusal(exc))
         else:
             db.session.commit()
             refresh()  # the message below already speaks the language just chosen
@@ -76,7 +77,7 @@ def confirm_again() -> ResponseReturnValue:
         try:
             token = resend_email_verification(db.session(), current_user)
         except AccountError as exc:
-            flash(_(str(exc)), "warning")
+            flash(refusal(exc), "warning")
             return redirect(url_for(".index"))
         db.session.commit()
         try:
@@ -100,9 +101,9 @@ def password() -> ResponseReturnValue:
         try:
             change_password(db.session(), user, form.current.data, form.password.data)
         except AccountError as exc:
-            form.current.errors.append(_(str(exc)))
+            form.current.errors.append(refusal(exc))
         except PasswordPolicyError as exc:
-            form.password.errors.append(_(str(exc)))
+            form.password.errors.append(refusal(exc))
         else:
             db.session.commit()
             login_user(user)  # this session carries the new token; the others end
@@ -120,7 +121,7 @@ def email() -> ResponseReturnValue:
                                          form.email.data)
         except AccountError as exc:
             field = form.password if "password" in str(exc) else form.email
-            field.errors.append(_(str(exc)))
+            field.errors.append(refusal(exc))
         else:
             db.session.commit()
             new_email = form.email.data.strip().lower()
@@ -157,11 +158,11 @@ def invites() -> ResponseReturnValue:
             invite, token = create_invite(db.session(), current_user, form.email.data,
                                           ttl=_invite_ttl())
         except PendingInviteError as exc:
-            form.email.errors.append(_(str(exc)))
+            form.email.errors.append(refusal(exc))
             if exc.invite.invited_by_id == current_user.id:
                 pending = exc.invite  # his own: offered for resending beside the message
         except InviteError as exc:
-            form.email.errors.append(_(str(exc)))
+            form.email.errors.append(refusal(exc))
         else:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
@@ -191,7 +192,7 @@ def resend(invite_id: int) -> ResponseReturnValue:
             token = renew_invite(db.session(), invite, ttl=_invite_ttl())
         except InviteError as exc:
             db.session.rollback()
-            flash(_(str(exc)), "danger")
+            flash(refusal(exc), "danger")
         else:
             sent = send_invite(invite, token, current_user.name or current_user.email)
             db.session.commit()
@@ -207,7 +208,7 @@ def revoke(invite_id: int) -> ResponseReturnValue:
         try:
             revoke_invite(db.session(), invite)
         except InviteError as exc:
-            flash(_(str(exc)), "danger")
+            flash(refusal(exc), "danger")
         else:
             db.session.commit()
             flash(_('The invite of %(email)s is revoked.', email=invite.email), "success")

@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
@@ -25,6 +24,7 @@ from ppc_robot.lib.passwords import PasswordPolicyError
 from ppc_robot.lib.users import UserError, create_user
 from ppc_robot.web.auth.views import invalid_link
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.mailer import external_url, send_template
 from ppc_robot.web.membership.accounts import request_email_verification
 from ppc_robot.web.membership.invites import accept_invite, valid_invite
@@ -81,10 +81,10 @@ def form() -> ResponseReturnValue:
             return invalid_link()
         except PasswordPolicyError as exc:
             db.session.rollback()
-            signup.password.errors.append(_(str(exc)))
+            signup.password.errors.append(refusal(exc))
         except UserError as exc:
             db.session.rollback()
-            signup.email.errors.append(_(str(exc)))
+            signup.email.errors.append(refusal(exc))
         else:
             db.session.commit()
             return _logged_in(user, READY)
@@ -99,9 +99,9 @@ def _open_signup() -> ResponseReturnValue:
             user = create_user(db.session(), signup.email.data, signup.password.data,
                                name=signup.name.data or "", time_zone=signup.time_zone.data)
         except PasswordPolicyError as exc:
-            signup.password.errors.append(_(str(exc)))
+            signup.password.errors.append(refusal(exc))
         except UserError as exc:
-            signup.email.errors.append(_(str(exc)))
+            signup.email.errors.append(refusal(exc))
         else:
             start_trial(db.session(), user, days=current_app.config["PPC_ROBOT_TRIAL_DAYS"])
             token = request_email_verification(db.session(), user)

@@ -20,6 +20,7 @@ from ppc_robot.lib.tags import (
 )
 from ppc_robot.web.access import owned, require_login
 from ppc_robot.web.extensions import db
+from ppc_robot.web.i18n import refusal
 from ppc_robot.web.jobs.forms import ConfirmForm
 from ppc_robot.web.tags.forms import TagForm
 
@@ -87,7 +88,7 @@ def _create(model: type[Tag] | type[ClientAccountTag]) -> ResponseReturnValue:
             tag = create_tag(db.session(), model, current_user, form.name.data, form.colour.data)
         except TagError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(_(str(exc)))
+            getattr(form, exc.field).errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Tag “%(name)s” created.', name=tag.name), "success")
@@ -104,7 +105,7 @@ def _edit(tag: Tag | ClientAccountTag) -> ResponseReturnValue:
             update_tag(db.session(), tag, form.name.data, form.colour.data)
         except TagError as exc:
             db.session.rollback()
-            getattr(form, exc.field).errors.append(_(str(exc)))
+            getattr(form, exc.field).errors.append(refusal(exc))
         else:
             db.session.commit()
             flash(_('Tag “%(name)s” saved.', name=tag.name), "success")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.jobs.levels import reads_all_of_client, reads_all_of_login
 from ppc_robot.lib.models import Client, ClientAccount, ClientAccountStatus, Job, ServiceAccount
 from ppc_robot.lib.platforms import RemoteAccount
@@ -73,7 +74,7 @@ def resolve_accounts(session: Session, job_id: int) -> ResolvedAccounts:
     readable, missing = [], []
     for account in sorted(chosen, key=lambda a: a.name.lower()):
         if account.user_id != job.user_id:
-            raise RunFailed("The job names a client account that is not yours.")
+            raise RunFailed(N_("The job names a client account that is not yours."))
         if account.status is ClientAccountStatus.REMOVED:
             missing.append(MissingAccount(account.id, account.name,
                                           "the account no longer exists on the platform"))
@@ -82,11 +83,10 @@ def resolve_accounts(session: Session, job_id: int) -> ResolvedAccounts:
                                       account.time_zone, account.service_account.platform.value,
                                       account.service_account, dict(account.platform_extra or {})))
     if not readable and not missing:
-        raise RunFailed("The job has no client accounts to report on; pick some in the job editor.")
+        raise RunFailed(N_("The job has no client accounts to report on; pick some in the job editor."))
     if not readable:
-        raise RunFailed("No client account could be read: "
-                        + "; ".join(f"{m.name}: {m.reason}" for m in missing)
-                        + ". Pick others in the job editor.")
+        raise RunFailed(N_("No client account could be read: %(accounts)s. Pick others in the job "
+                           "editor.") % {"accounts": "; ".join(f"{m.name}: {m.reason}" for m in missing)})
     return ResolvedAccounts(readable, missing, client)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ppc_robot.lib.admin import alert_admins
 from ppc_robot.lib.credentials import Vault
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Job, OutputType, Platform, ServiceAccount
 from ppc_robot.lib.outputs import Column
 from ppc_robot.lib.outputs.sheets import SheetsClient, SheetsError, write_google_sheet
@@ -67,8 +68,8 @@ def google_access_token(context: RunContext, settings: PlatformSettings, vault: 
             ServiceAccount.credentials_encrypted.is_not(None)).order_by(ServiceAccount.id)))
         login = next((a for a in logins if a.platform is Platform.GOOGLE_ADS and a.credentials_encrypted), None)
         if login is None:
-            raise RunFailed("Writing to Google Sheets needs a linked Google login; link one on the "
-                            "Accounts page or choose XLSX or CSV.")
+            raise RunFailed(N_("Writing to Google Sheets needs a linked Google login; link one on "
+                               "the Accounts page or choose XLSX or CSV."))
         credentials, name = vault.decrypt_json(login.credentials_encrypted), login.name
     try:
         tokens = refresh_access_token(OAuthProvider.of(Platform.GOOGLE_ADS, settings), settings,
@@ -79,9 +80,11 @@ def google_access_token(context: RunContext, settings: PlatformSettings, vault: 
             session.commit()
         raise RunFailed(str(exc), ErrorClass.CONFIGURATION) from exc
     except InvalidCredentialsError as exc:
-        raise RunFailed(f"The Google login “{name}” no longer works: {exc}", ErrorClass.AUTHENTICATION) from exc
+        raise RunFailed(N_("The Google login “%(name)s” no longer works: %(reason)s")
+                        % {"name": name, "reason": exc}, ErrorClass.AUTHENTICATION) from exc
     except (RateLimitedError, TemporaryError) as exc:
-        raise RunFailed(f"Google did not answer properly: {exc}", ErrorClass.TRANSIENT) from exc
+        raise RunFailed(N_("Google did not answer properly: %(reason)s") % {"reason": exc},
+                        ErrorClass.TRANSIENT) from exc
     return tokens["access_token"], name
 
 
@@ -92,8 +95,8 @@ def write_report_sheet(context: RunContext, tab: str, columns: list[Column], row
     config = context.settings.app_config
     chosen = (context.output_path or "").strip()
     if chosen and not SPREADSHEET_ID.fullmatch(chosen):
-        raise RunFailed("The job's output needs the id of a Google spreadsheet (the long part of its "
-                        "address between /d/ and /edit), or nothing to have one created.")
+        raise RunFailed(N_("The job's output needs the id of a Google spreadsheet (the long part of "
+                           "its address between /d/ and /edit), or nothing to have one created."))
     settings, vault = platform_access(context)
     token, login_name = google_access_token(context, settings, vault)
     client = SheetsClient(str(config.get("PPC_ROBOT_GOOGLE_SHEETS_URL") or "https://sheets.googleapis.com"),
@@ -127,8 +130,9 @@ def _create(context: RunContext, client: SheetsClient, tab: str, login_name: str
         spreadsheet_id, url = client.create(context.job_name, [tab])
     except SheetsError as exc:
         if exc.kind in ("denied", "auth"):
-            raise RunFailed(f"The Google login “{login_name}” may not create spreadsheets ({exc}). "
-                            "Link it again to allow Google Sheets, or give the job a spreadsheet's id.",
+            raise RunFailed(N_("The Google login “%(name)s” may not create spreadsheets (%(reason)s). "
+                               "Link it again to allow Google Sheets, or give the job a spreadsheet's "
+                               "id.") % {"name": login_name, "reason": exc},
                             ErrorClass.AUTHENTICATION) from exc
         raise
     state.update(created_spreadsheet_id=spreadsheet_id, spreadsheet_id=spreadsheet_id,
@@ -145,10 +149,12 @@ def _create(context: RunContext, client: SheetsClient, tab: str, login_name: str
 
 def _refusal(exc: SheetsError, spreadsheet_id: str, login_name: str) -> RunFailed:
     if exc.kind in ("missing", "denied"):
-        return RunFailed(f"The Google spreadsheet “{spreadsheet_id}” does not exist or is not shared "
-                         f"with the Google login “{login_name}”.")
+        return RunFailed(N_("The Google spreadsheet “%(sheet)s” does not exist or is not shared "
+                            "with the Google login “%(name)s”.")
+                         % {"sheet": spreadsheet_id, "name": login_name})
     if exc.kind == "auth":
-        return RunFailed(f"Google refused the login “{login_name}”: {exc}", ErrorClass.AUTHENTICATION)
+        return RunFailed(N_("Google refused the login “%(name)s”: %(reason)s")
+                         % {"name": login_name, "reason": exc}, ErrorClass.AUTHENTICATION)
     if exc.kind == "busy":
-        return RunFailed(f"Google Sheets is busy: {exc}", ErrorClass.TRANSIENT)
-    return RunFailed(f"Google Sheets refused the report: {exc}")
+        return RunFailed(N_("Google Sheets is busy: %(reason)s") % {"reason": exc}, ErrorClass.TRANSIENT)
+    return RunFailed(N_("Google Sheets refused the report: %(reason)s") % {"reason": exc})

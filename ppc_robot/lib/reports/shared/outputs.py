@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, Sheet, SheetWriter, XlsxFile, write_csv
 from ppc_robot.lib.outputs.totals import Totals, needed_columns
@@ -70,11 +71,12 @@ def output_name(pattern: str, job_name: str, day: date) -> str:
     """The file name from the job's pattern ({job}, {date}); path characters are refused."""
     pattern = pattern or "{job} {date}"
     if "/" in pattern or "\\" in pattern or ".." in pattern or "\x00" in pattern:
-        raise RunFailed("The output file name may not contain /, \\ or “..”; change it in the job.")
+        raise RunFailed(N_("The output file name may not contain /, \\ or “..”; change it in the job."))
     try:
         name = pattern.format(job=job_name, date=day.isoformat())
     except (KeyError, IndexError, ValueError) as exc:
-        raise RunFailed(f"The output file name pattern is not valid ({exc}); use {{job}} and {{date}}.") from exc
+        raise RunFailed(N_("The output file name pattern is not valid (%(reason)s); use {job} and {date}.")
+                        % {"reason": exc}) from exc
     name = _UNSAFE.sub("_", name).strip(" .") or "report"
     return name[:120]
 

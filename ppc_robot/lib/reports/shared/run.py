@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Client, Platform
 from ppc_robot.lib.reports.catalogue import current_parameters, get_report_type, validate_parameters
 from ppc_robot.lib.reports.shared.accounts import AccountToRead, goals_of, resolve_accounts
@@ -34,7 +35,7 @@ def report_parameters(context: RunContext) -> dict[str, Any]:
         parameters = current_parameters(context.task_type, context.task_type_version, context.parameters)
         return dict(validate_parameters(get_report_type(context.task_type), parameters))
     except PpcRobotError as exc:
-        raise RunFailed(f"The report's settings are no longer valid: {exc}") from exc
+        raise RunFailed(N_("The report's settings are no longer valid: %(reason)s") % {"reason": exc}) from exc
 
 
 class ReportRun:

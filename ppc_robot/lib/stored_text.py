@@ -1,0 +1,67 @@
+"""Sentences the worker stores in English (a run's failure, an output mail's last error),
+shown in the reader's language.
+
+The worker writes the English sentence, formatted from an `N_` msgid; a page rewords it: an
+exact msgid is translated, a sentence made from one of `STORED` is matched, its parts reworded
+in turn, and formatted again from the translated msgid. Anything else (rows stored before,
+text from a platform) is shown as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, locale_or_default, translate
+
+# Stored sentences with parts; the first that matches a text wins.
+STORED: tuple[str, ...] = (
+    N_("Given up after 1 try: %(reason)s"),
+    N_("Given up after %(count)s tries: %(reason)s"),
+    N_("the SMTP server answered %(code)s"),
+    N_("the SMTP server could not be reached (%(error)s)"),
+    N_("an unexpected error stopped the delivery (%(error)s)"),
+    N_("The report type “%(name)s” is not available."),
+    N_("Unexpected error (%(error)s); it was logged."),
+    N_("The report's settings are no longer valid: %(reason)s"),
+    N_("No client account could be read: %(accounts)s. Pick others in the job editor."),
+    N_("The Google login “%(name)s” no longer works: %(reason)s"),
+    N_("Google did not answer properly: %(reason)s"),
+    N_("The Google login “%(name)s” may not create spreadsheets (%(reason)s). Link it again to "
+       "allow Google Sheets, or give the job a spreadsheet's id."),
+    N_("The Google spreadsheet “%(sheet)s” does not exist or is not shared with the Google login "
+       "“%(name)s”."),
+    N_("Google refused the login “%(name)s”: %(reason)s"),
+    N_("Google Sheets is busy: %(reason)s"),
+    N_("Google Sheets refused the report: %(reason)s"),
+    N_("The output file name pattern is not valid (%(reason)s); use {job} and {date}."),
+)
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    compiled = []
+    for template in STORED:
+        pieces = _PLACEHOLDER.split(template)
+        # split gives text, name, text, name, ..., text
+        regex = "".join(re.escape(piece) if i % 2 == 0 else f"(?P<{piece}>.+?)"
+                        for i, piece in enumerate(pieces))
+        compiled.append((template, re.compile(regex, re.DOTALL)))
+    return tuple(compiled)
+
+
+def reword(text: str | None, locale: str | None) -> str:
+    """`text`, stored in English, in `locale` when it is a sentence the catalog knows; else as
+    stored."""
+    if not text or locale_or_default(locale) == DEFAULT_LOCALE:
+        return text or ""
+    exact = translate(text, locale)
+    if exact != text:
+        return exact
+    for template, regex in _patterns():
+        match = regex.fullmatch(text)
+        if match:
+            parts = {name: reword(value, locale) for name, value in match.groupdict().items()}
+            return translate(template, locale) % parts
+    return text

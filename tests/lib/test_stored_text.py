@@ -1,0 +1,31 @@
+"""Sentences stored in English by the worker, reworded in the reader's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from ppc_robot.lib.stored_text import reword
+
+
+@pytest.mark.parametrize(
+    "stored, czech",
+    [("Given up after 1 try: the SMTP server answered 550",
+      "Vzdáno po 1 pokusu: server SMTP odpověděl 550"),
+     ("Given up after 3 tries: the SMTP server could not be reached (ConnectionRefusedError)",
+      "Vzdáno po 3 pokusech: server SMTP není dostupný (ConnectionRefusedError)"),
+     ("The worker running this report stopped and every retry was used up.",
+      "Proces, který report zpracovával, se zastavil a všechny opakované pokusy jsou vyčerpány."),
+     ("The report type “gone_report” is not available.", "Typ reportu „gone_report“ není k dispozici."),
+     ("statistics are being collected", "statistiky se právě sbírají")],
+)
+def test_known_sentences_are_reworded_in_czech(stored, czech):
+    assert reword(stored, "cs") == czech
+
+
+def test_english_and_unknown_text_show_as_stored():
+    assert reword("Given up after 1 try: the SMTP server answered 550", "en") == \
+        "Given up after 1 try: the SMTP server answered 550"
+    assert reword("Sklik answered 502 Bad Gateway", "cs") == "Sklik answered 502 Bad Gateway"
+    # A known frame keeps a part it does not know as stored.
+    assert reword("Given up after 2 tries: relay said no", "cs") == "Vzdáno po 2 pokusech: relay said no"
+    assert reword(None, "cs") == ""
