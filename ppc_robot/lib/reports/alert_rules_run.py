@@ -25,6 +25,7 @@ from ppc_robot.lib.notifications import dedup_key, emit, notification_type
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.pacing import money_from_micros
 from ppc_robot.lib.reports.shared import Preview, ReportRun, TableLayout, register_report_run
+from ppc_robot.lib.reports.shared.outputs import frame_schema
 from ppc_robot.lib.reports.shared.store import refresh_store
 from ppc_robot.lib.runner import RunContext, RunResult
 
@@ -43,11 +44,6 @@ COLUMNS = [
     Column("conversions", "Conversions", ColumnKind.DECIMAL),
     Column("conversion_value", "Conversion value", ColumnKind.MONEY),
 ]
-SCHEMA = {"rule": pl.String, "level": pl.String, "client_account": pl.String,
-          "campaign": pl.String, "currency": pl.String, "period": pl.String,
-          "matched": pl.String, "cost": pl.Decimal(38, 2), "clicks": pl.Int64,
-          "impressions": pl.Int64, "conversions": pl.Decimal(38, 4),
-          "conversion_value": pl.Decimal(38, 2)}
 CENT = Decimal("0.01")
 
 
@@ -62,7 +58,7 @@ def hits_frame(hits: Sequence[Hit]) -> pl.DataFrame:
         "conversions": hit.sums.conversions,
         "conversion_value": money_from_micros(hit.sums.value_micros).quantize(CENT),
     } for hit in hits]
-    return pl.DataFrame(records, schema=SCHEMA, orient="row")
+    return pl.DataFrame(records, schema=frame_schema(COLUMNS), orient="row")
 
 
 def notify_hits(context: RunContext, hits: Sequence[Hit], read: Sequence[int]) -> None:

@@ -23,6 +23,7 @@ from ppc_robot.lib.alerts.restatements import cover_period
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.pacing import settled_day
 from ppc_robot.lib.reports.shared import Preview, ReportRun, TableLayout, register_report_run
+from ppc_robot.lib.reports.shared.outputs import frame_schema
 from ppc_robot.lib.reports.shared.store import refresh_store
 from ppc_robot.lib.runner import RunResult
 
@@ -39,7 +40,6 @@ COLUMNS = [
     Column("currency", "Currency"),
     Column("finding", "Finding"),
 ]
-TEXT = ("client_account", "campaign", "metric", "day", "currency", "finding")
 PLACES = Decimal("0.01")
 FINDINGS = {"above": "above the usual range", "below": "below the usual range",
             "no impressions": "no impressions after spending on this weekday before"}
@@ -68,8 +68,7 @@ def anomalies_frame(detection: Detection) -> pl.DataFrame:
             "client_account": entity.account, "campaign": entity.campaign or "", "metric": "",
             "day": "", "actual": None, "expected": None, "low": None, "high": None,
             "change": None, "currency": "", "finding": f"not enough history: {unjudged.reason}"})
-    schema = {c.name: pl.String if c.name in TEXT else pl.Decimal(38, 4) for c in COLUMNS}
-    return pl.DataFrame(records, schema=schema, orient="row")
+    return pl.DataFrame(records, schema=frame_schema(COLUMNS), orient="row")
 
 
 def execute_anomalies(run: ReportRun) -> RunResult:

@@ -8,7 +8,7 @@ and hands its rows as polars frames, in order; `write_table` does the rest.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,7 +18,7 @@ import polars as pl
 
 from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import OutputType
-from ppc_robot.lib.outputs import Column, Sheet, SheetWriter, XlsxFile, write_csv
+from ppc_robot.lib.outputs import Column, ColumnKind, Sheet, SheetWriter, XlsxFile, write_csv
 from ppc_robot.lib.outputs.totals import Totals, needed_columns
 from ppc_robot.lib.reports.shared.google_sheet import write_report_sheet
 from ppc_robot.lib.runner import MissingAccount, RunContext, RunFailed
@@ -65,6 +65,21 @@ class TableLayout:
         return Sheet(title, columns + hidden, (), currency=currency, chart_metric=self.chart_metric,
                      goals=dict(self.goals), notes=notes, totals=self.totals(columns, currency),
                      hidden_columns=len(hidden))
+
+
+# The polars type a column of each kind is built with: money to the cent, other numbers to four
+# places (the writers format them), an exchange rate to six.
+FRAME_TYPES: dict[ColumnKind, Any] = {
+    ColumnKind.TEXT: pl.String, ColumnKind.DATE: pl.Date, ColumnKind.INTEGER: pl.Int64,
+    ColumnKind.MONEY: pl.Decimal(38, 2), ColumnKind.DECIMAL: pl.Decimal(38, 4),
+    ColumnKind.PERCENT: pl.Decimal(38, 4), ColumnKind.RATIO: pl.Decimal(38, 4),
+    ColumnKind.RATE: pl.Decimal(38, 6),
+}
+
+
+def frame_schema(columns: Sequence[Column]) -> dict[str, Any]:
+    """A report table's polars schema, from its columns' kinds."""
+    return {column.name: FRAME_TYPES[column.kind] for column in columns}
 
 
 def output_name(pattern: str, job_name: str, day: date) -> str:
