@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from ppc_robot.lib.accounts import ClientAccountFilter, client_accounts_of
+from ppc_robot.lib.client_accounts import ClientAccountFilter, client_accounts_of
 from ppc_robot.lib.client_performance import client_performance
 from ppc_robot.lib.pacing import PacingStatus
 from tests.factories import make_client_account, make_workspace

@@ -10,19 +10,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ppc_robot.lib.accounts import (
-    ClientAccountFilter,
-    client_account_tags_of,
-    client_accounts_of,
     jobs_fed_by,
     link_service_account,
-    owned_client_accounts,
     service_accounts_of,
-    set_client_account_tags,
     sync_service_account,
-    tag_client_accounts,
     unlink_service_account,
 )
 from ppc_robot.lib.bounds import parse_int
+from ppc_robot.lib.client_accounts import (
+    ClientAccountFilter,
+    client_account_tags_of,
+    client_accounts_of,
+    owned_client_accounts,
+    set_client_account_tags,
+    tag_client_accounts,
+)
 from ppc_robot.lib.clients import clients_of
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.models import (

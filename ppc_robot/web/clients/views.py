@@ -8,8 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ppc_robot.lib.accounts import ClientAccountFilter, client_accounts_of, owned_client_accounts
 from ppc_robot.lib.bounds import OutOfRangeError
+from ppc_robot.lib.client_accounts import (
+    ClientAccountFilter,
+    client_accounts_of,
+    owned_client_accounts,
+)
 from ppc_robot.lib.client_performance import client_performance
 from ppc_robot.lib.clients import (
     ClientError,

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ppc_robot.lib.accounts import client_account_tags_of
+from ppc_robot.lib.client_accounts import client_account_tags_of
 from ppc_robot.lib.dashboard import TableCache, dashboard_summary, performance_table
 from ppc_robot.lib.models import utcnow
 from ppc_robot.lib.pacing import local_today
