@@ -50,13 +50,8 @@ MEGABYTE = 1024 * 1024
 
 
 class RecipientsError(PpcRobotError):
-    """The list of recipients cannot be used; the message says which address and why.
-
-    `template` (an English msgid) and `params` let the web show it in the reader's language."""
-
-    def __init__(self, template: str, **params: object) -> None:
-        self.template = template
-        super().__init__(template, **params)
+    """The list of recipients cannot be used; the message (a msgid with its parameters, shown in
+    the reader's language by the web) says which address and why."""
 
 
 class LinkError(PpcRobotError):

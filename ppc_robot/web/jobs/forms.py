@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -40,6 +40,7 @@ from ppc_robot.lib.output_delivery import RecipientsError, parse_recipients
 from ppc_robot.lib.reports import report_types
 from ppc_robot.lib.schedules import JobSchedule, time_zone_names, weekday_names
 from ppc_robot.web.folders.forms import strip_whitespace
+from ppc_robot.web.i18n import refusal
 
 SCHEDULE_KINDS = [
     (ScheduleKind.MANUAL.value, _l("Only when started by hand")),
@@ -188,7 +189,7 @@ class JobForm(FlaskForm, ScheduleForm):
             try:
                 parse_recipients(field.data or "")
             except RecipientsError as exc:
-                raise ValidationError(gettext(exc.template, **exc.params)) from exc
+                raise ValidationError(refusal(exc)) from exc
 
     def recipients(self, owner_email: str) -> list[str]:
         """Whom the output is mailed to: none when off, the owner when the list is empty."""
