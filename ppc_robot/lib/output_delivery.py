@@ -28,9 +28,10 @@ from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib import outbox
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.i18n import N_, locale_or_default, translate, translations_for
 from ppc_robot.lib.mail import Attachment, Mail, MailError, send_mail
@@ -174,87 +175,36 @@ def deliver_outputs(session_factory: SessionFactory, config: OutputMailConfig,
     return report
 
 
-def _begin_write(session: Session) -> None:
-    """BEGIN IMMEDIATE on SQLite: racing claimers queue behind the busy timeout."""
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
-
-def _claim(session: Session, config: OutputMailConfig, delivery_id: int, attempts: int,
-           now: datetime) -> bool:
-    _begin_write(session)
-    claimed = session.execute(
-        update(OutputDelivery)
-        .where(OutputDelivery.id == delivery_id, OutputDelivery.status == DeliveryStatus.PENDING,
-               OutputDelivery.attempts == attempts, OutputDelivery.next_attempt_at <= now)
-        .values(attempts=attempts + 1,
-                next_attempt_at=now + timedelta(seconds=config.delivery.claim_seconds))
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return claimed.rowcount == 1
-
-
 def _deliver_one(session_factory: SessionFactory, config: OutputMailConfig, delivery_id: int,
                  attempts: int, now: datetime) -> str | None:
+    what = f"output delivery {delivery_id}"
     with session_factory() as session:
-        if not _claim(session, config, delivery_id, attempts, now):
+        if not outbox.claim(session, OutputDelivery, delivery_id, attempts, now,
+                            timedelta(seconds=config.delivery.claim_seconds)):
             return None
-        _begin_write(session)
+        outbox.begin_write(session)
         delivery = session.get_one(OutputDelivery, delivery_id)
-        error: Exception | None = None
-        mail: Mail | None = None
-        try:
-            mail = _prepare(session, config, delivery, now)
-        except (MailError, ValueError) as exc:
-            error = exc
-        except Exception as exc:  # the delivery boundary: one broken mail must not stop the rest
-            logger.exception("output delivery %s could not be prepared", delivery_id)
-            error = MailError(N_("an unexpected error stopped the delivery (%(error)s)")
-                              % {"error": type(exc).__name__},
-                              temporary=True)
-        session.commit()  # the link's hash is stored before the mail carrying it leaves
-        if mail is not None:
-            try:
-                send_mail(config.delivery.mail, mail)
-            except (MailError, ValueError) as exc:
-                error = exc
-            except Exception as exc:  # the delivery boundary, as above
-                logger.exception("output delivery %s failed unexpectedly", delivery_id)
-                error = MailError(N_("an unexpected error stopped the delivery (%(error)s)")
-                                  % {"error": type(exc).__name__}, temporary=True)
-        _begin_write(session)
+
+        def prepare() -> Callable[[], object]:
+            mail = _prepare(session, config, delivery, now)  # a link's hash is committed first
+            return lambda: send_mail(config.delivery.mail, mail)
+
+        error = outbox.prepare_then_send(session, prepare, (MailError, ValueError), what)
+        outbox.begin_write(session)
         if error is None:
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = now
-            delivery.next_attempt_at = None
-            delivery.last_error = None
+            outbox.record_sent(delivery, now)
             outcome = "sent"
             logger.info("output of run %s mailed (delivery %s, try %s, %s)", delivery.run_id,
                         delivery.id, delivery.attempts, "attached" if delivery.is_attached else "link")
         else:
-            outcome = _record_failure(config.delivery, delivery, str(error), now=now,
-                                      temporary=isinstance(error, MailError) and error.temporary)
+            # A ValueError is an address the mail library refuses: retrying cannot help.
+            given_up = outbox.record_failure(
+                delivery, str(error), temporary=getattr(error, "temporary", False),
+                max_attempts=config.delivery.max_attempts,
+                wait=config.delivery.backoff(delivery.attempts), now=now, what=what)
+            outcome = "given_up" if given_up else "retrying"
         session.commit()
         return outcome
-
-
-def _record_failure(config: DeliveryConfig, delivery: OutputDelivery, reason: str, *,
-                    temporary: bool, now: datetime) -> str:
-    if not temporary or delivery.attempts >= config.max_attempts:
-        # Stored in English; the run page rewords it (ppc_robot.lib.stored_text).
-        given_up = (N_("Given up after 1 try: %(reason)s") if delivery.attempts == 1
-                    else N_("Given up after %(count)s tries: %(reason)s"))
-        delivery.status = DeliveryStatus.GIVEN_UP
-        delivery.next_attempt_at = None
-        delivery.last_error = given_up % {"count": delivery.attempts, "reason": reason}
-        logger.warning("output delivery %s given up after %s tries", delivery.id, delivery.attempts)
-        return "given_up"
-    wait = config.backoff(delivery.attempts)
-    delivery.next_attempt_at = now + wait
-    delivery.last_error = reason
-    logger.info("output delivery %s failed (try %s), retrying in %s", delivery.id,
-                delivery.attempts, wait)
-    return "retrying"
 
 
 def _prepare(session: Session, config: OutputMailConfig, delivery: OutputDelivery,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import Session
 
+from ppc_robot.lib import outbox
 from ppc_robot.lib.credentials import Vault, parse_keys
 from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.i18n import N_
@@ -188,34 +189,11 @@ def deliver_due(
     return report
 
 
-def _begin_write(session: Session) -> None:
-    """Start the transaction as a writer (SQLite BEGIN IMMEDIATE), so two workers racing for the
-    same claim queue behind the busy timeout instead of failing on a stale read snapshot."""
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
-
-def _claim(session: Session, config: DeliveryConfig, delivery_id: int, attempts: int,
-           now: datetime) -> bool:
-    _begin_write(session)
-    claimed = session.execute(
-        update(NotificationDelivery)
-        .where(
-            NotificationDelivery.id == delivery_id,
-            NotificationDelivery.status == DeliveryStatus.PENDING,
-            NotificationDelivery.attempts == attempts,
-            NotificationDelivery.next_attempt_at <= now,
-        )
-        .values(attempts=attempts + 1, next_attempt_at=now + timedelta(seconds=config.claim_seconds))
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return claimed.rowcount == 1
-
-
 def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delivery_id: int,
                  attempts: int, now: datetime) -> DeliveryReport:
     with session_factory() as session:
-        if not _claim(session, config, delivery_id, attempts, now):
+        if not outbox.claim(session, NotificationDelivery, delivery_id, attempts, now,
+                            timedelta(seconds=config.claim_seconds)):
             return DeliveryReport()
         delivery = session.get(NotificationDelivery, delivery_id)
         notification = session.get(Notification, delivery.notification_id)
@@ -224,7 +202,7 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
         unverified = delivery.channel == Channel.EMAIL and user.email_verified_at is None
         if setting.id is None or not setting.is_enabled or unverified:
             session.commit()
-            _begin_write(session)
+            outbox.begin_write(session)
             delivery.status = DeliveryStatus.SKIPPED
             delivery.last_error = (
                 "The e-mail address is no longer verified." if unverified and setting.is_enabled
@@ -233,31 +211,12 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
             delivery.next_attempt_at = None
             session.commit()
             return DeliveryReport(skipped=1)
-        error: Exception | None = None
-        send = None
-        try:
-            send = _prepare(session, config, delivery, notification, user, setting)
-        except (SlackError, ValueError) as exc:
-            error = exc
-        except Exception as exc:  # the delivery boundary: one broken delivery must not stop the rest
-            logger.exception("delivery %s could not be prepared", delivery_id)
-            error = _Unexpected(exc)
-        # No transaction stays open while the network is waited for.
-        session.commit()
-        if send is not None:
-            try:
-                send()
-            except (MailError, SlackError, ValueError) as exc:
-                error = exc
-            except Exception as exc:  # the delivery boundary, as above
-                logger.exception("delivery %s failed unexpectedly", delivery_id)
-                error = _Unexpected(exc)
-        _begin_write(session)
+        error = outbox.prepare_then_send(
+            session, lambda: _prepare(session, config, delivery, notification, user, setting),
+            (MailError, SlackError, ValueError), f"delivery {delivery_id}")
+        outbox.begin_write(session)
         if error is None:
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = now
-            delivery.next_attempt_at = None
-            delivery.last_error = None
+            outbox.record_sent(delivery, now)
             setting.consecutive_failures = 0
             outcome = DeliveryReport(sent=1)
             logger.info("notification %s delivered by %s (delivery %s, try %s)",
@@ -269,15 +228,6 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
                                       retry_after=getattr(error, "retry_after", None), now=now)
         session.commit()
         return outcome
-
-
-class _Unexpected(Exception):
-    """An error nobody planned for: retried like a temporary failure, then given up."""
-
-    temporary = True
-
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(f"An unexpected error stopped the delivery ({type(cause).__name__}).")
 
 
 def _prepare(session: Session, config: DeliveryConfig, delivery: NotificationDelivery,
@@ -316,18 +266,11 @@ def _record_failure(
         setting.consecutive_failures = NotificationChannelSetting.consecutive_failures + 1
         setting.last_failure_at = now
         setting.last_error = reason
-    if not temporary or delivery.attempts >= config.max_attempts:
-        tries = "try" if delivery.attempts == 1 else "tries"
-        delivery.status = DeliveryStatus.GIVEN_UP
-        delivery.next_attempt_at = None
-        delivery.last_error = f"Given up after {delivery.attempts} {tries}: {reason}"
-        logger.warning("delivery %s given up after %s tries", delivery.id, delivery.attempts)
-        return DeliveryReport(given_up=1)
     wait = timedelta(seconds=retry_after) if retry_after else config.backoff(delivery.attempts)
-    delivery.next_attempt_at = now + wait
-    delivery.last_error = reason
-    logger.info("delivery %s failed (try %s), retrying in %s", delivery.id, delivery.attempts, wait)
-    return DeliveryReport(retrying=1)
+    given_up = outbox.record_failure(delivery, reason, temporary=temporary,
+                                     max_attempts=config.max_attempts, wait=wait, now=now,
+                                     what=f"delivery {delivery.id}")
+    return DeliveryReport(given_up=1) if given_up else DeliveryReport(retrying=1)
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -377,7 +320,7 @@ def _pending_email(user_id: int) -> Any:
 def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting_id: int,
                 now: datetime) -> DeliveryReport:
     with session_factory() as session:
-        _begin_write(session)
+        outbox.begin_write(session)
         setting = session.get(NotificationChannelSetting, setting_id)
         user = session.get(User, setting.user_id)
         day = digest_day(user, setting, now)
@@ -434,7 +377,7 @@ def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting
             send_mail(config.mail, mail)
         except (MailError, ValueError) as exc:
             temporary = isinstance(exc, MailError) and exc.temporary
-            _begin_write(session)
+            outbox.begin_write(session)
             setting.last_digest_on = previous_day
             outcome = DeliveryReport()
             for index, delivery in enumerate(deliveries):
@@ -442,12 +385,9 @@ def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting
                                            now=now, counts_for_channel=index == 0)
             session.commit()
             return outcome
-        _begin_write(session)
+        outbox.begin_write(session)
         for delivery in deliveries:
-            delivery.status = DeliveryStatus.SENT
-            delivery.sent_at = now
-            delivery.next_attempt_at = None
-            delivery.last_error = None
+            outbox.record_sent(delivery, now)
         setting.consecutive_failures = 0
         session.commit()
         logger.info("digest of %s for user %s sent with %s notifications", day, user.id, len(ids))
