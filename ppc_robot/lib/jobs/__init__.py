@@ -12,23 +12,25 @@ from ppc_robot.lib.jobs.bulk import (
     tag_jobs,
     untag_jobs,
 )
-from ppc_robot.lib.jobs.editing import (
+from ppc_robot.lib.jobs.definitions import (
     DefinitionSettings,
     DefinitionUse,
     JobError,
+    create_definition,
+    definition_job_count,
+    definitions_with_jobs,
+    update_definition,
+)
+from ppc_robot.lib.jobs.editing import (
     JobSettings,
     clean_output_path,
     client_account_choices,
-    create_definition,
     create_job,
-    definition_job_count,
-    definitions_with_jobs,
     delete_job,
     detach_job,
     duplicate_job,
     job_with_parts,
     save_job,
-    update_definition,
 )
 from ppc_robot.lib.jobs.levels import (
     JobAccounts,

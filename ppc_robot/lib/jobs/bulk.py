@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ppc_robot.lib.i18n import N_
-from ppc_robot.lib.jobs.editing import JobError
+from ppc_robot.lib.jobs.definitions import JobError
 from ppc_robot.lib.limits import PlanLimitError, check_schedule_interval, schedule_interval_minutes
 from ppc_robot.lib.models import Folder, Job, Tag, User, jobs_tags
 from ppc_robot.lib.schedules import JobSchedule, next_run_after

@@ -1,4 +1,4 @@
-"""Creating, editing, detaching, duplicating and deleting jobs and their definitions."""
+"""Creating, editing, detaching, duplicating and deleting jobs (their definitions: definitions.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,18 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ppc_robot.lib.errors import PpcRobotError
 from ppc_robot.lib.i18n import N_
+from ppc_robot.lib.jobs.definitions import (
+    DefinitionSettings,
+    JobError,
+    checked_definition,
+    copy_definition,
+    create_definition,
+    definition_job_count,
+    free_definition_name,
+    refuse_definition_clash,
+    update_definition,
+)
 from ppc_robot.lib.limits import (
     PlanLimitError,
     check_job_limit,
@@ -33,8 +43,7 @@ from ppc_robot.lib.models import (
     Tag,
     User,
 )
-from ppc_robot.lib.models.jobs import DEFINITION_NAME_MAX, JOB_NAME_MAX, OUTPUT_PATH_MAX
-from ppc_robot.lib.names import free_name, names_checked, same_name
+from ppc_robot.lib.models.jobs import JOB_NAME_MAX, OUTPUT_PATH_MAX
 from ppc_robot.lib.reports import get_report_type, validate_parameters
 from ppc_robot.lib.schedules import JobSchedule, next_run_after, normalise_schedule
 
@@ -44,24 +53,6 @@ FILE_NAME_PLACEHOLDERS = ("job", "date", "account")
 _FILE_NAME = re.compile(r"^[\w .,()\-{}]+$")
 _SPREADSHEET_ID = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _SPREADSHEET_URL = re.compile(r"^https://docs\.google\.com/spreadsheets/d/([A-Za-z0-9_-]{20,100})")
-
-
-class JobError(PpcRobotError):
-    """A job cannot be created or changed as asked; `field` names the part at fault."""
-
-    def __init__(self, message: str, *, field: str = "name", **params: Any) -> None:
-        super().__init__(message, **params)
-        self.field = field
-
-
-@dataclass
-class DefinitionSettings:
-    """What a definition holds: report type, output type, parameters (current version)."""
-
-    task_type: str
-    parameters: dict[str, Any]
-    output_type: OutputType = OutputType.XLSX
-    name: str = ""
 
 
 @dataclass
@@ -164,88 +155,6 @@ def _set_level(job: Job, level: JobLevel, settings: JobSettings) -> None:
     job.client_accounts = list(settings.client_accounts) if chosen else []
 
 
-def _definition_clash(name: str) -> JobError:
-    return JobError(N_("A definition called “%(name)s” already exists; choose another name."),
-                    field="definition_name", name=name)
-
-
-def _refuse_definition_clash(session: Session, user_id: int, name: str,
-                             ignore_id: int | None = None) -> None:
-    clash = select(JobDefinition.id).where(
-        JobDefinition.user_id == user_id, same_name(JobDefinition.name, name))
-    if ignore_id is not None:
-        clash = clash.where(JobDefinition.id != ignore_id)
-    if name and session.scalar(clash) is not None:
-        raise _definition_clash(name)
-
-
-def _free_definition_name(session: Session, user_id: int, name: str) -> str:
-    """A name derived from a job's (the user typed none): numbered when already taken."""
-    name = name.strip()[:DEFINITION_NAME_MAX]
-    if not name:
-        return ""
-    stem = name[: DEFINITION_NAME_MAX - 6].lower()
-    taken = session.scalars(select(JobDefinition.name).where(
-        JobDefinition.user_id == user_id, func.lower(JobDefinition.name).startswith(stem,
-                                                                                     autoescape=True)))
-    return free_name(taken, name, DEFINITION_NAME_MAX)
-
-
-def create_definition(
-    session: Session,
-    user_id: int,
-    task_type: str,
-    *,
-    version: int = 1,
-    output_type: OutputType = OutputType.XLSX,
-    parameters: dict[str, Any] | None = None,
-    name: str = "",
-) -> JobDefinition:
-    """A new definition owned by the user, stored as given (callers validate).
-
-    Raises JobError (field definition_name) when another of his definitions has the name.
-    """
-    name = name.strip()[:DEFINITION_NAME_MAX]
-    _refuse_definition_clash(session, user_id, name)
-    definition = JobDefinition(
-        user_id=user_id,
-        name=name,
-        task_type=task_type,
-        task_type_version=version,
-        output_type=output_type,
-        parameters=dict(parameters or {}),
-    )
-    with names_checked(session, _definition_clash(name)):
-        session.add(definition)
-    return definition
-
-
-def _checked_definition(settings: DefinitionSettings) -> dict[str, Any]:
-    report_type = get_report_type(settings.task_type)
-    return validate_parameters(report_type, settings.parameters)
-
-
-def update_definition(
-    session: Session, definition: JobDefinition, settings: DefinitionSettings
-) -> JobDefinition:
-    """Change a definition; every job sharing it runs with the change from now on.
-
-    Raises ReportError for an unknown type, ParametersError for refused parameters and
-    JobError (field definition_name) for a name another definition has.
-    """
-    parameters = _checked_definition(settings)
-    name = settings.name.strip()[:DEFINITION_NAME_MAX]
-    _refuse_definition_clash(session, definition.user_id, name, ignore_id=definition.id)
-    with names_checked(session, _definition_clash(name)):
-        definition.task_type = settings.task_type
-        definition.task_type_version = get_report_type(settings.task_type).version
-        definition.output_type = settings.output_type
-        definition.parameters = parameters
-        if name:
-            definition.name = name
-    return definition
-
-
 def _check_plan(session: Session, user_id: int, plan: JobSchedule, *, new_job: bool) -> None:
     """The user's plan must allow another job and so frequent a schedule (raises JobError)."""
     try:
@@ -331,8 +240,8 @@ def save_job(
     )
     output_path = clean_output_path(output_type, settings.output_path)
     if definition_settings is not None:
-        _checked_definition(definition_settings)
-        _refuse_definition_clash(session, user.id, definition_settings.name.strip(),
+        checked_definition(definition_settings)
+        refuse_definition_clash(session, user.id, definition_settings.name.strip(),
                                  ignore_id=definition.id if definition is not None else None)
     _check_plan(session, user.id, plan, new_job=job is None)
 
@@ -347,7 +256,7 @@ def save_job(
             output_type=definition_settings.output_type,
             parameters=validate_parameters(report_type, definition_settings.parameters),
             name=(definition_settings.name.strip()
-                  or _free_definition_name(session, user.id, name)),
+                  or free_definition_name(session, user.id, name)),
         )
     elif definition_settings is not None:
         update_definition(session, definition, definition_settings)
@@ -372,24 +281,6 @@ def save_job(
     return job
 
 
-def definition_job_count(session: Session, definition: JobDefinition) -> int:
-    """How many jobs use the definition."""
-    stmt = select(func.count()).select_from(Job).where(Job.definition_id == definition.id)
-    return session.scalar(stmt) or 0
-
-
-def _copy_definition(session: Session, definition: JobDefinition, name: str) -> JobDefinition:
-    return create_definition(
-        session,
-        definition.user_id,
-        definition.task_type,
-        version=definition.task_type_version,
-        output_type=definition.output_type,
-        parameters=dict(definition.parameters),
-        name=_free_definition_name(session, definition.user_id, name),
-    )
-
-
 def detach_job(session: Session, job: Job) -> JobDefinition:
     """Give the job its own copy of its shared definition; the others keep the original.
 
@@ -398,7 +289,7 @@ def detach_job(session: Session, job: Job) -> JobDefinition:
     definition = session.get_one(JobDefinition, job.definition_id)
     if definition_job_count(session, definition) <= 1:
         raise JobError(N_("This job already has a definition of its own."), field="definition")
-    copy = _copy_definition(session, definition, f"{job.name} (own copy)")
+    copy = copy_definition(session, definition, f"{job.name} (own copy)")
     job.definition_id = copy.id
     session.flush()
     session.expire(job, ["definition"])
@@ -415,7 +306,7 @@ def duplicate_job(session: Session, job: Job, *, now: datetime | None = None) ->
     name = _clean_job_name(f"{job.name[: JOB_NAME_MAX - 7]} (copy)")
     _check_plan(session, job.user_id, JobSchedule.of(job), new_job=True)
     if definition_job_count(session, definition) <= 1:
-        definition = _copy_definition(session, definition, name)
+        definition = copy_definition(session, definition, name)
     copy = Job(
         user_id=job.user_id,
         folder_id=job.folder_id,
@@ -450,35 +341,6 @@ def delete_job(session: Session, job: Job) -> None:
     if still_used is None:
         session.execute(delete(JobDefinition).where(JobDefinition.id == definition_id))
     logger.info("job %s deleted (user %s)", job.id, job.user_id)
-
-
-@dataclass(frozen=True)
-class DefinitionUse:
-    definition: JobDefinition
-    jobs: list[Job]
-
-    @property
-    def is_shared(self) -> bool:
-        return len(self.jobs) > 1
-
-
-def definitions_with_jobs(
-    session: Session, user: User, *, shared_only: bool = False
-) -> list[DefinitionUse]:
-    """The user's definitions, each with the jobs using it (two queries)."""
-    definitions = session.scalars(
-        select(JobDefinition)
-        .where(JobDefinition.owned_by(user.id))
-        .order_by(func.lower(JobDefinition.name), JobDefinition.id)
-    ).all()
-    jobs = session.scalars(
-        select(Job).where(Job.owned_by(user.id)).order_by(func.lower(Job.name), Job.id)
-    ).all()
-    by_definition: dict[int, list[Job]] = {}
-    for job in jobs:
-        by_definition.setdefault(job.definition_id, []).append(job)
-    uses = [DefinitionUse(d, by_definition.get(d.id, [])) for d in definitions]
-    return [u for u in uses if u.is_shared] if shared_only else uses
 
 
 def client_account_choices(session: Session, user: User) -> Sequence[ClientAccount]:
