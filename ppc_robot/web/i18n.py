@@ -24,6 +24,17 @@ STATUS_WORDS = {"succeeded": N_("succeeded"), "partial": N_("partial"), "failed"
                 "running": N_("running"), "queued": N_("queued"), "cancelled": N_("cancelled")}
 
 
+# What started a run, as words (the run page and the job's run history).
+TRIGGER_WORDS = {"schedule": N_("on schedule"), "manual": N_("started by hand"),
+                 "catch_up": N_("catching up a missed run")}
+
+
+def trigger_word(trigger: object) -> str:
+    """What started a run, in the request's language."""
+    text = str(getattr(trigger, "value", trigger))
+    return gettext(TRIGGER_WORDS[text]) if text in TRIGGER_WORDS else text
+
+
 def status_word(status: object) -> str:
     """A run status in the request's language."""
     text = str(getattr(status, "value", status))
@@ -113,6 +124,7 @@ def init_babel(app: Flask) -> None:
     set_number_locale(_request_locale)
     app.add_template_global(current_locale)
     app.add_template_global(status_word)
+    app.add_template_global(trigger_word)
 
 
 def translate_form(form: Any) -> Any:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from ppc_robot.lib.models import ClientAccountStatus, JobRun, OutputType, RunStatus
+from ppc_robot.lib.models import ClientAccountStatus, JobRun, OutputType, RunStatus, RunTrigger
 from ppc_robot.lib.reports.performance import default_parameters
 from ppc_robot.lib.runner import execute_run
 from ppc_robot.lib.runs import preview_path
@@ -236,3 +236,26 @@ def test_a_czech_reader_sees_a_stored_failure_in_czech_and_an_unknown_one_as_sto
     assert ("Tabulka Google „abc123“ neexistuje, nebo není sdílená s přihlášením Google „Agency“."
             in page)
     assert "Sklik answered 502 Bad Gateway." in english
+
+
+def test_what_started_a_run_is_said_in_words_in_the_readers_language(
+        client, login, session, workspace):
+    runs = {trigger: JobRun(user_id=workspace.user.id, job_id=workspace.job.id,
+                            scheduled_at=datetime.now(UTC), status=RunStatus.SUCCEEDED,
+                            finished_at=datetime.now(UTC), trigger=trigger)
+            for trigger in RunTrigger}
+    session.add_all(runs.values())
+    session.commit()
+    login(workspace.user)
+
+    english = {trigger: client.get(f"/runs/{run.id}").text for trigger, run in runs.items()}
+    history = client.get(f"/jobs/{workspace.job.id}").text
+    workspace.user.locale = "cs"
+    session.commit()
+    czech = client.get(f"/runs/{runs[RunTrigger.CATCH_UP].id}").text
+
+    assert "(started by hand)" in english[RunTrigger.MANUAL]
+    assert "(on schedule)" in english[RunTrigger.SCHEDULE]
+    assert "(catching up a missed run)" in english[RunTrigger.CATCH_UP]
+    assert "catch_up" not in history and "catching up a missed run" in history
+    assert "(dohání zmeškaný běh)" in czech
