@@ -26,6 +26,10 @@ def test_create_a_client_with_goals_and_accounts(client, session, submit, login,
     assert session.get(ClientAccount, account.id).client_id == created.id
     page = client.get(response.headers["Location"]).text
     assert account.name in page and "25" in page
+    # Targets as a specialist reads them: ROAS as a ratio, PNO as a percentage.
+    assert "4.50" in page and "15.0%" in page and "4.5000" not in page and "0.1500" not in page
+    listing = client.get("/clients/").text
+    assert "4.50" in listing and "15.0%" in listing
 
 
 def test_refusals_keep_the_input(client, session, submit, login, workspace) -> None:
