@@ -21,6 +21,11 @@ STORED: tuple[str, ...] = (
     N_("the SMTP server answered %(code)s"),
     N_("the SMTP server could not be reached (%(error)s)"),
     N_("an unexpected error stopped the delivery (%(error)s)"),
+    N_("Slack could not be reached (%(error)s)."),
+    N_("Slack failed (%(status)s %(body)s)."),
+    N_("Slack refused the webhook (%(status)s %(body)s): it was removed, revoked or its "
+       "channel archived. Paste a new webhook URL in the settings."),
+    N_("Slack refused the message (%(status)s %(body)s)."),
     N_("The report type “%(name)s” is not available."),
     N_("Unexpected error (%(error)s); it was logged."),
     N_("The report's settings are no longer valid: %(reason)s"),

@@ -16,7 +16,17 @@ from ppc_robot.lib.stored_text import reword
      ("The worker running this report stopped and every retry was used up.",
       "Proces, který report zpracovával, se zastavil a všechny opakované pokusy jsou vyčerpány."),
      ("The report type “gone_report” is not available.", "Typ reportu „gone_report“ není k dispozici."),
-     ("statistics are being collected", "statistiky se právě sbírají")],
+     ("statistics are being collected", "statistiky se právě sbírají"),
+     ("Given up after 5 tries: Slack failed (500 rollup_error).",
+      "Vzdáno po 5 pokusech: Slack selhal (500 rollup_error)."),
+     ("Given up after 1 try: an unexpected error stopped the delivery (RuntimeError)",
+      "Vzdáno po 1 pokusu: doručení zastavila neočekávaná chyba (RuntimeError)"),
+     ("Slack refused the webhook (404 no_service): it was removed, revoked or its channel "
+      "archived. Paste a new webhook URL in the settings.",
+      "Slack webhook odmítl (404 no_service): byl odstraněn, zrušen nebo je jeho kanál "
+      "archivován. Vložte v nastavení novou adresu webhooku."),
+     ("The channel was turned off before the notification was sent.",
+      "Kanál byl vypnut dřív, než bylo upozornění odesláno.")],
 )
 def test_known_sentences_are_reworded_in_czech(stored, czech):
     assert reword(stored, "cs") == czech

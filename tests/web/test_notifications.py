@@ -350,6 +350,27 @@ def test_the_test_buttons_send_through_the_real_servers(app, session, client, lo
     assert "A test message was sent to your Slack channel." in slack.text
     assert len(slack_stub.received(hook)) == 1
     assert "410 channel_is_archived" in refused.text
+    me.locale = "cs"
+    session.commit()
+    slack_stub.set_state(hook, "ok")
+    czech = post(client, "/notifications/settings/slack/test", follow_redirects=True)
+    slack_stub.set_state(hook, "archived")
+    refused_in_czech = post(client, "/notifications/settings/slack/test", follow_redirects=True)
+    assert "Zkušební zpráva byla odeslána do vašeho kanálu ve Slacku." in czech.text
+    assert "Slack webhook odmítl (410 channel_is_archived)" in refused_in_czech.text
+
+
+def test_a_failed_delivery_reads_in_the_readers_language(session, client, login, me):
+    session.add(NotificationChannelSetting(
+        user_id=me.id, channel=Channel.SLACK, is_enabled=True, consecutive_failures=1,
+        last_failure_at=utcnow(), last_error="Slack failed (503 service_unavailable)."))
+    me.locale = "cs"
+    session.commit()
+    login(me)
+
+    page = client.get("/notifications/settings")
+
+    assert "Slack selhal (503 service_unavailable)." in page.text
 
 
 def test_deliver_notifications_command_sends_what_is_due(app, session, me, smtp_server, monkeypatch):

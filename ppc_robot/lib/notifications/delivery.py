@@ -205,8 +205,8 @@ def _deliver_one(session_factory: SessionFactory, config: DeliveryConfig, delive
             outbox.begin_write(session)
             delivery.status = DeliveryStatus.SKIPPED
             delivery.last_error = (
-                "The e-mail address is no longer verified." if unverified and setting.is_enabled
-                else "The channel was turned off before the notification was sent."
+                N_("The e-mail address is no longer verified.") if unverified and setting.is_enabled
+                else N_("The channel was turned off before the notification was sent.")
             )
             delivery.next_attempt_at = None
             session.commit()
@@ -248,11 +248,11 @@ def _prepare(session: Session, config: DeliveryConfig, delivery: NotificationDel
 def _webhook_url(config: DeliveryConfig, setting: NotificationChannelSetting) -> str:
     """The stored webhook URL, checked again against the allowed hosts before every post."""
     if not setting.target_encrypted:
-        raise SlackError("No Slack webhook URL is stored.", temporary=False)
+        raise SlackError(N_("No Slack webhook URL is stored."), temporary=False)
     try:
         return check_slack_webhook_url(config.vault.decrypt(setting.target_encrypted), config.slack_hosts)
     except ChannelSettingsError as exc:
-        raise SlackError("The stored webhook URL is no longer allowed; paste a new one.",
+        raise SlackError(N_("The stored webhook URL is no longer allowed; paste a new one."),
                          temporary=False) from exc
 
 
@@ -332,7 +332,7 @@ def _digest_one(session_factory: SessionFactory, config: DeliveryConfig, setting
             for delivery in pending:
                 delivery.status = DeliveryStatus.SKIPPED
                 delivery.next_attempt_at = None
-                delivery.last_error = "The e-mail address is no longer verified."
+                delivery.last_error = N_("The e-mail address is no longer verified.")
             session.commit()
             return DeliveryReport(skipped=len(pending))
         if any(d.next_attempt_at and d.next_attempt_at > now for d in pending):

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ppc_robot.lib.i18n import N_
+
 logger = logging.getLogger(__name__)
 
 SLACK_TEXT_MAX = 3000
@@ -103,22 +105,26 @@ def post_message(webhook_url: str, payload: dict, settings: SlackSettings) -> No
     try:
         response = _client(settings.timeout).post(_target(webhook_url, settings), json=body_json)
     except httpx.HTTPError as exc:
-        raise SlackError(f"Slack could not be reached ({type(exc).__name__}).", temporary=True) from exc
+        raise SlackError(N_("Slack could not be reached (%(error)s).") % {"error": type(exc).__name__},
+                         temporary=True) from exc
     body = response.text.strip()[:100]
+    answer = {"status": response.status_code, "body": body}
     if response.status_code == 200:
         return
     if response.status_code == 429:
         retry_after = _retry_after(response.headers.get("Retry-After"))
-        raise SlackError("Slack asked us to slow down (429).", temporary=True, retry_after=retry_after)
+        raise SlackError(N_("Slack asked us to slow down (429)."), temporary=True,
+                         retry_after=retry_after)
     if response.status_code >= 500:
-        raise SlackError(f"Slack failed ({response.status_code} {body}).", temporary=True)
+        raise SlackError(N_("Slack failed (%(status)s %(body)s).") % answer, temporary=True)
     if response.status_code in (403, 404, 410):
         raise SlackError(
-            f"Slack refused the webhook ({response.status_code} {body}): it was removed, revoked "
-            "or its channel archived. Paste a new webhook URL in the settings.",
+            N_("Slack refused the webhook (%(status)s %(body)s): it was removed, revoked or its "
+               "channel archived. Paste a new webhook URL in the settings.") % answer,
             temporary=False,
         )
-    raise SlackError(f"Slack refused the message ({response.status_code} {body}).", temporary=False)
+    raise SlackError(N_("Slack refused the message (%(status)s %(body)s).") % answer,
+                     temporary=False)
 
 
 @lru_cache(maxsize=4)

@@ -100,7 +100,7 @@ def save_slack() -> ResponseReturnValue:
     return _settings_page(slack_form=form)
 
 
-def _test(channel: Channel, label: str) -> ResponseReturnValue:
+def _test(channel: Channel, sent: str) -> ResponseReturnValue:
     # A test is the user waiting for an answer, so it is sent now with short time-outs;
     # real notifications are only ever delivered by the worker.
     try:
@@ -108,15 +108,15 @@ def _test(channel: Channel, label: str) -> ResponseReturnValue:
     except DeliveryError as exc:
         flash(refusal(exc), "error")
     else:
-        flash(_('A test message was sent to your %(label)s.', label=label), "success")
+        flash(sent, "success")
     return redirect(url_for(".settings"))
 
 
 @bp.route("/settings/email/test", methods=["POST"])
 def test_email() -> ResponseReturnValue:
-    return _test(Channel.EMAIL, "e-mail address")
+    return _test(Channel.EMAIL, _("A test message was sent to your e-mail address."))
 
 
 @bp.route("/settings/slack/test", methods=["POST"])
 def test_slack() -> ResponseReturnValue:
-    return _test(Channel.SLACK, "Slack channel")
+    return _test(Channel.SLACK, _("A test message was sent to your Slack channel."))
