@@ -64,6 +64,47 @@ def test_freshness_and_stale_accounts_are_named(client, session, login, workspac
     assert "not up to date" in page and "Sandbox answered 503" in page
 
 
+def test_accounts_still_being_collected_are_news_not_a_warning(client, session, login, workspace):
+    _seed(session, workspace)  # Acme Germany has no refresh state yet: its backfill runs
+    make_stats_state(session, workspace.client_account, refreshed_at=utcnow() - timedelta(hours=1))
+    session.commit()
+    login(workspace.user)
+
+    page = client.get("/").text
+    client_page = client.get(f"/clients/{workspace.client.id}").text
+    workspace.user.locale = "cs"
+    session.commit()
+    czech = client.get("/").text
+
+    for text in (page, client_page):
+        assert 'class="alert alert-info py-2 small stale-accounts collecting-accounts"' in text
+        assert "The statistics of 1 account are still being collected:\n  Acme Germany." in text
+        assert "not up to date" not in text and "alert-warning" not in text
+    assert "Statistiky 1 účtu se ještě sbírají:" in czech
+
+
+def test_a_failing_account_beside_collecting_ones_is_a_warning(client, session, login, workspace):
+    _seed(session, workspace)
+    make_stats_state(session, workspace.client_account, refreshed_at=utcnow() - timedelta(hours=1),
+                     last_error="Sandbox answered 503.")
+    session.commit()
+    login(workspace.user)
+
+    page = client.get(f"/clients/{workspace.client.id}").text
+
+    assert "2 accounts not up to date:" in page and "collecting-accounts" not in page
+    assert "(Sandbox answered 503.)" in page and "(statistics are being collected)" in page
+
+
+def test_before_the_first_figures_only_the_empty_state_speaks(client, session, login, workspace):
+    login(workspace.user)
+
+    page = client.get("/").text
+
+    assert "The last 13 months of your client accounts are being fetched" in page
+    assert "stale-accounts" not in page
+
+
 def test_a_czech_user_reads_why_an_account_is_stale_in_czech(client, session, login, workspace):
     _seed(session, workspace)
     make_stats_state(session, workspace.client_account, refreshed_at=utcnow() - timedelta(days=3))

@@ -97,6 +97,11 @@ class StaleAccount:
     last_error: str | None
 
     @property
+    def collecting(self) -> bool:
+        """Its statistics are still being fetched for the first time (nothing went wrong)."""
+        return self.refreshed_at is None and not self.last_error
+
+    @property
     def reason(self) -> str:
         if self.last_error:
             return self.last_error
@@ -117,6 +122,12 @@ class Freshness:
     # Until when these hold as `now` moves on (given the same refresh states): the moment the
     # least recently refreshed of the accounts up to date passes STALE_AFTER; None: no end.
     holds_until: datetime | None = field(default=None, compare=False)
+
+    @property
+    def only_collecting(self) -> bool:
+        """Every stale account is merely being fetched for the first time: news, not a
+        problem."""
+        return len(self.stale) == self.stale_count and all(s.collecting for s in self.stale)
 
 
 @dataclass
