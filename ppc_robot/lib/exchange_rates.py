@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import ExchangeRate, JobDefinition, utcnow
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ ECB_URL = "https://www.ecb.europa.eu/stats/eurofxref"
 DAILY, LAST_90_DAYS, HISTORY = "eurofxref-daily.xml", "eurofxref-hist-90d.xml", "eurofxref-hist.xml"
 BASE = "EUR"
 FRANKFURT = ZoneInfo("Europe/Berlin")
+# A run's log line (stored in English, shown in the reader's language).
+CONVERTED_LOG = N_("money converted to %(currency)s at the ECB's reference rates")
 # A day's rates are out by about 16:00 CET; a fetch after 17:00 has seen that day for sure.
 PUBLISHED_BY_HOURS = 17
 # The longest run of days without a rate (Good Friday to Easter Monday, Christmas and a

@@ -40,8 +40,28 @@ STORED: tuple[str, ...] = (
     N_("Google Sheets is busy: %(reason)s"),
     N_("Google Sheets refused the report: %(reason)s"),
     N_("The output file name pattern is not valid (%(reason)s); use {job} and {date}."),
+    # A run's log, a line at a time (after its time stamp).
+    N_("attempt %(attempt)s started"),
+    N_("rescheduled for %(when)s UTC"),
+    N_("created the Google spreadsheet %(id)s"),
+    N_("%(count)s rows"),
+    N_("%(count)s rows written"),
+    N_("%(count)s days refreshed"),
+    N_("%(count)s landing pages"),
+    N_("%(urls)s distinct URLs collected from %(pages)s landing pages"),
+    N_("resumed: %(done)s URLs already checked, %(left)s left"),
+    N_("%(count)s URLs checked: %(summary)s"),
+    N_("money converted to %(currency)s at the ECB's reference rates"),
+    N_("%(count)s client accounts in the overview"),
+    N_("%(anomalies)s anomalies among %(entities)s accounts and campaigns"),
+    N_("%(count)s rule hits"),
+    N_("%(account)s: %(outcome)s"),  # the most general: last
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# Placeholders that only ever hold a whole number: "Acme: 7 rows" is an account's line, not
+# a count of "Acme: 7" rows.
+_COUNTS = frozenset({"count", "attempt", "urls", "pages", "done", "left", "anomalies", "entities"})
+_NUMBER = r"\d+"
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +70,8 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     for template in STORED:
         pieces = _PLACEHOLDER.split(template)
         # split gives text, name, text, name, ..., text
-        regex = "".join(re.escape(piece) if i % 2 == 0 else f"(?P<{piece}>.+?)"
+        regex = "".join(re.escape(piece) if i % 2 == 0
+                        else f"(?P<{piece}>{_NUMBER if piece in _COUNTS else '.+?'})"
                         for i, piece in enumerate(pieces))
         compiled.append((template, re.compile(regex, re.DOTALL)))
     return tuple(compiled)

@@ -25,6 +25,8 @@ from ppc_robot.lib.times import local_log, zone_of
 
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# A log line after local_log: its local time, then the message.
+_LOG_LINE = re.compile(r"^(\d\d:\d\d:\d\d )?(.*)$", re.S)
 
 
 def _user_zone_name() -> str:
@@ -58,8 +60,14 @@ def viewer_zone() -> str:
 
 
 def run_log(log: str, started_at: datetime | None = None) -> str:
-    """A run's log with its UTC stamps shown in the current user's zone."""
-    return local_log(log, _user_zone_name(), started_at)
+    """A run's log with its UTC stamps shown in the current user's zone, each line in the
+    request's language where the catalog knows it (stored in English)."""
+    locale = str(get_locale() or DEFAULT_LOCALE)
+    lines = local_log(log, _user_zone_name(), started_at).split("\n")
+    if locale == DEFAULT_LOCALE:
+        return "\n".join(lines)
+    return "\n".join(_LOG_LINE.sub(lambda m: (m.group(1) or "") + reword(m.group(2), locale), line)
+                     for line in lines)
 
 
 @lru_cache(maxsize=4096)

@@ -26,7 +26,16 @@ from ppc_robot.lib.stored_text import reword
       "Slack webhook odmítl (404 no_service): byl odstraněn, zrušen nebo je jeho kanál "
       "archivován. Vložte v nastavení novou adresu webhooku."),
      ("The channel was turned off before the notification was sent.",
-      "Kanál byl vypnut dřív, než bylo upozornění odesláno.")],
+      "Kanál byl vypnut dřív, než bylo upozornění odesláno."),
+     # A run's log lines.
+     ("Pet Food Online: 22 landing pages", "Pet Food Online: vstupních stránek: 22"),
+     ("Shop: Main: 7 rows", "Shop: Main: řádků: 7"),
+     ("Acme: Sklik answered 502 Bad Gateway", "Acme: Sklik answered 502 Bad Gateway"),
+     ("25 distinct URLs collected from 122 landing pages",
+      "různých URL: 25 (ze vstupních stránek: 122)"),
+     ("money converted to EUR at the ECB's reference rates",
+      "částky převedeny na EUR referenčními kurzy ECB"),
+     ("rescheduled for 2026-12-04 07:00 UTC", "přeplánováno na 2026-12-04 07:00 UTC")],
 )
 def test_known_sentences_are_reworded_in_czech(stored, czech):
     assert reword(stored, "cs") == czech

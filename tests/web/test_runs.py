@@ -259,3 +259,28 @@ def test_what_started_a_run_is_said_in_words_in_the_readers_language(
     assert "(catching up a missed run)" in english[RunTrigger.CATCH_UP]
     assert "catch_up" not in history and "catching up a missed run" in history
     assert "(dohání zmeškaný běh)" in czech
+
+
+def test_a_czech_reader_reads_the_run_log_in_czech(app, client, login, session, factory, sandbox):
+    user, _, accounts = sandbox
+    job = sandbox_job(session, user, accounts)
+    login(user)
+    app.config["PPC_ROBOT_CREDENTIALS_KEY"] = KEY
+    start(client, job)
+    run = session.scalar(select(JobRun).where(JobRun.job_id == job.id))
+    execute_run(factory, run.id, runner_settings(app))
+    english = client.get(f"/runs/{run.id}").text
+    session.rollback()  # a snapshot older than the run's writes cannot write on SQLite
+    user.locale = "cs"
+    session.commit()
+
+    czech = client.get(f"/runs/{run.id}").text
+    log = re.search(r'<pre class="bg-light p-3 run-log">(.*?)</pre>', czech, re.S).group(1)
+
+    assert "attempt 1 started" in english and "7 rows written" in english
+    lines = log.strip().split("\n")
+    assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in lines)
+    assert lines[0].endswith(" pokus 1 zahájen")
+    assert f"{job.client_accounts[0].name}: řádků: 7" in log
+    assert lines[-1].endswith(" zapsáno řádků: 7")
+    assert "rows" not in log

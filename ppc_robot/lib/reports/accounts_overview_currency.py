@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from ppc_robot.lib.exchange_rates import ExchangeRateError, RateTable, rates_for_run
+from ppc_robot.lib.exchange_rates import CONVERTED_LOG, ExchangeRateError, RateTable, rates_for_run
 from ppc_robot.lib.reports.accounts_overview_table import (
     ClientGoals,
     Overview,
@@ -81,6 +81,6 @@ def in_reporting_currency(run: ReportRun, accounts: list[OverviewAccount],
         client_id: replace(goals, currency=target, budget=money(goals.budget, goals.currency),
                            target_cpa=money(goals.target_cpa, goals.currency))
         for client_id, goals in clients.items()}
-    run.log(f"money converted to {target} at the ECB's reference rates")
+    run.log(CONVERTED_LOG % {"currency": target})
     return Converted([replace(a, currency=target) for a in accounts], converted_clients,
                      converted_days, rates, through, own, spend)

@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import select
 
 from ppc_robot.lib.alerts.restatements import cover_period
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import AccountDay, Client, ClientAccount, OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import SUM, Ratio
@@ -173,7 +174,7 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")
-    run.log(f"{rows} client accounts in the overview")
+    run.log(N_("%(count)s client accounts in the overview") % {"count": rows})
     return run.done(rows=rows, output_file=output, output_state=state)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from ppc_robot.lib.alerts import Hit, describe_hit, evaluate_rules, read_accounts, rules_of
 from ppc_robot.lib.alerts.model import LEVELS
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Notification
 from ppc_robot.lib.notifications import dedup_key, emit, notification_type
 from ppc_robot.lib.outputs import Column, ColumnKind
@@ -107,7 +108,7 @@ def execute_alert_rules(run: ReportRun) -> RunResult:
     output, state = run.write(layout, iter([hits_frame(hits)]),
                               preview=Preview(COLUMNS, currency or ""))
     notify_hits(context, hits, [a.client_account_id for a in accounts])
-    run.log(f"{len(hits)} rule hits")
+    run.log(N_("%(count)s rule hits") % {"count": len(hits)})
     return run.done(rows=len(hits), output_file=output, output_state=state)
 
 

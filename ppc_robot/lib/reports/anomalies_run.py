@@ -20,6 +20,7 @@ from ppc_robot.lib.alerts.anomalies import METRIC_LABELS, Detection, detect_anom
 from ppc_robot.lib.alerts.anomalies_notify import notify_anomalies
 from ppc_robot.lib.alerts.anomalies_read import AccountInfo, read_days
 from ppc_robot.lib.alerts.restatements import cover_period
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.pacing import settled_day
 from ppc_robot.lib.reports.shared import Preview, ReportRun, TableLayout, register_report_run
@@ -98,7 +99,8 @@ def execute_anomalies(run: ReportRun) -> RunResult:
                  delivered=True)
     if parameters.get("notifications"):
         notify_anomalies(context, detection)
-    run.log(f"{len(detection.anomalies)} anomalies among {len(days.entities)} accounts and campaigns")
+    run.log(N_("%(anomalies)s anomalies among %(entities)s accounts and campaigns")
+            % {"anomalies": len(detection.anomalies), "entities": len(days.entities)})
     return run.done(rows=frame.height, output_file=output, output_state=state)
 
 

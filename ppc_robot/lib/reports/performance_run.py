@@ -19,7 +19,8 @@ from typing import Any
 import polars as pl
 
 from ppc_robot.lib.alerts.restatements import cover_period
-from ppc_robot.lib.exchange_rates import ExchangeRateError, RateTable, rates_for_run
+from ppc_robot.lib.exchange_rates import CONVERTED_LOG, ExchangeRateError, RateTable, rates_for_run
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import OutputType
 from ppc_robot.lib.outputs import Column, ColumnKind
 from ppc_robot.lib.outputs.columns import SUM, Change, Difference, Ratio, Total
@@ -273,7 +274,7 @@ def _rates(run: ReportRun, accounts: Sequence[AccountToRead], periods: Sequence[
                               {a.currency for a in accounts}, days, target)
     except ExchangeRateError as exc:
         raise RunFailed(str(exc), ErrorClass.DATA) from exc
-    run.log(f"money converted to {target} at the ECB's reference rates")
+    run.log(CONVERTED_LOG % {"currency": target})
     return rates
 
 
@@ -296,7 +297,7 @@ def execute_performance(run: ReportRun) -> RunResult:
         fetch = partial(_fetch, periods=periods, dimensions=parameters["dimensions"],
                         spill=Spill(work / "rows"), rates=rates)
         fetched = run.fetch(accounts, fetch, calls_per_account=len(periods),
-                            describe=lambda chunks: f"{sum(c.rows for c in chunks)} rows")
+                            describe=lambda chunks: N_("%(count)s rows") % {"count": sum(c.rows for c in chunks)})
         chunks = [chunk for _, account_chunks in fetched for chunk in account_chunks]
         raw = pl.scan_ipc([c.path for c in chunks]) if chunks else _frame(*_converted(
             {n: [] for n in PLATFORM_DIMENSIONS + BASE}, "", rates), "", "").lazy()
@@ -304,7 +305,7 @@ def execute_performance(run: ReportRun) -> RunResult:
         output, state = _write(run, table, parameters, period, _preview(table, keyed))
     cover_period(run, [a.client_account_id for a, _ in fetched], period.first, period.last,
                  delivered=True)
-    run.log(f"{table.height} rows written")
+    run.log(N_("%(count)s rows written") % {"count": table.height})
     return run.done(rows=table.height, output_file=output, output_state=state)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import OutputType, utcnow
 from ppc_robot.lib.platforms.base import LandingPage
 from ppc_robot.lib.platforms.landing import planned_calls
@@ -97,7 +98,7 @@ def _collect_and_store(run: ReportRun) -> None:
     fetched = run.fetch(accounts, lambda call: _collect(
         call, entities, bool(parameters.get("include_paused"))),
         plan=lambda platform, count: planned_calls(platform, entities, count),
-        describe=lambda pages: f"{len(pages)} landing pages")
+        describe=lambda pages: N_("%(count)s landing pages") % {"count": len(pages)})
     # In the accounts' order, not the order their collection finished: the same list each run.
     order = {account.client_account_id: n for n, account in enumerate(accounts)}
     fetched.sort(key=lambda item: order[item[0].client_account_id])
@@ -108,7 +109,8 @@ def _collect_and_store(run: ReportRun) -> None:
     with run.context.session_factory() as session:
         store_collection(session, run.context.run_id, collected, run.missing, utcnow())
         session.commit()
-    run.log(f"{len(collected)} distinct URLs collected from {len(found)} landing pages")
+    run.log(N_("%(urls)s distinct URLs collected from %(pages)s landing pages")
+            % {"urls": len(collected), "pages": len(found)})
 
 
 class _Recorder(threading.Thread):
@@ -165,7 +167,8 @@ def execute_url_checker(run: ReportRun) -> RunResult:
         todo = unchecked_urls(session, context.run_id)
         done = checked_count(session, context.run_id)
     if state is not None:
-        run.log(f"resumed: {done} URLs already checked, {len(todo)} left")
+        run.log(N_("resumed: %(done)s URLs already checked, %(left)s left")
+                % {"done": done, "left": len(todo)})
     recorder = _Recorder(run, done, done + len(todo))
     context.progress(done, done + len(todo))
     recorder.start()
@@ -178,7 +181,8 @@ def execute_url_checker(run: ReportRun) -> RunResult:
         counts = status_counts(session, context.run_id)
         session.expunge_all()
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-    run.log(f"{len(checks)} URLs checked: {summary or 'none'}")
+    run.log(N_("%(count)s URLs checked: %(summary)s")
+            % {"count": len(checks), "summary": summary or N_("none")})
     notes = [f"{len(checks)} distinct URLs: {summary or 'none'}."]
     output, state_out = _write(run, checks, notes)
     notify(context, checks, notify_redirects=bool(run.parameters.get("notify_redirects")),

@@ -198,7 +198,7 @@ def execute_run(
     result: RunResult | None = None
     failure: RunFailed | None = None
     try:
-        context.log(f"attempt {claim.attempt} started")
+        context.log(N_("attempt %(attempt)s started") % {"attempt": claim.attempt})
         result = executor_for(context.task_type)(context)
     except RunFailed as exc:
         failure = exc
@@ -221,7 +221,8 @@ def _record(factory: sessionmaker[Session], claim: Claim, context: RunContext,
         try:
             if failure is not None:
                 if failure.error_class is ErrorClass.QUOTA and failure.retry_at is not None:
-                    context.log(f"rescheduled for {failure.retry_at:%Y-%m-%d %H:%M} UTC")
+                    context.log(N_("rescheduled for %(when)s UTC")
+                                % {"when": f"{failure.retry_at:%Y-%m-%d %H:%M}"})
                     reschedule_run(session, claim, str(failure), failure.retry_at,
                                    log="\n".join(context.lines))
                     session.commit()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Platform
 from ppc_robot.lib.platforms import (
     InvalidCredentialsError,
@@ -37,6 +38,8 @@ T = TypeVar("T")
 
 FETCH_ATTEMPTS = 4
 MAX_RETRY_WAIT = 60.0
+# One account's line in a run's log: what was read, or why not.
+ACCOUNT_LINE = N_("%(account)s: %(outcome)s")
 
 
 @dataclass(frozen=True)
@@ -152,10 +155,11 @@ def fetch_all(context: RunContext, accounts: Sequence[AccountToRead],
                 reason, _ = failure_reason(exc)
                 fetched.missing.append(MissingAccount(account.client_account_id, account.name, reason))
                 fetched.errors.append(exc)
-                context.log(f"{account.name}: {reason}")
+                context.log(ACCOUNT_LINE % {"account": account.name, "outcome": reason})
             else:
                 fetched.results.append((account, result))
-                context.log(f"{account.name}: {describe(result) if describe else 'read'}")
+                context.log(ACCOUNT_LINE % {"account": account.name,
+                                            "outcome": describe(result) if describe else N_("read")})
             with lock:
                 done += 1
                 context.progress(done, len(accounts))

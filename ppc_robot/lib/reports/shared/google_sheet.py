@@ -143,7 +143,7 @@ def _create(context: RunContext, client: SheetsClient, tab: str, login_name: str
         job.output_state = {**(job.output_state or {}), **state}
         session.commit()
     context.output_state = dict(state)
-    context.log(f"created the Google spreadsheet {spreadsheet_id}")
+    context.log(N_("created the Google spreadsheet %(id)s") % {"id": spreadsheet_id})
     return spreadsheet_id
 
 

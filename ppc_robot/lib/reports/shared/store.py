@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import AccountDay, utcnow
 from ppc_robot.lib.platforms import ReportRequest
 from ppc_robot.lib.reports.shared.accounts import AccountToRead
@@ -73,5 +74,5 @@ def refresh_store(run: ReportRun, accounts: Sequence[AccountToRead], first: date
     stats = StatsSettings.from_config(context.settings.app_config)
     refreshed = run.fetch(list(accounts), lambda call: _refresh(
         call, run=run, first=first, through=through, repull_days=stats.repull_days,
-        user_id=context.user_id), describe=lambda days: f"{days} days refreshed")
+        user_id=context.user_id), describe=lambda days: N_("%(count)s days refreshed") % {"count": days})
     return [account for account, _ in refreshed]
