@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -67,6 +68,26 @@ def number_input_text(text: str) -> str:
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention extraction looks for
     """Mark `message` for extraction; it is translated where it is shown."""
     return message
+
+
+class Text(str):
+    """A sentence made in lib for a page: the English text itself (a str), carrying its msgid
+    (and plural msgid) and values, so that the web can say it in the reader's language."""
+
+    msgid: str
+    plural: str | None
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, plural: str | None = None, /, **params: Any) -> Text:
+        english = plural if plural is not None and params.get("count") != 1 else msgid
+        text = super().__new__(cls, english % params if params else english)
+        text.msgid, text.plural, text.params = msgid, plural, params
+        return text
+
+
+def ngettext(singular: str, plural: str, count: int, **params: Any) -> Text:
+    """A sentence with a count, as a `Text` (named as gettext's, so extraction finds the pair)."""
+    return Text(singular, plural, count=count, **params)
 
 
 def locale_or_default(locale: str | None) -> str:

@@ -7,12 +7,12 @@ from typing import Any
 
 from babel.support import Translations
 from flask import Flask, g, has_request_context, request
-from flask_babel import get_locale, get_translations, gettext
+from flask_babel import get_locale, get_translations, gettext, ngettext
 from flask_login import current_user
 from wtforms import FieldList, FormField
 from wtforms.i18n import messages_path
 
-from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, set_number_locale
+from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, TRANSLATIONS_DIR, Text, set_number_locale
 from ppc_robot.lib.models.users import LOCALES
 from ppc_robot.lib.stored_text import reword
 from ppc_robot.web.extensions import babel
@@ -33,6 +33,15 @@ def trigger_word(trigger: object) -> str:
     """What started a run, in the request's language."""
     text = str(getattr(trigger, "value", trigger))
     return gettext(TRIGGER_WORDS[text]) if text in TRIGGER_WORDS else text
+
+
+def say(text: Any) -> Any:
+    """A sentence made in lib (`Text`) in the request's language; anything else as it is."""
+    if not isinstance(text, Text):
+        return text
+    if text.plural is not None:
+        return ngettext(text.msgid, text.plural, text.params["count"], **text.params)
+    return gettext(text.msgid, **text.params)
 
 
 def status_word(status: object) -> str:
@@ -125,6 +134,7 @@ def init_babel(app: Flask) -> None:
     app.add_template_global(current_locale)
     app.add_template_global(status_word)
     app.add_template_global(trigger_word)
+    app.add_template_filter(say)
 
 
 def translate_form(form: Any) -> Any:

@@ -73,7 +73,10 @@ class PerformanceLine:
 
     @property
     def name(self) -> str:
-        return self.client.name if self.client is not None else "Accounts in no client"
+        return self.client.name if self.client is not None else NO_CLIENT
+
+
+NO_CLIENT = N_("Accounts in no client")  # a msgid: the web layer shows it translated
 
 
 @dataclass

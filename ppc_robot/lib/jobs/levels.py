@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from ppc_robot.lib.i18n import N_, Text, ngettext
 from ppc_robot.lib.models import (
     Client,
     ClientAccount,
@@ -68,6 +69,10 @@ def accounts_read_count() -> ColumnElement[int]:
     )
 
 
+ALL_OF_LOGIN = N_("All of login %(login)s (%(count)s)")
+ALL_OF_CLIENT = N_("All of client %(client)s (%(count)s)")
+
+
 def login_label(platform: Platform | str, name: str) -> str:
     """A login as pickers and pages name it: “Sklik – agency”."""
     return f"{Platform(platform).label} – {name}"
@@ -86,9 +91,9 @@ def accounts_label(
     level = JobLevel(level)
     if level is JobLevel.SERVICE_ACCOUNT and all_client_accounts and login_name is not None:
         assert login_platform is not None
-        return f"All of login {login_label(login_platform, login_name)} ({count})"
+        return Text(ALL_OF_LOGIN, login=login_label(login_platform, login_name), count=count)
     if level is JobLevel.CLIENT and all_client_accounts and client_name is not None:
-        return f"All of client {client_name} ({count})"
+        return Text(ALL_OF_CLIENT, client=client_name, count=count)
     return str(count)
 
 
@@ -106,22 +111,23 @@ def accounts_of_job(session: Session, job: Job) -> JobAccounts:
     if reads_all_of_login(job):
         login = session.get_one(ServiceAccount, job.service_account_id)
         accounts = _live_accounts(session, ClientAccount.service_account_id == login.id)
-        words = f"All of login {login_label(login.platform, login.name)} ({len(accounts)})"
+        words = Text(ALL_OF_LOGIN, login=login_label(login.platform, login.name),
+                     count=len(accounts))
         return JobAccounts(words, accounts, True)
     if reads_all_of_client(job):
         client = session.get_one(Client, job.client_id)
         accounts = _live_accounts(session, ClientAccount.client_id == client.id)
-        return JobAccounts(f"All of client {client.name} ({len(accounts)})", accounts, True)
+        return JobAccounts(Text(ALL_OF_CLIENT, client=client.name, count=len(accounts)),
+                           accounts, True)
     chosen = sorted(job.client_accounts, key=lambda a: (a.name.lower(), a.id))
     count = len(chosen)
-    words = f"{count} chosen client account{'s' if count != 1 else ''}"
+    words = ngettext("%(count)s chosen client account", "%(count)s chosen client accounts", count)
     return JobAccounts(words, chosen, False)
 
 
-NO_ACCOUNTS_WARNING = (
+NO_ACCOUNTS_WARNING = Text(N_(
     "This job reads no client account, so it fails when it runs. Choose client accounts, "
-    "or a login or client that has some."
-)
+    "or a login or client that has some."))
 
 
 def accounts_warning(job_accounts: JobAccounts) -> str | None:

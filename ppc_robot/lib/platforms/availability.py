@@ -8,6 +8,7 @@ page would only answer with an error, so linking is refused up front, naming the
 from __future__ import annotations
 
 from ppc_robot.lib.errors import PpcRobotError
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Platform
 from ppc_robot.lib.platforms.settings import PlatformSettings
 
@@ -36,13 +37,16 @@ def missing_settings(platform: Platform, settings: PlatformSettings) -> list[str
             if not str(getattr(settings, name) or "").strip()]
 
 
-def not_configured_message(platform: Platform, missing: list[str]) -> str:
-    return (f"{platform.label} is not set up on this server: an administrator provides "
-            f"{', '.join(missing)} (see the README's configuration table).")
+def not_configured(platform: Platform, missing: list[str]) -> PlatformNotConfigured:
+    """The refusal naming what an administrator must set (a msgid with its values)."""
+    return PlatformNotConfigured(
+        N_("%(platform)s is not set up on this server: an administrator provides %(settings)s "
+           "(see the README's configuration table)."),
+        platform=platform.label, settings=", ".join(missing))
 
 
 def require_configured(platform: Platform, settings: PlatformSettings) -> None:
     """Raises PlatformNotConfigured when `platform` cannot be linked on this server."""
     missing = missing_settings(platform, settings)
     if missing:
-        raise PlatformNotConfigured(not_configured_message(platform, missing))
+        raise not_configured(platform, missing)

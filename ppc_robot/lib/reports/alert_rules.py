@@ -114,7 +114,7 @@ class RuleForm(Form):
         "Period", choices=[(k, v.capitalize()) for k, v in PERIODS.items()], default="yesterday",
         refusal="The statistics store cannot serve the period “{value}”: choose yesterday, "
                 "the last 7, 14 or 30 days or month to date.")
-    min_metric = ChoiceField("Only with at least", choices=[("", "no minimum volume")] + [
+    min_metric = ChoiceField("Only with at least", choices=[("", N_("no minimum volume"))] + [
         (k, METRICS[k][0].lower()) for k in VOLUME_METRICS], default="",
         refusal="A minimum volume counts clicks, impressions, cost or conversions, "
                 "not “{value}”.")

@@ -40,8 +40,8 @@ class UnlinkForm(FlaskForm):
 
     client_accounts = RadioField(
         _l("Its client accounts"),
-        choices=[("keep", "Keep them as history (reports can still show them)"),
-                 ("remove", "Remove them (those still used by jobs are only marked removed)")],
+        choices=[("keep", _l("Keep them as history (reports can still show them)")),
+                 ("remove", _l("Remove them (those still used by jobs are only marked removed)"))],
         default="keep", validators=[InputRequired()],
     )
 

@@ -39,7 +39,7 @@ from ppc_robot.lib.models import (
 from ppc_robot.lib.platforms.availability import (
     PlatformNotConfigured,
     missing_settings,
-    not_configured_message,
+    not_configured,
     require_configured,
 )
 from ppc_robot.lib.platforms.oauth import OAUTH_PLATFORMS
@@ -70,7 +70,7 @@ logger = logging.getLogger(__name__)
 def _not_set_up() -> dict[Platform, str]:
     """Why each OAuth platform cannot be linked on this server (absent: it can)."""
     settings = current_settings()
-    return {platform: not_configured_message(platform, missing) for platform in OAUTH_PLATFORMS
+    return {platform: refusal(not_configured(platform, missing)) for platform in OAUTH_PLATFORMS
             if (missing := missing_settings(platform, settings))}
 
 
@@ -162,7 +162,7 @@ def _authorize(platform: Platform) -> ResponseReturnValue:
     except PlatformNotConfigured as exc:
         logger.warning("linking %s refused: the server has no OAuth client for it", platform.value)
         html = render_template("accounts/link_oauth.html", platform=platform, start=None,
-                               not_set_up=str(exc))
+                               not_set_up=refusal(exc))
         return html, 409
     return redirect(start_oauth(platform))
 

@@ -72,7 +72,7 @@ def performance_rows(lines: Sequence[PerformanceLine], series_label: str) -> Mar
     rows = []
     for line in lines:
         currency = escape(line.currency)
-        name = escape(line.name)
+        name = escape(line.name if line.client is not None else _(line.name))
         if line.client is not None:
             url = template_url_for("clients.show", client_id=line.client.id)
             who = f'<a href="{url}">{name}</a>'

@@ -70,7 +70,7 @@ from ppc_robot.lib.schedules import (
 )
 from ppc_robot.web.access import owned, owned_all, require_login
 from ppc_robot.web.extensions import db
-from ppc_robot.web.i18n import current_locale, refusal, translate_errors, translate_form
+from ppc_robot.web.i18n import current_locale, refusal, say, translate_errors, translate_form
 from ppc_robot.web.jobs.forms import (
     NEW_DEFINITION,
     NOTHING_CHOSEN,
@@ -311,7 +311,7 @@ def _editor(job: Job | None, folder: Folder) -> ResponseReturnValue:
             flash(_('Job “%(name)s” saved.', name=saved.name), "success")
             warning = accounts_warning(accounts_of_job(session, saved))
             if warning:
-                flash(warning, "warning")
+                flash(say(warning), "warning")
             return redirect(url_for(".show", job_id=saved.id))
     elif request.method == "POST" and not editor.is_attaching and not list_edit:
         editor.params_form.validate()  # its messages show beside the job form's own
