@@ -11,20 +11,19 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_decimal
 from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from ppc_robot.lib.i18n import DEFAULT_LOCALE
+from ppc_robot.lib.message_values import money_text, number_text, percent_text
 from ppc_robot.lib.outputs.totals import TOTAL_LABEL
 from ppc_robot.lib.stored_text import reword
 from ppc_robot.lib.times import local_log, zone_of
 
 DEFAULT_TIME_FORMAT = "%Y-%m-%d %H:%M"
-_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # A log line after local_log: its local time, then the message.
 _LOG_LINE = re.compile(r"^(\d\d:\d\d:\d\d )?(.*)$", re.S)
 
@@ -87,18 +86,6 @@ def _locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE)
 
 
-def _spaced(text: str) -> str:
-    # CLDR's currencySpacing, which Babel does not apply: a currency code written before or
-    # after the digits ("CZK1,234.56" in English) gets a no-break space.
-    return _LETTER_DIGIT.sub("\u00a0", text)
-
-
-def _pattern_with_places(pattern: str, places: int) -> str:
-    """The locale's number `pattern` with exactly `places` decimals."""
-    head, zero, tail = pattern.rpartition("0")
-    return f"{head}{zero}{'.' + '0' * places if places else ''}{tail}"
-
-
 def money(value: Decimal | int | float | None, currency: str = "") -> str:
     """An amount with its currency as the user's locale writes it ("CZK 1,234.56",
     "1 234,56 Kč"); without a currency, the number with two decimals."""
@@ -106,15 +93,14 @@ def money(value: Decimal | int | float | None, currency: str = "") -> str:
         return "—"
     if not currency:
         return number(value, 2)
-    return _spaced(format_currency(Decimal(value), currency, locale=_locale()))
+    return money_text(value, currency, _locale())
 
 
 def number(value: Decimal | int | float | None, places: int | None = None) -> str:
     """A number with the locale's separators; `places` decimals when given, else as needed."""
     if value is None:
         return "—"
-    pattern = "#,##0.###" if places is None else _pattern_with_places("#,##0", places)
-    return format_decimal(Decimal(value), format=pattern, locale=_locale())
+    return number_text(value, places, _locale())
 
 
 def conversions(value: Decimal | int | float | None) -> str:
@@ -133,9 +119,7 @@ def percent(value: Decimal | None, places: int = 1) -> str:
     """A share (0.15) as a percentage ("15.0%", "15,0 %"), or a dash when there is none."""
     if value is None:
         return "—"
-    locale = Locale.parse(_locale())
-    pattern = _pattern_with_places(locale.percent_formats[None].pattern, places)
-    return format_percent(Decimal(value), format=pattern, locale=locale)
+    return percent_text(value, places, _locale())
 
 
 def points(value: Decimal | None, places: int = 2) -> str:

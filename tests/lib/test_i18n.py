@@ -10,6 +10,7 @@ import pytest
 from ppc_robot.lib import i18n
 from ppc_robot.lib.i18n import compile_catalogs, parse_number, set_number_locale, translate
 from ppc_robot.lib.i18n_extract import extract_report_forms
+from ppc_robot.lib.message_values import money_value, percent_value
 from ppc_robot.lib.notifications import emit, notification_type
 from ppc_robot.lib.notifications.messages import describe, digest_mail, immediate_mail
 from ppc_robot.lib.notifications.translated import (
@@ -34,6 +35,26 @@ def test_a_stored_notification_reads_in_each_viewers_language(session):
 
     assert translated_message(notification, "en") == "Report “Denní výkon” failed: timeout"
     assert translated_message(notification, "cs") == "Report „Denní výkon“ selhal: timeout"
+
+
+def test_amounts_and_shares_in_a_message_are_written_as_each_reader_writes_them(session):
+    user = make_user(session)
+    pacing = emit(session, user.id, "budget_overspend", params={
+        "client": "Acme", "spent": money_value(Decimal("7955.991"), "CZK"),
+        "budget": money_value(Decimal("6120"), "CZK"),
+        "monthly": money_value(Decimal("63240"), "CZK")})
+    target = emit(session, user.id, "target_missed_days", params={
+        "client": "Acme", "metric": "PNO", "days": 3, "value": percent_value(Decimal("0.3477")),
+        "target": percent_value(Decimal("0.313"))})
+
+    assert translated_message(pacing, "en") == pacing.message == (
+        "“Acme” is pacing over its monthly budget: CZK\u00a07,955.99 spent, CZK\u00a06,120.00 "
+        "expected by now, CZK\u00a063,240.00 for the month")
+    assert translated_message(pacing, "cs") == (
+        "„Acme“ čerpá nad měsíční rozpočet: utraceno 7\u00a0955,99\u00a0Kč, k dnešku očekáváno "
+        "6\u00a0120,00\u00a0Kč, na celý měsíc 63\u00a0240,00\u00a0Kč")
+    assert "34.8% against 31.3%" in translated_message(target, "en")
+    assert "34,8\u00a0% oproti 31,3\u00a0%" in translated_message(target, "cs")
 
 
 def test_a_help_page_type_has_its_czech_texts():

@@ -136,7 +136,8 @@ def test_channels_get_only_the_levels_and_categories_they_want(session, session_
     account = make_client_account(session, make_service_account(session, user))
     emit(session, user.id, "client_account_vanished", params={"account": "A", "login": "L"},
          client_account_id=account.id)  # warning, category 2
-    emit(session, user.id, "budget_underspend", params={"client": "C", "spent": 1, "budget": 2},
+    emit(session, user.id, "budget_underspend", params={"client": "C", "spent": 1, "budget": 2,
+                                                        "monthly": 3},
          client_account_id=account.id)  # suggestion, category 5
     session.commit()
 
@@ -145,7 +146,8 @@ def test_channels_get_only_the_levels_and_categories_they_want(session, session_
     assert [m["Subject"] for m in smtp_server.messages] == [
         "[PPC Robot] Warning: Client account “A” is no longer reachable through “L”"]
     assert [m["text"] for m in slack_stub.received(hook)] == [
-        "Suggestion: “C” is pacing under its monthly budget: 1 of 2"]
+        "Suggestion: “C” is pacing under its monthly budget: 1 spent, 2 expected by now, 3 for "
+        "the month"]
 
 
 def test_an_unverified_address_gets_no_mail_deliveries(session, session_factory, config, smtp_server, user):

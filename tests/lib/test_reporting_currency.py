@@ -171,6 +171,7 @@ def test_overview_notifications_in_a_reporting_currency_state_converted_amounts(
 
     [over] = open_notifications(session, "budget_overspend")
     assert over.message_params["client"] == "Acme"
-    assert over.message_params["spent"].endswith(" EUR") and "EUR pro-rated of" in over.message_params["budget"]
+    assert over.message_params["spent"]["currency"] == over.message_params["budget"]["currency"] == "EUR"
     budget = (Decimal(100) / published_rate(ecb, date(2026, 11, 24), "CZK")).quantize(CENT)
-    assert over.message_params["budget"].endswith(f"of {budget} EUR")
+    assert over.message_params["monthly"] == {"money": str(budget), "currency": "EUR"}
+    assert f"€{budget} for the month" in over.message

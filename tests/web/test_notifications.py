@@ -82,7 +82,8 @@ def test_the_list_is_ordered_by_score_then_time_and_filters(session, client, log
     login_account = make_service_account(session, me)
     shop = make_client_account(session, login_account, name="Shoe shop")
     job = make_job(session, me, name="Weekly")
-    emit(session, me.id, "budget_underspend", params={"client": "Acme", "spent": 1, "budget": 9},
+    emit(session, me.id, "budget_underspend", params={"client": "Acme", "spent": 1, "budget": 9,
+                                                      "monthly": 30},
          client_account_id=shop.id)
     fail(session, me, job)
     emit(session, me.id, "url_redirects", params={"count": 3}, client_account_id=shop.id)
@@ -97,10 +98,10 @@ def test_the_list_is_ordered_by_score_then_time_and_filters(session, client, log
         return re.findall(r'class="fw-semibold text-reset" href="[^"]+">([^<]+)</a>', response.text)
 
     assert messages(everything) == ["Report “Weekly” failed: timeout", "URL checker found 3 redirect(s)",
-                                    "“Acme” is pacing under its monthly budget: 1 of 9"]
+                                    "“Acme” is pacing under its monthly budget: 1 spent, 9 expected by now, 30 for the month"]
     assert messages(errors) == ["Report “Weekly” failed: timeout"]
     assert messages(shop_only) == ["URL checker found 3 redirect(s)",
-                                   "“Acme” is pacing under its monthly budget: 1 of 9"]
+                                   "“Acme” is pacing under its monthly budget: 1 spent, 9 expected by now, 30 for the month"]
     assert f'href="/accounts/client-accounts/{shop.id}"' in everything.text
     assert 'href="/help/notifications/1/0"' in everything.text
 

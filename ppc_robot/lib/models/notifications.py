@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from ppc_robot.lib.message_values import value_text
 from ppc_robot.lib.models.accounts import Platform
 from ppc_robot.lib.models.base import Base, Owned, OwnedByUser, UtcDateTime, str_enum, utcnow
 
@@ -97,8 +98,9 @@ class Notification(Base, OwnedByUser):
     @property
     def message(self) -> str:
         """The message built from its template and parameters."""
+        params = {key: value_text(value, "en") for key, value in self.message_params.items()}
         try:
-            return self.message_template.format(**self.message_params)
+            return self.message_template.format(**params)
         except (KeyError, IndexError, ValueError):
             return self.message_template
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO, Any
 
-from ppc_robot.lib.i18n import N_, translate
+from ppc_robot.lib.i18n import N_, locale_or_default, translate
+from ppc_robot.lib.message_values import value_text
 from ppc_robot.lib.models import Notification, NotificationLevel
 from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES, NotificationType
 
@@ -48,7 +49,8 @@ def translated_message(notification: Notification, locale: str | None) -> str:
     """
     template = translate(notification.message_template, locale)
     params = {key: translate(value, locale) if key in TRANSLATED_PARAMS and isinstance(value, str)
-              else value for key, value in notification.message_params.items()}
+              else value_text(value, locale_or_default(locale))
+              for key, value in notification.message_params.items()}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

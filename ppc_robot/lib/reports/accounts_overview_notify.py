@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
+from ppc_robot.lib.message_values import money_value, number_value, percent_value
 from ppc_robot.lib.notifications import emit, resolve
 from ppc_robot.lib.pacing import PacingStatus
 from ppc_robot.lib.reports.accounts_overview_table import (
@@ -32,18 +33,13 @@ from ppc_robot.lib.runner import RunContext
 METRIC_LABELS = {"cpa": "CPA", "roas": "ROAS", "pno": "PNO"}
 
 
-def _amount(value: Decimal | None, currency: str) -> str:
-    return "—" if value is None else f"{value.quantize(Decimal('0.01')):,} {currency}"
-
-
-def _figure(metric: str, value: Decimal | None, currency: str) -> str:
-    if value is None:
-        return "none"
+def _figure(metric: str, value: Decimal | None, currency: str) -> dict[str, str] | str:
+    """A CPA, PNO or ROAS as a message parameter, written in each reader's language."""
     if metric == "cpa":
-        return _amount(value, currency)
+        return money_value(value, currency)
     if metric == "pno":
-        return f"{(value * 100).quantize(Decimal('0.1'))} %"
-    return str(value.quantize(Decimal("0.01")))
+        return percent_value(value)
+    return number_value(value)
 
 
 def notify(context: RunContext, overview: Overview, accounts: Sequence[OverviewAccount],
@@ -64,9 +60,9 @@ def notify(context: RunContext, overview: Overview, accounts: Sequence[OverviewA
                         emit(session, user, name, job_id=job, run_id=context.run_id,
                              entity_id=entity, now=now, params={
                                  "client": goals.name,
-                                 "spent": _amount(pacing.spend, goals.currency),
-                                 "budget": _amount(pacing.expected, goals.currency)
-                                 + f" pro-rated of {_amount(pacing.budget, goals.currency)}"})
+                                 "spent": money_value(pacing.spend, goals.currency),
+                                 "budget": money_value(pacing.expected, goals.currency),
+                                 "monthly": money_value(pacing.budget, goals.currency)})
                     else:
                         resolve(session, user, name, job_id=job, entity_id=entity, now=now)
                 missed = missed_targets(goals, accounts, days, through, target_days)
