@@ -53,27 +53,52 @@ def money_value(amount: Decimal | None, currency: str) -> dict[str, str] | str:
     return {"money": str(amount.quantize(CENT)), "currency": currency}
 
 
-def percent_value(share: Decimal | None) -> dict[str, str] | str:
-    """A share (0.348) as a message parameter, shown as a percentage with one decimal."""
-    return DASH if share is None else {"percent": str(share)}
+def percent_value(share: Decimal | None, places: int = 1, *,
+                  signed: bool = False) -> dict[str, Any] | str:
+    """A share (0.348) as a message parameter, shown as a percentage with `places` decimals
+    (with its sign when `signed`: a change)."""
+    if share is None:
+        return DASH
+    return {"percent": str(share), "places": places, **({"signed": True} if signed else {})}
 
 
-def number_value(value: Decimal | None) -> dict[str, str] | str:
-    """A ratio such as ROAS as a message parameter, shown with two decimals."""
-    return DASH if value is None else {"number": str(value.quantize(CENT))}
+def number_value(value: Decimal | None, places: int | None = 2) -> dict[str, Any] | str:
+    """A number such as a ROAS (two decimals) or a count (`places` None: as many as it has) as
+    a message parameter."""
+    return DASH if value is None else {"number": str(value), "places": places}
+
+
+def sentence_value(msgid: str, **params: Any) -> dict[str, Any]:
+    """A sentence as a message parameter: its msgid (marked with `N_`) and its own values, put
+    together in the reader's language."""
+    return {"say": msgid, "with": params}
 
 
 def value_text(value: Any, locale: str) -> Any:
-    """A stored parameter as `locale` writes it; anything but the values above as stored."""
+    """A stored parameter as `locale` writes it (a list: its items joined by "; "); anything
+    but the values above as stored."""
+    if isinstance(value, list):
+        return "; ".join(str(value_text(item, locale)) for item in value)
     if not isinstance(value, dict):
         return value
     try:
+        if "say" in value:
+            from ppc_robot.lib.i18n import translate  # lib.i18n reads the models' locales
+
+            params = {name: value_text(item, locale)
+                      for name, item in (value.get("with") or {}).items()}
+            return translate(str(value["say"]), locale) % params if params else translate(
+                str(value["say"]), locale)
         if "money" in value:
             return money_text(Decimal(value["money"]), str(value.get("currency", "")), locale)
         if "percent" in value:
-            return percent_text(Decimal(value["percent"]), 1, locale)
+            share = Decimal(value["percent"])
+            text = percent_text(share, int(value.get("places", 1)), locale)
+            return "+" + text if value.get("signed") and share > 0 else text
         if "number" in value:
-            return number_text(Decimal(value["number"]), 2, locale)
-    except (ArithmeticError, ValueError, TypeError):
+            places = value.get("places")
+            return number_text(Decimal(value["number"]), None if places is None else int(places),
+                               locale)
+    except (ArithmeticError, ValueError, TypeError, KeyError):
         pass
     return value

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ppc_robot.lib.alerts import Condition, Rule, evaluate_rules, read_accounts
-from ppc_robot.lib.alerts.rules import INFINITE, describe_hit
+from ppc_robot.lib.alerts.rules import INFINITE, hit_text
 from ppc_robot.lib.models import Client
 from ppc_robot.lib.platforms import ReportRow
 from ppc_robot.lib.stats import AccountRef, store_days
@@ -122,7 +122,8 @@ def test_the_account_level_sums_its_campaigns_and_computes_ratios_from_the_sums(
     [acme, beta] = evaluate_rules(session, [rule(("cpa", "ge", "384"), level="account")],
                                   world, TODAY)
     assert acme.findings[0].value == D(384) and beta.findings[0].value == INFINITE
-    assert describe_hit(acme) == "CPA 384.00 CZK yesterday ≥ 384.00 CZK"
+    assert hit_text(acme) == "CPA CZK\u00a0384.00 yesterday ≥ CZK\u00a0384.00"
+    assert hit_text(acme, "cs") == "CPA 384,00\u00a0Kč včera ≥ 384,00\u00a0Kč"
 
 
 def test_the_minimum_volume_leaves_small_entities_out_and_counts_at_its_boundary(session, world):
@@ -157,8 +158,7 @@ def test_changes_against_the_previous_period_and_last_year(session, world, compa
 def test_a_change_names_both_values(session, world):
     [hit] = evaluate_rules(session, [rule(("clicks", "down_vs_last_year", "10"))], world, TODAY)
 
-    assert describe_hit(hit) == ("Clicks 100 yesterday, -50.0 % vs the same period last year "
-                                 "(200)")
+    assert hit_text(hit) == "Clicks 100 yesterday, -50.0% vs the same period last year (200)"
 
 
 def test_the_account_level_change_over_the_last_7_days_reads_exactly_its_days(session, world):
@@ -187,7 +187,8 @@ def test_worse_than_target_at_the_account_level_names_the_target(session, world)
     [hit] = evaluate_rules(session, [rule(("roas", "worse_than_target", None), level="account")],
                            world, TODAY)
 
-    assert describe_hit(hit) == "ROAS 3.39 yesterday, worse than the target 4.00"
+    assert hit_text(hit) == "ROAS 3.39 yesterday, worse than the target 4.00"
+    assert hit_text(hit, "cs") == "ROAS 3,39 včera, horší než cíl 4,00"
 
 
 def test_a_cpa_target_in_another_currency_is_not_compared(session, world, user):

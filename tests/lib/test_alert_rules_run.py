@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from ppc_robot.lib.message_values import money_text
 from ppc_robot.lib.models import Client, JobLevel, Notification, OutputType
 from ppc_robot.lib.platforms import RemoteAccount, ReportRequest
 from ppc_robot.lib.platforms.sandbox import SandboxClient
@@ -111,7 +112,7 @@ def test_campaign_rules_hit_every_campaign_over_the_threshold_across_accounts(
     assert sorted(f"{r['Client account']} / {r['Campaign']}" for r in rows) == expected
     assert len(open_hits(session)) == len(expected) == run.rows
     messages = sorted(n.message for n in open_hits(session))
-    assert all(any(m.endswith(f"yesterday > {threshold:,.2f} {a.currency} — {key}")
+    assert all(any(m.endswith(f"yesterday > {money_text(threshold, a.currency, 'en')} — {key}")
                    for m in messages for a in accounts if key.startswith(a.name + " /"))
                for key in expected)
 

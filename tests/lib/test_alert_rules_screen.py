@@ -11,7 +11,7 @@ import pytest
 
 from ppc_robot.lib.alerts import Condition, Rule, Sums, evaluate_rules, read_accounts
 from ppc_robot.lib.alerts.model import CHANGES, METRICS, TARGET_WORSE, THRESHOLDS
-from ppc_robot.lib.alerts.rules import _change, check_condition, describe_hit, metric_value
+from ppc_robot.lib.alerts.rules import _change, check_condition, hit_text, metric_value
 from ppc_robot.lib.models import Client
 from ppc_robot.lib.platforms import ReportRow
 from ppc_robot.lib.stats import AccountRef, store_days
@@ -39,7 +39,8 @@ def test_a_change_either_way(session, world, comparison, value, expected):  # no
 def test_a_change_either_way_is_described(session, world):  # noqa: F811
     [hit] = evaluate_rules(session, [rule(("clicks", "either_vs_previous", "20"))], world, TODAY)
 
-    assert describe_hit(hit) == "Clicks 100 yesterday, +25.0 % vs the previous period (80)"
+    assert hit_text(hit) == "Clicks 100 yesterday, +25.0% vs the previous period (80)"
+    assert hit_text(hit, "cs") == "Prokliky 100 včera, +25,0\u00a0% oproti předchozímu období (80)"
 
 
 def test_a_campaign_seen_only_in_the_middle_of_a_period_is_named(session, world, user):  # noqa: F811

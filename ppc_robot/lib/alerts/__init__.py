@@ -2,7 +2,7 @@
 anomalies, numbers that moved after delivery."""
 
 from ppc_robot.lib.alerts.model import Condition, Rule, rules_of
-from ppc_robot.lib.alerts.rules import Finding, Hit, describe_hit, evaluate_rules
+from ppc_robot.lib.alerts.rules import Finding, Hit, describe_hit, evaluate_rules, hit_text
 from ppc_robot.lib.alerts.store import AlertAccount, Sums, Targets, read_accounts
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Sums",
     "Targets",
     "describe_hit",
+    "hit_text",
     "evaluate_rules",
     "read_accounts",
     "rules_of",

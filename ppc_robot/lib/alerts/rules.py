@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -41,6 +42,14 @@ from ppc_robot.lib.alerts.store import (
     Sums,
     read_periods,
     sums_of,
+)
+from ppc_robot.lib.i18n import N_
+from ppc_robot.lib.message_values import (
+    money_value,
+    number_value,
+    percent_value,
+    sentence_value,
+    value_text,
 )
 from ppc_robot.lib.pacing import money_from_micros
 
@@ -278,41 +287,51 @@ def _moved(value: Decimal | None, before: Decimal | None, limit: Decimal, way: s
     return (way != "down" and change > limit) or (way != "up" and change < -limit)
 
 
-def _figure(metric: str, value: Decimal | None, currency: str) -> str:
+def _figure(metric: str, value: Decimal | None, currency: str) -> Any:
+    """A metric's value as a message parameter, written in each reader's language."""
     if value is None:
-        return "none"
+        return sentence_value(N_("none"))
     if value.is_infinite():
         return "∞"
     kind = METRICS[metric][1]
     if kind == "money":
-        return f"{value.quantize(Decimal('0.01')):,} {currency}"
+        return money_value(value, currency)
     if kind == "percent":
-        return f"{(value * HUNDRED).quantize(Decimal('0.01'))} %"
+        return percent_value(value, 2)
     if kind == "ratio":
-        return str(value.quantize(Decimal("0.01")))
-    return f"{value.normalize():,f}"
+        return number_value(value, 2)
+    return number_value(value.normalize(), None)
 
 
-def describe_finding(finding: Finding, period: str, currency: str) -> str:
-    """"CPA 412.00 CZK yesterday > 300.00 CZK", as the notification and the table say it."""
+def describe_finding(finding: Finding, period: str, currency: str) -> dict[str, Any]:
+    """"CPA CZK 412.00 yesterday > CZK 300.00", as the notification and the table say it: a
+    sentence value (`lib/message_values.py`), put together in each reader's language."""
     condition = finding.condition
     metric = condition.metric
-    label = METRICS[metric][0]
-    shown = _figure(metric, finding.value, currency)
-    when = PERIODS[period]
+    parts = {"metric": sentence_value(METRICS[metric][0]),
+             "value": _figure(metric, finding.value, currency),
+             "period": sentence_value(PERIODS[period]),
+             "compared": _figure(metric, finding.compared, currency)}
     if condition.comparison == "worse_than_target":
-        return (f"{label} {shown} {when}, worse than the target "
-                f"{_figure(metric, finding.compared, currency)}")
+        return sentence_value(N_("%(metric)s %(value)s %(period)s, worse than the target "
+                                 "%(compared)s"), **parts)
     if finding.change is not None:
-        against = ("the previous period" if condition.compared_period == "previous"
-                   else "the same period last year")
-        return (f"{label} {shown} {when}, {finding.change.quantize(Decimal('0.1')):+} % vs "
-                f"{against} ({_figure(metric, finding.compared, currency)})")
+        change = percent_value(finding.change / HUNDRED, 1, signed=True)
+        if condition.compared_period == "previous":
+            return sentence_value(N_("%(metric)s %(value)s %(period)s, %(change)s vs the "
+                                     "previous period (%(compared)s)"), change=change, **parts)
+        return sentence_value(N_("%(metric)s %(value)s %(period)s, %(change)s vs the same "
+                                 "period last year (%(compared)s)"), change=change, **parts)
     sign = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}[condition.comparison]
-    return f"{label} {shown} {when} {sign} {_figure(metric, finding.compared, currency)}"
+    return sentence_value(N_("%(metric)s %(value)s %(period)s %(sign)s %(compared)s"),
+                          sign=sign, **parts)
 
 
-def describe_hit(hit: Hit) -> str:
-    """Every finding of the hit, joined."""
-    return "; ".join(describe_finding(f, hit.rule.period, hit.account.currency)
-                     for f in hit.findings)
+def describe_hit(hit: Hit) -> list[dict[str, Any]]:
+    """Every finding of the hit (a list value: its sentences joined by "; " when shown)."""
+    return [describe_finding(f, hit.rule.period, hit.account.currency) for f in hit.findings]
+
+
+def hit_text(hit: Hit, locale: str = "en") -> str:
+    """The hit's findings as one sentence in `locale` (the output table's, English)."""
+    return str(value_text(describe_hit(hit), locale))

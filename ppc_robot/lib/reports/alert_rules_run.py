@@ -18,7 +18,14 @@ from decimal import Decimal
 import polars as pl
 from sqlalchemy import select
 
-from ppc_robot.lib.alerts import Hit, describe_hit, evaluate_rules, read_accounts, rules_of
+from ppc_robot.lib.alerts import (
+    Hit,
+    describe_hit,
+    evaluate_rules,
+    hit_text,
+    read_accounts,
+    rules_of,
+)
 from ppc_robot.lib.alerts.model import LEVELS
 from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.models import Notification
@@ -53,7 +60,7 @@ def hits_frame(hits: Sequence[Hit]) -> pl.DataFrame:
     records = [{
         "rule": hit.rule.name, "level": LEVELS[hit.rule.level], "client_account": hit.account.name,
         "campaign": hit.campaign, "currency": hit.account.currency, "period": hit.period.label(),
-        "matched": describe_hit(hit),
+        "matched": hit_text(hit),
         "cost": money_from_micros(hit.sums.cost_micros).quantize(CENT),
         "clicks": hit.sums.clicks, "impressions": hit.sums.impressions,
         "conversions": hit.sums.conversions,
