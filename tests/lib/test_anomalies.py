@@ -23,6 +23,7 @@ from ppc_robot.lib.alerts.anomalies_notify import anomaly_chart
 from ppc_robot.lib.alerts.anomalies_read import AccountInfo, read_days
 from ppc_robot.lib.models import JobLevel, JobRun, Notification, OutputType, RunStatus
 from ppc_robot.lib.notifications.catalogue import ANOMALIES
+from ppc_robot.lib.notifications.translated import translated_message
 from ppc_robot.lib.reports import ParametersError, get_report_type, validate_parameters
 from ppc_robot.lib.reports.anomalies import default_parameters
 from ppc_robot.lib.reports.anomalies_run import anomalies_frame
@@ -196,7 +197,8 @@ def test_the_run_raises_one_notification_per_anomaly_once_and_resolves_it(
     assert sorted(n.entity_id for n in raised) == ["42:cost", "account:cost"]
     assert all(n.occurrences == 2 and n.resolved_at is None for n in raised)
     campaign = next(n for n in raised if n.entity_id == "42:cost")
-    assert "Cost of" in campaign.message and "3,000.00 CZK" in campaign.message
+    assert "Cost of" in campaign.message and "was CZK\u00a03,000.00, expected" in campaign.message
+    assert ": 3\u00a0000,00\u00a0Kč, očekáváno 1\u00a0020,00\u00a0Kč" in translated_message(campaign, "cs")
     chart = anomaly_chart(campaign)
     assert chart["labels"][-1] == YESTERDAY.isoformat() and len(chart["labels"]) == 9
     written = Path(first.output_file).read_text(encoding="utf-8-sig")

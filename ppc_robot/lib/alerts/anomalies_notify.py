@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ppc_robot.lib.alerts.anomalies import METRIC_LABELS, Anomaly, Detection, Entity
+from ppc_robot.lib.message_values import money_value, number_value
 from ppc_robot.lib.models import Notification
 from ppc_robot.lib.notifications import emit, notification_type
 from ppc_robot.lib.runner import RunContext
@@ -24,13 +25,14 @@ def entity_key(entity: Entity, metric: str) -> str:
     return f"{entity.campaign_id or 'account'}:{metric}"
 
 
-def figure(value: Decimal, metric: str, currency: str) -> str:
-    """A metric's value as the message shows it: money with its currency, counts rounded."""
+def figure(value: Decimal, metric: str, currency: str) -> Any:
+    """A metric's value as a message parameter (money with its currency, counts rounded),
+    written in each reader's language."""
     if metric == "cost":
-        return f"{value.quantize(Decimal('0.01')):,} {currency}"
+        return money_value(value, currency)
     if metric == "conversions":
-        return f"{value.quantize(Decimal('0.1')):,}"
-    return f"{value.quantize(Decimal('1')):,}"
+        return number_value(value.quantize(Decimal("0.1")), 1)
+    return number_value(value.quantize(Decimal("1")), 0)
 
 
 def _params(anomaly: Anomaly) -> dict[str, Any]:
