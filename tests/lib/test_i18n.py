@@ -37,6 +37,16 @@ def test_a_stored_notification_reads_in_each_viewers_language(session):
     assert translated_message(notification, "cs") == "Report „Denní výkon“ selhal: timeout"
 
 
+def test_why_a_report_failed_reads_in_czech_inside_its_notification(session):
+    user = make_user(session)
+    notification = emit(session, user.id, "report_failed", params={
+        "job": "Denní výkon",
+        "reason": "The report type “gone_report” is not available."})
+
+    assert translated_message(notification, "cs") == (
+        "Report „Denní výkon“ selhal: Typ reportu „gone_report“ není k dispozici.")
+
+
 def test_amounts_and_shares_in_a_message_are_written_as_each_reader_writes_them(session):
     user = make_user(session)
     pacing = emit(session, user.id, "budget_overspend", params={

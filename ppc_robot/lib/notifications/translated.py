@@ -17,6 +17,7 @@ from ppc_robot.lib.i18n import N_, locale_or_default, translate
 from ppc_robot.lib.message_values import value_text
 from ppc_robot.lib.models import Notification, NotificationLevel
 from ppc_robot.lib.notifications.catalogue import BY_KEY, CATEGORY_NAMES, NotificationType
+from ppc_robot.lib.stored_text import reword
 
 LEVEL_NAMES = {NotificationLevel.ERROR: N_("error"), NotificationLevel.WARNING: N_("warning"),
                NotificationLevel.SUGGESTION: N_("suggestion")}
@@ -24,6 +25,9 @@ LEVEL_NAMES = {NotificationLevel.ERROR: N_("error"), NotificationLevel.WARNING: 
 # Message parameters holding a word of the catalogue (a metric's name such as "Cost"), not a
 # name someone gave: translated with the message.
 TRANSLATED_PARAMS = ("metric",)
+# Message parameters holding a sentence the worker stored in English (why a run failed), shown
+# reworded when the catalog knows it (`lib/stored_text.py`).
+REWORDED_PARAMS = ("reason",)
 
 # The NotificationType fields a reader sees, by position after (category, code, name, level, score).
 TEXT_FIELDS = ("template", "title", "explanation", "what_to_do")
@@ -48,13 +52,20 @@ def translated_message(notification: Notification, locale: str | None) -> str:
     changed since, the stored English text is shown rather than a mismatched translation.
     """
     template = translate(notification.message_template, locale)
-    params = {key: translate(value, locale) if key in TRANSLATED_PARAMS and isinstance(value, str)
-              else value_text(value, locale_or_default(locale))
+    params = {key: _param_text(key, value, locale_or_default(locale))
               for key, value in notification.message_params.items()}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return notification.message
+
+
+def _param_text(key: str, value: Any, locale: str) -> Any:
+    if isinstance(value, str) and key in TRANSLATED_PARAMS:
+        return translate(value, locale)
+    if isinstance(value, str) and key in REWORDED_PARAMS:
+        return reword(value, locale)
+    return value_text(value, locale)
 
 
 def level_name(level: NotificationLevel, locale: str | None) -> str:
