@@ -2,8 +2,8 @@
 
 Those forms are plain WTForms in English, and other report types keep being added: rather than
 marking each label, their texts are found here without running the module — a field's label
-(its first argument; a FieldList's second), `label=`, `description=` and `message=` arguments, a
-validator's message, the labels of `(value, "Label")` choice lists assigned to an upper-case
+(its first argument; a FieldList's or an output Column's second), `label=`, `description=`
+and `message=` arguments, a validator's message, the labels of `(value, "Label")` choice lists assigned to an upper-case
 name, and texts marked with `N_(…)`. The web translates them when it draws the form
 (`ppc_robot.web.i18n.translate_form`).
 """
@@ -45,7 +45,9 @@ def extract_report_forms(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
                     text = _string(option)
                     if text and name != "Regexp":
                         yield option.lineno, None, text, []
-            elif name.endswith("List") and len(node.args) > 1:  # FieldList(unbound, "Label")
+            elif (name.endswith("List") or name == "Column") and len(node.args) > 1:
+                # FieldList(unbound, "Label"); an output's Column("key", "Label", …), whose
+                # label heads the run page's preview
                 text = _string(node.args[1])
                 if text:
                     yield node.lineno, None, text, []

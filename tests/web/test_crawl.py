@@ -24,12 +24,12 @@ SKIPPED = ("/static/", "/demo-site/")
 MOST_PAGES = 700
 VARIANTS_PER_PATH = 3  # query strings (a sort, a page, a filter) followed per path
 OBJECT_PATH = re.compile(r"/\d+(/|$)")
-SHARED = ("/help/",)
+SHARED = ("/help/",)  # the knowledge base: the same pages for everyone
 # English that pages once showed a Czech reader (sentences made in lib, choices, run logs).
 ENGLISH_LEFTOVERS = ("Accounts in no client", "All of login", "All of client",
                      "chosen client account", "is not set up on this server", "Remove them (",
                      "no minimum volume", "(manual)", "attempt 1 started", "rows written",
-                     "not up to date", "by the rows you pick")  # the knowledge base: the same pages for everyone
+                     "not up to date", "by the rows you pick", "Spend month to date")
 
 
 def crawl(client, start: str = "/") -> dict[str, int]:
