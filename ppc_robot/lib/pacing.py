@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ppc_robot.lib.i18n import N_
+
 MICROS = Decimal(1_000_000)
 HUNDRED = Decimal(100)
 RUN_RATE_DAYS = 7
@@ -31,8 +33,9 @@ class PacingStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"no_budget": "no budget", "under": "under", "on_track": "on track",
-                "over": "over"}[self.value]
+        """The status in words (a msgid: pages show it translated)."""
+        return {"no_budget": N_("no budget"), "under": N_("under"), "on_track": N_("on track"),
+                "over": N_("over")}[self.value]
 
 
 class Signal(enum.StrEnum):

@@ -29,7 +29,8 @@ SHARED = ("/help/",)  # the knowledge base: the same pages for everyone
 ENGLISH_LEFTOVERS = ("Accounts in no client", "All of login", "All of client",
                      "chosen client account", "is not set up on this server", "Remove them (",
                      "no minimum volume", "(manual)", "attempt 1 started", "rows written",
-                     "not up to date", "by the rows you pick", "Spend month to date")
+                     "not up to date", "by the rows you pick", "Spend month to date", "used by",
+                     "on track", "nothing answers on that address", "<th>Where used</th>")
 
 
 def crawl(client, start: str = "/") -> dict[str, int]:

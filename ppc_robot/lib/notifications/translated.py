@@ -27,7 +27,14 @@ LEVEL_NAMES = {NotificationLevel.ERROR: N_("error"), NotificationLevel.WARNING: 
 TRANSLATED_PARAMS = ("metric",)
 # Message parameters holding a sentence the worker stored in English (why a run failed), shown
 # reworded when the catalog knows it (`lib/stored_text.py`).
-REWORDED_PARAMS = ("reason",)
+REWORDED_PARAMS = ("reason", "error")
+
+# The column names of notifications' details tables, and words their cells hold: msgids, shown
+# translated (a cell's stored English sentence is reworded).
+DETAIL_WORDS = (N_("Campaign"), N_("Ad group"), N_("Entity"), N_("Id"), N_("Paused"),
+                N_("Problem"), N_("URL"), N_("Final URL"), N_("Where used"), N_("Day"),
+                N_("Value"), N_("Compared as"), N_("Metric"), N_("Delivered"), N_("Now"),
+                N_("yes"), N_("same weekday"), N_("yesterday"))
 
 # The NotificationType fields a reader sees, by position after (category, code, name, level, score).
 TEXT_FIELDS = ("template", "title", "explanation", "what_to_do")

@@ -15,6 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.urlcheck.guard import AddressRefused, HostNotFound
 from ppc_robot.lib.urlcheck.results import CheckResult, UrlStatus
 from ppc_robot.lib.urlcheck.settings import CheckSettings
@@ -25,6 +26,11 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 INCONCLUSIVE_CODES = frozenset({403, 429, 503})
 
 HostSlot = Callable[[str], AbstractAsyncContextManager[None]]
+
+# Why a URL failed, stored in English (lib/stored_text.py rewords it for each reader).
+NO_ANSWER = N_("No complete answer within %(seconds)s s (timeout).")
+TLS_ERROR = N_("TLS error: %(reason)s.")
+REFUSED = N_("Connection refused: nothing answers on that address.")
 
 
 class _Clock:
@@ -129,23 +135,25 @@ class UrlFetcher:
             await self._follow(url, result, clock)
         except TimeoutError:
             result.status = UrlStatus.BROKEN
-            result.error = f"No complete answer within {self.settings.total_timeout:g} s (timeout)."
+            result.error = NO_ANSWER % {"seconds": f"{self.settings.total_timeout:g}"}
         except httpx.ConnectTimeout:
-            result.error = f"No connection within {self.settings.connect_timeout:g} s (connect timeout)."
+            result.error = N_("No connection within %(seconds)s s (connect timeout).") % {
+                "seconds": f"{self.settings.connect_timeout:g}"}
         except httpx.TimeoutException:
-            result.error = f"No complete answer within {self.settings.total_timeout:g} s (timeout)."
+            result.error = NO_ANSWER % {"seconds": f"{self.settings.total_timeout:g}"}
         except HostNotFound:
-            result.error = "The host name does not exist (DNS lookup failed)."
+            result.error = N_("The host name does not exist (DNS lookup failed).")
         except AddressRefused as exc:
-            result.error = f"Not checked: {exc}; the checker does not fetch internal addresses."
+            result.error = N_("Not checked: %(reason)s; the checker does not fetch internal "
+                              "addresses.") % {"reason": exc}
         except httpx.ConnectError as exc:
             result.error = _connect_error(exc)
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            result.error = "The server dropped the connection without a complete answer."
+            result.error = N_("The server dropped the connection without a complete answer.")
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             result.status, result.error = UrlStatus.MALFORMED, f"The URL cannot be fetched ({exc})."
         except httpx.HTTPError as exc:
-            result.error = f"The request failed ({type(exc).__name__})."
+            result.error = N_("The request failed (%(error)s).") % {"error": type(exc).__name__}
         result.response_ms = int(clock.spent * 1000)
         return result
 
@@ -164,7 +172,8 @@ class UrlFetcher:
             scheme = urlsplit(target).scheme.lower()
             if scheme not in ("http", "https"):
                 result.final_url = target
-                result.error = f"Redirects to a non-web address ({scheme or 'no scheme'}:)."
+                result.error = N_("Redirects to a non-web address (%(scheme)s:).") % {
+                    "scheme": scheme or N_("no scheme")}
                 return
             try:
                 target = normalise_url(target)
@@ -172,11 +181,12 @@ class UrlFetcher:
                 result.final_url, result.error = target, f"Redirects to a malformed URL: {exc}"
                 return
             if target in seen:
-                result.final_url, result.error = target, "Redirect loop: the chain comes back to a URL it visited."
+                result.final_url, result.error = target, N_(
+                    "Redirect loop: the chain comes back to a URL it visited.")
                 return
             if hop == self.settings.max_redirects:
                 result.final_url = target
-                result.error = f"More than {self.settings.max_redirects} redirects."
+                result.error = N_("More than %(count)s redirects.") % {"count": self.settings.max_redirects}
                 return
             seen.add(target)
             current = target
@@ -188,20 +198,22 @@ class UrlFetcher:
             text = html.unescape(answer.text or "").casefold()
             for phrase, folded in self._phrases:
                 if folded in text:
-                    result.error = f"Soft 404: the page says “{phrase}”."
+                    result.error = N_("Soft 404: the page says “%(phrase)s”.") % {"phrase": phrase}
                     return
             if self._monitor and self._monitor not in text:
-                result.error = f"The monitored text “{self.settings.monitor_text.strip()}” is not on the page."
+                result.error = N_("The monitored text “%(text)s” is not on the page.") % {
+                    "text": self.settings.monitor_text.strip()}
                 return
             result.status = UrlStatus.REDIRECT if redirected else UrlStatus.OK
         elif status in INCONCLUSIVE_CODES:
             result.status = UrlStatus.INCONCLUSIVE
-            result.error = f"{_phrase(status)}: probably bot protection or overload, not counted as broken."
+            result.error = N_("%(answer)s: probably bot protection or overload, not counted as "
+                              "broken.") % {"answer": _phrase(status)}
             result.retry_after = retry_after_seconds(answer.headers.get("retry-after"))
         elif status in REDIRECT_CODES:
-            result.error = f"{_phrase(status)} without a Location header."
+            result.error = N_("%(answer)s without a Location header.") % {"answer": _phrase(status)}
         elif status < 200 or 300 <= status < 400:
-            result.error = f"Unexpected answer {_phrase(status)}."
+            result.error = N_("Unexpected answer %(answer)s.") % {"answer": _phrase(status)}
         else:
             result.error = f"{_phrase(status)}."
 
@@ -228,14 +240,14 @@ def _connect_error(exc: httpx.ConnectError) -> str:
     causes = _causes(exc)
     for cause in causes:
         if isinstance(cause, ssl.SSLError):
-            return f"TLS error: {getattr(cause, 'reason', None) or cause}."
+            return TLS_ERROR % {"reason": getattr(cause, "reason", None) or cause}
     for cause in causes:
         if isinstance(cause, ConnectionRefusedError) or (
                 isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED):
-            return "Connection refused: nothing answers on that address."
+            return REFUSED
     text = str(exc)
     if "SSL" in text or "certificate" in text.lower() or "TLS" in text:
-        return f"TLS error: {text}."
+        return TLS_ERROR % {"reason": text}
     if "refused" in text.lower():
-        return "Connection refused: nothing answers on that address."
-    return f"Could not connect ({text or type(exc).__name__})."
+        return REFUSED
+    return N_("Could not connect (%(reason)s).") % {"reason": text or type(exc).__name__}

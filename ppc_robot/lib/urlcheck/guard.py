@@ -23,6 +23,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from ppc_robot.lib.i18n import N_
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Cloud providers' instance-metadata endpoints (AWS, GCP, Azure, OpenStack; Alibaba; AWS IPv6).
@@ -43,15 +45,15 @@ def refusal_of(address: IpAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
-        return f"a cloud metadata address ({address})"
+        return N_("a cloud metadata address (%(address)s)") % {"address": address}
     if address.is_loopback:
-        return f"a loopback address ({address})"
+        return N_("a loopback address (%(address)s)") % {"address": address}
     if address.is_link_local:
-        return f"a link-local address ({address})"
+        return N_("a link-local address (%(address)s)") % {"address": address}
     if address.is_private:
-        return f"a private address ({address})"
+        return N_("a private address (%(address)s)") % {"address": address}
     if not address.is_global or address.is_multicast:
-        return f"a reserved address ({address})"
+        return N_("a reserved address (%(address)s)") % {"address": address}
     return None
 
 

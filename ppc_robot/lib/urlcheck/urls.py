@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from ppc_robot.lib.i18n import N_
+
 MAX_URL_LENGTH = 4096
 
 
@@ -40,22 +42,23 @@ def normalise_url(url: str) -> str:
     """
     text = url.strip()
     if not text:
-        raise MalformedUrl("The URL is empty.")
+        raise MalformedUrl(N_("The URL is empty."))
     if len(text) > MAX_URL_LENGTH:
-        raise MalformedUrl(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+        raise MalformedUrl(N_("The URL is longer than %(count)s characters.")
+                           % {"count": MAX_URL_LENGTH})
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
-        raise MalformedUrl("The URL contains spaces or control characters.")
+        raise MalformedUrl(N_("The URL contains spaces or control characters."))
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise MalformedUrl(f"The URL cannot be read ({exc}).") from None
+        raise MalformedUrl(N_("The URL cannot be read (%(reason)s).") % {"reason": exc}) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise MalformedUrl("The URL does not start with http:// or https://.")
+        raise MalformedUrl(N_("The URL does not start with http:// or https://."))
     host = (parts.hostname or "").lower()
     if not host or host.startswith(".") or ".." in host:
-        raise MalformedUrl("The URL has no valid host name.")
+        raise MalformedUrl(N_("The URL has no valid host name."))
     if ":" in host:
         host = f"[{host}]"
     if port is not None and port != {"http": 80, "https": 443}[scheme]:

@@ -44,7 +44,7 @@ def _pacing_bar(pacing: Pacing, currency: str) -> str:
 def _pacing_status(pacing: Pacing) -> str:
     if pacing.budget is None or pacing.percent is None:
         return '<span class="text-muted">—</span>'
-    return (f'<span class="badge pacing-badge pacing-{pacing.signal}">{pacing.status.label} · '
+    return (f'<span class="badge pacing-badge pacing-{pacing.signal}">{escape(_(pacing.status.label))} · '
             f'{pacing.percent:.0f}&nbsp;%</span>')
 
 

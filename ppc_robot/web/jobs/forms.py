@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,6 +23,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ppc_robot.lib.bounds import Bound
 from ppc_robot.lib.fields import BoundedIntegerField, IdField, IdListField
+from ppc_robot.lib.i18n import N_
 from ppc_robot.lib.jobs import DefinitionUse, login_label
 from ppc_robot.lib.models import (
     Client,
@@ -210,21 +211,28 @@ class JobForm(FlaskForm, ScheduleForm):
         }
 
 
+# A login that does not work, as the level picker flags it.
+LOGIN_STATES = {ServiceAccountStatus.EXPIRED: N_("expired"),
+                ServiceAccountStatus.REVOKED: N_("revoked"),
+                ServiceAccountStatus.RATE_LIMITED: N_("rate limited"),
+                ServiceAccountStatus.UNLINKED: N_("unlinked")}
+
+
 def _accounts(count: int) -> str:
-    return f"{count} account{'s' if count != 1 else ''}"
+    return ngettext("%(num)s account", "%(num)s accounts", count)
 
 
 def _login_choice(login: ServiceAccount, count: int) -> str:
     label = f"{login_label(login.platform, login.name)} ({_accounts(count)})"
     if login.status is not ServiceAccountStatus.VALID:
-        label += f" — {login.status.value.replace('_', ' ')}"
+        label += f" — {gettext(LOGIN_STATES.get(login.status, login.status.value))}"
     return label
 
 
 def _definition_label(use: DefinitionUse) -> str:
-    name = use.definition.name or f"Definition {use.definition.id}"
-    count = len(use.jobs)
-    return f"{name} — used by {count} job{'s' if count != 1 else ''}"
+    name = use.definition.name or gettext("Definition %(id)s", id=use.definition.id)
+    return ngettext("%(name)s — used by %(num)s job", "%(name)s — used by %(num)s jobs",
+                    len(use.jobs), name=name)
 
 
 class JobBulkForm(FlaskForm):
