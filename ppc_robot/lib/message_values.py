@@ -16,6 +16,8 @@ from typing import Any
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from ppc_robot.lib.i18n import translate
+
 CENT = Decimal("0.01")
 DASH = "—"
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -83,8 +85,6 @@ def value_text(value: Any, locale: str) -> Any:
         return value
     try:
         if "say" in value:
-            from ppc_robot.lib.i18n import translate  # lib.i18n reads the models' locales
-
             params = {name: value_text(item, locale)
                       for name, item in (value.get("with") or {}).items()}
             return translate(str(value["say"]), locale) % params if params else translate(

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # Stored in English; pages reword them (ppc_robot.lib.stored_text).
 GIVEN_UP_ONCE = N_("Given up after 1 try: %(reason)s")
-GIVEN_UP = N_("Given up after %(count)s tries: %(reason)s")
+GIVEN_UP = N_("Given up after %(count)d tries: %(reason)s")
 UNEXPECTED = N_("an unexpected error stopped the delivery (%(error)s)")
 
 

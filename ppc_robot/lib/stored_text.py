@@ -17,7 +17,7 @@ from ppc_robot.lib.i18n import DEFAULT_LOCALE, N_, locale_or_default, translate
 # Stored sentences with parts; the first that matches a text wins.
 STORED: tuple[str, ...] = (
     N_("Given up after 1 try: %(reason)s"),
-    N_("Given up after %(count)s tries: %(reason)s"),
+    N_("Given up after %(count)d tries: %(reason)s"),
     N_("the SMTP server answered %(code)s"),
     N_("the SMTP server could not be reached (%(error)s)"),
     N_("an unexpected error stopped the delivery (%(error)s)"),
@@ -51,7 +51,7 @@ STORED: tuple[str, ...] = (
     N_("a reserved address (%(address)s)"),
     N_("The request failed (%(error)s)."),
     N_("Redirects to a non-web address (%(scheme)s:)."),
-    N_("More than %(count)s redirects."),
+    N_("More than %(count)d redirects."),
     N_("Soft 404: the page says “%(phrase)s”."),
     N_("The monitored text “%(text)s” is not on the page."),
     N_("%(answer)s: probably bot protection or overload, not counted as broken."),
@@ -59,30 +59,29 @@ STORED: tuple[str, ...] = (
     N_("Unexpected answer %(answer)s."),
     N_("TLS error: %(reason)s."),
     N_("Could not connect (%(reason)s)."),
-    N_("The URL is longer than %(count)s characters."),
+    N_("The URL is longer than %(count)d characters."),
     N_("The URL cannot be read (%(reason)s)."),
     # A run's log, a line at a time (after its time stamp).
-    N_("attempt %(attempt)s started"),
+    N_("attempt %(attempt)d started"),
     N_("rescheduled for %(when)s UTC"),
     N_("created the Google spreadsheet %(id)s"),
-    N_("%(count)s rows"),
-    N_("%(count)s rows written"),
-    N_("%(count)s days refreshed"),
-    N_("%(count)s landing pages"),
-    N_("%(urls)s distinct URLs collected from %(pages)s landing pages"),
-    N_("resumed: %(done)s URLs already checked, %(left)s left"),
-    N_("%(count)s URLs checked: %(summary)s"),
+    N_("%(count)d rows"),
+    N_("%(count)d rows written"),
+    N_("%(count)d days refreshed"),
+    N_("%(count)d landing pages"),
+    N_("%(urls)d distinct URLs collected from %(pages)d landing pages"),
+    N_("resumed: %(done)d URLs already checked, %(left)d left"),
+    N_("%(count)d URLs checked: %(summary)s"),
     N_("money converted to %(currency)s at the ECB's reference rates"),
-    N_("%(count)s client accounts in the overview"),
-    N_("%(anomalies)s anomalies among %(entities)s accounts and campaigns"),
-    N_("%(count)s rule hits"),
+    N_("%(count)d client accounts in the overview"),
+    N_("%(anomalies)d anomalies among %(entities)d accounts and campaigns"),
+    N_("%(count)d rule hits"),
     N_("%(account)s: %(outcome)s"),  # the most general: last
 )
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-# Placeholders that only ever hold a whole number: "Acme: 7 rows" is an account's line, not
-# a count of "Acme: 7" rows.
-_COUNTS = frozenset({"count", "attempt", "urls", "pages", "done", "left", "anomalies", "entities"})
-_NUMBER = r"\d+"
+# A placeholder: its name and conversion; "%(count)d" holds a whole number, so "Acme: 7 rows" is
+# an account's line ("%(account)s: %(outcome)s"), not a count of "Acme: 7" rows.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
+_MATCHES = {"s": ".+?", "d": r"\d+"}
 
 
 @lru_cache(maxsize=1)
@@ -90,10 +89,10 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     compiled = []
     for template in STORED:
         pieces = _PLACEHOLDER.split(template)
-        # split gives text, name, text, name, ..., text
-        regex = "".join(re.escape(piece) if i % 2 == 0
-                        else f"(?P<{piece}>{_NUMBER if piece in _COUNTS else '.+?'})"
-                        for i, piece in enumerate(pieces))
+        # split gives text, name, conversion, text, name, conversion, ..., text
+        regex = "".join(re.escape(text) + (f"(?P<{name}>{_MATCHES[kind]})" if name else "")
+                        for text, name, kind in zip(pieces[::3], [*pieces[1::3], ""],
+                                                    [*pieces[2::3], ""], strict=True))
         compiled.append((template, re.compile(regex, re.DOTALL)))
     return tuple(compiled)
 
@@ -109,6 +108,7 @@ def reword(text: str | None, locale: str | None) -> str:
     for template, regex in _patterns():
         match = regex.fullmatch(text)
         if match:
-            parts = {name: reword(value, locale) for name, value in match.groupdict().items()}
+            parts = {name: int(value) if value.isdigit() else reword(value, locale)
+                     for name, value in match.groupdict().items()}
             return translate(template, locale) % parts
     return text

@@ -29,10 +29,15 @@ TRIGGER_WORDS = {"schedule": N_("on schedule"), "manual": N_("started by hand"),
                  "catch_up": N_("catching up a missed run")}
 
 
+def _word(words: dict[str, str], value: object) -> str:
+    """An enum's value as its word in `words`, in the request's language (else as it is)."""
+    text = str(getattr(value, "value", value))
+    return gettext(words[text]) if text in words else text
+
+
 def trigger_word(trigger: object) -> str:
     """What started a run, in the request's language."""
-    text = str(getattr(trigger, "value", trigger))
-    return gettext(TRIGGER_WORDS[text]) if text in TRIGGER_WORDS else text
+    return _word(TRIGGER_WORDS, trigger)
 
 
 def say(text: Any) -> Any:
@@ -46,8 +51,7 @@ def say(text: Any) -> Any:
 
 def status_word(status: object) -> str:
     """A run status in the request's language."""
-    text = str(getattr(status, "value", status))
-    return gettext(STATUS_WORDS[text]) if text in STATUS_WORDS else text
+    return _word(STATUS_WORDS, status)
 
 
 def refusal(exc: BaseException) -> str:

@@ -27,6 +27,15 @@ def start(client, job):
     return client.post(f"/runs/job/{job.id}", data={"csrf_token": token})
 
 
+def run_by_the_worker(app, client, session, factory, job):
+    """Start the job from its page and run it as the worker does; the run."""
+    app.config["PPC_ROBOT_CREDENTIALS_KEY"] = KEY
+    start(client, job)
+    run = session.scalar(select(JobRun).where(JobRun.job_id == job.id))
+    execute_run(factory, run.id, runner_settings(app))
+    return run
+
+
 def sandbox_job(session, user, accounts, output=OutputType.XLSX):
     definition = make_definition(session, user, version=2, output_type=output, parameters=default_parameters()
                                  | {"dimensions": ["date"], "metrics": ["clicks", "cost"], "date_range": "last_7_days"})
@@ -265,10 +274,7 @@ def test_a_czech_reader_reads_the_run_log_in_czech(app, client, login, session, 
     user, _, accounts = sandbox
     job = sandbox_job(session, user, accounts)
     login(user)
-    app.config["PPC_ROBOT_CREDENTIALS_KEY"] = KEY
-    start(client, job)
-    run = session.scalar(select(JobRun).where(JobRun.job_id == job.id))
-    execute_run(factory, run.id, runner_settings(app))
+    run = run_by_the_worker(app, client, session, factory, job)
     english = client.get(f"/runs/{run.id}").text
     session.rollback()  # a snapshot older than the run's writes cannot write on SQLite
     user.locale = "cs"

@@ -10,15 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from ppc_robot.lib.models import JobRun, NotificationSnooze, User
+from ppc_robot.lib.models import NotificationSnooze, User
 from ppc_robot.lib.notifications import emit
-from ppc_robot.lib.runner import execute_run
-from ppc_robot.web.queue import runner_settings
 from tests.conftest import csrf_token_from
 from tests.factories import make_job, make_plan, make_user
 from tests.support import runs as run_fixtures
-from tests.support.runs import KEY
-from tests.web.test_runs import sandbox_job, start
+from tests.web.test_runs import run_by_the_worker, sandbox_job
 
 factory = run_fixtures.factory
 sandbox = run_fixtures.sandbox
@@ -41,10 +38,7 @@ def test_the_run_log_shows_times_in_the_viewers_zone_and_names_it(app, client, l
     user.time_zone = TOKYO
     job = sandbox_job(session, user, accounts)
     login(user)
-    app.config["PPC_ROBOT_CREDENTIALS_KEY"] = KEY
-    start(client, job)
-    run = session.scalar(select(JobRun).where(JobRun.job_id == job.id))
-    execute_run(factory, run.id, runner_settings(app))
+    run = run_by_the_worker(app, client, session, factory, job)
     session.commit()  # a fresh snapshot, with the worker's writes
     session.refresh(run)
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from ppc_robot.lib.message_values import value_text
 from ppc_robot.lib.models.accounts import Platform
 from ppc_robot.lib.models.base import Base, Owned, OwnedByUser, UtcDateTime, str_enum, utcnow
 
@@ -98,6 +97,9 @@ class Notification(Base, OwnedByUser):
     @property
     def message(self) -> str:
         """The message built from its template and parameters."""
+        # Imported here: message_values reads the catalogs, whose module reads the models.
+        from ppc_robot.lib.message_values import value_text
+
         params = {key: value_text(value, "en") for key, value in self.message_params.items()}
         try:
             return self.message_template.format(**params)

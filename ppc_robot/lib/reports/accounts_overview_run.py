@@ -174,7 +174,7 @@ def execute_accounts_overview(run: ReportRun) -> RunResult:
     if parameters.get("notifications"):
         notify(context, overview, read, days, int(parameters.get("target_days") or 3))
     rows = sum(1 for r in overview.rows if r.kind == "account")
-    run.log(N_("%(count)s client accounts in the overview") % {"count": rows})
+    run.log(N_("%(count)d client accounts in the overview") % {"count": rows})
     return run.done(rows=rows, output_file=output, output_state=state)
 
 

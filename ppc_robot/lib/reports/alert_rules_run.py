@@ -115,7 +115,7 @@ def execute_alert_rules(run: ReportRun) -> RunResult:
     output, state = run.write(layout, iter([hits_frame(hits)]),
                               preview=Preview(COLUMNS, currency or ""))
     notify_hits(context, hits, [a.client_account_id for a in accounts])
-    run.log(N_("%(count)s rule hits") % {"count": len(hits)})
+    run.log(N_("%(count)d rule hits") % {"count": len(hits)})
     return run.done(rows=len(hits), output_file=output, output_state=state)
 
 

@@ -99,7 +99,7 @@ def execute_anomalies(run: ReportRun) -> RunResult:
                  delivered=True)
     if parameters.get("notifications"):
         notify_anomalies(context, detection)
-    run.log(N_("%(anomalies)s anomalies among %(entities)s accounts and campaigns")
+    run.log(N_("%(anomalies)d anomalies among %(entities)d accounts and campaigns")
             % {"anomalies": len(detection.anomalies), "entities": len(days.entities)})
     return run.done(rows=frame.height, output_file=output, output_state=state)
 

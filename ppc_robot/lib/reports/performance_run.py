@@ -297,7 +297,7 @@ def execute_performance(run: ReportRun) -> RunResult:
         fetch = partial(_fetch, periods=periods, dimensions=parameters["dimensions"],
                         spill=Spill(work / "rows"), rates=rates)
         fetched = run.fetch(accounts, fetch, calls_per_account=len(periods),
-                            describe=lambda chunks: N_("%(count)s rows") % {"count": sum(c.rows for c in chunks)})
+                            describe=lambda chunks: N_("%(count)d rows") % {"count": sum(c.rows for c in chunks)})
         chunks = [chunk for _, account_chunks in fetched for chunk in account_chunks]
         raw = pl.scan_ipc([c.path for c in chunks]) if chunks else _frame(*_converted(
             {n: [] for n in PLATFORM_DIMENSIONS + BASE}, "", rates), "", "").lazy()
@@ -305,7 +305,7 @@ def execute_performance(run: ReportRun) -> RunResult:
         output, state = _write(run, table, parameters, period, _preview(table, keyed))
     cover_period(run, [a.client_account_id for a, _ in fetched], period.first, period.last,
                  delivered=True)
-    run.log(N_("%(count)s rows written") % {"count": table.height})
+    run.log(N_("%(count)d rows written") % {"count": table.height})
     return run.done(rows=table.height, output_file=output, output_state=state)
 
 

@@ -98,7 +98,7 @@ def _collect_and_store(run: ReportRun) -> None:
     fetched = run.fetch(accounts, lambda call: _collect(
         call, entities, bool(parameters.get("include_paused"))),
         plan=lambda platform, count: planned_calls(platform, entities, count),
-        describe=lambda pages: N_("%(count)s landing pages") % {"count": len(pages)})
+        describe=lambda pages: N_("%(count)d landing pages") % {"count": len(pages)})
     # In the accounts' order, not the order their collection finished: the same list each run.
     order = {account.client_account_id: n for n, account in enumerate(accounts)}
     fetched.sort(key=lambda item: order[item[0].client_account_id])
@@ -109,7 +109,7 @@ def _collect_and_store(run: ReportRun) -> None:
     with run.context.session_factory() as session:
         store_collection(session, run.context.run_id, collected, run.missing, utcnow())
         session.commit()
-    run.log(N_("%(urls)s distinct URLs collected from %(pages)s landing pages")
+    run.log(N_("%(urls)d distinct URLs collected from %(pages)d landing pages")
             % {"urls": len(collected), "pages": len(found)})
 
 
@@ -167,7 +167,7 @@ def execute_url_checker(run: ReportRun) -> RunResult:
         todo = unchecked_urls(session, context.run_id)
         done = checked_count(session, context.run_id)
     if state is not None:
-        run.log(N_("resumed: %(done)s URLs already checked, %(left)s left")
+        run.log(N_("resumed: %(done)d URLs already checked, %(left)d left")
                 % {"done": done, "left": len(todo)})
     recorder = _Recorder(run, done, done + len(todo))
     context.progress(done, done + len(todo))
@@ -181,7 +181,7 @@ def execute_url_checker(run: ReportRun) -> RunResult:
         counts = status_counts(session, context.run_id)
         session.expunge_all()
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-    run.log(N_("%(count)s URLs checked: %(summary)s")
+    run.log(N_("%(count)d URLs checked: %(summary)s")
             % {"count": len(checks), "summary": summary or N_("none")})
     notes = [f"{len(checks)} distinct URLs: {summary or 'none'}."]
     output, state_out = _write(run, checks, notes)

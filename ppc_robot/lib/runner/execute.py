@@ -198,7 +198,7 @@ def execute_run(
     result: RunResult | None = None
     failure: RunFailed | None = None
     try:
-        context.log(N_("attempt %(attempt)s started") % {"attempt": claim.attempt})
+        context.log(N_("attempt %(attempt)d started") % {"attempt": claim.attempt})
         result = executor_for(context.task_type)(context)
     except RunFailed as exc:
         failure = exc

@@ -186,7 +186,7 @@ class UrlFetcher:
                 return
             if hop == self.settings.max_redirects:
                 result.final_url = target
-                result.error = N_("More than %(count)s redirects.") % {"count": self.settings.max_redirects}
+                result.error = N_("More than %(count)d redirects.") % {"count": self.settings.max_redirects}
                 return
             seen.add(target)
             current = target

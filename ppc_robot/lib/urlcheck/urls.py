@@ -44,7 +44,7 @@ def normalise_url(url: str) -> str:
     if not text:
         raise MalformedUrl(N_("The URL is empty."))
     if len(text) > MAX_URL_LENGTH:
-        raise MalformedUrl(N_("The URL is longer than %(count)s characters.")
+        raise MalformedUrl(N_("The URL is longer than %(count)d characters.")
                            % {"count": MAX_URL_LENGTH})
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text):
         raise MalformedUrl(N_("The URL contains spaces or control characters."))

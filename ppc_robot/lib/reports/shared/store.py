@@ -74,5 +74,5 @@ def refresh_store(run: ReportRun, accounts: Sequence[AccountToRead], first: date
     stats = StatsSettings.from_config(context.settings.app_config)
     refreshed = run.fetch(list(accounts), lambda call: _refresh(
         call, run=run, first=first, through=through, repull_days=stats.repull_days,
-        user_id=context.user_id), describe=lambda days: N_("%(count)s days refreshed") % {"count": days})
+        user_id=context.user_id), describe=lambda days: N_("%(count)d days refreshed") % {"count": days})
     return [account for account, _ in refreshed]
